@@ -1,0 +1,1 @@
+//! XOR chunk encoding.

@@ -1,0 +1,2 @@
+//! Prometheus TSDB block format.
+pub mod chunkenc;
