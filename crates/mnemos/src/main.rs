@@ -1,1 +1,25 @@
-fn main() {}
+//! `mnemos`: one binary with Thanos-style subcommands.
+
+mod cli;
+mod components;
+mod logging;
+mod selector;
+mod tools;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    if let Err(e) = logging::init(&cli.log) {
+        eprintln!("mnemos: cannot set up logging: {e:#}");
+        return std::process::ExitCode::from(2);
+    }
+    match cli.command.run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "command failed");
+            eprintln!("mnemos: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,1 +1,132 @@
-//! XOR chunk encoding.
+//! Chunk encodings of the Prometheus TSDB (`chunkenc` in Prometheus).
+//!
+//! Only the float XOR encoding ("Gorilla" compression, encoding byte `1`) is
+//! implemented. Its byte layout is bit-exact with Prometheus 2.42, so chunks
+//! written by Prometheus decode here and chunks encoded here load in
+//! Prometheus.
+//!
+//! # XOR chunk layout
+//!
+//! A chunk is a 2-byte big-endian sample count followed by an MSB-first bit
+//! stream whose final byte is zero-padded:
+//!
+//! * sample 0: the timestamp as a zig-zag varint (Go `binary.PutVarint`),
+//!   then the 64 bits of the value;
+//! * sample 1: the timestamp delta as an unsigned varint (Go
+//!   `binary.PutUvarint`), then the XOR-encoded value;
+//! * sample `n >= 2`: the delta-of-delta of the timestamp in one of five
+//!   variable-length forms (`0`, `10`+14 bits, `110`+17 bits, `1110`+20 bits,
+//!   `1111`+64 bits), then the XOR-encoded value.
+//!
+//! Values are handled as bit patterns throughout: every `f64` (all NaN
+//! payloads including the Prometheus stale marker, `-0.0`, subnormals, the
+//! infinities) round-trips bit-exactly.
+//!
+//! # Entry points
+//!
+//! * [`XorEncoder`] builds a chunk sample by sample ([`encode_xor`] for a
+//!   whole slice at once);
+//! * [`decode_xor_into`] decodes a whole chunk into two column vectors, the
+//!   fast path for queries;
+//! * [`XorIter`] decodes sample by sample.
+#![deny(missing_docs)]
+
+mod bstream;
+mod xor;
+
+pub use xor::{decode_xor_into, encode_xor, XorEncoder, XorIter, MAX_SAMPLES_PER_CHUNK};
+
+/// Prometheus stale marker: the NaN written when a series disappears.
+///
+/// Compare values against it with `v.to_bits() == STALE_NAN_BITS`, never with
+/// float comparison.
+pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
+
+/// Chunk encodings as stored in the chunk segment encoding byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Encoding {
+    /// Float samples, XOR ("Gorilla") compressed. Byte value `1`.
+    Xor,
+    /// Native integer histograms. Byte value `2` (not decoded by this crate).
+    Histogram,
+    /// Native float histograms. Byte value `3` (not decoded by this crate).
+    FloatHistogram,
+}
+
+impl Encoding {
+    /// Parses the encoding byte of a chunk segment entry; `None` for values
+    /// Prometheus does not define (including `0`, "none").
+    pub fn from_byte(b: u8) -> Option<Encoding> {
+        match b {
+            1 => Some(Encoding::Xor),
+            2 => Some(Encoding::Histogram),
+            3 => Some(Encoding::FloatHistogram),
+            _ => None,
+        }
+    }
+
+    /// The encoding byte as stored in chunk segment files.
+    pub fn as_byte(self) -> u8 {
+        match self {
+            Encoding::Xor => 1,
+            Encoding::Histogram => 2,
+            Encoding::FloatHistogram => 3,
+        }
+    }
+}
+
+/// Errors decoding a chunk.
+///
+/// These carry no file context (segment, offset, series); callers add it.
+/// Bit offsets count from the first byte of the chunk, i.e. they include the
+/// 16 bits of the sample-count header.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum ChunkError {
+    /// The chunk is shorter than its 2-byte sample-count header.
+    #[error("chunk too short: {len} byte(s), need at least 2 for the sample count")]
+    TooShort {
+        /// Length of the data that was given.
+        len: usize,
+    },
+    /// The bit stream ended before all samples announced by the header were
+    /// read.
+    #[error(
+        "chunk truncated: sample {sample} (starting at bit {bit_offset}) runs past the end \
+         of the {len}-byte chunk"
+    )]
+    Truncated {
+        /// Index of the sample that could not be read completely.
+        sample: u16,
+        /// Bit offset at which that sample starts.
+        bit_offset: u64,
+        /// Length of the chunk in bytes.
+        len: usize,
+    },
+    /// The varint timestamp of sample 0 or the varint delta of sample 1 is
+    /// longer than 10 bytes or overflows 64 bits.
+    #[error("corrupt chunk: varint of sample {sample} overflows 64 bits")]
+    VarintOverflow {
+        /// Index of the sample (0 or 1).
+        sample: u16,
+    },
+    /// An XOR value header announces a window that does not fit in 64 bits
+    /// (leading zeros + significant bits > 64).
+    #[error(
+        "corrupt chunk: sample {sample} has an XOR window of {leading} leading zero(s) and \
+         {significant} significant bit(s), more than 64"
+    )]
+    BadXorWindow {
+        /// Index of the sample.
+        sample: u16,
+        /// Leading zero count read from the stream.
+        leading: u8,
+        /// Significant bit count read from the stream (0 already mapped to 64).
+        significant: u8,
+    },
+    /// The chunk has an encoding this decoder does not handle.
+    #[error("unsupported chunk encoding {0}")]
+    UnsupportedEncoding(u8),
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,156 @@
+//! An open block directory: meta.json, index, chunk segments and tombstones.
+
+use std::path::{Path, PathBuf};
+
+use crate::chunkenc::{decode_xor_into, Encoding};
+use crate::chunks::{segment_name, split_ref, ChunkMeta, ChunkReader, CHUNKS_DIRNAME};
+use crate::error::{Error, Result};
+use crate::index::{IndexReader, SeriesEntry, INDEX_FILENAME};
+use crate::labels::Matcher;
+use crate::meta::BlockMeta;
+use crate::read_at::MappedFile;
+use crate::tombstones::{Intervals, Tombstones};
+
+/// A sample: timestamp in ms and value.
+pub type Sample = (i64, f64);
+
+/// A block opened from a local directory.
+pub struct Block {
+    dir: PathBuf,
+    meta: BlockMeta,
+    index: IndexReader<MappedFile>,
+    chunks: ChunkReader<MappedFile>,
+    tombstones: Tombstones,
+}
+
+impl Block {
+    /// Opens the block in `dir`, reading meta.json, the index header and tombstones.
+    pub fn open(dir: &Path) -> Result<Self> {
+        let meta = BlockMeta::read_from_dir(dir)?;
+        let index = IndexReader::open(MappedFile::open(&dir.join(INDEX_FILENAME))?)?;
+        let chunks = ChunkReader::open_dir(&dir.join(CHUNKS_DIRNAME))?;
+        let tombstones = Tombstones::read_from_dir(dir)?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            meta,
+            index,
+            chunks,
+            tombstones,
+        })
+    }
+
+    /// The block directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The parsed meta.json.
+    pub fn meta(&self) -> &BlockMeta {
+        &self.meta
+    }
+
+    /// The index.
+    pub fn index(&self) -> &IndexReader<MappedFile> {
+        &self.index
+    }
+
+    /// The chunk segments.
+    pub fn chunks(&self) -> &ChunkReader<MappedFile> {
+        &self.chunks
+    }
+
+    /// The tombstones.
+    pub fn tombstones(&self) -> &Tombstones {
+        &self.tombstones
+    }
+
+    /// Sum of the sizes of the block's files, as `promtool tsdb list` reports.
+    pub fn size_bytes(&self) -> u64 {
+        dir_size(&self.dir)
+    }
+
+    /// IDs of the series matching `matchers`.
+    pub fn select(&self, matchers: &[Matcher]) -> Result<Vec<u32>> {
+        self.index.postings_for_matchers(matchers)
+    }
+
+    /// Whether a series has samples left in `[mint, maxt]` after tombstones, judged
+    /// from chunk metas (as Prometheus' block querier does).
+    pub fn has_data_in(&self, series: &SeriesEntry, mint: i64, maxt: i64) -> bool {
+        let deleted = self.tombstones.get(u64::from(series.id));
+        series.chunks.iter().any(|c| {
+            c.overlaps(mint, maxt)
+                && !deleted.is_some_and(|d| d.covers(c.min_time.max(mint), c.max_time.min(maxt)))
+        })
+    }
+
+    /// Decodes the samples of `series` in `[mint, maxt]`, without tombstoned
+    /// ones, appending to `out` in time order.
+    pub fn read_samples(
+        &self,
+        series: &SeriesEntry,
+        mint: i64,
+        maxt: i64,
+        out: &mut Vec<Sample>,
+    ) -> Result<()> {
+        let deleted = self.tombstones.get(u64::from(series.id));
+        let mut ts = Vec::new();
+        let mut vs = Vec::new();
+        for c in series.chunks.iter().filter(|c| c.overlaps(mint, maxt)) {
+            ts.clear();
+            vs.clear();
+            self.decode_chunk(c, &mut ts, &mut vs)?;
+            push_filtered(&ts, &vs, mint, maxt, deleted, out);
+        }
+        Ok(())
+    }
+
+    /// Decodes one chunk into timestamps and values.
+    pub fn decode_chunk(&self, c: &ChunkMeta, ts: &mut Vec<i64>, vs: &mut Vec<f64>) -> Result<()> {
+        let raw = self.chunks.chunk(c.chunk_ref)?;
+        let (seq, offset) = split_ref(c.chunk_ref);
+        let segment = || self.dir.join(CHUNKS_DIRNAME).join(segment_name(seq));
+        match raw.kind() {
+            Some(Encoding::Xor) => decode_xor_into(&raw.data, ts, vs).map_err(|e| Error::Corrupt {
+                path: segment(),
+                offset,
+                kind: e.into(),
+            }),
+            _ => Err(Error::UnsupportedEncoding {
+                path: segment(),
+                offset,
+                encoding: raw.encoding,
+            }),
+        }
+    }
+}
+
+fn push_filtered(
+    ts: &[i64],
+    vs: &[f64],
+    mint: i64,
+    maxt: i64,
+    deleted: Option<&Intervals>,
+    out: &mut Vec<Sample>,
+) {
+    for (&t, &v) in ts.iter().zip(vs) {
+        if t < mint || t > maxt || deleted.is_some_and(|d| d.contains(t)) {
+            continue;
+        }
+        out.push((t, v));
+    }
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}

@@ -1,0 +1,164 @@
+//! MSB-first bit stream primitives shared by the chunk codecs.
+//!
+//! The writer keeps the whole chunk (header included) in one `Vec<u8>` so the
+//! encoded bytes are valid after every write; the reader works on windows
+//! loaded with unaligned big-endian loads instead of bit-by-bit.
+
+/// Bytes of zeroed slack the writer keeps after the current byte, so a write
+/// of up to 64 bits is a single unaligned 8-byte read-modify-write plus at
+/// most one spill byte.
+const WRITER_SLACK: usize = 9;
+
+/// Append-only MSB-first bit writer.
+///
+/// Invariant: every bit at or after `bits` in `buf` is zero, and
+/// `buf.len() >= bits / 8 + WRITER_SLACK`. Writing therefore only ORs bits in.
+#[derive(Clone, Debug)]
+pub(crate) struct BitWriter {
+    buf: Vec<u8>,
+    bits: usize,
+}
+
+impl BitWriter {
+    /// A writer whose first `header_bytes` bytes are zero and reserved for
+    /// the caller (see [`BitWriter::header_mut`]); the bit stream starts
+    /// after them.
+    pub(crate) fn with_header(header_bytes: usize, capacity: usize) -> Self {
+        let len = (header_bytes + WRITER_SLACK).max(capacity);
+        BitWriter {
+            buf: vec![0; len],
+            bits: header_bytes * 8,
+        }
+    }
+
+    /// The header bytes reserved at construction (and anything after them).
+    #[inline]
+    pub(crate) fn header_mut(&mut self) -> &mut [u8] {
+        &mut self.buf
+    }
+
+    /// All bytes written so far, the final partial byte zero-padded.
+    #[inline]
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.buf[..self.bits.div_ceil(8)]
+    }
+
+    /// Consumes the writer, returning the bytes written so far.
+    pub(crate) fn into_bytes(mut self) -> Vec<u8> {
+        self.buf.truncate(self.bits.div_ceil(8));
+        self.buf
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, min_len: usize) {
+        let new_len = min_len.max(self.buf.len() * 2);
+        self.buf.resize(new_len, 0);
+    }
+
+    /// Writes the low `n` bits of `v`, most significant first.
+    ///
+    /// Requires `1 <= n <= 64` and `v < 2^n` (no bits above `n`).
+    #[inline(always)]
+    pub(crate) fn write_bits(&mut self, v: u64, n: u32) {
+        debug_assert!((1..=64).contains(&n));
+        debug_assert!(n == 64 || v >> n == 0);
+        let i = self.bits >> 3;
+        let o = (self.bits & 7) as u32;
+        if self.buf.len() < i + WRITER_SLACK {
+            self.grow(i + WRITER_SLACK);
+        }
+        // Left-align the value in a 64-bit word, then shift it right by the
+        // bit offset inside the current byte.
+        let aligned = v << (64 - n);
+        let word: &mut [u8; WRITER_SLACK] = (&mut self.buf[i..i + WRITER_SLACK])
+            .try_into()
+            .expect("slice of WRITER_SLACK bytes");
+        let (head, spill) = word.split_at_mut(8);
+        let cur = u64::from_be_bytes((&*head).try_into().expect("8 bytes"));
+        head.copy_from_slice(&(cur | (aligned >> o)).to_be_bytes());
+        if o + n > 64 {
+            // The lowest `o` bits did not fit; they start the ninth byte.
+            // Here o >= 1, so the shift is in 57..=63.
+            spill[0] = (aligned << (64 - o) >> 56) as u8;
+        }
+        self.bits += n as usize;
+    }
+
+    /// Writes `a` (`an` bits) followed by `b` (`bn` bits), as one write when
+    /// they fit in 64 bits. Requires `an >= 1` and `1 <= bn <= 64`.
+    #[inline(always)]
+    pub(crate) fn write_bits2(&mut self, a: u64, an: u32, b: u64, bn: u32) {
+        if an + bn <= 64 {
+            // bn < 64 here because an >= 1.
+            self.write_bits((a << bn) | b, an + bn);
+        } else {
+            self.write_bits(a, an);
+            self.write_bits(b, bn);
+        }
+    }
+}
+
+/// Read side of a bit stream: the chunk bytes plus a zero-padded copy of
+/// their last 16 bytes, so that 16-byte windows can be loaded at any byte
+/// position without a per-byte slow path near the end.
+///
+/// Bits past the end of the data read as zero; decoders must compare their
+/// position against [`Source::bit_len`] to detect truncation.
+pub(crate) struct Source<'a> {
+    data: &'a [u8],
+    tail: [u8; 32],
+    tail_start: usize,
+}
+
+impl<'a> Source<'a> {
+    pub(crate) fn new(data: &'a [u8]) -> Self {
+        let tail_start = data.len().saturating_sub(16);
+        let mut tail = [0u8; 32];
+        tail[..data.len() - tail_start].copy_from_slice(&data[tail_start..]);
+        Source {
+            data,
+            tail,
+            tail_start,
+        }
+    }
+
+    /// Number of bits in the data.
+    #[inline(always)]
+    pub(crate) fn bit_len(&self) -> usize {
+        self.data.len().saturating_mul(8)
+    }
+
+    /// The underlying bytes.
+    #[inline(always)]
+    pub(crate) fn data(&self) -> &'a [u8] {
+        self.data
+    }
+
+    /// 128 bits starting at byte `byte`, big-endian (zero past the end).
+    #[inline(always)]
+    fn load16(&self, byte: usize) -> u128 {
+        match self.data.get(byte..byte + 16) {
+            Some(s) => u128::from_be_bytes(s.try_into().expect("16 bytes")),
+            None => self.load16_tail(byte),
+        }
+    }
+
+    #[inline(never)]
+    fn load16_tail(&self, byte: usize) -> u128 {
+        // byte + 16 > len, so byte > tail_start unless len < 16 (then
+        // tail_start == 0 <= byte); either way byte >= tail_start.
+        let j = byte.wrapping_sub(self.tail_start);
+        match self.tail.get(j..j + 16) {
+            Some(s) => u128::from_be_bytes(s.try_into().expect("16 bytes")),
+            None => 0,
+        }
+    }
+
+    /// A window of at least 121 valid bits starting at bit `pos`,
+    /// left-aligned (the bit at `pos` is bit 127).
+    #[inline(always)]
+    pub(crate) fn window(&self, pos: usize) -> u128 {
+        self.load16(pos >> 3) << (pos & 7)
+    }
+}

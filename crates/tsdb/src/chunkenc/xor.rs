@@ -1,0 +1,572 @@
+//! XOR ("Gorilla") float chunk codec, bit-exact with Prometheus 2.42.
+
+use super::bstream::{BitWriter, Source};
+use super::ChunkError;
+
+/// Largest number of samples an XOR chunk can hold (its count is a `u16`).
+///
+/// Prometheus itself cuts chunks at 120 samples; the codec accepts any count
+/// up to this limit.
+pub const MAX_SAMPLES_PER_CHUNK: u16 = u16::MAX;
+
+/// Bytes of the sample-count header.
+const HEADER_LEN: usize = 2;
+
+/// Go's `binary.MaxVarintLen64`.
+const MAX_VARINT_LEN: usize = 10;
+
+// ---------------------------------------------------------------------------
+// Encoder
+// ---------------------------------------------------------------------------
+
+/// Builds an XOR chunk sample by sample.
+///
+/// The encoded bytes ([`XorEncoder::bytes`]) are a complete, valid chunk after
+/// every [`XorEncoder::append`], exactly as Prometheus would have written them
+/// for the same samples.
+#[derive(Clone, Debug)]
+pub struct XorEncoder {
+    w: BitWriter,
+    num: u16,
+    first_t: i64,
+    t: i64,
+    t_delta: u64,
+    v_bits: u64,
+    /// Leading zeros of the current XOR window; `0xff` while unset.
+    leading: u8,
+    /// Trailing zeros of the current XOR window.
+    trailing: u8,
+}
+
+impl Default for XorEncoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl XorEncoder {
+    /// An empty chunk (its bytes are `[0, 0]`).
+    pub fn new() -> Self {
+        Self::with_capacity(128)
+    }
+
+    /// An empty chunk whose buffer is pre-sized for about `bytes` bytes of
+    /// encoded data (a 120-sample gauge chunk typically takes 150-1000 bytes).
+    pub fn with_capacity(bytes: usize) -> Self {
+        XorEncoder {
+            w: BitWriter::with_header(HEADER_LEN, bytes),
+            num: 0,
+            first_t: 0,
+            t: 0,
+            t_delta: 0,
+            v_bits: 0,
+            leading: 0xff,
+            trailing: 0,
+        }
+    }
+
+    /// Appends a sample.
+    ///
+    /// Timestamps must be strictly increasing; this is the caller's
+    /// responsibility and is not checked (other inputs still encode and
+    /// decode to the same values since all timestamp arithmetic wraps, but
+    /// Prometheus would reject such a chunk). Never panics.
+    ///
+    /// A chunk holds at most [`MAX_SAMPLES_PER_CHUNK`] samples: once
+    /// [`XorEncoder::is_full`] is true, further samples are ignored, so
+    /// callers that may exceed the limit must check it and cut a new chunk.
+    #[inline]
+    pub fn append(&mut self, t: i64, v: f64) {
+        let v_bits = v.to_bits();
+        match self.num {
+            0 => {
+                let mut buf = [0u8; MAX_VARINT_LEN];
+                let n = put_varint(&mut buf, t);
+                for &b in &buf[..n] {
+                    self.w.write_bits(u64::from(b), 8);
+                }
+                self.w.write_bits(v_bits, 64);
+                self.first_t = t;
+            }
+            1 => {
+                let t_delta = t.wrapping_sub(self.t) as u64;
+                let mut buf = [0u8; MAX_VARINT_LEN];
+                let n = put_uvarint(&mut buf, t_delta);
+                for &b in &buf[..n] {
+                    self.w.write_bits(u64::from(b), 8);
+                }
+                self.write_value(v_bits, 0);
+                self.t_delta = t_delta;
+            }
+            MAX_SAMPLES_PER_CHUNK => return,
+            _ => {
+                let t_delta = t.wrapping_sub(self.t) as u64;
+                let dod = t_delta.wrapping_sub(self.t_delta) as i64;
+                if dod == 0 {
+                    // The `0` of the timestamp is merged into the value write.
+                    self.write_value(v_bits, 1);
+                } else {
+                    self.write_dod(dod);
+                    self.write_value(v_bits, 0);
+                }
+                self.t_delta = t_delta;
+            }
+        }
+        self.t = t;
+        self.v_bits = v_bits;
+        self.num += 1;
+        self.w.header_mut()[..HEADER_LEN].copy_from_slice(&self.num.to_be_bytes());
+    }
+
+    /// Writes a non-zero delta-of-delta of the timestamp.
+    #[inline]
+    fn write_dod(&mut self, dod: i64) {
+        let u = dod as u64;
+        if (-(1 << 13) + 1..=1 << 13).contains(&dod) {
+            self.w.write_bits((0b10 << 14) | (u & 0x3fff), 16);
+        } else if (-(1 << 16) + 1..=1 << 16).contains(&dod) {
+            self.w.write_bits((0b110 << 17) | (u & 0x1_ffff), 20);
+        } else if (-(1 << 19) + 1..=1 << 19).contains(&dod) {
+            self.w.write_bits((0b1110 << 20) | (u & 0xf_ffff), 24);
+        } else {
+            self.w.write_bits2(0b1111, 4, u, 64);
+        }
+    }
+
+    /// Writes the XOR encoding of `v_bits` against the previous value,
+    /// preceded by `zeros` (0 or 1) zero bits.
+    #[inline(always)]
+    fn write_value(&mut self, v_bits: u64, zeros: u32) {
+        let delta = v_bits ^ self.v_bits;
+        if delta == 0 {
+            self.w.write_bits(0, zeros + 1);
+            return;
+        }
+        // Clamp so the count fits the 5-bit field.
+        let leading = delta.leading_zeros().min(31) as u8;
+        let trailing = delta.trailing_zeros() as u8;
+        if self.leading != 0xff && leading >= self.leading && trailing >= self.trailing {
+            // Fits the current window: `10` + the window's bits.
+            let sig = 64 - u32::from(self.leading) - u32::from(self.trailing);
+            self.w
+                .write_bits2(0b10, zeros + 2, delta >> self.trailing, sig);
+        } else {
+            // New window: `11`, 5 bits leading, 6 bits significant (64 -> 0).
+            self.leading = leading;
+            self.trailing = trailing;
+            let sig = 64 - u32::from(leading) - u32::from(trailing);
+            let head = (0b11 << 11) | (u64::from(leading) << 6) | u64::from(sig & 63);
+            self.w.write_bits2(head, zeros + 13, delta >> trailing, sig);
+        }
+    }
+
+    /// Number of samples appended.
+    #[inline]
+    pub fn num_samples(&self) -> u16 {
+        self.num
+    }
+
+    /// Whether the chunk holds [`MAX_SAMPLES_PER_CHUNK`] samples and ignores
+    /// further appends.
+    #[inline]
+    pub fn is_full(&self) -> bool {
+        self.num == MAX_SAMPLES_PER_CHUNK
+    }
+
+    /// Timestamp of the first sample, `None` while empty.
+    #[inline]
+    pub fn min_time(&self) -> Option<i64> {
+        (self.num > 0).then_some(self.first_t)
+    }
+
+    /// Timestamp of the last sample, `None` while empty.
+    #[inline]
+    pub fn max_time(&self) -> Option<i64> {
+        (self.num > 0).then_some(self.t)
+    }
+
+    /// The complete chunk bytes (2-byte count header included, last byte
+    /// zero-padded). Valid at any time.
+    #[inline]
+    pub fn bytes(&self) -> &[u8] {
+        self.w.bytes()
+    }
+
+    /// Consumes the encoder, returning the chunk bytes.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.w.into_bytes()
+    }
+}
+
+/// Encodes `samples` (timestamps strictly increasing) as one XOR chunk.
+///
+/// Only the first [`MAX_SAMPLES_PER_CHUNK`] samples are encoded; split longer
+/// inputs into several chunks.
+pub fn encode_xor(samples: &[(i64, f64)]) -> Vec<u8> {
+    // Rough size guess: ~2 bytes/sample covers counters and most gauges.
+    let mut enc = XorEncoder::with_capacity(16 + samples.len() * 2);
+    for &(t, v) in samples.iter().take(usize::from(MAX_SAMPLES_PER_CHUNK)) {
+        enc.append(t, v);
+    }
+    enc.into_bytes()
+}
+
+/// Go `binary.PutUvarint`.
+fn put_uvarint(buf: &mut [u8; MAX_VARINT_LEN], mut x: u64) -> usize {
+    let mut i = 0;
+    while x >= 0x80 {
+        buf[i] = (x as u8) | 0x80;
+        x >>= 7;
+        i += 1;
+    }
+    buf[i] = x as u8;
+    i + 1
+}
+
+/// Go `binary.PutVarint` (zig-zag).
+fn put_varint(buf: &mut [u8; MAX_VARINT_LEN], x: i64) -> usize {
+    put_uvarint(buf, ((x as u64) << 1) ^ ((x >> 63) as u64))
+}
+
+// ---------------------------------------------------------------------------
+// Decoder
+// ---------------------------------------------------------------------------
+
+/// Decoder state carried from sample to sample.
+#[derive(Clone, Copy, Debug)]
+struct State {
+    t: i64,
+    t_delta: u64,
+    v_bits: u64,
+    /// Trailing zeros of the current XOR window.
+    trailing: u32,
+    /// Width of the current XOR window (64 - leading - trailing), 1..=64.
+    mbits: u32,
+}
+
+/// Why decoding a sample failed, before sample/offset context is added.
+enum Fault {
+    Truncated,
+    Overflow,
+    Window { leading: u8, significant: u8 },
+}
+
+impl Fault {
+    #[cold]
+    fn into_error(self, sample: u16, bit_offset: usize, len: usize) -> ChunkError {
+        match self {
+            Fault::Truncated => ChunkError::Truncated {
+                sample,
+                bit_offset: bit_offset as u64,
+                len,
+            },
+            Fault::Overflow => ChunkError::VarintOverflow { sample },
+            Fault::Window {
+                leading,
+                significant,
+            } => ChunkError::BadXorWindow {
+                sample,
+                leading,
+                significant,
+            },
+        }
+    }
+}
+
+/// Go `binary.ReadUvarint` over the bytes at `*at`, advancing it.
+#[inline]
+fn read_uvarint(data: &[u8], at: &mut usize) -> Result<u64, Fault> {
+    let mut x = 0u64;
+    let mut shift = 0u32;
+    for i in 0..MAX_VARINT_LEN {
+        let b = *data.get(*at).ok_or(Fault::Truncated)?;
+        *at += 1;
+        if b < 0x80 {
+            if i == MAX_VARINT_LEN - 1 && b > 1 {
+                return Err(Fault::Overflow);
+            }
+            return Ok(x | (u64::from(b) << shift));
+        }
+        x |= u64::from(b & 0x7f) << shift;
+        shift += 7;
+    }
+    Err(Fault::Overflow)
+}
+
+/// Decodes sample 0, which starts at byte 2: returns the state after it and
+/// the bit position of sample 1.
+#[inline]
+fn read_first(data: &[u8]) -> Result<(State, usize), Fault> {
+    let mut at = HEADER_LEN;
+    let ux = read_uvarint(data, &mut at)?;
+    let t = ((ux >> 1) as i64) ^ -((ux & 1) as i64);
+    let v = data.get(at..at + 8).ok_or(Fault::Truncated)?;
+    let v_bits = u64::from_be_bytes(v.try_into().expect("8 bytes"));
+    let st = State {
+        t,
+        t_delta: 0,
+        v_bits,
+        trailing: 0,
+        mbits: 64,
+    };
+    Ok((st, (at + 8) * 8))
+}
+
+/// Decodes sample 1 starting at bit `pos` (always byte-aligned), returning
+/// the bit position after it. Bounds are checked by the caller.
+#[inline]
+fn read_second(src: &Source<'_>, st: &mut State, pos: usize) -> Result<usize, Fault> {
+    let mut at = pos / 8;
+    let t_delta = read_uvarint(src.data(), &mut at)?;
+    st.t_delta = t_delta;
+    st.t = st.t.wrapping_add(t_delta as i64);
+    let mut p = at * 8;
+    read_value(src.window(p), &mut p, st)?;
+    Ok(p)
+}
+
+/// Decodes an XOR-encoded value from the window `x` (left-aligned at `*p`,
+/// at least 77 valid bits), advancing `*p`.
+#[inline(always)]
+fn read_value(x: u128, p: &mut usize, st: &mut State) -> Result<(), Fault> {
+    if (x >> 127) == 0 {
+        // `0`: value unchanged.
+        *p += 1;
+    } else if (x >> 126) & 1 == 0 {
+        // `10`: reuse the window. 1 <= mbits <= 64, so the shift is 64..=127.
+        let bits = ((x << 2) >> (128 - st.mbits)) as u64;
+        st.v_bits ^= bits << st.trailing;
+        *p += 2 + st.mbits as usize;
+    } else {
+        // `11`: 5 bits leading zeros, 6 bits significant bits (0 = 64).
+        let leading = ((x >> 121) & 31) as u32;
+        let sig = ((x >> 115) & 63) as u32;
+        let sig = if sig == 0 { 64 } else { sig };
+        if leading + sig > 64 {
+            return Err(Fault::Window {
+                leading: leading as u8,
+                significant: sig as u8,
+            });
+        }
+        st.trailing = 64 - leading - sig;
+        st.mbits = sig;
+        let bits = ((x << 13) >> (128 - sig)) as u64;
+        st.v_bits ^= bits << st.trailing;
+        *p += 13 + sig as usize;
+    }
+    Ok(())
+}
+
+/// Decodes a non-zero delta-of-delta from the window `x` (whose first bit is
+/// `1`), returning it and the number of bits it took.
+#[inline]
+fn read_dod(x: u128) -> (i64, usize) {
+    let hi = (x >> 64) as u64;
+    let (sz, len) = match hi.leading_ones() {
+        1 => (14u32, 16usize),
+        2 => (17, 20),
+        3 => (20, 24),
+        _ => return (((x << 4) >> 64) as u64 as i64, 68),
+    };
+    let mut bits = (hi >> (64 - len)) & ((1u64 << sz) - 1);
+    if bits > 1 << (sz - 1) {
+        bits = bits.wrapping_sub(1 << sz);
+    }
+    (bits as i64, len)
+}
+
+/// Decodes sample `n >= 2` starting at bit `*p`, advancing `*p`.
+/// Bounds are checked by the caller.
+#[inline(always)]
+fn read_next(src: &Source<'_>, p: &mut usize, st: &mut State) -> Result<(), Fault> {
+    let mut x = src.window(*p);
+    if (x >> 127) == 0 {
+        *p += 1;
+        x <<= 1;
+    } else {
+        let (dod, len) = read_dod(x);
+        st.t_delta = st.t_delta.wrapping_add(dod as u64);
+        *p += len;
+        x = src.window(*p);
+    }
+    st.t = st.t.wrapping_add(st.t_delta as i64);
+    read_value(x, p, st)
+}
+
+/// Reads the sample count of a chunk.
+#[inline]
+fn read_count(chunk: &[u8]) -> Result<u16, ChunkError> {
+    match chunk {
+        [a, b, ..] => Ok(u16::from_be_bytes([*a, *b])),
+        _ => Err(ChunkError::TooShort { len: chunk.len() }),
+    }
+}
+
+/// Decodes a whole XOR chunk, appending its timestamps to `ts` and its values
+/// to `vs` (the fast path used by queries).
+///
+/// On error both vectors are truncated back to their lengths on entry, so no
+/// partial chunk is left behind. Never panics, whatever the input.
+pub fn decode_xor_into(
+    chunk: &[u8],
+    ts: &mut Vec<i64>,
+    vs: &mut Vec<f64>,
+) -> Result<(), ChunkError> {
+    let (ts_len, vs_len) = (ts.len(), vs.len());
+    let res = decode_inner(chunk, ts, vs);
+    if res.is_err() {
+        ts.truncate(ts_len);
+        vs.truncate(vs_len);
+    }
+    res
+}
+
+#[inline(never)]
+fn decode_inner(chunk: &[u8], ts: &mut Vec<i64>, vs: &mut Vec<f64>) -> Result<(), ChunkError> {
+    let n = read_count(chunk)?;
+    if n == 0 {
+        return Ok(());
+    }
+    let len = chunk.len();
+    ts.reserve(usize::from(n));
+    vs.reserve(usize::from(n));
+
+    let (mut st, mut p) =
+        read_first(chunk).map_err(|f| f.into_error(0, HEADER_LEN * 8, len))?;
+    ts.push(st.t);
+    vs.push(f64::from_bits(st.v_bits));
+    if n == 1 {
+        return Ok(());
+    }
+
+    let src = Source::new(chunk);
+    let end = src.bit_len();
+    let start = p;
+    p = read_second(&src, &mut st, p).map_err(|f| f.into_error(1, start, len))?;
+    if p > end {
+        return Err(Fault::Truncated.into_error(1, start, len));
+    }
+    ts.push(st.t);
+    vs.push(f64::from_bits(st.v_bits));
+
+    for i in 2..n {
+        let start = p;
+        if let Err(f) = read_next(&src, &mut p, &mut st) {
+            return Err(f.into_error(i, start, len));
+        }
+        if p > end {
+            return Err(Fault::Truncated.into_error(i, start, len));
+        }
+        ts.push(st.t);
+        vs.push(f64::from_bits(st.v_bits));
+    }
+    Ok(())
+}
+
+/// Streaming decoder of an XOR chunk.
+///
+/// Use [`XorIter::next_sample`], or iterate it as an [`Iterator`] of
+/// `Result<(i64, f64), ChunkError>` (which stops after the first error).
+pub struct XorIter<'a> {
+    src: Source<'a>,
+    total: u16,
+    read: u16,
+    pos: usize,
+    st: State,
+    err: Option<ChunkError>,
+}
+
+impl<'a> XorIter<'a> {
+    /// Starts decoding `chunk` (the full chunk bytes, count header included).
+    ///
+    /// Fails only if the chunk is shorter than its 2-byte header; corruption
+    /// further on is reported by [`XorIter::next_sample`].
+    pub fn new(chunk: &'a [u8]) -> Result<Self, ChunkError> {
+        let total = read_count(chunk)?;
+        Ok(XorIter {
+            src: Source::new(chunk),
+            total,
+            read: 0,
+            pos: HEADER_LEN * 8,
+            st: State {
+                t: 0,
+                t_delta: 0,
+                v_bits: 0,
+                trailing: 0,
+                mbits: 64,
+            },
+            err: None,
+        })
+    }
+
+    /// Number of samples the chunk header announces.
+    #[inline]
+    pub fn num_samples(&self) -> u16 {
+        self.total
+    }
+
+    /// Decodes the next sample: `Ok(None)` after the last one, `Err` on
+    /// truncated or corrupt data (and the same error again on every later
+    /// call). Never panics, whatever the input.
+    #[inline]
+    pub fn next_sample(&mut self) -> Result<Option<(i64, f64)>, ChunkError> {
+        if self.read == self.total {
+            return Ok(None);
+        }
+        if let Some(e) = &self.err {
+            return Err(e.clone());
+        }
+        let start = self.pos;
+        let res = match self.read {
+            0 => read_first(self.src.data()).map(|(st, p)| {
+                self.st = st;
+                self.pos = p;
+            }),
+            1 => read_second(&self.src, &mut self.st, start).and_then(|p| {
+                self.pos = p;
+                if p > self.src.bit_len() {
+                    Err(Fault::Truncated)
+                } else {
+                    Ok(())
+                }
+            }),
+            _ => read_next(&self.src, &mut self.pos, &mut self.st).and_then(|()| {
+                if self.pos > self.src.bit_len() {
+                    Err(Fault::Truncated)
+                } else {
+                    Ok(())
+                }
+            }),
+        };
+        match res {
+            Ok(()) => {
+                self.read += 1;
+                Ok(Some((self.st.t, f64::from_bits(self.st.v_bits))))
+            }
+            Err(f) => {
+                let e = f.into_error(self.read, start, self.src.data().len());
+                self.err = Some(e.clone());
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Iterator for XorIter<'_> {
+    type Item = Result<(i64, f64), ChunkError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.err.is_some() {
+            return None;
+        }
+        self.next_sample().transpose()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        if self.err.is_some() {
+            (0, Some(0))
+        } else {
+            (0, Some(usize::from(self.total - self.read)))
+        }
+    }
+}
