@@ -1,0 +1,42 @@
+//! Harness for end-to-end tests that start real processes: the `mnemos` binary,
+//! `promtool` and `prometheus` (Debian package). Everything binds to 127.0.0.1
+//! on free ports, and every child process is killed when its guard drops.
+
+pub mod http;
+pub mod openmetrics;
+pub mod process;
+pub mod promtool;
+
+use std::path::PathBuf;
+
+/// Path of the `mnemos` binary built next to this test executable
+/// (`cargo build -p mnemos` must have run; the test command does it).
+pub fn mnemos_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("MNEMOS_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target profile directory");
+    let bin = dir.join("mnemos");
+    assert!(
+        bin.is_file(),
+        "{} not found: build it first with `cargo build -p mnemos` (the README test command does)",
+        bin.display()
+    );
+    bin
+}
+
+/// Path of an external tool the tests need; fails with how to install it.
+pub fn require_tool(name: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        let p = dir.join(name);
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!("`{name}` is not installed: run the README test command (scripts/test.sh), which installs the `prometheus` Debian package");
+}

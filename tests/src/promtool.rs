@@ -1,0 +1,77 @@
+//! Wrappers around `promtool`, the oracle for block contents.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::process::{run_ok, stdout_of};
+use crate::require_tool;
+
+/// `promtool tsdb create-blocks-from openmetrics <file> <out>`.
+pub fn create_blocks(openmetrics: &Path, out: &Path) {
+    run_ok(
+        Command::new(require_tool("promtool"))
+            .args(["tsdb", "create-blocks-from", "openmetrics"])
+            .arg(openmetrics)
+            .arg(out),
+    );
+}
+
+/// Makes `dir` dumpable by promtool 2.42, which needs a `wal` directory.
+pub fn ensure_wal(dir: &Path) {
+    std::fs::create_dir_all(dir.join("wal")).expect("create wal dir");
+}
+
+/// A data directory holding only a copy of `block` (promtool skips symlinks).
+pub fn single_block_dir(block: &Path) -> tempfile::TempDir {
+    let d = tempfile::tempdir().expect("tempdir");
+    let name = block.file_name().expect("block dir name");
+    copy_dir(block, &d.path().join(name));
+    ensure_wal(d.path());
+    d
+}
+
+/// Copies a directory tree, hard-linking files where the file system allows.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for e in std::fs::read_dir(from).expect("read dir").flatten() {
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        if src.is_dir() {
+            copy_dir(&src, &dst);
+        } else if std::fs::hard_link(&src, &dst).is_err() {
+            std::fs::copy(&src, &dst).expect("copy file");
+        }
+    }
+}
+
+/// `promtool tsdb dump [extra…] <data_dir>` output.
+pub fn dump(data_dir: &Path, extra: &[&str]) -> String {
+    ensure_wal(data_dir);
+    stdout_of(
+        Command::new(require_tool("promtool"))
+            .args(["tsdb", "dump"])
+            .args(extra)
+            .arg(data_dir),
+    )
+}
+
+/// `promtool tsdb list [extra…] <data_dir>` output.
+pub fn list(data_dir: &Path, extra: &[&str]) -> String {
+    ensure_wal(data_dir);
+    stdout_of(
+        Command::new(require_tool("promtool"))
+            .args(["tsdb", "list"])
+            .args(extra)
+            .arg(data_dir),
+    )
+}
+
+/// Block directories directly under `data_dir`, sorted.
+pub fn blocks_in(data_dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(data_dir)
+        .expect("read data dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("meta.json").is_file())
+        .collect();
+    out.sort();
+    out
+}
