@@ -135,6 +135,22 @@ impl<'a> Source<'a> {
         self.data
     }
 
+    /// 64 bits starting at byte `byte`, big-endian (zero past the end).
+    #[inline(always)]
+    pub(crate) fn load8(&self, byte: usize) -> u64 {
+        match self.data.get(byte..byte + 8) {
+            Some(s) => u64::from_be_bytes(s.try_into().expect("8 bytes")),
+            None => {
+                // As in `load16_tail`: byte >= tail_start here.
+                let j = byte.wrapping_sub(self.tail_start);
+                match self.tail.get(j..j + 8) {
+                    Some(s) => u64::from_be_bytes(s.try_into().expect("8 bytes")),
+                    None => 0,
+                }
+            }
+        }
+    }
+
     /// 128 bits starting at byte `byte`, big-endian (zero past the end).
     #[inline(always)]
     fn load16(&self, byte: usize) -> u128 {
@@ -144,7 +160,7 @@ impl<'a> Source<'a> {
         }
     }
 
-    #[inline(never)]
+    #[inline(always)]
     fn load16_tail(&self, byte: usize) -> u128 {
         // byte + 16 > len, so byte > tail_start unless len < 16 (then
         // tail_start == 0 <= byte); either way byte >= tail_start.

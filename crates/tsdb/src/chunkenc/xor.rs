@@ -325,23 +325,27 @@ fn read_second(src: &Source<'_>, st: &mut State, pos: usize) -> Result<usize, Fa
     Ok(p)
 }
 
-/// Decodes an XOR-encoded value from the window `x` (left-aligned at `*p`,
-/// at least 77 valid bits), advancing `*p`.
+/// The 64 bits at offset `k` of the window `x`.
 #[inline(always)]
-fn read_value(x: u128, p: &mut usize, st: &mut State) -> Result<(), Fault> {
-    if (x >> 127) == 0 {
-        // `0`: value unchanged.
-        *p += 1;
-    } else if (x >> 126) & 1 == 0 {
-        // `10`: reuse the window. 1 <= mbits <= 64, so the shift is 64..=127.
-        let bits = ((x << 2) >> (128 - st.mbits)) as u64;
+fn bits64_at(x: u128, k: u32) -> u64 {
+    ((x << k) >> 64) as u64
+}
+
+/// Applies a value change whose `1` control bit is the first bit of the
+/// window `x` (at bit position `q`): `10` reuses the current XOR window, `11`
+/// sets a new one. Returns the bit position after the value.
+#[inline(always)]
+fn apply_change(x: u128, q: usize, st: &mut State) -> Result<usize, Fault> {
+    let h = (x >> 64) as u64;
+    if (h >> 62) & 1 == 0 {
+        // `10`: reuse the window. 1 <= mbits <= 64, so the shift is < 64.
+        let bits = bits64_at(x, 2) >> (64 - st.mbits);
         st.v_bits ^= bits << st.trailing;
-        *p += 2 + st.mbits as usize;
+        Ok(q + 2 + st.mbits as usize)
     } else {
-        // `11`: 5 bits leading zeros, 6 bits significant bits (0 = 64).
-        let leading = ((x >> 121) & 31) as u32;
-        let sig = ((x >> 115) & 63) as u32;
-        let sig = if sig == 0 { 64 } else { sig };
+        // `11`: 5 bits leading zeros, 6 bits significant bits (0 means 64).
+        let leading = ((h >> 57) & 31) as u32;
+        let sig = ((h >> 51).wrapping_sub(1) & 63) as u32 + 1;
         if leading + sig > 64 {
             return Err(Fault::Window {
                 leading: leading as u8,
@@ -350,9 +354,21 @@ fn read_value(x: u128, p: &mut usize, st: &mut State) -> Result<(), Fault> {
         }
         st.trailing = 64 - leading - sig;
         st.mbits = sig;
-        let bits = ((x << 13) >> (128 - sig)) as u64;
+        let bits = bits64_at(x, 13) >> (64 - sig);
         st.v_bits ^= bits << st.trailing;
-        *p += 13 + sig as usize;
+        Ok(q + 13 + sig as usize)
+    }
+}
+
+/// Decodes an XOR-encoded value from the window `x` (left-aligned at `*p`,
+/// at least 77 valid bits), advancing `*p`.
+#[inline(always)]
+fn read_value(x: u128, p: &mut usize, st: &mut State) -> Result<(), Fault> {
+    if (x >> 127) == 0 {
+        // `0`: value unchanged.
+        *p += 1;
+    } else {
+        *p = apply_change(x, *p, st)?;
     }
     Ok(())
 }
@@ -366,7 +382,7 @@ fn read_dod(x: u128) -> (i64, usize) {
         1 => (14u32, 16usize),
         2 => (17, 20),
         3 => (20, 24),
-        _ => return (((x << 4) >> 64) as u64 as i64, 68),
+        _ => return (bits64_at(x, 4) as i64, 68),
     };
     let mut bits = (hi >> (64 - len)) & ((1u64 << sz) - 1);
     if bits > 1 << (sz - 1) {
@@ -421,46 +437,214 @@ pub fn decode_xor_into(
     res
 }
 
-#[inline(never)]
 fn decode_inner(chunk: &[u8], ts: &mut Vec<i64>, vs: &mut Vec<f64>) -> Result<(), ChunkError> {
-    let n = read_count(chunk)?;
+    let n = usize::from(read_count(chunk)?);
     if n == 0 {
         return Ok(());
     }
     let len = chunk.len();
-    ts.reserve(usize::from(n));
-    vs.reserve(usize::from(n));
-
-    let (mut st, mut p) =
-        read_first(chunk).map_err(|f| f.into_error(0, HEADER_LEN * 8, len))?;
-    ts.push(st.t);
-    vs.push(f64::from_bits(st.v_bits));
+    let (mut st, p) = read_first(chunk).map_err(|f| f.into_error(0, HEADER_LEN * 8, len))?;
+    let (t0, v0) = (st.t, f64::from_bits(st.v_bits));
     if n == 1 {
+        ts.push(t0);
+        vs.push(v0);
         return Ok(());
     }
-
     let src = Source::new(chunk);
-    let end = src.bit_len();
-    let start = p;
-    p = read_second(&src, &mut st, p).map_err(|f| f.into_error(1, start, len))?;
-    if p > end {
-        return Err(Fault::Truncated.into_error(1, start, len));
-    }
-    ts.push(st.t);
-    vs.push(f64::from_bits(st.v_bits));
+    let p = read_second(&src, &mut st, p).map_err(|f| f.into_error(1, p, len))?;
 
-    for i in 2..n {
-        let start = p;
-        if let Err(f) = read_next(&src, &mut p, &mut st) {
-            return Err(f.into_error(i, start, len));
-        }
-        if p > end {
-            return Err(Fault::Truncated.into_error(i, start, len));
-        }
-        ts.push(st.t);
-        vs.push(f64::from_bits(st.v_bits));
+    // Decode straight into the vectors' memory.
+    let (bt, bv) = (ts.len(), vs.len());
+    ts.resize(bt + n + RUN, 0);
+    vs.resize(bv + n + RUN, 0.0);
+    let out_t = &mut ts[bt..];
+    let out_v = &mut vs[bv..];
+    out_t[0] = t0;
+    out_v[0] = v0;
+    out_t[1] = st.t;
+    out_v[1] = f64::from_bits(st.v_bits);
+    let res = decode_rest(&src, p, st, n, out_t, out_v);
+    ts.truncate(bt + n);
+    vs.truncate(bv + n);
+    match res {
+        Some(p) if p <= src.bit_len() => Ok(()),
+        _ => Err(locate_error(chunk)),
     }
-    Ok(())
+}
+
+/// XOR window of the hot loop, with values derived from it once per window
+/// change rather than once per sample.
+#[derive(Clone, Copy)]
+struct Window {
+    /// Trailing zeros.
+    trailing: u32,
+    /// Significant bits, 1..=64.
+    mbits: u32,
+    /// Mask of the window bits: `mbits` ones shifted left by `trailing`.
+    mask: u64,
+    /// Left rotation that moves a `10` payload, read from an unshifted
+    /// 64-bit load of the sample's first byte, onto the window (to which
+    /// the bit offset of the sample in that byte is added).
+    rot: u32,
+}
+
+impl Window {
+    #[inline(always)]
+    fn new(trailing: u32, mbits: u32) -> Window {
+        let leading = 64 - mbits - trailing;
+        Window {
+            trailing,
+            mbits,
+            mask: (u64::MAX >> (64 - mbits)) << trailing,
+            // The payload's top bit is bit 60 - o of the load (after the
+            // dod bit and the two control bits); it must land on bit
+            // 63 - leading.
+            rot: 3u32.wrapping_sub(leading) & 63,
+        }
+    }
+}
+
+/// Largest window whose `10` payload always fits in one 64-bit load taken
+/// at the sample's first byte: 64 - 7 (bit offset) - 3 (control bits).
+const FAST_MBITS: u32 = 54;
+
+/// The hot loop: decodes samples `2..n` starting at bit `p` into `out_t` /
+/// `out_v` (both `n + RUN` long).
+///
+/// Returns the bit position after the last sample, or `None` on a corrupt
+/// XOR window. Bits past the end of the chunk read as zeros, so the caller
+/// detects truncation by checking that position against the chunk length.
+#[inline(never)]
+fn decode_rest(
+    src: &Source<'_>,
+    mut pos: usize,
+    st: State,
+    n: usize,
+    out_t: &mut [i64],
+    out_v: &mut [f64],
+) -> Option<usize> {
+    // Locals, so that the state lives in registers.
+    let State {
+        mut t,
+        mut t_delta,
+        mut v_bits,
+        trailing,
+        mbits,
+    } = st;
+    let mut win = Window::new(trailing, mbits);
+    let mut steps = run_steps(t_delta);
+    let mut i = 2;
+    while i < n {
+        let o = (pos & 7) as u32;
+        let raw = src.load8(pos >> 3);
+        let ctrl = (raw << o) >> 61;
+        if ctrl == 0b010 {
+            // dod 0, `10`: the value changes within the current window.
+            t = t.wrapping_add(t_delta as i64);
+            if win.mbits <= FAST_MBITS {
+                v_bits ^= raw.rotate_left(win.rot + o) & win.mask;
+            } else {
+                let bits = bits64_at(src.window(pos), 3) >> (64 - win.mbits);
+                v_bits ^= bits << win.trailing;
+            }
+            pos += 3 + win.mbits as usize;
+        } else if ctrl < 0b010 {
+            // dod 0, value unchanged: a run of `00` pairs. Count them (at
+            // most RUN, which only looks at the 57 valid bits of the load)
+            // and write RUN samples unconditionally; the slack of the
+            // output absorbs the excess and later samples overwrite it.
+            let k = (((raw << o).leading_zeros() >> 1) as usize)
+                .min(RUN)
+                .min(n - i);
+            let (Some(dt), Some(dv)) = (out_t.get_mut(i..i + RUN), out_v.get_mut(i..i + RUN))
+            else {
+                return None;
+            };
+            let v = f64::from_bits(v_bits);
+            for ((dt, dv), step) in dt.iter_mut().zip(dv.iter_mut()).zip(steps) {
+                *dt = t.wrapping_add(step);
+                *dv = v;
+            }
+            t = t.wrapping_add(t_delta.wrapping_mul(k as u64) as i64);
+            pos += 2 * k;
+            i += k;
+            continue;
+        } else if ctrl == 0b011 {
+            // dod 0, `11`: new window.
+            t = t.wrapping_add(t_delta as i64);
+            let x = src.window(pos);
+            let hi = (x >> 64) as u64;
+            let leading = ((hi >> 56) & 31) as u32;
+            let sig = ((hi >> 50).wrapping_sub(1) & 63) as u32 + 1;
+            if leading + sig > 64 {
+                return None;
+            }
+            win = Window::new(64 - leading - sig, sig);
+            let bits = bits64_at(x, 14) >> (64 - sig);
+            v_bits ^= bits << win.trailing;
+            pos += 14 + sig as usize;
+        } else {
+            // Non-zero dod, then any value encoding.
+            let (dod, l) = read_dod(src.window(pos));
+            t_delta = t_delta.wrapping_add(dod as u64);
+            steps = run_steps(t_delta);
+            t = t.wrapping_add(t_delta as i64);
+            pos += l;
+            let mut s = State {
+                t,
+                t_delta,
+                v_bits,
+                trailing: win.trailing,
+                mbits: win.mbits,
+            };
+            read_value(src.window(pos), &mut pos, &mut s).ok()?;
+            v_bits = s.v_bits;
+            if (s.trailing, s.mbits) != (win.trailing, win.mbits) {
+                win = Window::new(s.trailing, s.mbits);
+            }
+        }
+        let (Some(ot), Some(ov)) = (out_t.get_mut(i), out_v.get_mut(i)) else {
+            return None;
+        };
+        *ot = t;
+        *ov = f64::from_bits(v_bits);
+        i += 1;
+    }
+    Some(pos)
+}
+
+/// Samples written at once for a run of unchanged samples; the slack the
+/// output vectors get past the chunk's samples while decoding.
+const RUN: usize = 8;
+
+/// Offsets of the next RUN timestamps for a timestamp delta.
+#[inline(always)]
+fn run_steps(t_delta: u64) -> [i64; RUN] {
+    std::array::from_fn(|r| t_delta.wrapping_mul(r as u64 + 1) as i64)
+}
+
+/// Finds the precise error of a chunk the fast decoder rejected, by decoding
+/// it again sample by sample.
+#[cold]
+#[inline(never)]
+fn locate_error(chunk: &[u8]) -> ChunkError {
+    match XorIter::new(chunk) {
+        Ok(mut it) => loop {
+            match it.next_sample() {
+                Ok(Some(_)) => {}
+                Err(e) => break e,
+                // Unreachable: both decoders read the same bits the same way.
+                Ok(None) => {
+                    break ChunkError::Truncated {
+                        sample: it.num_samples(),
+                        bit_offset: it.pos as u64,
+                        len: chunk.len(),
+                    }
+                }
+            }
+        },
+        Err(e) => e,
+    }
 }
 
 /// Streaming decoder of an XOR chunk.
