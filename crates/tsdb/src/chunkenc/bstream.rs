@@ -99,6 +99,65 @@ impl BitWriter {
     }
 }
 
+/// Random access to the bits of a chunk, big-endian, for the decoders.
+pub(crate) trait Bits {
+    /// 64 bits starting at byte `byte`.
+    fn load8(&self, byte: usize) -> u64;
+    /// A window of at least 121 valid bits starting at bit `pos`,
+    /// left-aligned (the bit at `pos` is bit 127).
+    fn window(&self, pos: usize) -> u128;
+}
+
+/// Capacity of [`Padded`]: chunks up to this many bytes are decoded from a
+/// padded copy.
+pub(crate) const PADDED_CAP: usize = 2048;
+
+/// A copy of a small chunk in a fixed-size, zero-padded buffer. Loads mask
+/// their index into the buffer, so they need no bounds checks: positions
+/// past the capacity wrap around (and only ever occur for corrupt chunks,
+/// which the decoder rejects by checking its final position).
+pub(crate) struct Padded {
+    buf: [u8; PADDED_CAP + 16],
+}
+
+impl Padded {
+    /// Copies `data` (at most [`PADDED_CAP`] bytes) into a zeroed buffer.
+    #[inline(always)]
+    pub(crate) fn new(data: &[u8]) -> Option<Padded> {
+        let mut p = Padded {
+            buf: [0; PADDED_CAP + 16],
+        };
+        p.buf.get_mut(..data.len())?.copy_from_slice(data);
+        Some(p)
+    }
+}
+
+impl Bits for Padded {
+    #[inline(always)]
+    fn load8(&self, byte: usize) -> u64 {
+        let i = byte & (PADDED_CAP - 1);
+        u64::from_be_bytes(self.buf[i..i + 8].try_into().expect("8 bytes"))
+    }
+
+    #[inline(always)]
+    fn window(&self, pos: usize) -> u128 {
+        let i = (pos >> 3) & (PADDED_CAP - 1);
+        u128::from_be_bytes(self.buf[i..i + 16].try_into().expect("16 bytes")) << (pos & 7)
+    }
+}
+
+impl Bits for Source<'_> {
+    #[inline(always)]
+    fn load8(&self, byte: usize) -> u64 {
+        Source::load8(self, byte)
+    }
+
+    #[inline(always)]
+    fn window(&self, pos: usize) -> u128 {
+        Source::window(self, pos)
+    }
+}
+
 /// Read side of a bit stream: the chunk bytes plus a zero-padded copy of
 /// their last 16 bytes, so that 16-byte windows can be loaded at any byte
 /// position without a per-byte slow path near the end.

@@ -1,6 +1,6 @@
 //! XOR ("Gorilla") float chunk codec, bit-exact with Prometheus 2.42.
 
-use super::bstream::{BitWriter, Source};
+use super::bstream::{BitWriter, Bits, Padded, Source, PADDED_CAP};
 use super::ChunkError;
 
 /// Largest number of samples an XOR chunk can hold (its count is a `u16`).
@@ -463,7 +463,14 @@ fn decode_inner(chunk: &[u8], ts: &mut Vec<i64>, vs: &mut Vec<f64>) -> Result<()
     out_v[0] = v0;
     out_t[1] = st.t;
     out_v[1] = f64::from_bits(st.v_bits);
-    let res = decode_rest(&src, p, st, n, out_t, out_v);
+    let res = if chunk.len() <= PADDED_CAP {
+        match Padded::new(chunk) {
+            Some(pad) => decode_rest(&pad, p, st, n, out_t, out_v),
+            None => None,
+        }
+    } else {
+        decode_rest(&src, p, st, n, out_t, out_v)
+    };
     ts.truncate(bt + n);
     vs.truncate(bv + n);
     match res {
@@ -515,8 +522,8 @@ const FAST_MBITS: u32 = 54;
 /// XOR window. Bits past the end of the chunk read as zeros, so the caller
 /// detects truncation by checking that position against the chunk length.
 #[inline(never)]
-fn decode_rest(
-    src: &Source<'_>,
+fn decode_rest<B: Bits>(
+    src: &B,
     mut pos: usize,
     st: State,
     n: usize,
