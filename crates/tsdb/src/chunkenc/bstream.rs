@@ -4,6 +4,8 @@
 //! encoded bytes are valid after every write; the reader works on windows
 //! loaded with unaligned big-endian loads instead of bit-by-bit.
 
+use std::cell::RefCell;
+
 /// Bytes of zeroed slack the writer keeps after the current byte, so a write
 /// of up to 64 bits is a single unaligned 8-byte read-modify-write plus at
 /// most one spill byte.
@@ -112,23 +114,46 @@ pub(crate) trait Bits {
 /// padded copy.
 pub(crate) const PADDED_CAP: usize = 2048;
 
-/// A copy of a small chunk in a fixed-size, zero-padded buffer. Loads mask
-/// their index into the buffer, so they need no bounds checks: positions
-/// past the capacity wrap around (and only ever occur for corrupt chunks,
-/// which the decoder rejects by checking its final position).
+/// A copy of a small chunk in a fixed-size buffer. Loads mask their index
+/// into the buffer, so they need no bounds checks: positions past the
+/// capacity wrap around.
+///
+/// The buffer is reused between chunks (one per thread) and only the 16
+/// bytes after the copied chunk are cleared, so bytes further on may hold
+/// data of earlier chunks. Decoders must therefore only trust bits they
+/// consume before the end of the chunk, and reject the chunk if their final
+/// position is past it; reading a few stale bits to speculate (and then
+/// discarding the result) is fine.
 pub(crate) struct Padded {
     buf: [u8; PADDED_CAP + 16],
 }
 
-impl Padded {
-    /// Copies `data` (at most [`PADDED_CAP`] bytes) into a zeroed buffer.
-    #[inline(always)]
-    pub(crate) fn new(data: &[u8]) -> Option<Padded> {
-        let mut p = Padded {
+thread_local! {
+    static PADDED: RefCell<Padded> = const {
+        RefCell::new(Padded {
             buf: [0; PADDED_CAP + 16],
-        };
-        p.buf.get_mut(..data.len())?.copy_from_slice(data);
-        Some(p)
+        })
+    };
+}
+
+impl Padded {
+    /// Runs `f` on a copy of `data` in this thread's buffer; `None` if
+    /// `data` is longer than [`PADDED_CAP`] or the buffer is unavailable
+    /// (in use further up the stack, or the thread is exiting).
+    #[inline]
+    pub(crate) fn with<R>(data: &[u8], f: impl FnOnce(&Padded) -> R) -> Option<R> {
+        if data.len() > PADDED_CAP {
+            return None;
+        }
+        PADDED
+            .try_with(|cell| {
+                let mut p = cell.try_borrow_mut().ok()?;
+                p.buf[..data.len()].copy_from_slice(data);
+                p.buf[data.len()..data.len() + 16].fill(0);
+                Some(f(&p))
+            })
+            .ok()
+            .flatten()
     }
 }
 

@@ -1,6 +1,6 @@
 //! XOR ("Gorilla") float chunk codec, bit-exact with Prometheus 2.42.
 
-use super::bstream::{BitWriter, Bits, Padded, Source, PADDED_CAP};
+use super::bstream::{BitWriter, Bits, Padded, Source};
 use super::ChunkError;
 
 /// Largest number of samples an XOR chunk can hold (its count is a `u16`).
@@ -455,21 +455,22 @@ fn decode_inner(chunk: &[u8], ts: &mut Vec<i64>, vs: &mut Vec<f64>) -> Result<()
 
     // Decode straight into the vectors' memory.
     let (bt, bv) = (ts.len(), vs.len());
-    ts.resize(bt + n + RUN, 0);
-    vs.resize(bv + n + RUN, 0.0);
+    grow_zeroed(ts, n + RUN);
+    grow_zeroed(vs, n + RUN);
     let out_t = &mut ts[bt..];
     let out_v = &mut vs[bv..];
     out_t[0] = t0;
     out_v[0] = v0;
     out_t[1] = st.t;
     out_v[1] = f64::from_bits(st.v_bits);
-    let res = if chunk.len() <= PADDED_CAP {
-        match Padded::new(chunk) {
-            Some(pad) => decode_rest(&pad, p, st, n, out_t, out_v),
-            None => None,
-        }
-    } else {
-        decode_rest(&src, p, st, n, out_t, out_v)
+    // Kept in memory (not registers) by passing it in: the run writes add
+    // it to the timestamp as vectors.
+    let mut steps = [0; RUN];
+    let res = match Padded::with(chunk, |pad| {
+        decode_rest(pad, p, st, n, out_t, out_v, &mut steps)
+    }) {
+        Some(res) => res,
+        None => decode_rest(&src, p, st, n, out_t, out_v, &mut steps),
     };
     ts.truncate(bt + n);
     vs.truncate(bv + n);
@@ -529,6 +530,7 @@ fn decode_rest<B: Bits>(
     n: usize,
     out_t: &mut [i64],
     out_v: &mut [f64],
+    steps: &mut [i64; RUN],
 ) -> Option<usize> {
     // Locals, so that the state lives in registers.
     let State {
@@ -539,21 +541,43 @@ fn decode_rest<B: Bits>(
         mbits,
     } = st;
     let mut win = Window::new(trailing, mbits);
-    let mut steps = run_steps(t_delta);
+    *steps = run_steps(t_delta);
     let mut i = 2;
     while i < n {
         let o = (pos & 7) as u32;
         let raw = src.load8(pos >> 3);
         let ctrl = (raw << o) >> 61;
-        if ctrl == 0b010 {
-            // dod 0, `10`: the value changes within the current window.
-            t = t.wrapping_add(t_delta as i64);
-            if win.mbits <= FAST_MBITS {
-                v_bits ^= raw.rotate_left(win.rot + o) & win.mask;
-            } else {
-                let bits = bits64_at(src.window(pos), 3) >> (64 - win.mbits);
-                v_bits ^= bits << win.trailing;
+        if ctrl == 0b010 && win.mbits <= FAST_MBITS {
+            // dod 0, `10`: the value changes within the current window,
+            // which is narrow enough for the payload to be in `raw`. The
+            // most common case of gauges: loop over such samples here.
+            let (rot, mask, adv) = (win.rot, win.mask, 3 + win.mbits as usize);
+            let (mut o, mut raw) = (o, raw);
+            loop {
+                t = t.wrapping_add(t_delta as i64);
+                v_bits ^= raw.rotate_left(rot + o) & mask;
+                pos += adv;
+                let (Some(ot), Some(ov)) = (out_t.get_mut(i), out_v.get_mut(i)) else {
+                    return None;
+                };
+                *ot = t;
+                *ov = f64::from_bits(v_bits);
+                i += 1;
+                if i >= n {
+                    break;
+                }
+                o = (pos & 7) as u32;
+                raw = src.load8(pos >> 3);
+                if (raw << o) >> 61 != 0b010 {
+                    break;
+                }
             }
+            continue;
+        } else if ctrl == 0b010 {
+            // dod 0, `10` with a wide window.
+            t = t.wrapping_add(t_delta as i64);
+            let bits = bits64_at(src.window(pos), 3) >> (64 - win.mbits);
+            v_bits ^= bits << win.trailing;
             pos += 3 + win.mbits as usize;
         } else if ctrl < 0b010 {
             // dod 0, value unchanged: a run of `00` pairs. Count them (at
@@ -568,8 +592,8 @@ fn decode_rest<B: Bits>(
                 return None;
             };
             let v = f64::from_bits(v_bits);
-            for ((dt, dv), step) in dt.iter_mut().zip(dv.iter_mut()).zip(steps) {
-                *dt = t.wrapping_add(step);
+            for ((dt, dv), step) in dt.iter_mut().zip(dv.iter_mut()).zip(steps.iter()) {
+                *dt = t.wrapping_add(*step);
                 *dv = v;
             }
             t = t.wrapping_add(t_delta.wrapping_mul(k as u64) as i64);
@@ -578,6 +602,7 @@ fn decode_rest<B: Bits>(
             continue;
         } else if ctrl == 0b011 {
             // dod 0, `11`: new window.
+            cold();
             t = t.wrapping_add(t_delta as i64);
             let x = src.window(pos);
             let hi = (x >> 64) as u64;
@@ -592,9 +617,10 @@ fn decode_rest<B: Bits>(
             pos += 14 + sig as usize;
         } else {
             // Non-zero dod, then any value encoding.
+            cold();
             let (dod, l) = read_dod(src.window(pos));
             t_delta = t_delta.wrapping_add(dod as u64);
-            steps = run_steps(t_delta);
+            *steps = run_steps(t_delta);
             t = t.wrapping_add(t_delta as i64);
             pos += l;
             let mut s = State {
@@ -619,6 +645,35 @@ fn decode_rest<B: Bits>(
     }
     Some(pos)
 }
+
+/// Appends `k` zeros to `v`: a memcpy from a static zero array for the
+/// usual chunk sizes, much faster than `resize`'s element loop.
+#[inline]
+fn grow_zeroed<T: Copy + Default + Zeros>(v: &mut Vec<T>, k: usize) {
+    match T::ZEROS.get(..k) {
+        Some(z) => v.extend_from_slice(z),
+        None => v.resize(v.len() + k, T::default()),
+    }
+}
+
+/// A static array of zeros.
+trait Zeros: Sized + 'static {
+    const ZEROS: &'static [Self];
+}
+
+impl Zeros for i64 {
+    const ZEROS: &'static [i64] = &[0; 256];
+}
+
+impl Zeros for f64 {
+    const ZEROS: &'static [f64] = &[0.0; 256];
+}
+
+/// Marks the calling branch as unlikely, so that the optimizer lays it out
+/// of the hot path.
+#[cold]
+#[inline(always)]
+fn cold() {}
 
 /// Samples written at once for a run of unchanged samples; the slack the
 /// output vectors get past the chunk's samples while decoding.

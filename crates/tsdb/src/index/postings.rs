@@ -73,19 +73,47 @@ pub fn subtract(a: &[u32], b: &[u32]) -> Vec<u32> {
     out
 }
 
-/// Union of many sorted lists, sorted and deduplicated.
+/// Union of many sorted lists, sorted and deduplicated: merged pairwise, so
+/// each level of the merge tree is linear.
 pub fn union(lists: Vec<Vec<u32>>) -> Vec<u32> {
-    let mut lists = lists;
-    match lists.len() {
-        0 => Vec::new(),
-        1 => lists.pop().unwrap_or_default(),
-        _ => {
-            let mut all: Vec<u32> = lists.concat();
-            all.sort_unstable();
-            all.dedup();
-            all
+    let mut level: Vec<Vec<u32>> = lists.into_iter().filter(|l| !l.is_empty()).collect();
+    while level.len() > 1 {
+        let mut next = Vec::with_capacity(level.len().div_ceil(2));
+        let mut it = level.into_iter();
+        while let Some(a) = it.next() {
+            match it.next() {
+                Some(b) => next.push(merge_two(&a, &b)),
+                None => next.push(a),
+            }
+        }
+        level = next;
+    }
+    level.pop().unwrap_or_default()
+}
+
+fn merge_two(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
         }
     }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }
 
 #[cfg(test)]
@@ -99,6 +127,8 @@ mod tests {
         assert_eq!(intersect(&[5, 999, 2000], &big), vec![5, 999]);
         assert_eq!(subtract(&[1, 2, 3, 4], &[2, 4, 9]), vec![1, 3]);
         assert_eq!(union(vec![vec![1, 5], vec![2, 5], vec![]]), vec![1, 2, 5]);
+        assert_eq!(union(vec![vec![9], vec![1, 3], vec![3, 4], vec![0, 9]]), vec![0, 1, 3, 4, 9]);
+        assert!(union(vec![]).is_empty());
     }
 
     #[test]

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite: installs missing test dependencies, checks formatting
+# and lints, builds the binary the end-to-end tests start, runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Reuse one target dir outside the clone so a warm machine rebuilds incrementally.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mnemos-target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+./scripts/install-test-deps.sh
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+echo "==> cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "==> cargo build -p mnemos (the end-to-end tests run this binary)"
+cargo build --locked -p mnemos
+echo "==> cargo test --workspace"
+cargo test --workspace --locked
