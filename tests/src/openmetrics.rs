@@ -114,7 +114,10 @@ pub fn generate(spec: &Spec) -> String {
         let _ = writeln!(out, "# HELP {family} Test data family {fi}.");
         let _ = writeln!(out, "# TYPE {family} {kind}");
         for s in (0..spec.series).filter(|s| s % families.len() == fi) {
-            let mut labels = format!("job=\"job{}\",instance=\"host-{s}:9100\",series=\"{s}\"", s % 7);
+            let mut labels = format!(
+                "job=\"job{}\",instance=\"host-{s}:9100\",series=\"{s}\"",
+                s % 7
+            );
             for k in 0..spec.label_names {
                 let v = UNICODE_VALUES[(s + k) % UNICODE_VALUES.len()];
                 let _ = write!(labels, ",l{k:02}=\"{v} {k}\"");
@@ -138,7 +141,12 @@ pub fn generate(spec: &Spec) -> String {
                         (gauge * 1000.0).round() / 1000.0
                     }
                 };
-                let _ = writeln!(out, "{family}{suffix}{{{labels}}} {} {}", om_value(v), om_timestamp(t));
+                let _ = writeln!(
+                    out,
+                    "{family}{suffix}{{{labels}}} {} {}",
+                    om_value(v),
+                    om_timestamp(t)
+                );
                 // Irregular steps, occasionally a gap of a few hours.
                 t += 1 + rng.below(spec.max_step_ms as u64) as i64;
                 if rng.below(200) == 0 {

@@ -45,7 +45,11 @@ impl Prometheus {
             http::get(port, "/-/ready").ok().filter(|r| r.status == 200)
         });
         assert!(ready.is_some(), "prometheus {name} not ready within 60s");
-        Self { port, data_dir, guard }
+        Self {
+            port,
+            data_dir,
+            guard,
+        }
     }
 
     /// GET an API path and parse the JSON `data` field; panics unless status is success.

@@ -55,7 +55,9 @@ fn real_prometheus_blocks_dump_rewrite_and_reload() {
     .expect("Prometheus cut no block covering the staleness markers within 240s");
     let blocks: Vec<PathBuf> = blocks
         .into_iter()
-        .filter(|b| mnemos_tsdb::BlockMeta::read_from_dir(b).is_ok_and(|m| m.min_time <= stopped_ms + 2_000))
+        .filter(|b| {
+            mnemos_tsdb::BlockMeta::read_from_dir(b).is_ok_and(|m| m.min_time <= stopped_ms + 2_000)
+        })
         .collect();
 
     let mut stale_total = 0;
@@ -63,8 +65,16 @@ fn real_prometheus_blocks_dump_rewrite_and_reload() {
     for block in &blocks {
         let single = promtool::single_block_dir(block);
         let want = promtool::dump(single.path(), &[]);
-        let got = stdout_of(Command::new(mnemos_bin()).args(["tools", "tsdb", "dump"]).arg(block));
-        assert!(want == got, "dump of Prometheus block {} differs from promtool's", block.display());
+        let got = stdout_of(
+            Command::new(mnemos_bin())
+                .args(["tools", "tsdb", "dump"])
+                .arg(block),
+        );
+        assert!(
+            want == got,
+            "dump of Prometheus block {} differs from promtool's",
+            block.display()
+        );
         stale_total += stale_markers_in(block, "flaky");
         checked.push((block.clone(), want));
     }
@@ -77,43 +87,82 @@ fn real_prometheus_blocks_dump_rewrite_and_reload() {
         .find(|(b, _)| stale_markers_in(b, "flaky") > 0)
         .expect("block with staleness markers");
     let out = work.path().join("rewritten");
-    let new_dir = stdout_of(Command::new(mnemos_bin()).args(["tools", "tsdb", "rewrite"]).arg(block).arg(&out));
+    let new_dir = stdout_of(
+        Command::new(mnemos_bin())
+            .args(["tools", "tsdb", "rewrite"])
+            .arg(block)
+            .arg(&out),
+    );
     let new_block = PathBuf::from(new_dir.trim());
-    assert_eq!(stale_markers_in(&new_block, "flaky"), stale_markers_in(block, "flaky"));
+    assert_eq!(
+        stale_markers_in(&new_block, "flaky"),
+        stale_markers_in(block, "flaky")
+    );
     let rewritten = promtool::single_block_dir(&new_block);
-    assert!(promtool::dump(rewritten.path(), &[]) == *want, "promtool dump of the rewritten block differs");
+    assert!(
+        promtool::dump(rewritten.path(), &[]) == *want,
+        "promtool dump of the rewritten block differs"
+    );
 
     let port_b = free_port();
     let reload_dir = work.path().join("prom-b-data");
     promtool::copy_dir(&new_block, &reload_dir.join(new_block.file_name().unwrap()));
-    let prom_b = Prometheus::start(work.path(), "prom-b", "global: {scrape_interval: 1h}\n", "2h", port_b);
+    let prom_b = Prometheus::start(
+        work.path(),
+        "prom-b",
+        "global: {scrape_interval: 1h}\n",
+        "2h",
+        port_b,
+    );
     assert_ne!(prom_b.pid(), prom.pid());
     let meta = mnemos_tsdb::BlockMeta::read_from_dir(&new_block).unwrap();
-    let at = format!("{}.{:03}", (meta.max_time - 1) / 1000, (meta.max_time - 1) % 1000);
+    let at = format!(
+        "{}.{:03}",
+        (meta.max_time - 1) / 1000,
+        (meta.max_time - 1) % 1000
+    );
     let range_s = (meta.max_time - meta.min_time) / 1000 + 5;
     let original = all_series(block);
-    assert!(original.len() > 50, "expected many series, got {}", original.len());
+    assert!(
+        original.len() > 50,
+        "expected many series, got {}",
+        original.len()
+    );
     let mut compared = 0;
     for (labels, samples) in &original {
         // A range selector returns every sample but staleness markers.
-        let want: Vec<&(i64, f64)> = samples.iter().filter(|(_, v)| v.to_bits() != STALE_NAN).collect();
+        let want: Vec<&(i64, f64)> = samples
+            .iter()
+            .filter(|(_, v)| v.to_bits() != STALE_NAN)
+            .collect();
         if want.is_empty() {
             continue;
         }
         let q = format!("{}[{range_s}s]", selector_of(labels));
-        let data = prom_b.api(&format!("/api/v1/query?query={}&time={at}", http::encode(&q)));
+        let data = prom_b.api(&format!(
+            "/api/v1/query?query={}&time={at}",
+            http::encode(&q)
+        ));
         let result = data["result"].as_array().unwrap();
         assert_eq!(result.len(), 1, "{q}: {data}");
         let got: Vec<(i64, f64)> = result[0]["values"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|p| ((p[0].as_f64().unwrap() * 1000.0).round() as i64, parse_go_float(p[1].as_str().unwrap())))
+            .map(|p| {
+                (
+                    (p[0].as_f64().unwrap() * 1000.0).round() as i64,
+                    parse_go_float(p[1].as_str().unwrap()),
+                )
+            })
             .collect();
         assert_eq!(got.len(), want.len(), "{q}: sample count");
         for (g, w) in got.iter().zip(want) {
             assert_eq!(g.0, w.0, "{q}: timestamps");
-            assert!(g.1 == w.1 || (g.1.is_nan() && w.1.is_nan()), "{q}: {g:?} != {w:?}");
+            assert!(
+                g.1 == w.1 || (g.1.is_nan() && w.1.is_nan()),
+                "{q}: {g:?} != {w:?}"
+            );
         }
         compared += 1;
     }
@@ -127,7 +176,8 @@ fn all_series(block: &Path) -> Vec<(Labels, Vec<(i64, f64)>)> {
     for id in b.index().all_postings().unwrap() {
         let s = b.index().series(id).unwrap();
         let mut samples = Vec::new();
-        b.read_samples(&s, i64::MIN, i64::MAX, &mut samples).unwrap();
+        b.read_samples(&s, i64::MIN, i64::MAX, &mut samples)
+            .unwrap();
         out.push((s.labels, samples));
     }
     out

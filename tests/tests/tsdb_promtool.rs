@@ -24,7 +24,11 @@ fn assert_same_dump(what: &str, want: &str, got: &str) {
         return;
     }
     let (w, g): (Vec<&str>, Vec<&str>) = (want.lines().collect(), got.lines().collect());
-    let first = w.iter().zip(&g).position(|(a, b)| a != b).unwrap_or(w.len().min(g.len()));
+    let first = w
+        .iter()
+        .zip(&g)
+        .position(|(a, b)| a != b)
+        .unwrap_or(w.len().min(g.len()));
     panic!(
         "{what}: dumps differ ({} vs {} lines); first difference at line {}:\n promtool: {:?}\n mnemos:   {:?}",
         w.len(),
@@ -47,8 +51,16 @@ fn check_dataset(name: &str, spec: &Spec) {
     // The whole data dir, merged across blocks.
     let want = promtool::dump(&data, &[]);
     let expected_lines = spec.series * spec.samples_per_series;
-    assert_eq!(want.lines().count(), expected_lines, "{name}: promtool dump line count");
-    assert_same_dump(&format!("{name}: data dir"), &want, &mnemos_dump(&data, &[]));
+    assert_eq!(
+        want.lines().count(),
+        expected_lines,
+        "{name}: promtool dump line count"
+    );
+    assert_same_dump(
+        &format!("{name}: data dir"),
+        &want,
+        &mnemos_dump(&data, &[]),
+    );
 
     // Time ranges and selectors, as promtool interprets them.
     let (t0, t1) = time_span(&want);
@@ -58,9 +70,14 @@ fn check_dataset(name: &str, spec: &Spec) {
         vec![format!("--min-time={mid}"), format!("--max-time={late}")],
         vec![format!("--max-time={t0}")],
         vec!["--match={series=\"1\"}".into()],
-        vec!["--match=mnemos_gauge{job=~\"job[0-3]\"}".into(), format!("--min-time={mid}")],
+        vec![
+            "--match=mnemos_gauge{job=~\"job[0-3]\"}".into(),
+            format!("--min-time={mid}"),
+        ],
         vec!["--match={__name__=~\"mnemos_.*\",job!=\"job2\"}".into()],
         vec!["--match={instance=~\"host-1.*\",series!~\"1[0-9]+\"}".into()],
+        vec!["--match={__name__=~'(?s:.*)'}".into()],
+        vec!["--match={l00=~\".*✓.*|日本.*\"}".into()],
     ];
     for args in &cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -73,7 +90,12 @@ fn check_dataset(name: &str, spec: &Spec) {
 
     // `ls` equals `promtool tsdb list`, plain and human readable.
     for extra in [&[][..], &["-r"][..]] {
-        let got = stdout_of(Command::new(mnemos_bin()).args(["tools", "tsdb", "ls"]).args(extra).arg(&data));
+        let got = stdout_of(
+            Command::new(mnemos_bin())
+                .args(["tools", "tsdb", "ls"])
+                .args(extra)
+                .arg(&data),
+        );
         assert_eq!(got, promtool::list(&data, extra), "{name}: ls {extra:?}");
     }
 
@@ -82,7 +104,11 @@ fn check_dataset(name: &str, spec: &Spec) {
     for block in &blocks {
         let single = promtool::single_block_dir(block);
         let want = promtool::dump(single.path(), &[]);
-        assert_same_dump(&format!("{name}: block {}", block.display()), &want, &mnemos_dump(block, &[]));
+        assert_same_dump(
+            &format!("{name}: block {}", block.display()),
+            &want,
+            &mnemos_dump(block, &[]),
+        );
         let new_dir = stdout_of(
             Command::new(mnemos_bin())
                 .args(["tools", "tsdb", "rewrite"])
@@ -90,7 +116,10 @@ fn check_dataset(name: &str, spec: &Spec) {
                 .arg(&out),
         );
         let new_block = Path::new(new_dir.trim());
-        assert!(new_block.join("meta.json").is_file(), "{name}: rewrite printed {new_dir:?}");
+        assert!(
+            new_block.join("meta.json").is_file(),
+            "{name}: rewrite printed {new_dir:?}"
+        );
         let rewritten = promtool::single_block_dir(new_block);
         assert_same_dump(
             &format!("{name}: promtool dump of rewritten {}", block.display()),
@@ -124,7 +153,14 @@ const START: i64 = 1_700_000_000_000;
 fn one_series_of_special_values() {
     check_dataset(
         "special",
-        &Spec { seed: 1, series: 3, samples_per_series: 700, label_names: 0, start_ms: START, max_step_ms: 30_000 },
+        &Spec {
+            seed: 1,
+            series: 3,
+            samples_per_series: 700,
+            label_names: 0,
+            start_ms: START,
+            max_step_ms: 30_000,
+        },
     );
 }
 
@@ -132,7 +168,14 @@ fn one_series_of_special_values() {
 fn hundred_series_many_labels_irregular() {
     check_dataset(
         "mixed",
-        &Spec { seed: 2, series: 100, samples_per_series: 400, label_names: 12, start_ms: START, max_step_ms: 90_000 },
+        &Spec {
+            seed: 2,
+            series: 100,
+            samples_per_series: 400,
+            label_names: 12,
+            start_ms: START,
+            max_step_ms: 90_000,
+        },
     );
 }
 
@@ -140,7 +183,14 @@ fn hundred_series_many_labels_irregular() {
 fn wide_label_sets() {
     check_dataset(
         "wide",
-        &Spec { seed: 3, series: 6, samples_per_series: 250, label_names: 60, start_ms: START, max_step_ms: 20_000 },
+        &Spec {
+            seed: 3,
+            series: 6,
+            samples_per_series: 250,
+            label_names: 60,
+            start_ms: START,
+            max_step_ms: 20_000,
+        },
     );
 }
 
@@ -148,7 +198,14 @@ fn wide_label_sets() {
 fn ten_thousand_series() {
     check_dataset(
         "10k",
-        &Spec { seed: 4, series: 10_000, samples_per_series: 15, label_names: 3, start_ms: START, max_step_ms: 60_000 },
+        &Spec {
+            seed: 4,
+            series: 10_000,
+            samples_per_series: 15,
+            label_names: 3,
+            start_ms: START,
+            max_step_ms: 60_000,
+        },
     );
 }
 
@@ -156,6 +213,13 @@ fn ten_thousand_series() {
 fn tiny_and_sub_second_steps() {
     check_dataset(
         "dense",
-        &Spec { seed: 5, series: 9, samples_per_series: 2_000, label_names: 1, start_ms: START, max_step_ms: 3 },
+        &Spec {
+            seed: 5,
+            series: 9,
+            samples_per_series: 2_000,
+            label_names: 1,
+            start_ms: START,
+            max_step_ms: 3,
+        },
     );
 }

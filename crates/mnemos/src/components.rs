@@ -7,10 +7,18 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct ServerArgs {
     /// Listen address for the gRPC server (StoreAPI, Info API).
-    #[arg(long = "grpc-address", env = "MNEMOS_GRPC_ADDRESS", default_value = "0.0.0.0:10901")]
+    #[arg(
+        long = "grpc-address",
+        env = "MNEMOS_GRPC_ADDRESS",
+        default_value = "0.0.0.0:10901"
+    )]
     pub grpc_address: String,
     /// Listen address for HTTP (/metrics, /-/healthy, /-/ready, APIs).
-    #[arg(long = "http-address", env = "MNEMOS_HTTP_ADDRESS", default_value = "0.0.0.0:10902")]
+    #[arg(
+        long = "http-address",
+        env = "MNEMOS_HTTP_ADDRESS",
+        default_value = "0.0.0.0:10902"
+    )]
     pub http_address: String,
 }
 
@@ -37,7 +45,11 @@ pub struct SidecarArgs {
     #[command(flatten)]
     objstore: ObjstoreArgs,
     /// URL of the Prometheus this sidecar runs next to.
-    #[arg(long = "prometheus.url", env = "MNEMOS_PROMETHEUS_URL", default_value = "http://localhost:9090")]
+    #[arg(
+        long = "prometheus.url",
+        env = "MNEMOS_PROMETHEUS_URL",
+        default_value = "http://localhost:9090"
+    )]
     prometheus_url: String,
     /// Prometheus' data directory.
     #[arg(long = "tsdb.path", env = "MNEMOS_TSDB_PATH", default_value = "./data")]
@@ -76,7 +88,11 @@ pub struct CompactArgs {
     #[command(flatten)]
     objstore: ObjstoreArgs,
     /// HTTP listen address (/metrics, health).
-    #[arg(long = "http-address", env = "MNEMOS_HTTP_ADDRESS", default_value = "0.0.0.0:10902")]
+    #[arg(
+        long = "http-address",
+        env = "MNEMOS_HTTP_ADDRESS",
+        default_value = "0.0.0.0:10902"
+    )]
     http_address: String,
     /// Local scratch directory for compaction.
     #[arg(long = "data-dir", env = "MNEMOS_DATA_DIR", default_value = "./data")]
@@ -102,7 +118,11 @@ pub struct QueryArgs {
     #[arg(long = "endpoint", env = "MNEMOS_ENDPOINT", value_delimiter = ',')]
     endpoints: Vec<String>,
     /// Labels that identify HA replicas; series equal without them are deduplicated.
-    #[arg(long = "query.replica-label", env = "MNEMOS_QUERY_REPLICA_LABEL", value_delimiter = ',')]
+    #[arg(
+        long = "query.replica-label",
+        env = "MNEMOS_QUERY_REPLICA_LABEL",
+        value_delimiter = ','
+    )]
     replica_labels: Vec<String>,
 }
 

@@ -16,10 +16,21 @@ pub enum LogFormat {
 #[derive(Debug, Args)]
 pub struct LogArgs {
     /// Log filtering level (error, warn, info, debug) or a tracing filter directive.
-    #[arg(long = "log.level", env = "MNEMOS_LOG_LEVEL", default_value = "info", global = true)]
+    #[arg(
+        long = "log.level",
+        env = "MNEMOS_LOG_LEVEL",
+        default_value = "info",
+        global = true
+    )]
     pub level: String,
     /// Log format.
-    #[arg(long = "log.format", env = "MNEMOS_LOG_FORMAT", value_enum, default_value = "logfmt", global = true)]
+    #[arg(
+        long = "log.format",
+        env = "MNEMOS_LOG_FORMAT",
+        value_enum,
+        default_value = "logfmt",
+        global = true
+    )]
     pub format: LogFormat,
 }
 

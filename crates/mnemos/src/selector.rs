@@ -5,9 +5,22 @@ use mnemos_tsdb::labels::{MatchType, Matcher, METRIC_NAME};
 use promql_parser::label::MatchOp;
 use promql_parser::parser::Expr;
 
+/// A matcher added while parsing `{…}` selectors and removed afterwards.
+const PROBE: &str = "__mnemos_selector_probe__";
+
 /// Parses `up{job=~"a.*"}` or `{__name__="x"}` into matchers.
+///
+/// Like Prometheus' `ParseMetricSelector` (promtool's `--match`), a selector
+/// whose matchers all match the empty string is accepted: the query-time rule
+/// "at least one non-empty matcher" that `promql-parser` applies is sidestepped
+/// by parsing with a probe matcher, which is then removed.
 pub fn parse_selector(s: &str) -> anyhow::Result<Vec<Matcher>> {
-    let expr = promql_parser::parser::parse(s)
+    let trimmed = s.trim_start();
+    let to_parse = match trimmed.strip_prefix('{') {
+        Some(rest) => format!("{{{PROBE}=\"1\",{rest}"),
+        None => s.to_string(),
+    };
+    let expr = promql_parser::parser::parse(&to_parse)
         .map_err(|e| anyhow::anyhow!("{e}"))
         .with_context(|| format!("invalid series selector {s:?}"))?;
     let Expr::VectorSelector(vs) = expr else {
@@ -20,7 +33,7 @@ pub fn parse_selector(s: &str) -> anyhow::Result<Vec<Matcher>> {
     if let Some(name) = &vs.name {
         out.push(Matcher::equal(METRIC_NAME, name.clone()));
     }
-    for m in &vs.matchers.matchers {
+    for m in vs.matchers.matchers.iter().filter(|m| m.name != PROBE) {
         let kind = match m.op {
             MatchOp::Equal => MatchType::Equal,
             MatchOp::NotEqual => MatchType::NotEqual,
@@ -47,5 +60,7 @@ mod tests {
         assert!(m[2].matches("c") && !m[2].matches("bc"));
         assert!(parse_selector("rate(x[5m])").is_err());
         assert!(parse_selector("{").is_err());
+        assert!(parse_selector("{}").unwrap().is_empty());
+        assert_eq!(parse_selector(r#"{job=""}"#).unwrap().len(), 1);
     }
 }

@@ -16,7 +16,10 @@ fn build_block(dir: &std::path::Path) -> std::path::PathBuf {
             Labels::from_pairs([
                 ("__name__", format!("metric_{}", i % 50)),
                 ("job", format!("job{}", i % 10)),
-                ("instance", format!("10.0.{}.{}:9100", (i / 50) % 256, (i / 50) / 256)),
+                (
+                    "instance",
+                    format!("10.0.{}.{}:9100", (i / 50) % 256, (i / 50) / 256),
+                ),
                 ("pod", format!("pod-{i:06}")),
             ])
         })
@@ -41,20 +44,34 @@ fn bench_index(c: &mut Criterion) {
         ("eq_name", vec![m(MatchType::Equal, "__name__", "metric_7")]),
         (
             "eq_name_and_job",
-            vec![m(MatchType::Equal, "__name__", "metric_7"), m(MatchType::Equal, "job", "job7")],
+            vec![
+                m(MatchType::Equal, "__name__", "metric_7"),
+                m(MatchType::Equal, "job", "job7"),
+            ],
         ),
-        ("regex_job_set", vec![m(MatchType::Regex, "job", "job1|job2|job3")]),
+        (
+            "regex_job_set",
+            vec![m(MatchType::Regex, "job", "job1|job2|job3")],
+        ),
         (
             "name_and_neg_regex_instance",
-            vec![m(MatchType::Equal, "__name__", "metric_7"), m(MatchType::NotRegex, "instance", "10\\.0\\.1.*")],
+            vec![
+                m(MatchType::Equal, "__name__", "metric_7"),
+                m(MatchType::NotRegex, "instance", "10\\.0\\.1.*"),
+            ],
         ),
-        ("regex_pod_prefix", vec![m(MatchType::Regex, "pod", "pod-00.*")]),
+        (
+            "regex_pod_prefix",
+            vec![m(MatchType::Regex, "pod", "pod-00.*")],
+        ),
     ];
     let mut g = c.benchmark_group("postings_for_matchers");
     for (name, ms) in &cases {
         let n = block.select(ms).unwrap().len();
         g.throughput(Throughput::Elements(n as u64));
-        g.bench_function(*name, |b| b.iter(|| black_box(block.select(black_box(ms)).unwrap())));
+        g.bench_function(*name, |b| {
+            b.iter(|| black_box(block.select(black_box(ms)).unwrap()))
+        });
     }
     g.finish();
 

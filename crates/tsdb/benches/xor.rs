@@ -105,7 +105,11 @@ fn encode(series: &Series) -> Vec<Vec<u8>> {
 }
 
 fn inputs() -> Vec<(&'static str, Series)> {
-    vec![("gauge", gauge()), ("counter", counter()), ("random", random())]
+    vec![
+        ("gauge", gauge()),
+        ("counter", counter()),
+        ("random", random()),
+    ]
 }
 
 fn total_samples(series: &Series) -> u64 {

@@ -41,7 +41,10 @@ impl BlockSet {
         } else {
             block_dirs(dir)?
         };
-        let mut blocks = dirs.iter().map(|d| Block::open(d)).collect::<Result<Vec<_>>>()?;
+        let mut blocks = dirs
+            .iter()
+            .map(|d| Block::open(d))
+            .collect::<Result<Vec<_>>>()?;
         blocks.sort_by_key(|b| (b.meta().min_time, b.meta().ulid.clone()));
         Ok(Self { blocks })
     }
@@ -58,14 +61,23 @@ impl BlockSet {
     }
 
     /// Series matching `matchers` with data in `[mint, maxt]`, in label order.
-    pub fn select<'a>(&'a self, matchers: &[Matcher], mint: i64, maxt: i64) -> Result<MergedSeries<'a>> {
+    pub fn select<'a>(
+        &'a self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<MergedSeries<'a>> {
         let mut cursors = Vec::new();
         for (i, b) in self.blocks.iter().enumerate() {
             if b.meta().max_time <= mint || b.meta().min_time > maxt {
                 continue;
             }
             let ids = b.select(matchers)?;
-            cursors.push(Cursor { block: i, ids, pos: 0 });
+            cursors.push(Cursor {
+                block: i,
+                ids,
+                pos: 0,
+            });
         }
         let mut merged = MergedSeries {
             set: self,
@@ -166,7 +178,11 @@ impl<'a> MergedSeries<'a> {
         };
         let mut parts = vec![(&self.set.blocks[self.cursors[c].block], entry.0)];
         self.advance(c)?;
-        while self.heap.peek().is_some_and(|Reverse((l, _, _))| *l == labels) {
+        while self
+            .heap
+            .peek()
+            .is_some_and(|Reverse((l, _, _))| *l == labels)
+        {
             if let Some(Reverse((_, c2, e2))) = self.heap.pop() {
                 parts.push((&self.set.blocks[self.cursors[c2].block], e2.0));
                 self.advance(c2)?;

@@ -88,7 +88,9 @@ impl BlockWriter {
             for &(t, v) in part {
                 enc.append(t, v);
             }
-            let chunk_ref = self.chunks.write_chunk(Encoding::Xor.as_byte(), enc.bytes())?;
+            let chunk_ref = self
+                .chunks
+                .write_chunk(Encoding::Xor.as_byte(), enc.bytes())?;
             self.metas.push(ChunkMeta {
                 min_time: part[0].0,
                 max_time: part[part.len() - 1].0,

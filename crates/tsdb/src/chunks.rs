@@ -108,7 +108,12 @@ pub fn decode_chunk(buf: &Bytes, offset: u64) -> Result<(RawChunk, usize), Corru
     }
     let body = &buf[n..n + 1 + len];
     let crc_at = n + 1 + len;
-    let stored = u32::from_be_bytes([buf[crc_at], buf[crc_at + 1], buf[crc_at + 2], buf[crc_at + 3]]);
+    let stored = u32::from_be_bytes([
+        buf[crc_at],
+        buf[crc_at + 1],
+        buf[crc_at + 2],
+        buf[crc_at + 3],
+    ]);
     verify_crc(body, stored, offset + crc_at as u64)?;
     Ok((
         RawChunk {
@@ -179,7 +184,9 @@ impl<R: ReadAt> ChunkReader<R> {
         let seg = self.segments.get(seq).ok_or_else(|| Error::Corrupt {
             path: PathBuf::from(CHUNKS_DIRNAME).join(segment_name(seq)),
             offset,
-            kind: Corruption::Invalid(format!("chunk reference {chunk_ref:#x}: no such segment file")),
+            kind: Corruption::Invalid(format!(
+                "chunk reference {chunk_ref:#x}: no such segment file"
+            )),
         })?;
         if offset < SEGMENT_HEADER_SIZE || offset >= seg.size() {
             return Err(Error::Corrupt {
@@ -291,7 +298,9 @@ impl ChunkWriter {
             self.cut()?;
         }
         if self.pos > u32::MAX as u64 {
-            return Err(Error::InvalidInput("chunk segment offset exceeds 32 bits".into()));
+            return Err(Error::InvalidInput(
+                "chunk segment offset exceeds 32 bits".into(),
+            ));
         }
         let chunk_ref = ((self.seq as u64) << 32) | self.pos;
         let path = &self.dir;
@@ -321,7 +330,7 @@ mod tests {
         let mut w = ChunkWriter::with_segment_size(dir.path(), 64).unwrap();
         let mut refs = Vec::new();
         for i in 0..10u8 {
-            refs.push(w.write_chunk(1, &vec![i; 20]).unwrap());
+            refs.push(w.write_chunk(1, &[i; 20]).unwrap());
         }
         let files = w.finish().unwrap();
         assert!(files.len() > 1, "{files:?}");
@@ -346,7 +355,10 @@ mod tests {
         std::fs::write(&path, &data).unwrap();
         let r = ChunkReader::open_dir(dir.path()).unwrap();
         let err = r.chunk(cref).unwrap_err().to_string();
-        assert!(err.contains("000001 at offset") && err.contains("checksum"), "{err}");
+        assert!(
+            err.contains("000001 at offset") && err.contains("checksum"),
+            "{err}"
+        );
         std::fs::write(&path, &data[..9]).unwrap();
         let r = ChunkReader::open_dir(dir.path()).unwrap();
         assert!(r.chunk(cref).unwrap_err().to_string().contains("truncated"));

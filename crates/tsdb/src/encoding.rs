@@ -117,7 +117,10 @@ impl<'a> Decbuf<'a> {
         let at = self.offset();
         let v = self.uvarint()?;
         u32::try_from(v).map_err(|_| {
-            CorruptAt::new(at, Corruption::Invalid(format!("varint {v} exceeds 32 bits")))
+            CorruptAt::new(
+                at,
+                Corruption::Invalid(format!("varint {v} exceeds 32 bits")),
+            )
         })
     }
 
@@ -290,10 +293,18 @@ mod tests {
     fn overlong_and_truncated_varints_are_errors() {
         assert!(decode_uvarint(&[0x80; 11]).is_none());
         assert!(decode_uvarint(&[0x80, 0x80]).is_none());
-        assert!(decode_uvarint(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02]).is_none());
+        assert!(
+            decode_uvarint(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02]).is_none()
+        );
         let mut d = Decbuf::new(&[0, 0, 1], 100);
         let err = d.be32().unwrap_err();
         assert_eq!(err.offset, 100);
-        assert!(matches!(err.kind, Corruption::Truncated { needed: 4, available: 3 }));
+        assert!(matches!(
+            err.kind,
+            Corruption::Truncated {
+                needed: 4,
+                available: 3
+            }
+        ));
     }
 }

@@ -250,7 +250,13 @@ impl Matcher {
 
 impl fmt::Display for Matcher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}{}", self.name, self.kind, crate::gofmt::quote(&self.value))
+        write!(
+            f,
+            "{}{}{}",
+            self.name,
+            self.kind,
+            crate::gofmt::quote(&self.value)
+        )
     }
 }
 

@@ -243,6 +243,10 @@ mod tests {
     #[test]
     fn broken_meta_is_a_clear_error() {
         let err = BlockMeta::parse(b"{\"ulid\": 3}", Path::new("/b/meta.json")).unwrap_err();
-        assert!(err.to_string().starts_with("/b/meta.json: invalid meta.json"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("/b/meta.json: invalid meta.json"),
+            "{err}"
+        );
     }
 }

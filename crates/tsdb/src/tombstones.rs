@@ -194,9 +194,27 @@ mod tests {
     #[test]
     fn round_trip_merges_and_detects_corruption() {
         let mut t = Tombstones::new();
-        t.add(5, Interval { min_time: 10, max_time: 20 });
-        t.add(5, Interval { min_time: 21, max_time: 30 });
-        t.add(7, Interval { min_time: -5, max_time: 0 });
+        t.add(
+            5,
+            Interval {
+                min_time: 10,
+                max_time: 20,
+            },
+        );
+        t.add(
+            5,
+            Interval {
+                min_time: 21,
+                max_time: 30,
+            },
+        );
+        t.add(
+            7,
+            Interval {
+                min_time: -5,
+                max_time: 0,
+            },
+        );
         let bytes = t.encode();
         let back = Tombstones::decode(&bytes).unwrap();
         assert_eq!(back, t);
@@ -204,7 +222,10 @@ mod tests {
         assert!(back.get(5).unwrap().covers(10, 30));
         let mut bad = bytes.clone();
         bad[6] ^= 0xff;
-        assert!(matches!(Tombstones::decode(&bad).unwrap_err().kind, Corruption::Checksum { .. }));
+        assert!(matches!(
+            Tombstones::decode(&bad).unwrap_err().kind,
+            Corruption::Checksum { .. }
+        ));
         assert!(Tombstones::decode(&bytes[..4]).is_err());
     }
 }

@@ -35,7 +35,12 @@ fn samples() -> impl Strategy<Value = Vec<(i64, f64)>> {
 
 fn matcher() -> impl Strategy<Value = Matcher> {
     (
-        prop::sample::select(vec![MatchType::Equal, MatchType::NotEqual, MatchType::Regex, MatchType::NotRegex]),
+        prop::sample::select(vec![
+            MatchType::Equal,
+            MatchType::NotEqual,
+            MatchType::Regex,
+            MatchType::NotRegex,
+        ]),
         prop::sample::select(vec!["__name__", "job", "a", "b", "ünï", "missing"]),
         prop::sample::select(vec!["x", "y", "", "x.*", ".*", ".+", "x|日本", "z?"]),
     )
@@ -103,9 +108,27 @@ fn tombstones_and_time_ranges_trim_samples() {
     let block = Block::open(&block_dir).unwrap();
     let ids = block.index().all_postings().unwrap();
     let mut t = Tombstones::new();
-    t.add(u64::from(ids[1]), Interval { min_time: 10_000, max_time: 50_000 });
-    t.add(u64::from(ids[1]), Interval { min_time: 100_000, max_time: 100_000 });
-    t.add(u64::from(ids[2]), Interval { min_time: i64::MIN, max_time: i64::MAX });
+    t.add(
+        u64::from(ids[1]),
+        Interval {
+            min_time: 10_000,
+            max_time: 50_000,
+        },
+    );
+    t.add(
+        u64::from(ids[1]),
+        Interval {
+            min_time: 100_000,
+            max_time: 100_000,
+        },
+    );
+    t.add(
+        u64::from(ids[2]),
+        Interval {
+            min_time: i64::MIN,
+            max_time: i64::MAX,
+        },
+    );
     t.write_to_dir(&block_dir).unwrap();
     let block = Block::open(&block_dir).unwrap();
 
@@ -119,13 +142,23 @@ fn tombstones_and_time_ranges_trim_samples() {
         series[i].1.iter().copied().filter(|(t, _)| f(*t)).collect()
     };
     assert_eq!(read(0, i64::MIN, i64::MAX), series[0].1);
-    assert_eq!(read(1, i64::MIN, i64::MAX), keep(1, &|t| !(10_000..=50_000).contains(&t) && t != 100_000));
+    assert_eq!(
+        read(1, i64::MIN, i64::MAX),
+        keep(1, &|t| !(10_000..=50_000).contains(&t) && t != 100_000)
+    );
     assert!(read(2, i64::MIN, i64::MAX).is_empty());
-    assert_eq!(read(3, 20_000, 30_003), keep(3, &|t| (20_000..=30_003).contains(&t)));
+    assert_eq!(
+        read(3, 20_000, 30_003),
+        keep(3, &|t| (20_000..=30_003).contains(&t))
+    );
 
     // The merged view leaves out the fully deleted series.
     let set = BlockSet::from_blocks(vec![block]);
-    let labels: Vec<Labels> = set.select(&[], i64::MIN, i64::MAX).unwrap().map(|s| s.unwrap().labels).collect();
+    let labels: Vec<Labels> = set
+        .select(&[], i64::MIN, i64::MAX)
+        .unwrap()
+        .map(|s| s.unwrap().labels)
+        .collect();
     assert_eq!(labels.len(), 5);
     assert!(!labels.contains(&series[2].0));
 }
@@ -136,13 +169,22 @@ fn overlapping_blocks_merge_per_series() {
     let a = common::fixture_series(4, 100);
     let b: Vec<_> = a
         .iter()
-        .map(|(l, s)| (l.clone(), s.iter().map(|(t, v)| (t + 50_000, *v)).collect::<Vec<_>>()))
+        .map(|(l, s)| {
+            (
+                l.clone(),
+                s.iter().map(|(t, v)| (t + 50_000, *v)).collect::<Vec<_>>(),
+            )
+        })
         .collect();
     common::write_block(dir.path(), &a);
     common::write_block(dir.path(), &b);
     let set = BlockSet::open(dir.path()).unwrap();
     assert_eq!(set.blocks().len(), 2);
-    let merged: Vec<_> = set.select(&[], i64::MIN, i64::MAX).unwrap().map(|s| s.unwrap()).collect();
+    let merged: Vec<_> = set
+        .select(&[], i64::MIN, i64::MAX)
+        .unwrap()
+        .map(|s| s.unwrap())
+        .collect();
     assert_eq!(merged.len(), 4);
     for (m, ((la, sa), (_, sb))) in merged.iter().zip(a.iter().zip(&b)) {
         assert_eq!(&m.labels, la);
@@ -151,4 +193,43 @@ fn overlapping_blocks_merge_per_series() {
         want.dedup_by_key(|s| s.0);
         assert_eq!(m.samples(i64::MIN, i64::MAX).unwrap(), want);
     }
+}
+
+#[test]
+fn histogram_chunks_are_a_clear_unsupported_encoding_error() {
+    use mnemos_tsdb::block_writer::symbols_of;
+    use mnemos_tsdb::chunks::{ChunkMeta, RawChunk};
+    use mnemos_tsdb::{BlockMeta, BlockWriter, Error};
+
+    let dir = tempfile::tempdir().unwrap();
+    let labels = Labels::from_pairs([("__name__", "h")]);
+    let mut w = BlockWriter::create(dir.path(), symbols_of([&labels])).unwrap();
+    let chunk = RawChunk {
+        encoding: 2,
+        data: bytes::Bytes::from_static(&[0, 1, 2, 3]),
+    };
+    let meta = ChunkMeta {
+        min_time: 0,
+        max_time: 10,
+        chunk_ref: 0,
+    };
+    w.add_series_chunks(&labels, &[(meta, chunk)], 1).unwrap();
+    let meta = w.finish(BlockMeta::new(String::new(), 0, 11)).unwrap();
+    let block = Block::open(&dir.path().join(&meta.ulid)).unwrap();
+    let s = block
+        .index()
+        .series(block.index().all_postings().unwrap()[0])
+        .unwrap();
+    let err = block
+        .read_samples(&s, i64::MIN, i64::MAX, &mut Vec::new())
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::UnsupportedEncoding { encoding: 2, .. }),
+        "{err:?}"
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains("chunks/000001 at offset 8: unsupported chunk encoding 2"),
+        "{msg}"
+    );
 }

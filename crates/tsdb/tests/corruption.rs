@@ -61,13 +61,20 @@ fn every_truncation_of_index_and_chunks_is_an_error_or_harmless() {
                 Err(e) => {
                     errors += 1;
                     let msg = e.to_string();
-                    assert!(msg.contains(file.rsplit('/').next().unwrap()), "error does not name the file: {msg}");
+                    assert!(
+                        msg.contains(file.rsplit('/').next().unwrap()),
+                        "error does not name the file: {msg}"
+                    );
                 }
                 Ok(n) => assert!(n <= total),
             }
         }
         // Cutting a file short must be noticed (almost) always.
-        assert!(errors >= data.len() - 1, "{file}: only {errors} of {} truncations detected", data.len());
+        assert!(
+            errors >= data.len() - 1,
+            "{file}: only {errors} of {} truncations detected",
+            data.len()
+        );
     }
 }
 

@@ -116,7 +116,10 @@ mod tests {
         assert_eq!(duration_ms(500), "500ms");
         assert_eq!(duration_ms(1_500), "1.5s");
         assert_eq!(duration_ms(0), "0s");
-        assert_eq!(utc_seconds(1_700_000_105_001), "2023-11-14 22:15:05 +0000 UTC");
+        assert_eq!(
+            utc_seconds(1_700_000_105_001),
+            "2023-11-14 22:15:05 +0000 UTC"
+        );
         assert_eq!(utc_seconds(0), "1970-01-01 00:00:00 +0000 UTC");
         assert_eq!(base2_bytes(853), "853B");
         assert_eq!(base2_bytes(1536), "1KiB512B");

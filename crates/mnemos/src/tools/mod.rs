@@ -46,8 +46,7 @@ pub(crate) fn with_stdout(
     let res = f(&mut out).and_then(|()| Ok(std::io::Write::flush(&mut out)?));
     match res {
         Err(e)
-            if e
-                .downcast_ref::<std::io::Error>()
+            if e.downcast_ref::<std::io::Error>()
                 .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
         {
             Ok(())

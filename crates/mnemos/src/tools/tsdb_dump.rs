@@ -31,7 +31,8 @@ impl DumpArgs {
             Some(s) => crate::selector::parse_selector(s)?,
             None => Vec::new(),
         };
-        let set = BlockSet::open(&self.dir).with_context(|| format!("opening {}", self.dir.display()))?;
+        let set =
+            BlockSet::open(&self.dir).with_context(|| format!("opening {}", self.dir.display()))?;
         super::with_stdout(|out| {
             let mut line = String::with_capacity(256);
             for series in set.select(&matchers, self.min_time, self.max_time)? {

@@ -15,14 +15,19 @@ pub struct LsArgs {
     #[arg(env = "MNEMOS_TSDB_LS_DIR")]
     dir: PathBuf,
     /// Print human readable times and sizes.
-    #[arg(short = 'r', long = "human-readable", env = "MNEMOS_TSDB_LS_HUMAN_READABLE")]
+    #[arg(
+        short = 'r',
+        long = "human-readable",
+        env = "MNEMOS_TSDB_LS_HUMAN_READABLE"
+    )]
     human_readable: bool,
 }
 
 impl LsArgs {
     /// Prints one line per block.
     pub fn run(self) -> anyhow::Result<()> {
-        let set = BlockSet::open(&self.dir).with_context(|| format!("opening {}", self.dir.display()))?;
+        let set =
+            BlockSet::open(&self.dir).with_context(|| format!("opening {}", self.dir.display()))?;
         let mut rows = vec![[
             "BLOCK ULID",
             "MIN TIME",
@@ -44,7 +49,11 @@ impl LsArgs {
                     base2_bytes(b.size_bytes() as i64),
                 )
             } else {
-                (m.min_time.to_string(), m.max_time.to_string(), b.size_bytes().to_string())
+                (
+                    m.min_time.to_string(),
+                    m.max_time.to_string(),
+                    b.size_bytes().to_string(),
+                )
             };
             rows.push(vec![
                 m.ulid.clone(),

@@ -6,19 +6,26 @@
 
 use std::cell::RefCell;
 
-/// Bytes of zeroed slack the writer keeps after the current byte, so a write
-/// of up to 64 bits is a single unaligned 8-byte read-modify-write plus at
-/// most one spill byte.
+/// Bytes of zeroed slack the writer keeps from the current byte on, so a
+/// write of up to 64 bits is one unaligned 8-byte store plus one byte.
 const WRITER_SLACK: usize = 9;
 
 /// Append-only MSB-first bit writer.
 ///
 /// Invariant: every bit at or after `bits` in `buf` is zero, and
-/// `buf.len() >= bits / 8 + WRITER_SLACK`. Writing therefore only ORs bits in.
+/// `buf.len() >= bits / 8 + WRITER_SLACK`; so the bytes up to the current
+/// bit are always a valid zero-padded stream.
 #[derive(Clone, Debug)]
 pub(crate) struct BitWriter {
     buf: Vec<u8>,
     bits: usize,
+    /// Copy of the 8 bytes of `buf` starting at byte `bits / 8`, so that
+    /// writes never read `buf` back (a load overlapping the previous,
+    /// differently aligned store would stall on store forwarding).
+    cur: u64,
+    /// Whether the written bytes end with an extra zero byte (see
+    /// [`BitWriter::set_go_pad`]).
+    go_pad: bool,
 }
 
 impl BitWriter {
@@ -30,6 +37,8 @@ impl BitWriter {
         BitWriter {
             buf: vec![0; len],
             bits: header_bytes * 8,
+            cur: 0,
+            go_pad: false,
         }
     }
 
@@ -39,15 +48,34 @@ impl BitWriter {
         &mut self.buf
     }
 
+    /// Number of bytes of the stream as Go's `bstream` would hold them.
+    #[inline(always)]
+    fn byte_len(&self) -> usize {
+        self.bits.div_ceil(8) + usize::from(self.go_pad)
+    }
+
+    /// Reproduces a quirk of Go's `bstream` (Prometheus before 3.0): its
+    /// `writeByte` always appends a byte, so when a `writeBits` of a
+    /// multiple of 8 bits leaves the stream byte-aligned, the stream ends
+    /// with an extra, empty byte (which the next write fills). The caller
+    /// says after each sample whether its last write was such a `writeBits`;
+    /// the padding byte is included in the bytes only if the stream is
+    /// byte-aligned.
+    #[inline(always)]
+    pub(crate) fn set_go_pad(&mut self, last_write_whole_bytes: bool) {
+        self.go_pad = last_write_whole_bytes && self.bits % 8 == 0;
+    }
+
     /// All bytes written so far, the final partial byte zero-padded.
     #[inline]
     pub(crate) fn bytes(&self) -> &[u8] {
-        &self.buf[..self.bits.div_ceil(8)]
+        // The slack after the written bits is zero and at least 9 bytes.
+        &self.buf[..self.byte_len()]
     }
 
     /// Consumes the writer, returning the bytes written so far.
     pub(crate) fn into_bytes(mut self) -> Vec<u8> {
-        self.buf.truncate(self.bits.div_ceil(8));
+        self.buf.truncate(self.byte_len());
         self.buf
     }
 
@@ -70,20 +98,26 @@ impl BitWriter {
         if self.buf.len() < i + WRITER_SLACK {
             self.grow(i + WRITER_SLACK);
         }
-        // Left-align the value in a 64-bit word, then shift it right by the
-        // bit offset inside the current byte.
+        // The bytes from byte `i` after the write, as `hi` (8 bytes) and
+        // `lo` (what spills past them, when o + n > 64): the current
+        // partial byte (in `cur`), then `v` left-aligned after its `o` used
+        // bits.
         let aligned = v << (64 - n);
+        let hi = self.cur | (aligned >> o);
+        let lo = (aligned << 1) << (63 - o);
         let word: &mut [u8; WRITER_SLACK] = (&mut self.buf[i..i + WRITER_SLACK])
             .try_into()
             .expect("slice of WRITER_SLACK bytes");
         let (head, spill) = word.split_at_mut(8);
-        let cur = u64::from_be_bytes((&*head).try_into().expect("8 bytes"));
-        head.copy_from_slice(&(cur | (aligned >> o)).to_be_bytes());
-        if o + n > 64 {
-            // The lowest `o` bits did not fit; they start the ninth byte.
-            // Here o >= 1, so the shift is in 57..=63.
-            spill[0] = (aligned << (64 - o) >> 56) as u8;
-        }
+        head.copy_from_slice(&hi.to_be_bytes());
+        // Zero (as the slack already is) unless o + n > 64.
+        spill[0] = (lo >> 56) as u8;
+        // Advance, keeping `cur` in step: drop the completed bytes.
+        self.cur = if o + n >= 64 {
+            lo
+        } else {
+            hi << (8 * ((o + n) >> 3))
+        };
         self.bits += n as usize;
     }
 

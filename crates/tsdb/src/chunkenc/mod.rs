@@ -22,13 +22,25 @@
 //! payloads including the Prometheus stale marker, `-0.0`, subnormals, the
 //! infinities) round-trips bit-exactly.
 //!
+//! The encoder output is byte-identical to Prometheus 2.42's, including a
+//! quirk of its bit writer: when the last write of a sample is a multiple
+//! of 8 bits (the 64 value bits of sample 0, or an XOR payload of 8, 16, ...
+//! significant bits) and ends on a byte boundary, the chunk ends with an
+//! extra zero byte (so a 1-sample chunk is one byte longer than its bits
+//! need). Decoders, ours and Prometheus', ignore bytes after the last
+//! sample.
+//!
 //! # Entry points
 //!
 //! * [`XorEncoder`] builds a chunk sample by sample ([`encode_xor`] for a
 //!   whole slice at once);
 //! * [`decode_xor_into`] decodes a whole chunk into two column vectors, the
-//!   fast path for queries;
+//!   fast path for queries (several hundred million samples per second);
 //! * [`XorIter`] decodes sample by sample.
+//!
+//! Both decoders accept any input without panicking: truncated or corrupt
+//! chunks give a [`ChunkError`] (or, for corruption that still parses,
+//! different samples).
 #![deny(missing_docs)]
 
 mod bstream;

@@ -36,7 +36,10 @@ fn roundtrip_bits(samples: &[(i64, u64)]) -> Vec<u8> {
     let bytes = enc.bytes().to_vec();
     assert_eq!(encode_xor(&floats), bytes);
     assert_eq!(enc.into_bytes(), bytes);
-    assert_eq!(u16::from_be_bytes([bytes[0], bytes[1]]), samples.len() as u16);
+    assert_eq!(
+        u16::from_be_bytes([bytes[0], bytes[1]]),
+        samples.len() as u16
+    );
     assert_eq!(decode_all(&bytes).unwrap(), samples);
     assert_eq!(iter_all(&bytes).unwrap(), samples);
     bytes
@@ -106,6 +109,85 @@ fn prometheus_prefix_vector() {
     );
 }
 
+fn unhex(h: &str) -> Vec<u8> {
+    let h: String = h.split_whitespace().collect();
+    (0..h.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Chunks written by promtool 2.42 (`tsdb create-blocks-from openmetrics`),
+/// with the samples of its input.
+const PROMTOOL_CHUNKS: &[(&str, &[(i64, u64)])] = &[
+    // 15 samples at 15 s whose values differ in byte-aligned bit runs.
+    (
+        "000ff08cb582fa6231947a3d4bdb97969875c6440b3e10000000000029000200000001000002040000\
+         201000000000274a20000000005fe140000000b7d1000000000280080010001fa080000001738200\
+         0000059188000017f64010002de8400080",
+        &[
+            (1700004275000, 0x31947a3d4bdb9796),
+            (1700004290000, 0x21b47a3d4bdb9796),
+            (1700004305000, 0x20b47a3d4bdb9596),
+            (1700004320000, 0x20347b3d4bdb9596),
+            (1700004335000, 0x20347b355bdb9596),
+            (1700004350000, 0x20367b355bdb9196),
+            (1700004365000, 0x203673355bdb9186),
+            (1700004380000, 0x20367335dbdb9187),
+            (1700004395000, 0x20377335dbdb9387),
+            (1700004410000, 0x20377375db5b9387),
+            (1700004425000, 0x20377377db5b9383),
+            (1700004440000, 0x20376377db5bb383),
+            (1700004455000, 0x28376367db5bb383),
+            (1700004470000, 0x28376367dbdbb283),
+            (1700004485000, 0x28366365dbdbb283),
+        ],
+    ),
+    // 15 random finite values with jittered timestamps. Its last byte is
+    // the empty byte Go's bstream leaves after a byte-aligned write.
+    (
+        "000fc48cb582fa62b8801b298fe2c3f48e75c3ece3fd5335f6ef03e01270fd70faf7562bab934dfd\
+         261ffd8cc83bc767335ec0074ba6844268df710ea00f6e6b36edd6abaeccb7f774bff4d94e282e1a\
+         0bff8879ece43bd6d23a240195f37fb0d47a952d3effcf07de95dc017d712782c000e1ff7bf70768\
+         11dee69c00c6003869dbd36b5de47defeca89cc6a14cc3511808028b81ee4aebc8ce8bfe007edd45\
+         25046cb6aa7000",
+        &[
+            (1700004274978, 0xb8801b298fe2c3f4),
+            (1700004289968, 0xf6bfce1ad08c33c8),
+            (1700004305031, 0xaa8173cf5a66d71a),
+            (1700004320002, 0xd198e3b8d4a8b1a7),
+            (1700004334987, 0xff02f2b177d5759d),
+            (1700004350033, 0x8c5b45dfc28803f8),
+            (1700004365010, 0xc7a4084b200ae258),
+            (1700004379979, 0xc89994cc5ad0a51c),
+            (1700004394998, 0xb44678f94475ee53),
+            (1700004410004, 0x40e898f2affcd247),
+            (1700004425011, 0x2f96781fadc70e94),
+            (1700004440042, 0xce31175200b09f63),
+            (1700004454995, 0x47fd7d46cc858ee3),
+            (1700004469988, 0xa786effc3eb62c1c),
+            (1700004485012, 0x7ac3caf85200866c),
+        ],
+    ),
+];
+
+#[test]
+fn promtool_chunks() {
+    for (i, &(hex, samples)) in PROMTOOL_CHUNKS.iter().enumerate() {
+        let chunk = unhex(hex);
+        assert_eq!(decode_all(&chunk).unwrap(), samples, "chunk {i}");
+        assert_eq!(iter_all(&chunk).unwrap(), samples, "chunk {i}");
+        assert_eq!(roundtrip_bits(samples), chunk, "chunk {i}");
+    }
+    // The second one really ends with the empty byte.
+    let chunk = unhex(PROMTOOL_CHUNKS[1].0);
+    assert_eq!(chunk.last(), Some(&0));
+    assert_eq!(
+        decode_all(&chunk[..chunk.len() - 1]).unwrap(),
+        PROMTOOL_CHUNKS[1].1
+    );
+}
+
 #[test]
 fn empty_chunk() {
     let enc = XorEncoder::default();
@@ -140,13 +222,14 @@ fn too_short() {
 
 #[test]
 fn one_sample() {
+    // count, 6 varint bytes, 8 value bytes, and the empty byte Prometheus'
+    // bstream leaves after a byte-aligned multiple-of-8 write.
     let b = roundtrip(&[(1_700_000_000_000, 42.5)]);
-    // count, 6 varint bytes, 8 value bytes.
-    assert_eq!(b.len(), 2 + 6 + 8);
+    assert_eq!(b.len(), 2 + 6 + 8 + 1);
     let b = roundtrip(&[(0, 0.0)]);
-    assert_eq!(b, vec![0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(b, vec![0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     let b = roundtrip(&[(-1, -0.0)]);
-    assert_eq!(b, vec![0, 1, 1, 0x80, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(b, vec![0, 1, 1, 0x80, 0, 0, 0, 0, 0, 0, 0, 0]);
     roundtrip(&[(i64::MIN, f64::NAN)]);
     roundtrip(&[(i64::MAX, f64::INFINITY)]);
 }
@@ -184,8 +267,16 @@ fn bytes_valid_after_every_append() {
 
 #[test]
 fn negative_timestamps() {
-    roundtrip(&[(-100_000, 1.0), (-85_000, 2.0), (-70_000, 3.0), (-1, 4.0), (0, 5.0)]);
-    let s: Vec<(i64, f64)> = (0..200).map(|i| (-1_000_000 + i * 15_000, i as f64)).collect();
+    roundtrip(&[
+        (-100_000, 1.0),
+        (-85_000, 2.0),
+        (-70_000, 3.0),
+        (-1, 4.0),
+        (0, 5.0),
+    ]);
+    let s: Vec<(i64, f64)> = (0..200)
+        .map(|i| (-1_000_000 + i * 15_000, i as f64))
+        .collect();
     roundtrip(&s);
 }
 
@@ -227,12 +318,21 @@ fn dod_buckets() {
         // arithmetic still round-trips it); `dod_buckets_increasing` covers
         // the same boundaries with valid input.
         let d1: i64 = 100;
-        let samples = [(0i64, 1.5), (d1, 1.5), (2 * d1 + dod, 1.5), (3 * d1 + 2 * dod, 1.5)];
+        let samples = [
+            (0i64, 1.5),
+            (d1, 1.5),
+            (2 * d1 + dod, 1.5),
+            (3 * d1 + 2 * dod, 1.5),
+        ];
         let b = roundtrip(&samples);
         assert_eq!(bits_at(&b, SAMPLE2_BIT, plen), prefix, "dod {dod}");
         if payload > 0 {
             let raw = bits_at(&b, SAMPLE2_BIT + plen, payload);
-            let mask = if payload == 64 { u64::MAX } else { (1 << payload) - 1 };
+            let mask = if payload == 64 {
+                u64::MAX
+            } else {
+                (1 << payload) - 1
+            };
             assert_eq!(raw, dod as u64 & mask, "dod {dod}");
         }
         // The value bit after it is `0` (unchanged), then sample 3 has dod 0.
@@ -264,13 +364,31 @@ fn dod_buckets_increasing() {
 
 #[test]
 fn extreme_timestamps() {
-    roundtrip(&[(i64::MIN, 1.0), (i64::MIN + 1, 1.0), (0, 2.0), (i64::MAX - 1, 3.0), (i64::MAX, 4.0)]);
+    roundtrip(&[
+        (i64::MIN, 1.0),
+        (i64::MIN + 1, 1.0),
+        (0, 2.0),
+        (i64::MAX - 1, 3.0),
+        (i64::MAX, 4.0),
+    ]);
     roundtrip(&[(i64::MIN, 1.0), (i64::MAX, 1.0)]);
-    roundtrip(&[(i64::MIN, 1.0), (-1, 1.0), (i64::MAX - 1, 1.0), (i64::MAX, 1.0)]);
+    roundtrip(&[
+        (i64::MIN, 1.0),
+        (-1, 1.0),
+        (i64::MAX - 1, 1.0),
+        (i64::MAX, 1.0),
+    ]);
     roundtrip(&[(-5, 1.0), (i64::MAX, 1.0)]);
     // Non-increasing input is the caller's error, but must not panic and
     // still round-trips since the arithmetic wraps.
-    roundtrip(&[(10, 1.0), (10, 2.0), (5, 3.0), (i64::MIN, 4.0), (i64::MAX, 5.0), (0, 6.0)]);
+    roundtrip(&[
+        (10, 1.0),
+        (10, 2.0),
+        (5, 3.0),
+        (i64::MIN, 4.0),
+        (i64::MAX, 5.0),
+        (0, 6.0),
+    ]);
 }
 
 #[test]
@@ -425,7 +543,11 @@ fn full_chunk() {
     let mut s = Vec::new();
     for i in 0..usize::from(MAX_SAMPLES_PER_CHUNK) {
         let t = i as i64 * 15_000 + (rng.next() % 3) as i64;
-        let v = if i % 7 == 0 { rng.next() } else { (i / 10) as u64 };
+        let v = if i % 7 == 0 {
+            rng.next()
+        } else {
+            (i / 10) as u64
+        };
         enc.append(t, f64::from_bits(v));
         s.push((t, v));
     }
@@ -444,16 +566,27 @@ fn truncated_prefixes_error() {
     let mut rng = Rng(5);
     let mut s = Vec::new();
     for i in 0..130i64 {
-        let v = if i % 3 == 0 { rng.next() } else { (i / 4) as u64 };
+        let v = if i % 3 == 0 {
+            rng.next()
+        } else {
+            (i / 4) as u64
+        };
         s.push((i * 15_000 + (i % 5) * 3, v));
     }
     s.push((i64::MAX, 0));
     let b = roundtrip_bits(&s);
-    for cut in 2..b.len() {
+    // Without Prometheus' possible extra empty byte at the end.
+    let data_len = go_model(&s).data_len;
+    assert!(data_len == b.len() || (data_len + 1 == b.len() && b[data_len] == 0));
+    for cut in 2..data_len {
         let err = decode_all(&b[..cut]).unwrap_err();
-        assert!(matches!(err, ChunkError::Truncated { len, .. } if len == cut), "{err}");
+        assert!(
+            matches!(err, ChunkError::Truncated { len, .. } if len == cut),
+            "{err}"
+        );
         assert_eq!(iter_all(&b[..cut]).unwrap_err(), err);
     }
+    assert_eq!(decode_all(&b[..data_len]).unwrap(), s);
     // Samples before the truncation are still produced by the iterator.
     let mut it = XorIter::new(&b[..b.len() / 2]).unwrap();
     let mut good = 0;
@@ -495,13 +628,19 @@ fn corrupt_varints() {
     let mut c = vec![0, 1];
     c.extend([0xff; 10]);
     c.extend([0; 8]);
-    assert_eq!(decode_all(&c), Err(ChunkError::VarintOverflow { sample: 0 }));
+    assert_eq!(
+        decode_all(&c),
+        Err(ChunkError::VarintOverflow { sample: 0 })
+    );
     // Tenth byte > 1.
     let mut c = vec![0, 1];
     c.extend([0xff; 9]);
     c.push(2);
     c.extend([0; 8]);
-    assert_eq!(decode_all(&c), Err(ChunkError::VarintOverflow { sample: 0 }));
+    assert_eq!(
+        decode_all(&c),
+        Err(ChunkError::VarintOverflow { sample: 0 })
+    );
     // Tenth byte == 1 is the largest valid varint: zig-zag u64::MAX = i64::MIN.
     let mut c = vec![0, 1];
     c.extend([0xff; 9]);
@@ -512,12 +651,19 @@ fn corrupt_varints() {
     let mut c = vec![0, 2, 0];
     c.extend([0; 8]);
     c.extend([0x80; 10]);
-    assert_eq!(decode_all(&c), Err(ChunkError::VarintOverflow { sample: 1 }));
+    assert_eq!(
+        decode_all(&c),
+        Err(ChunkError::VarintOverflow { sample: 1 })
+    );
     assert_eq!(iter_all(&c), Err(ChunkError::VarintOverflow { sample: 1 }));
     // Missing varint bytes.
     assert!(matches!(
         decode_all(&[0, 1, 0x80]),
-        Err(ChunkError::Truncated { sample: 0, bit_offset: 16, len: 3 })
+        Err(ChunkError::Truncated {
+            sample: 0,
+            bit_offset: 16,
+            len: 3
+        })
     ));
 }
 
@@ -548,7 +694,14 @@ fn bit_flips_never_panic() {
     let mut t = -50_000i64;
     for i in 0..40 {
         t += [15_000, 14_999, 1, 1 << 20, 1 << 40][i % 5];
-        s.push((t, if i % 2 == 0 { rng.next() } else { (i as f64).to_bits() }));
+        s.push((
+            t,
+            if i % 2 == 0 {
+                rng.next()
+            } else {
+                (i as f64).to_bits()
+            },
+        ));
     }
     let b = roundtrip_bits(&s);
     for bit in 0..b.len() * 8 {
@@ -588,4 +741,208 @@ fn error_messages() {
         ChunkError::UnsupportedEncoding(9).to_string(),
         "unsupported chunk encoding 9"
     );
+}
+
+/// Literal model of Prometheus 2.42's `bstream` writer and
+/// `xorAppender.Append`, bit by bit, including `writeByte` always appending
+/// a byte. Independent of the word-at-a-time writer under test.
+struct GoModel {
+    stream: Vec<u8>,
+    /// Free bits in the last byte.
+    count: u8,
+    t: i64,
+    v: u64,
+    t_delta: u64,
+    leading: u8,
+    trailing: u8,
+    num: u16,
+    /// Bytes holding data bits (the stream without a trailing empty byte).
+    data_len: usize,
+    /// Bits written.
+    bits: usize,
+}
+
+impl GoModel {
+    fn new() -> Self {
+        GoModel {
+            stream: vec![0, 0],
+            count: 0,
+            t: 0,
+            v: 0,
+            t_delta: 0,
+            leading: 0xff,
+            trailing: 0,
+            num: 0,
+            data_len: 2,
+            bits: 16,
+        }
+    }
+
+    fn write_bit(&mut self, bit: bool) {
+        if self.count == 0 {
+            self.stream.push(0);
+            self.count = 8;
+        }
+        let i = self.stream.len() - 1;
+        if bit {
+            self.stream[i] |= 1 << (self.count - 1);
+        }
+        self.count -= 1;
+        self.bits += 1;
+    }
+
+    fn write_byte(&mut self, byt: u8) {
+        if self.count == 0 {
+            self.stream.push(0);
+            self.count = 8;
+        }
+        let i = self.stream.len() - 1;
+        self.stream[i] |= byt >> (8 - self.count);
+        self.stream.push((u16::from(byt) << self.count) as u8);
+        self.bits += 8;
+    }
+
+    fn write_bits(&mut self, u: u64, nbits: u32) {
+        let mut u = u << (64 - nbits);
+        let mut n = nbits;
+        while n >= 8 {
+            self.write_byte((u >> 56) as u8);
+            u <<= 8;
+            n -= 8;
+        }
+        while n > 0 {
+            self.write_bit(u >> 63 == 1);
+            u <<= 1;
+            n -= 1;
+        }
+    }
+
+    fn write_v_delta(&mut self, v: u64) {
+        let delta = v ^ self.v;
+        if delta == 0 {
+            self.write_bit(false);
+            return;
+        }
+        self.write_bit(true);
+        let mut leading = delta.leading_zeros() as u8;
+        let trailing = delta.trailing_zeros() as u8;
+        if leading >= 32 {
+            leading = 31;
+        }
+        if self.leading != 0xff && leading >= self.leading && trailing >= self.trailing {
+            self.write_bit(false);
+            let n = 64 - u32::from(self.leading) - u32::from(self.trailing);
+            self.write_bits(delta >> self.trailing, n);
+            return;
+        }
+        self.leading = leading;
+        self.trailing = trailing;
+        self.write_bit(true);
+        self.write_bits(u64::from(leading), 5);
+        let sigbits = 64 - u32::from(leading) - u32::from(trailing);
+        self.write_bits(u64::from(sigbits), 6);
+        self.write_bits(delta >> trailing, sigbits);
+    }
+
+    fn append(&mut self, t: i64, v: u64) {
+        let mut t_delta = 0u64;
+        match self.num {
+            0 => {
+                let mut ux = (t as u64) << 1;
+                if t < 0 {
+                    ux = !ux;
+                }
+                while ux >= 0x80 {
+                    self.write_byte(ux as u8 | 0x80);
+                    ux >>= 7;
+                }
+                self.write_byte(ux as u8);
+                self.write_bits(v, 64);
+            }
+            1 => {
+                t_delta = t.wrapping_sub(self.t) as u64;
+                let mut ux = t_delta;
+                while ux >= 0x80 {
+                    self.write_byte(ux as u8 | 0x80);
+                    ux >>= 7;
+                }
+                self.write_byte(ux as u8);
+                self.write_v_delta(v);
+            }
+            _ => {
+                t_delta = t.wrapping_sub(self.t) as u64;
+                let dod = t_delta.wrapping_sub(self.t_delta) as i64;
+                let bit_range = |x: i64, n: u32| -((1i64 << (n - 1)) - 1) <= x && x <= 1 << (n - 1);
+                if dod == 0 {
+                    self.write_bit(false);
+                } else if bit_range(dod, 14) {
+                    self.write_bits(0b10, 2);
+                    self.write_bits(dod as u64 & 0x3fff, 14);
+                } else if bit_range(dod, 17) {
+                    self.write_bits(0b110, 3);
+                    self.write_bits(dod as u64 & 0x1_ffff, 17);
+                } else if bit_range(dod, 20) {
+                    self.write_bits(0b1110, 4);
+                    self.write_bits(dod as u64 & 0xf_ffff, 20);
+                } else {
+                    self.write_bits(0b1111, 4);
+                    self.write_bits(dod as u64, 64);
+                }
+                self.write_v_delta(v);
+            }
+        }
+        self.t = t;
+        self.v = v;
+        self.num += 1;
+        self.stream[..2].copy_from_slice(&self.num.to_be_bytes());
+        self.t_delta = t_delta;
+        self.data_len = self.bits.div_ceil(8);
+    }
+}
+
+fn go_model(samples: &[(i64, u64)]) -> GoModel {
+    let mut m = GoModel::new();
+    for &(t, v) in samples {
+        m.append(t, v);
+    }
+    m
+}
+
+#[test]
+fn byte_exact_with_go_model() {
+    let mut rng = Rng(2024);
+    let mut padded = 0;
+    for round in 0..400 {
+        let n = (rng.next() % 150) as usize;
+        let mut t = (rng.next() as i64) >> (rng.next() % 64);
+        let mut v = rng.next();
+        let mut m = GoModel::new();
+        let mut enc = XorEncoder::new();
+        for _ in 0..n {
+            m.append(t, v);
+            enc.append(t, f64::from_bits(v));
+            assert_eq!(enc.bytes(), &m.stream[..], "round {round}");
+            if m.stream.len() > m.data_len {
+                padded += 1;
+            }
+            t = t.wrapping_add(match rng.next() % 4 {
+                0 => 15_000,
+                1 => 15_000 + (rng.next() % 100) as i64 - 50,
+                2 => (rng.next() >> (1 + rng.next() % 63)) as i64 | 1,
+                _ => 1 + (rng.next() % 1_000_000) as i64,
+            });
+            v = match rng.next() % 6 {
+                0 => v,
+                1 => rng.next(),
+                // Windows whose width is a multiple of 8 bits.
+                2 => v ^ (((1 << 7) | 1) << (rng.next() % 57)),
+                3 => v ^ (((1 << 15) | 1) << (rng.next() % 49)),
+                4 => v ^ (rng.next() >> (rng.next() % 64)),
+                _ => ((rng.next() % 10_000) as f64 / 100.0).to_bits(),
+            };
+        }
+        assert_eq!(enc.into_bytes(), m.stream);
+    }
+    // The extra byte case was exercised.
+    assert!(padded > 100, "{padded}");
 }

@@ -2,6 +2,7 @@
 
 use super::bstream::{BitWriter, Bits, Padded, Source};
 use super::ChunkError;
+use std::mem::MaybeUninit;
 
 /// Largest number of samples an XOR chunk can hold (its count is a `u16`).
 ///
@@ -70,7 +71,8 @@ impl XorEncoder {
     /// Timestamps must be strictly increasing; this is the caller's
     /// responsibility and is not checked (other inputs still encode and
     /// decode to the same values since all timestamp arithmetic wraps, but
-    /// Prometheus would reject such a chunk). Never panics.
+    /// Prometheus never writes such chunks and its queries expect sorted
+    /// samples). Never panics.
     ///
     /// A chunk holds at most [`MAX_SAMPLES_PER_CHUNK`] samples: once
     /// [`XorEncoder::is_full`] is true, further samples are ignored, so
@@ -86,6 +88,7 @@ impl XorEncoder {
                     self.w.write_bits(u64::from(b), 8);
                 }
                 self.w.write_bits(v_bits, 64);
+                self.w.set_go_pad(true);
                 self.first_t = t;
             }
             1 => {
@@ -95,20 +98,22 @@ impl XorEncoder {
                 for &b in &buf[..n] {
                     self.w.write_bits(u64::from(b), 8);
                 }
-                self.write_value(v_bits, 0);
+                let whole_bytes = self.write_value(v_bits, 0);
+                self.w.set_go_pad(whole_bytes);
                 self.t_delta = t_delta;
             }
             MAX_SAMPLES_PER_CHUNK => return,
             _ => {
                 let t_delta = t.wrapping_sub(self.t) as u64;
                 let dod = t_delta.wrapping_sub(self.t_delta) as i64;
-                if dod == 0 {
+                let whole_bytes = if dod == 0 {
                     // The `0` of the timestamp is merged into the value write.
-                    self.write_value(v_bits, 1);
+                    self.write_value(v_bits, 1)
                 } else {
                     self.write_dod(dod);
-                    self.write_value(v_bits, 0);
-                }
+                    self.write_value(v_bits, 0)
+                };
+                self.w.set_go_pad(whole_bytes);
                 self.t_delta = t_delta;
             }
         }
@@ -134,13 +139,15 @@ impl XorEncoder {
     }
 
     /// Writes the XOR encoding of `v_bits` against the previous value,
-    /// preceded by `zeros` (0 or 1) zero bits.
+    /// preceded by `zeros` (0 or 1) zero bits. Returns whether Prometheus'
+    /// last write for it is a `writeBits` of a multiple of 8 bits (see
+    /// `BitWriter::set_go_pad`).
     #[inline(always)]
-    fn write_value(&mut self, v_bits: u64, zeros: u32) {
+    fn write_value(&mut self, v_bits: u64, zeros: u32) -> bool {
         let delta = v_bits ^ self.v_bits;
         if delta == 0 {
             self.w.write_bits(0, zeros + 1);
-            return;
+            return false;
         }
         // Clamp so the count fits the 5-bit field.
         let leading = delta.leading_zeros().min(31) as u8;
@@ -150,6 +157,7 @@ impl XorEncoder {
             let sig = 64 - u32::from(self.leading) - u32::from(self.trailing);
             self.w
                 .write_bits2(0b10, zeros + 2, delta >> self.trailing, sig);
+            sig % 8 == 0
         } else {
             // New window: `11`, 5 bits leading, 6 bits significant (64 -> 0).
             self.leading = leading;
@@ -157,6 +165,7 @@ impl XorEncoder {
             let sig = 64 - u32::from(leading) - u32::from(trailing);
             let head = (0b11 << 11) | (u64::from(leading) << 6) | u64::from(sig & 63);
             self.w.write_bits2(head, zeros + 13, delta >> trailing, sig);
+            sig % 8 == 0
         }
     }
 
@@ -186,7 +195,9 @@ impl XorEncoder {
     }
 
     /// The complete chunk bytes (2-byte count header included, last byte
-    /// zero-padded). Valid at any time.
+    /// zero-padded), exactly as Prometheus 2.42 would have them, possibly
+    /// with its trailing empty byte (see the [module docs](super)). Valid
+    /// at any time.
     #[inline]
     pub fn bytes(&self) -> &[u8] {
         self.w.bytes()
@@ -453,29 +464,38 @@ fn decode_inner(chunk: &[u8], ts: &mut Vec<i64>, vs: &mut Vec<f64>) -> Result<()
     let src = Source::new(chunk);
     let p = read_second(&src, &mut st, p).map_err(|f| f.into_error(1, p, len))?;
 
-    // Decode straight into the vectors' memory.
+    // Decode straight into the vectors' spare capacity (uninitialised:
+    // zeroing it first costs about as much as a tenth of the decoding).
+    ts.reserve(n + RUN);
+    vs.reserve(n + RUN);
     let (bt, bv) = (ts.len(), vs.len());
-    grow_zeroed(ts, n + RUN);
-    grow_zeroed(vs, n + RUN);
-    let out_t = &mut ts[bt..];
-    let out_v = &mut vs[bv..];
-    out_t[0] = t0;
-    out_v[0] = v0;
-    out_t[1] = st.t;
-    out_v[1] = f64::from_bits(st.v_bits);
-    // Kept in memory (not registers) by passing it in: the run writes add
-    // it to the timestamp as vectors.
-    let mut steps = [0; RUN];
-    let res = match Padded::with(chunk, |pad| {
-        decode_rest(pad, p, st, n, out_t, out_v, &mut steps)
-    }) {
+    let out_t = &mut ts.spare_capacity_mut()[..n + RUN];
+    let out_v = &mut vs.spare_capacity_mut()[..n + RUN];
+    out_t[0].write(t0);
+    out_v[0].write(v0);
+    out_t[1].write(st.t);
+    out_v[1].write(f64::from_bits(st.v_bits));
+    // Small chunks (all of Prometheus') are decoded from a padded copy,
+    // which spares the hot loop bounds checks.
+    let res = match Padded::with(chunk, |pad| decode_rest(pad, p, st, n, out_t, out_v)) {
         Some(res) => res,
-        None => decode_rest(&src, p, st, n, out_t, out_v, &mut steps),
+        None => decode_rest(&src, p, st, n, out_t, out_v),
     };
-    ts.truncate(bt + n);
-    vs.truncate(bv + n);
     match res {
-        Some(p) if p <= src.bit_len() => Ok(()),
+        Some(p) if p <= src.bit_len() => {
+            // SAFETY: `decode_rest` returns `Some` only once it has written
+            // every slot `2..n` of `out_t` and `out_v` (it advances its
+            // sample index past a slot only after writing it, and stops at
+            // `n`), and slots 0 and 1 are written above; `out_t` / `out_v`
+            // are the spare capacity starting at `bt` / `bv`, so elements
+            // `bt..bt + n` / `bv..bv + n` are initialised (and within
+            // capacity, which `reserve` made at least `n + RUN` more).
+            unsafe {
+                ts.set_len(bt + n);
+                vs.set_len(bv + n);
+            }
+            Ok(())
+        }
         _ => Err(locate_error(chunk)),
     }
 }
@@ -484,16 +504,18 @@ fn decode_inner(chunk: &[u8], ts: &mut Vec<i64>, vs: &mut Vec<f64>) -> Result<()
 /// change rather than once per sample.
 #[derive(Clone, Copy)]
 struct Window {
-    /// Trailing zeros.
-    trailing: u32,
-    /// Significant bits, 1..=64.
-    mbits: u32,
     /// Mask of the window bits: `mbits` ones shifted left by `trailing`.
     mask: u64,
     /// Left rotation that moves a `10` payload, read from an unshifted
     /// 64-bit load of the sample's first byte, onto the window (to which
     /// the bit offset of the sample in that byte is added).
     rot: u32,
+    /// Bits taken by a sample with a zero dod and a `10` value: 3 + mbits.
+    adv: usize,
+    /// The 3 leading bits that select the fast path: `010` if the window's
+    /// `10` payload fits in one load (`mbits <= FAST_MBITS`), else an
+    /// impossible value.
+    fast: u64,
 }
 
 impl Window {
@@ -501,14 +523,26 @@ impl Window {
     fn new(trailing: u32, mbits: u32) -> Window {
         let leading = 64 - mbits - trailing;
         Window {
-            trailing,
-            mbits,
             mask: (u64::MAX >> (64 - mbits)) << trailing,
             // The payload's top bit is bit 60 - o of the load (after the
             // dod bit and the two control bits); it must land on bit
             // 63 - leading.
             rot: 3u32.wrapping_sub(leading) & 63,
+            adv: 3 + mbits as usize,
+            fast: if mbits <= FAST_MBITS { 0b010 } else { 8 },
         }
+    }
+
+    /// Trailing zeros of the window.
+    #[inline(always)]
+    fn trailing(&self) -> u32 {
+        self.mask.trailing_zeros()
+    }
+
+    /// Significant bits of the window, 1..=64.
+    #[inline(always)]
+    fn mbits(&self) -> u32 {
+        (self.adv - 3) as u32
     }
 }
 
@@ -517,20 +551,21 @@ impl Window {
 const FAST_MBITS: u32 = 54;
 
 /// The hot loop: decodes samples `2..n` starting at bit `p` into `out_t` /
-/// `out_v` (both `n + RUN` long).
+/// `out_v` (both at least `n + RUN` long).
 ///
 /// Returns the bit position after the last sample, or `None` on a corrupt
-/// XOR window. Bits past the end of the chunk read as zeros, so the caller
-/// detects truncation by checking that position against the chunk length.
+/// XOR window. Bits past the end of the chunk are garbage (zeros from
+/// [`Source`], possibly stale bytes from [`Padded`]) that the loop may read
+/// but only ever consumes for truncated chunks, so the caller detects
+/// truncation by checking that position against the chunk length.
 #[inline(never)]
 fn decode_rest<B: Bits>(
     src: &B,
     mut pos: usize,
     st: State,
     n: usize,
-    out_t: &mut [i64],
-    out_v: &mut [f64],
-    steps: &mut [i64; RUN],
+    out_t: &mut [MaybeUninit<i64>],
+    out_v: &mut [MaybeUninit<f64>],
 ) -> Option<usize> {
     // Locals, so that the state lives in registers.
     let State {
@@ -540,150 +575,106 @@ fn decode_rest<B: Bits>(
         trailing,
         mbits,
     } = st;
+    let out_t = out_t.get_mut(..n + RUN)?;
+    let out_v = out_v.get_mut(..n + RUN)?;
     let mut win = Window::new(trailing, mbits);
-    *steps = run_steps(t_delta);
     let mut i = 2;
     while i < n {
         let o = (pos & 7) as u32;
         let raw = src.load8(pos >> 3);
-        let ctrl = (raw << o) >> 61;
-        if ctrl == 0b010 && win.mbits <= FAST_MBITS {
+        let c = raw << o;
+        let ctrl = c >> 61;
+        if ctrl == win.fast {
             // dod 0, `10`: the value changes within the current window,
             // which is narrow enough for the payload to be in `raw`. The
-            // most common case of gauges: loop over such samples here.
-            let (rot, mask, adv) = (win.rot, win.mask, 3 + win.mbits as usize);
-            let (mut o, mut raw) = (o, raw);
-            loop {
-                t = t.wrapping_add(t_delta as i64);
-                v_bits ^= raw.rotate_left(rot + o) & mask;
-                pos += adv;
-                let (Some(ot), Some(ov)) = (out_t.get_mut(i), out_v.get_mut(i)) else {
-                    return None;
-                };
-                *ot = t;
-                *ov = f64::from_bits(v_bits);
-                i += 1;
-                if i >= n {
-                    break;
-                }
-                o = (pos & 7) as u32;
-                raw = src.load8(pos >> 3);
-                if (raw << o) >> 61 != 0b010 {
-                    break;
-                }
-            }
-            continue;
-        } else if ctrl == 0b010 {
-            // dod 0, `10` with a wide window.
+            // most common case of gauges.
             t = t.wrapping_add(t_delta as i64);
-            let bits = bits64_at(src.window(pos), 3) >> (64 - win.mbits);
-            v_bits ^= bits << win.trailing;
-            pos += 3 + win.mbits as usize;
+            v_bits ^= raw.rotate_left(win.rot + o) & win.mask;
+            pos += win.adv;
+        } else if ctrl == 0b011 {
+            // dod 0, `11`: new window.
+            t = t.wrapping_add(t_delta as i64);
+            let leading = ((c >> 56) & 31) as u32;
+            let sig = ((c >> 50).wrapping_sub(1) & 63) as u32 + 1;
+            if leading + sig > 64 {
+                return None;
+            }
+            win = Window::new(64 - leading - sig, sig);
+            let q = pos + 14;
+            let bits = if sig <= 57 {
+                (src.load8(q >> 3) << (q & 7)) >> (64 - sig)
+            } else {
+                bits64_at(src.window(q), 0) >> (64 - sig)
+            };
+            v_bits ^= bits << (64 - leading - sig);
+            pos = q + sig as usize;
         } else if ctrl < 0b010 {
             // dod 0, value unchanged: a run of `00` pairs. Count them (at
             // most RUN, which only looks at the 57 valid bits of the load)
             // and write RUN samples unconditionally; the slack of the
             // output absorbs the excess and later samples overwrite it.
-            let k = (((raw << o).leading_zeros() >> 1) as usize)
-                .min(RUN)
-                .min(n - i);
+            let k = ((c.leading_zeros() >> 1) as usize).min(RUN).min(n - i);
+            let v = f64::from_bits(v_bits);
+            let mut tt = t;
             let (Some(dt), Some(dv)) = (out_t.get_mut(i..i + RUN), out_v.get_mut(i..i + RUN))
             else {
                 return None;
             };
-            let v = f64::from_bits(v_bits);
-            for ((dt, dv), step) in dt.iter_mut().zip(dv.iter_mut()).zip(steps.iter()) {
-                *dt = t.wrapping_add(*step);
-                *dv = v;
+            for (dt, dv) in dt.iter_mut().zip(dv.iter_mut()) {
+                tt = tt.wrapping_add(t_delta as i64);
+                dt.write(tt);
+                dv.write(v);
             }
             t = t.wrapping_add(t_delta.wrapping_mul(k as u64) as i64);
             pos += 2 * k;
             i += k;
-            continue;
-        } else if ctrl == 0b011 {
-            // dod 0, `11`: new window.
-            cold();
-            t = t.wrapping_add(t_delta as i64);
-            let x = src.window(pos);
-            let hi = (x >> 64) as u64;
-            let leading = ((hi >> 56) & 31) as u32;
-            let sig = ((hi >> 50).wrapping_sub(1) & 63) as u32 + 1;
-            if leading + sig > 64 {
-                return None;
+            // Counters: the run is usually followed by a `010` whose
+            // payload is still in `raw`; decode it right away.
+            let skip = o + 2 * k as u32;
+            if i < n && ((raw << skip) >> 61) == 0b010 && skip + win.adv as u32 <= 64 {
+                t = t.wrapping_add(t_delta as i64);
+                v_bits ^= raw.rotate_left(win.rot + skip) & win.mask;
+                pos += win.adv;
+                out_t[i].write(t);
+                out_v[i].write(f64::from_bits(v_bits));
+                i += 1;
             }
-            win = Window::new(64 - leading - sig, sig);
-            let bits = bits64_at(x, 14) >> (64 - sig);
-            v_bits ^= bits << win.trailing;
-            pos += 14 + sig as usize;
+            continue;
+        } else if ctrl == 0b010 {
+            // dod 0, `10` with a wide window.
+            t = t.wrapping_add(t_delta as i64);
+            let bits = bits64_at(src.window(pos), 3) >> (64 - win.mbits());
+            v_bits ^= bits << win.trailing();
+            pos += win.adv;
         } else {
             // Non-zero dod, then any value encoding.
-            cold();
             let (dod, l) = read_dod(src.window(pos));
             t_delta = t_delta.wrapping_add(dod as u64);
-            *steps = run_steps(t_delta);
             t = t.wrapping_add(t_delta as i64);
             pos += l;
             let mut s = State {
                 t,
                 t_delta,
                 v_bits,
-                trailing: win.trailing,
-                mbits: win.mbits,
+                trailing: win.trailing(),
+                mbits: win.mbits(),
             };
             read_value(src.window(pos), &mut pos, &mut s).ok()?;
             v_bits = s.v_bits;
-            if (s.trailing, s.mbits) != (win.trailing, win.mbits) {
+            if (s.trailing, s.mbits) != (win.trailing(), win.mbits()) {
                 win = Window::new(s.trailing, s.mbits);
             }
         }
-        let (Some(ot), Some(ov)) = (out_t.get_mut(i), out_v.get_mut(i)) else {
-            return None;
-        };
-        *ot = t;
-        *ov = f64::from_bits(v_bits);
+        out_t[i].write(t);
+        out_v[i].write(f64::from_bits(v_bits));
         i += 1;
     }
     Some(pos)
 }
 
-/// Appends `k` zeros to `v`: a memcpy from a static zero array for the
-/// usual chunk sizes, much faster than `resize`'s element loop.
-#[inline]
-fn grow_zeroed<T: Copy + Default + Zeros>(v: &mut Vec<T>, k: usize) {
-    match T::ZEROS.get(..k) {
-        Some(z) => v.extend_from_slice(z),
-        None => v.resize(v.len() + k, T::default()),
-    }
-}
-
-/// A static array of zeros.
-trait Zeros: Sized + 'static {
-    const ZEROS: &'static [Self];
-}
-
-impl Zeros for i64 {
-    const ZEROS: &'static [i64] = &[0; 256];
-}
-
-impl Zeros for f64 {
-    const ZEROS: &'static [f64] = &[0.0; 256];
-}
-
-/// Marks the calling branch as unlikely, so that the optimizer lays it out
-/// of the hot path.
-#[cold]
-#[inline(always)]
-fn cold() {}
-
 /// Samples written at once for a run of unchanged samples; the slack the
 /// output vectors get past the chunk's samples while decoding.
 const RUN: usize = 8;
-
-/// Offsets of the next RUN timestamps for a timestamp delta.
-#[inline(always)]
-fn run_steps(t_delta: u64) -> [i64; RUN] {
-    std::array::from_fn(|r| t_delta.wrapping_mul(r as u64 + 1) as i64)
-}
 
 /// Finds the precise error of a chunk the fast decoder rejected, by decoding
 /// it again sample by sample.

@@ -20,7 +20,10 @@ pub fn decode_postings(body: &Bytes, base: u64) -> Result<Vec<u32>, CorruptAt> {
         out.push(d.be32()?);
     }
     if out.windows(2).any(|w| w[0] >= w[1]) {
-        return Err(CorruptAt::new(base, Corruption::Invalid("postings list is not sorted".into())));
+        return Err(CorruptAt::new(
+            base,
+            Corruption::Invalid("postings list is not sorted".into()),
+        ));
     }
     Ok(out)
 }
@@ -127,7 +130,10 @@ mod tests {
         assert_eq!(intersect(&[5, 999, 2000], &big), vec![5, 999]);
         assert_eq!(subtract(&[1, 2, 3, 4], &[2, 4, 9]), vec![1, 3]);
         assert_eq!(union(vec![vec![1, 5], vec![2, 5], vec![]]), vec![1, 2, 5]);
-        assert_eq!(union(vec![vec![9], vec![1, 3], vec![3, 4], vec![0, 9]]), vec![0, 1, 3, 4, 9]);
+        assert_eq!(
+            union(vec![vec![9], vec![1, 3], vec![3, 4], vec![0, 9]]),
+            vec![0, 1, 3, 4, 9]
+        );
         assert!(union(vec![]).is_empty());
     }
 

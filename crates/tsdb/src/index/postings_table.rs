@@ -34,7 +34,9 @@ impl PostingsTable {
             if keys != 2 {
                 return Err(CorruptAt::new(
                     at,
-                    Corruption::Invalid(format!("postings table entry has {keys} keys, expected 2")),
+                    Corruption::Invalid(format!(
+                        "postings table entry has {keys} keys, expected 2"
+                    )),
                 ));
             }
             let name = d.uvarint_str()?;
@@ -42,7 +44,10 @@ impl PostingsTable {
             let offset = d.uvarint()?;
             if let Some((pn, pv)) = &prev {
                 if (pn.as_str(), pv.as_str()) >= (name, value) {
-                    return Err(CorruptAt::new(at, Corruption::Invalid("postings table is not sorted".into())));
+                    return Err(CorruptAt::new(
+                        at,
+                        Corruption::Invalid("postings table is not sorted".into()),
+                    ));
                 }
             }
             prev = Some((name.to_string(), value.to_string()));
@@ -75,7 +80,10 @@ impl PostingsTable {
 
     /// Label names (without the all-postings key), sorted.
     pub fn label_names(&self) -> impl Iterator<Item = &str> {
-        self.names.iter().map(|e| e.name.as_str()).filter(|n| !n.is_empty())
+        self.names
+            .iter()
+            .map(|e| e.name.as_str())
+            .filter(|n| !n.is_empty())
     }
 
     /// Values of label `name` with their postings offsets, sorted by value.

@@ -57,7 +57,10 @@ impl<R: ReadAt> IndexReader<R> {
         let toc_at = size - TOC_LEN as u64;
         let toc_bytes = src.read_at(toc_at, TOC_LEN)?;
         let toc = Toc::decode(&toc_bytes, toc_at).map_err(|e| e.in_file(src.path()))?;
-        for (what, off) in [("symbols", toc.symbols), ("postings offset table", toc.postings_table)] {
+        for (what, off) in [
+            ("symbols", toc.symbols),
+            ("postings offset table", toc.postings_table),
+        ] {
             if off < HEADER_LEN || off >= toc_at {
                 return Err(CorruptAt::new(
                     toc_at,
@@ -211,7 +214,10 @@ impl<R: ReadAt> IndexReader<R> {
         for (n, v) in refs.labels {
             let name = self.symbols.lookup(n).map_err(|e| e.in_file(path))?;
             let value = self.symbols.lookup(v).map_err(|e| e.in_file(path))?;
-            if labels.last().is_some_and(|l: &Label| l.name.as_str() >= name) {
+            if labels
+                .last()
+                .is_some_and(|l: &Label| l.name.as_str() >= name)
+            {
                 return Err(CorruptAt::new(
                     offset,
                     Corruption::Invalid("series labels are not sorted".into()),

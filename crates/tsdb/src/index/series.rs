@@ -56,17 +56,28 @@ pub fn decode_series(buf: &[u8], offset: u64) -> Result<SeriesRefs, CorruptAt> {
                 let min_time = d.varint()?;
                 let max_time = min_time.wrapping_add(d.uvarint()? as i64);
                 let chunk_ref = d.uvarint()?;
-                ChunkMeta { min_time, max_time, chunk_ref }
+                ChunkMeta {
+                    min_time,
+                    max_time,
+                    chunk_ref,
+                }
             }
             Some(p) => {
                 let min_time = p.max_time.wrapping_add(d.uvarint()? as i64);
                 let max_time = min_time.wrapping_add(d.uvarint()? as i64);
                 let chunk_ref = (p.chunk_ref as i64).wrapping_add(d.varint()?) as u64;
-                ChunkMeta { min_time, max_time, chunk_ref }
+                ChunkMeta {
+                    min_time,
+                    max_time,
+                    chunk_ref,
+                }
             }
         };
         if meta.max_time < meta.min_time {
-            return Err(CorruptAt::new(at, Corruption::Invalid("chunk max time before min time".into())));
+            return Err(CorruptAt::new(
+                at,
+                Corruption::Invalid("chunk max time before min time".into()),
+            ));
         }
         chunks.push(meta);
         prev = Some(meta);
@@ -75,7 +86,11 @@ pub fn decode_series(buf: &[u8], offset: u64) -> Result<SeriesRefs, CorruptAt> {
 }
 
 /// Encodes a series entry (length, body, CRC) into `e`.
-pub fn encode_series(e: &mut Encbuf, labels: &[(u32, u32)], chunks: &[ChunkMeta]) -> Result<(), Error> {
+pub fn encode_series(
+    e: &mut Encbuf,
+    labels: &[(u32, u32)],
+    chunks: &[ChunkMeta],
+) -> Result<(), Error> {
     let mut body = Encbuf::new();
     body.put_uvarint(labels.len() as u64);
     for &(n, v) in labels {

@@ -33,14 +33,24 @@ impl Symbols {
             let at = d.offset();
             let s = d.uvarint_bytes()?;
             if std::str::from_utf8(s).is_err() {
-                return Err(CorruptAt::new(at, Corruption::Invalid("symbol is not UTF-8".into())));
+                return Err(CorruptAt::new(
+                    at,
+                    Corruption::Invalid("symbol is not UTF-8".into()),
+                ));
             }
             if prev.is_some_and(|p| p >= s) {
-                return Err(CorruptAt::new(at, Corruption::Invalid("symbols are not sorted".into())));
+                return Err(CorruptAt::new(
+                    at,
+                    Corruption::Invalid("symbols are not sorted".into()),
+                ));
             }
             prev = Some(s);
         }
-        Ok(Self { body, offsets, base })
+        Ok(Self {
+            body,
+            offsets,
+            base,
+        })
     }
 
     /// Number of symbols.
@@ -58,14 +68,21 @@ impl Symbols {
         let off = *self.offsets.get(r as usize).ok_or_else(|| {
             CorruptAt::new(
                 self.base,
-                Corruption::Invalid(format!("symbol reference {r} out of range ({} symbols)", self.len())),
+                Corruption::Invalid(format!(
+                    "symbol reference {r} out of range ({} symbols)",
+                    self.len()
+                )),
             )
         })? as usize;
         let mut d = Decbuf::new(&self.body[off..], self.base + off as u64);
         let s = d.uvarint_bytes()?;
         // Validated as UTF-8 in `decode`.
-        std::str::from_utf8(s)
-            .map_err(|_| CorruptAt::new(self.base + off as u64, Corruption::Invalid("symbol is not UTF-8".into())))
+        std::str::from_utf8(s).map_err(|_| {
+            CorruptAt::new(
+                self.base + off as u64,
+                Corruption::Invalid("symbol is not UTF-8".into()),
+            )
+        })
     }
 
     /// Iterates all symbols in order.

@@ -60,7 +60,8 @@ impl IndexWriter {
                 )));
             }
             body.put_uvarint_str(&s);
-            let r = u32::try_from(i).map_err(|_| Error::InvalidInput("more than 2^32 symbols".into()))?;
+            let r = u32::try_from(i)
+                .map_err(|_| Error::InvalidInput("more than 2^32 symbols".into()))?;
             w.symbols.insert(s.clone(), r);
             prev = Some(s);
         }
@@ -207,7 +208,11 @@ impl IndexWriter {
         self.toc.encode(&mut e);
         self.write(e.get())?;
         let path = self.path.clone();
-        let file = self.out.into_inner().map_err(|e| e.into_error()).at_path(&path)?;
+        let file = self
+            .out
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .at_path(&path)?;
         file.sync_all().at_path(&path)?;
         Ok(self.pos)
     }
