@@ -21,6 +21,6 @@ hyperfine --warmup 1 --runs 5 -N \
   -n "mnemos dump all" "$BIN/mnemos tools tsdb dump $WORK/data" \
   --output=null
 hyperfine --warmup 2 --runs 10 -N \
-  -n "promtool dump one series" "promtool tsdb dump --match={series=\"17\"} $WORK/data" \
-  -n "mnemos dump one series" "$BIN/mnemos tools tsdb dump --match={series=\"17\"} $WORK/data" \
+  -n "promtool dump one series" "promtool tsdb dump '--match={series=\"17\"}' $WORK/data" \
+  -n "mnemos dump one series" "$BIN/mnemos tools tsdb dump '--match={series=\"17\"}' $WORK/data" \
   --output=null

@@ -8,7 +8,8 @@ pub mod process;
 pub mod prometheus;
 pub mod promtool;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// Path of the `mnemos` binary built next to this test executable
 /// (`cargo build -p mnemos` must have run; the test command does it).
@@ -40,4 +41,30 @@ pub fn require_tool(name: &str) -> PathBuf {
         }
     }
     panic!("`{name}` is not installed: run the README test command (scripts/test.sh), which installs the `prometheus` Debian package");
+}
+
+/// `mnemos tools tsdb dump [extra…] <dir>` output.
+pub fn mnemos_dump(dir: &Path, extra: &[&str]) -> String {
+    process::stdout_of(
+        Command::new(mnemos_bin())
+            .args(["tools", "tsdb", "dump"])
+            .args(extra)
+            .arg(dir),
+    )
+}
+
+/// `mnemos tools tsdb rewrite <block> <out>`: returns the new block directory.
+pub fn mnemos_rewrite(block: &Path, out: &Path) -> PathBuf {
+    let printed = process::stdout_of(
+        Command::new(mnemos_bin())
+            .args(["tools", "tsdb", "rewrite"])
+            .arg(block)
+            .arg(out),
+    );
+    let dir = PathBuf::from(printed.trim());
+    assert!(
+        dir.join("meta.json").is_file(),
+        "rewrite printed {printed:?}, not a block directory"
+    );
+    dir
 }

@@ -45,21 +45,19 @@ pub fn copy_dir(from: &Path, to: &Path) {
 
 /// `promtool tsdb dump [extra…] <data_dir>` output.
 pub fn dump(data_dir: &Path, extra: &[&str]) -> String {
-    ensure_wal(data_dir);
-    stdout_of(
-        Command::new(require_tool("promtool"))
-            .args(["tsdb", "dump"])
-            .args(extra)
-            .arg(data_dir),
-    )
+    tsdb("dump", data_dir, extra)
 }
 
 /// `promtool tsdb list [extra…] <data_dir>` output.
 pub fn list(data_dir: &Path, extra: &[&str]) -> String {
+    tsdb("list", data_dir, extra)
+}
+
+fn tsdb(subcommand: &str, data_dir: &Path, extra: &[&str]) -> String {
     ensure_wal(data_dir);
     stdout_of(
         Command::new(require_tool("promtool"))
-            .args(["tsdb", "list"])
+            .args(["tsdb", subcommand])
             .args(extra)
             .arg(data_dir),
     )

@@ -4,12 +4,11 @@
 //! with the original samples.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
-use mnemos_e2e::process::{free_port, stdout_of, wait_for};
+use mnemos_e2e::process::{free_port, wait_for};
 use mnemos_e2e::prometheus::{Prometheus, TestTarget};
-use mnemos_e2e::{http, mnemos_bin, promtool};
+use mnemos_e2e::{http, mnemos_dump, mnemos_rewrite, promtool};
 use mnemos_tsdb::labels::Labels;
 use mnemos_tsdb::Block;
 
@@ -65,11 +64,7 @@ fn real_prometheus_blocks_dump_rewrite_and_reload() {
     for block in &blocks {
         let single = promtool::single_block_dir(block);
         let want = promtool::dump(single.path(), &[]);
-        let got = stdout_of(
-            Command::new(mnemos_bin())
-                .args(["tools", "tsdb", "dump"])
-                .arg(block),
-        );
+        let got = mnemos_dump(block, &[]);
         assert!(
             want == got,
             "dump of Prometheus block {} differs from promtool's",
@@ -87,13 +82,7 @@ fn real_prometheus_blocks_dump_rewrite_and_reload() {
         .find(|(b, _)| stale_markers_in(b, "flaky") > 0)
         .expect("block with staleness markers");
     let out = work.path().join("rewritten");
-    let new_dir = stdout_of(
-        Command::new(mnemos_bin())
-            .args(["tools", "tsdb", "rewrite"])
-            .arg(block)
-            .arg(&out),
-    );
-    let new_block = PathBuf::from(new_dir.trim());
+    let new_block = mnemos_rewrite(block, &out);
     assert_eq!(
         stale_markers_in(&new_block, "flaky"),
         stale_markers_in(block, "flaky")

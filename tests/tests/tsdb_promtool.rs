@@ -2,21 +2,11 @@
 //! promtool-made blocks are identical, `rewrite` output dumps identically with
 //! promtool itself, and `ls` prints what `promtool tsdb list` prints.
 
-use std::path::Path;
 use std::process::Command;
 
 use mnemos_e2e::openmetrics::{self, Spec};
 use mnemos_e2e::process::stdout_of;
-use mnemos_e2e::{mnemos_bin, promtool};
-
-fn mnemos_dump(dir: &Path, extra: &[&str]) -> String {
-    stdout_of(
-        Command::new(mnemos_bin())
-            .args(["tools", "tsdb", "dump"])
-            .args(extra)
-            .arg(dir),
-    )
-}
+use mnemos_e2e::{mnemos_bin, mnemos_dump, mnemos_rewrite, promtool};
 
 /// Compares two dumps, reporting the first differing line instead of megabytes.
 fn assert_same_dump(what: &str, want: &str, got: &str) {
@@ -109,17 +99,7 @@ fn check_dataset(name: &str, spec: &Spec) {
             &want,
             &mnemos_dump(block, &[]),
         );
-        let new_dir = stdout_of(
-            Command::new(mnemos_bin())
-                .args(["tools", "tsdb", "rewrite"])
-                .arg(block)
-                .arg(&out),
-        );
-        let new_block = Path::new(new_dir.trim());
-        assert!(
-            new_block.join("meta.json").is_file(),
-            "{name}: rewrite printed {new_dir:?}"
-        );
+        let new_block = &mnemos_rewrite(block, &out);
         let rewritten = promtool::single_block_dir(new_block);
         assert_same_dump(
             &format!("{name}: promtool dump of rewritten {}", block.display()),

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::index::{IndexReader, SeriesEntry, INDEX_FILENAME};
 use crate::labels::Matcher;
 use crate::meta::BlockMeta;
-use crate::read_at::MappedFile;
+use crate::read_at::BytesFile;
 use crate::tombstones::{Intervals, Tombstones};
 
 /// A sample: timestamp in ms and value.
@@ -18,8 +18,8 @@ pub type Sample = (i64, f64);
 pub struct Block {
     dir: PathBuf,
     meta: BlockMeta,
-    index: IndexReader<MappedFile>,
-    chunks: ChunkReader<MappedFile>,
+    index: IndexReader<BytesFile>,
+    chunks: ChunkReader<BytesFile>,
     tombstones: Tombstones,
 }
 
@@ -27,7 +27,7 @@ impl Block {
     /// Opens the block in `dir`, reading meta.json, the index header and tombstones.
     pub fn open(dir: &Path) -> Result<Self> {
         let meta = BlockMeta::read_from_dir(dir)?;
-        let index = IndexReader::open(MappedFile::open(&dir.join(INDEX_FILENAME))?)?;
+        let index = IndexReader::open(BytesFile::map(&dir.join(INDEX_FILENAME))?)?;
         let chunks = ChunkReader::open_dir(&dir.join(CHUNKS_DIRNAME))?;
         let tombstones = Tombstones::read_from_dir(dir)?;
         Ok(Self {
@@ -50,12 +50,12 @@ impl Block {
     }
 
     /// The index.
-    pub fn index(&self) -> &IndexReader<MappedFile> {
+    pub fn index(&self) -> &IndexReader<BytesFile> {
         &self.index
     }
 
     /// The chunk segments.
-    pub fn chunks(&self) -> &ChunkReader<MappedFile> {
+    pub fn chunks(&self) -> &ChunkReader<BytesFile> {
         &self.chunks
     }
 

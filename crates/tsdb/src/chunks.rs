@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 
 use crate::chunkenc::Encoding;
-use crate::encoding::{decode_uvarint, verify_crc, Decbuf};
+use crate::encoding::{check_header, decode_uvarint, verify_crc};
 use crate::error::{CorruptAt, Corruption, Error, IoContext, Result};
-use crate::read_at::{MappedFile, ReadAt};
+use crate::read_at::{read_length_prefixed, BytesFile, ReadAt};
 
 /// Magic number at the start of every chunk segment file.
 pub const MAGIC_CHUNKS: u32 = 0x85BD_40DD;
@@ -68,23 +68,7 @@ pub fn segment_name(seq: usize) -> String {
 
 /// Checks a segment file's 8-byte header.
 pub fn check_segment_header(header: &[u8]) -> Result<(), CorruptAt> {
-    let mut d = Decbuf::new(header, 0);
-    let magic = d.be32()?;
-    if magic != MAGIC_CHUNKS {
-        return Err(CorruptAt::new(
-            0,
-            Corruption::BadMagic {
-                found: magic,
-                expected: MAGIC_CHUNKS,
-            },
-        ));
-    }
-    let version = d.u8()?;
-    if version != FORMAT_V1 {
-        return Err(CorruptAt::new(4, Corruption::BadVersion(version)));
-    }
-    d.skip(3)?;
-    Ok(())
+    check_header(header, MAGIC_CHUNKS, FORMAT_V1)
 }
 
 /// Parses the chunk at the front of `buf` (which starts at file offset `offset`):
@@ -125,11 +109,11 @@ pub fn decode_chunk(buf: &Bytes, offset: u64) -> Result<(RawChunk, usize), Corru
 }
 
 /// Reads chunks by reference from a block's segment files.
-pub struct ChunkReader<R: ReadAt = MappedFile> {
+pub struct ChunkReader<R: ReadAt = BytesFile> {
     segments: Vec<R>,
 }
 
-impl ChunkReader<MappedFile> {
+impl ChunkReader<BytesFile> {
     /// Opens every segment file in `<block>/chunks`.
     pub fn open_dir(dir: &Path) -> Result<Self> {
         let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -157,7 +141,7 @@ impl ChunkReader<MappedFile> {
         }
         let segments = names
             .iter()
-            .map(|p| MappedFile::open(p))
+            .map(|p| BytesFile::map(p))
             .collect::<Result<Vec<_>>>()?;
         Self::new(segments)
     }
@@ -195,25 +179,8 @@ impl<R: ReadAt> ChunkReader<R> {
                 kind: Corruption::Invalid(format!("chunk reference {chunk_ref:#x} out of range")),
             });
         }
-        let head = seg.read_at_most(offset, 10)?;
-        let (len, n) = decode_uvarint(&head)
-            .ok_or_else(|| CorruptAt::new(offset, Corruption::Varint).in_file(seg.path()))?;
-        let total = (n as u64)
-            .saturating_add(1)
-            .saturating_add(len)
-            .saturating_add(4);
-        let avail = seg.size() - offset;
-        if total > avail {
-            return Err(CorruptAt::new(
-                offset,
-                Corruption::Truncated {
-                    needed: total,
-                    available: avail,
-                },
-            )
-            .in_file(seg.path()));
-        }
-        let buf = seg.read_at(offset, total as usize)?;
+        // After the length: the encoding byte, the data, the 4-byte CRC.
+        let buf = read_length_prefixed(seg, offset, 5)?;
         let (chunk, _) = decode_chunk(&buf, offset).map_err(|e| e.in_file(seg.path()))?;
         Ok(chunk)
     }

@@ -21,6 +21,25 @@ pub fn verify_crc(data: &[u8], stored: u32, offset: u64) -> Result<(), CorruptAt
     }
 }
 
+/// Checks that `buf` starts with big-endian `magic` followed by the `version` byte.
+pub fn check_header(buf: &[u8], magic: u32, version: u8) -> Result<(), CorruptAt> {
+    let mut d = Decbuf::new(buf, 0);
+    let found = d.be32()?;
+    if found != magic {
+        return Err(CorruptAt::new(
+            0,
+            Corruption::BadMagic {
+                found,
+                expected: magic,
+            },
+        ));
+    }
+    match d.u8()? {
+        v if v == version => Ok(()),
+        v => Err(CorruptAt::new(4, Corruption::BadVersion(v))),
+    }
+}
+
 /// A cursor over bytes that never reads past the end; errors carry absolute offsets.
 #[derive(Clone, Debug)]
 pub struct Decbuf<'a> {

@@ -29,4 +29,4 @@ pub use block_writer::BlockWriter;
 pub use error::{Error, Result};
 pub use labels::{Label, Labels, MatchType, Matcher};
 pub use meta::BlockMeta;
-pub use read_at::{MappedFile, ReadAt};
+pub use read_at::{BytesFile, ReadAt};

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 
-use crate::error::{Error, IoContext, Result};
+use crate::encoding::decode_uvarint;
+use crate::error::{CorruptAt, Corruption, Error, IoContext, Result};
 
 /// A file whose byte ranges can be read independently.
 pub trait ReadAt: Send + Sync {
@@ -24,16 +25,39 @@ pub trait ReadAt: Send + Sync {
     }
 }
 
-/// A local file mapped into memory; reads are zero-copy slices.
+/// Reads a record framed as `uvarint len | len + extra bytes` at `offset`
+/// (a series entry has a 4-byte CRC after its body: extra 4; a chunk also has
+/// its encoding byte: extra 5). Returns the whole record, prefix included.
+pub fn read_length_prefixed<R: ReadAt + ?Sized>(src: &R, offset: u64, extra: u64) -> Result<Bytes> {
+    let head = src.read_at_most(offset, 10)?;
+    let (len, n) = decode_uvarint(&head)
+        .ok_or_else(|| CorruptAt::new(offset, Corruption::Varint).in_file(src.path()))?;
+    let total = (n as u64).saturating_add(len).saturating_add(extra);
+    let avail = src.size().saturating_sub(offset);
+    if total > avail {
+        return Err(CorruptAt::new(
+            offset,
+            Corruption::Truncated {
+                needed: total,
+                available: avail,
+            },
+        )
+        .in_file(src.path()));
+    }
+    src.read_at(offset, total as usize)
+}
+
+/// A file's bytes held as [`Bytes`]: a memory-mapped local file or data
+/// already in memory (downloaded ranges, tests). Reads are zero-copy slices.
 #[derive(Clone, Debug)]
-pub struct MappedFile {
+pub struct BytesFile {
     data: Bytes,
     path: PathBuf,
 }
 
-impl MappedFile {
-    /// Maps the file at `path` read-only.
-    pub fn open(path: &Path) -> Result<Self> {
+impl BytesFile {
+    /// Maps the local file at `path` read-only.
+    pub fn map(path: &Path) -> Result<Self> {
         let file = std::fs::File::open(path).at_path(path)?;
         let len = file.metadata().at_path(path)?.len();
         let data = if len == 0 {
@@ -46,36 +70,10 @@ impl MappedFile {
             let map = unsafe { memmap2::Mmap::map(&file) }.at_path(path)?;
             Bytes::from_owner(map)
         };
-        Ok(Self {
-            data,
-            path: path.to_path_buf(),
-        })
-    }
-}
-
-impl ReadAt for MappedFile {
-    fn size(&self) -> u64 {
-        self.data.len() as u64
+        Ok(Self::new(data, path))
     }
 
-    fn read_at(&self, offset: u64, len: usize) -> Result<Bytes> {
-        slice_range(&self.data, offset, len, &self.path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-/// Bytes already in memory (downloaded ranges, tests) presented as a file.
-#[derive(Clone, Debug)]
-pub struct InMemoryFile {
-    data: Bytes,
-    path: PathBuf,
-}
-
-impl InMemoryFile {
-    /// Wraps `data`, named `path` in errors.
+    /// Wraps bytes already in memory, named `path` in errors.
     pub fn new(data: impl Into<Bytes>, path: impl Into<PathBuf>) -> Self {
         Self {
             data: data.into(),
@@ -84,32 +82,27 @@ impl InMemoryFile {
     }
 }
 
-impl ReadAt for InMemoryFile {
+impl ReadAt for BytesFile {
     fn size(&self) -> u64 {
         self.data.len() as u64
     }
 
     fn read_at(&self, offset: u64, len: usize) -> Result<Bytes> {
-        slice_range(&self.data, offset, len, &self.path)
+        let size = self.data.len() as u64;
+        match offset.checked_add(len as u64) {
+            Some(end) if end <= size => Ok(self.data.slice(offset as usize..end as usize)),
+            _ => Err(Error::Corrupt {
+                path: self.path.clone(),
+                offset,
+                kind: Corruption::Truncated {
+                    needed: len as u64,
+                    available: size.saturating_sub(offset),
+                },
+            }),
+        }
     }
 
     fn path(&self) -> &Path {
         &self.path
-    }
-}
-
-fn slice_range(data: &Bytes, offset: u64, len: usize, path: &Path) -> Result<Bytes> {
-    let size = data.len() as u64;
-    let end = offset.checked_add(len as u64);
-    match end {
-        Some(end) if end <= size => Ok(data.slice(offset as usize..end as usize)),
-        _ => Err(Error::Corrupt {
-            path: path.to_path_buf(),
-            offset,
-            kind: crate::error::Corruption::Truncated {
-                needed: len as u64,
-                available: size.saturating_sub(offset),
-            },
-        }),
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::encoding::{verify_crc, Decbuf, Encbuf};
+use crate::encoding::{check_header, verify_crc, Decbuf, Encbuf};
 use crate::error::{CorruptAt, Corruption, IoContext, Result};
 
 /// File name of a block's tombstones.
@@ -106,21 +106,8 @@ impl Tombstones {
 
     /// Decodes a tombstones file's bytes.
     pub fn decode(data: &[u8]) -> Result<Self, CorruptAt> {
-        let mut d = Decbuf::new(data, 0);
-        let magic = d.be32()?;
-        if magic != MAGIC_TOMBSTONES {
-            return Err(CorruptAt::new(
-                0,
-                Corruption::BadMagic {
-                    found: magic,
-                    expected: MAGIC_TOMBSTONES,
-                },
-            ));
-        }
-        let version = d.u8()?;
-        if version != FORMAT_V1 {
-            return Err(CorruptAt::new(4, Corruption::BadVersion(version)));
-        }
+        check_header(data, MAGIC_TOMBSTONES, FORMAT_V1)?;
+        let d = Decbuf::new(&data[5..], 5);
         if d.remaining() < 4 {
             return Err(d.error(Corruption::Truncated {
                 needed: 4,

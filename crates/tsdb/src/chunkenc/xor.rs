@@ -561,6 +561,43 @@ const FAST_MBITS: u32 = 54;
 #[inline(never)]
 fn decode_rest<B: Bits>(
     src: &B,
+    pos: usize,
+    st: State,
+    n: usize,
+    out_t: &mut [MaybeUninit<i64>],
+    out_v: &mut [MaybeUninit<f64>],
+) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("bmi2")
+        && std::is_x86_feature_detected!("lzcnt")
+        && std::is_x86_feature_detected!("movbe")
+    {
+        // SAFETY: the CPU has the features `decode_rest_x86v3` is compiled
+        // for, as just checked.
+        return unsafe { decode_rest_x86v3(src, pos, st, n, out_t, out_v) };
+    }
+    decode_rest_body(src, pos, st, n, out_t, out_v)
+}
+
+/// [`decode_rest_body`] compiled with the BMI2 (flag-less variable shifts),
+/// LZCNT and MOVBE instructions.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "bmi1,bmi2,lzcnt,movbe")]
+fn decode_rest_x86v3<B: Bits>(
+    src: &B,
+    pos: usize,
+    st: State,
+    n: usize,
+    out_t: &mut [MaybeUninit<i64>],
+    out_v: &mut [MaybeUninit<f64>],
+) -> Option<usize> {
+    decode_rest_body(src, pos, st, n, out_t, out_v)
+}
+
+/// The body of [`decode_rest`], inlined into each of its variants.
+#[inline(always)]
+fn decode_rest_body<B: Bits>(
+    src: &B,
     mut pos: usize,
     st: State,
     n: usize,
@@ -576,7 +613,10 @@ fn decode_rest<B: Bits>(
         mbits,
     } = st;
     let out_t = out_t.get_mut(..n + RUN)?;
-    let out_v = out_v.get_mut(..n + RUN)?;
+    let out_v = out_v.get_mut(..out_t.len())?;
+    // Derived from the slice lengths so the compiler sees that `i < n`
+    // keeps the stores in bounds.
+    let n = out_t.len() - RUN;
     let mut win = Window::new(trailing, mbits);
     let mut i = 2;
     while i < n {
@@ -591,6 +631,10 @@ fn decode_rest<B: Bits>(
             t = t.wrapping_add(t_delta as i64);
             v_bits ^= raw.rotate_left(win.rot + o) & win.mask;
             pos += win.adv;
+            out_t[i].write(t);
+            out_v[i].write(f64::from_bits(v_bits));
+            i += 1;
+            continue;
         } else if ctrl == 0b011 {
             // dod 0, `11`: new window.
             t = t.wrapping_add(t_delta as i64);
@@ -620,10 +664,20 @@ fn decode_rest<B: Bits>(
             else {
                 return None;
             };
+            let (dt, dt2) = dt.split_at_mut(RUN / 2);
+            let (dv, dv2) = dv.split_at_mut(RUN / 2);
             for (dt, dv) in dt.iter_mut().zip(dv.iter_mut()) {
                 tt = tt.wrapping_add(t_delta as i64);
                 dt.write(tt);
                 dv.write(v);
+            }
+            // Most runs are short: write the second half only when needed.
+            if k > RUN / 2 {
+                for (dt, dv) in dt2.iter_mut().zip(dv2.iter_mut()) {
+                    tt = tt.wrapping_add(t_delta as i64);
+                    dt.write(tt);
+                    dv.write(v);
+                }
             }
             t = t.wrapping_add(t_delta.wrapping_mul(k as u64) as i64);
             pos += 2 * k;
@@ -674,7 +728,7 @@ fn decode_rest<B: Bits>(
 
 /// Samples written at once for a run of unchanged samples; the slack the
 /// output vectors get past the chunk's samples while decoding.
-const RUN: usize = 8;
+const RUN: usize = 16;
 
 /// Finds the precise error of a chunk the fast decoder rejected, by decoding
 /// it again sample by sample.

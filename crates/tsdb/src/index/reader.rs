@@ -10,10 +10,10 @@ use super::series::{decode_series, SeriesEntry};
 use super::symbols::Symbols;
 use super::toc::{Toc, TOC_LEN};
 use super::{FORMAT_V2, HEADER_LEN, MAGIC_INDEX, SERIES_ALIGNMENT};
-use crate::encoding::{decode_uvarint, Decbuf};
+use crate::encoding::check_header;
 use crate::error::{CorruptAt, Corruption, Error, Result};
 use crate::labels::{Label, Labels, Matcher};
-use crate::read_at::ReadAt;
+use crate::read_at::{read_length_prefixed, ReadAt};
 
 /// An open index file.
 pub struct IndexReader<R: ReadAt> {
@@ -39,21 +39,7 @@ impl<R: ReadAt> IndexReader<R> {
             .in_file(src.path()));
         }
         let header = src.read_at(0, HEADER_LEN as usize)?;
-        let mut d = Decbuf::new(&header, 0);
-        let magic = d.be32().map_err(|e| e.in_file(src.path()))?;
-        if magic != MAGIC_INDEX {
-            return Err(CorruptAt::new(
-                0,
-                Corruption::BadMagic {
-                    found: magic,
-                    expected: MAGIC_INDEX,
-                },
-            )
-            .in_file(src.path()));
-        }
-        if header[4] != FORMAT_V2 {
-            return Err(CorruptAt::new(4, Corruption::BadVersion(header[4])).in_file(src.path()));
-        }
+        check_header(&header, MAGIC_INDEX, FORMAT_V2).map_err(|e| e.in_file(src.path()))?;
         let toc_at = size - TOC_LEN as u64;
         let toc_bytes = src.read_at(toc_at, TOC_LEN)?;
         let toc = Toc::decode(&toc_bytes, toc_at).map_err(|e| e.in_file(src.path()))?;
@@ -193,22 +179,8 @@ impl<R: ReadAt> IndexReader<R> {
             )
             .in_file(path));
         }
-        let head = self.src.read_at_most(offset, 10)?;
-        let (len, n) = decode_uvarint(&head)
-            .ok_or_else(|| CorruptAt::new(offset, Corruption::Varint).in_file(path))?;
-        let total = (n as u64).saturating_add(len).saturating_add(4);
-        let avail = self.src.size() - offset;
-        if total > avail {
-            return Err(CorruptAt::new(
-                offset,
-                Corruption::Truncated {
-                    needed: total,
-                    available: avail,
-                },
-            )
-            .in_file(path));
-        }
-        let buf = self.src.read_at(offset, total as usize)?;
+        // After the length: the entry body's CRC.
+        let buf = read_length_prefixed(&self.src, offset, 4)?;
         let refs = decode_series(&buf, offset).map_err(|e| e.in_file(path))?;
         let mut labels = Vec::with_capacity(refs.labels.len());
         for (n, v) in refs.labels {
