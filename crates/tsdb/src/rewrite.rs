@@ -8,6 +8,9 @@ use crate::block_writer::BlockWriter;
 use crate::error::Result;
 use crate::meta::BlockMeta;
 
+/// Series between two progress log lines.
+const PROGRESS_EVERY: usize = 100_000;
+
 /// Reads every series of `block` and writes it as a new block under `out_parent`.
 /// The new block keeps the time range, compaction level, sources and `thanos`
 /// section, and records the source block as its parent.
@@ -16,7 +19,12 @@ pub fn rewrite_block(block: &Block, out_parent: &Path) -> Result<BlockMeta> {
     let symbols: Vec<String> = block.index().symbols().iter().map(str::to_string).collect();
     let mut writer = BlockWriter::create(out_parent, symbols)?;
     let mut samples = Vec::new();
-    for id in block.index().all_postings()? {
+    let ids = block.index().all_postings()?;
+    let total = ids.len();
+    for (n, id) in ids.into_iter().enumerate() {
+        if n > 0 && n % PROGRESS_EVERY == 0 {
+            tracing::info!(block = %src.ulid, series_done = n, series_total = total, "rewrite progress");
+        }
         let series = block.index().series(id)?;
         samples.clear();
         block.read_samples(&series, i64::MIN, i64::MAX, &mut samples)?;

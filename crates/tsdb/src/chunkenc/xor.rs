@@ -326,9 +326,9 @@ fn read_first(data: &[u8]) -> Result<(State, usize), Fault> {
 /// Decodes sample 1 starting at bit `pos` (always byte-aligned), returning
 /// the bit position after it. Bounds are checked by the caller.
 #[inline]
-fn read_second(src: &Source<'_>, st: &mut State, pos: usize) -> Result<usize, Fault> {
+fn read_second<B: Bits>(data: &[u8], src: &B, st: &mut State, pos: usize) -> Result<usize, Fault> {
     let mut at = pos / 8;
-    let t_delta = read_uvarint(src.data(), &mut at)?;
+    let t_delta = read_uvarint(data, &mut at)?;
     st.t_delta = t_delta;
     st.t = st.t.wrapping_add(t_delta as i64);
     let mut p = at * 8;
@@ -454,15 +454,13 @@ fn decode_inner(chunk: &[u8], ts: &mut Vec<i64>, vs: &mut Vec<f64>) -> Result<()
         return Ok(());
     }
     let len = chunk.len();
-    let (mut st, p) = read_first(chunk).map_err(|f| f.into_error(0, HEADER_LEN * 8, len))?;
+    let (st, p) = read_first(chunk).map_err(|f| f.into_error(0, HEADER_LEN * 8, len))?;
     let (t0, v0) = (st.t, f64::from_bits(st.v_bits));
     if n == 1 {
         ts.push(t0);
         vs.push(v0);
         return Ok(());
     }
-    let src = Source::new(chunk);
-    let p = read_second(&src, &mut st, p).map_err(|f| f.into_error(1, p, len))?;
 
     // Decode straight into the vectors' spare capacity (uninitialised:
     // zeroing it first costs about as much as a tenth of the decoding).
@@ -473,21 +471,19 @@ fn decode_inner(chunk: &[u8], ts: &mut Vec<i64>, vs: &mut Vec<f64>) -> Result<()
     let out_v = &mut vs.spare_capacity_mut()[..n + RUN];
     out_t[0].write(t0);
     out_v[0].write(v0);
-    out_t[1].write(st.t);
-    out_v[1].write(f64::from_bits(st.v_bits));
     // Small chunks (all of Prometheus') are decoded from a padded copy,
     // which spares the hot loop bounds checks.
-    let res = match Padded::with(chunk, |pad| decode_rest(pad, p, st, n, out_t, out_v)) {
+    let res = match Padded::with(chunk, |pad| decode_rest(chunk, pad, p, st, n, out_t, out_v)) {
         Some(res) => res,
-        None => decode_rest(&src, p, st, n, out_t, out_v),
+        None => decode_rest(chunk, &Source::new(chunk), p, st, n, out_t, out_v),
     };
     match res {
-        Some(p) if p <= src.bit_len() => {
+        Some(p) if p <= len.saturating_mul(8) => {
             // SAFETY: `decode_rest` returns `Some` only once it has written
-            // every slot `2..n` of `out_t` and `out_v` (it advances its
+            // every slot `1..n` of `out_t` and `out_v` (it advances its
             // sample index past a slot only after writing it, and stops at
-            // `n`), and slots 0 and 1 are written above; `out_t` / `out_v`
-            // are the spare capacity starting at `bt` / `bv`, so elements
+            // `n`), and slot 0 is written above; `out_t` / `out_v` are the
+            // spare capacity starting at `bt` / `bv`, so elements
             // `bt..bt + n` / `bv..bv + n` are initialised (and within
             // capacity, which `reserve` made at least `n + RUN` more).
             unsafe {
@@ -496,6 +492,9 @@ fn decode_inner(chunk: &[u8], ts: &mut Vec<i64>, vs: &mut Vec<f64>) -> Result<()
             }
             Ok(())
         }
+        // Whatever went wrong (including in sample 1, whose bits past the
+        // end of the chunk may be stale ones in `Padded`), `XorIter` gives
+        // the precise error.
         _ => Err(locate_error(chunk)),
     }
 }
@@ -550,16 +549,19 @@ impl Window {
 /// at the sample's first byte: 64 - 7 (bit offset) - 3 (control bits).
 const FAST_MBITS: u32 = 54;
 
-/// The hot loop: decodes samples `2..n` starting at bit `p` into `out_t` /
-/// `out_v` (both at least `n + RUN` long).
+/// The hot loop: decodes samples `1..n` (`n >= 2`) of `chunk`, whose bits
+/// `src` reads, starting at bit `pos` (sample 1, byte-aligned) with the
+/// state `st` after sample 0, into `out_t` / `out_v` (both at least
+/// `n + RUN` long).
 ///
 /// Returns the bit position after the last sample, or `None` on a corrupt
-/// XOR window. Bits past the end of the chunk are garbage (zeros from
+/// varint or XOR window. Bits past the end of the chunk are garbage (zeros from
 /// [`Source`], possibly stale bytes from [`Padded`]) that the loop may read
 /// but only ever consumes for truncated chunks, so the caller detects
 /// truncation by checking that position against the chunk length.
 #[inline(never)]
 fn decode_rest<B: Bits>(
+    chunk: &[u8],
     src: &B,
     pos: usize,
     st: State,
@@ -574,9 +576,9 @@ fn decode_rest<B: Bits>(
     {
         // SAFETY: the CPU has the features `decode_rest_x86v3` is compiled
         // for, as just checked.
-        return unsafe { decode_rest_x86v3(src, pos, st, n, out_t, out_v) };
+        return unsafe { decode_rest_x86v3(chunk, src, pos, st, n, out_t, out_v) };
     }
-    decode_rest_body(src, pos, st, n, out_t, out_v)
+    decode_rest_body(chunk, src, pos, st, n, out_t, out_v)
 }
 
 /// [`decode_rest_body`] compiled with the BMI2 (flag-less variable shifts),
@@ -584,6 +586,7 @@ fn decode_rest<B: Bits>(
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "bmi1,bmi2,lzcnt,movbe")]
 fn decode_rest_x86v3<B: Bits>(
+    chunk: &[u8],
     src: &B,
     pos: usize,
     st: State,
@@ -591,12 +594,13 @@ fn decode_rest_x86v3<B: Bits>(
     out_t: &mut [MaybeUninit<i64>],
     out_v: &mut [MaybeUninit<f64>],
 ) -> Option<usize> {
-    decode_rest_body(src, pos, st, n, out_t, out_v)
+    decode_rest_body(chunk, src, pos, st, n, out_t, out_v)
 }
 
 /// The body of [`decode_rest`], inlined into each of its variants.
 #[inline(always)]
 fn decode_rest_body<B: Bits>(
+    chunk: &[u8],
     src: &B,
     mut pos: usize,
     st: State,
@@ -604,6 +608,13 @@ fn decode_rest_body<B: Bits>(
     out_t: &mut [MaybeUninit<i64>],
     out_v: &mut [MaybeUninit<f64>],
 ) -> Option<usize> {
+    let out_t = out_t.get_mut(..n + RUN)?;
+    let out_v = out_v.get_mut(..n + RUN)?;
+    // Sample 1: varint timestamp delta, byte-aligned.
+    let mut st = st;
+    pos = read_second(chunk, src, &mut st, pos).ok()?;
+    out_t.get_mut(1)?.write(st.t);
+    out_v.get_mut(1)?.write(f64::from_bits(st.v_bits));
     // Locals, so that the state lives in registers.
     let State {
         mut t,
@@ -612,11 +623,6 @@ fn decode_rest_body<B: Bits>(
         trailing,
         mbits,
     } = st;
-    let out_t = out_t.get_mut(..n + RUN)?;
-    let out_v = out_v.get_mut(..out_t.len())?;
-    // Derived from the slice lengths so the compiler sees that `i < n`
-    // keeps the stores in bounds.
-    let n = out_t.len() - RUN;
     let mut win = Window::new(trailing, mbits);
     let mut i = 2;
     while i < n {
@@ -631,9 +637,35 @@ fn decode_rest_body<B: Bits>(
             t = t.wrapping_add(t_delta as i64);
             v_bits ^= raw.rotate_left(win.rot + o) & win.mask;
             pos += win.adv;
-            out_t[i].write(t);
-            out_v[i].write(f64::from_bits(v_bits));
+            // SAFETY: `i < n` (loop condition, `i` unchanged since) and
+            // both slices are `n + RUN` long (sliced above).
+            unsafe {
+                out_t.get_unchecked_mut(i).write(t);
+                out_v.get_unchecked_mut(i).write(f64::from_bits(v_bits));
+            }
             i += 1;
+            // Up to 3 more such samples before going back to the dispatch:
+            // fewer taken branches per sample (the loop is front-end bound).
+            for _ in 0..3 {
+                if i >= n {
+                    break;
+                }
+                let o = (pos & 7) as u32;
+                let raw = src.load8(pos >> 3);
+                if (raw << o) >> 61 != win.fast {
+                    break;
+                }
+                t = t.wrapping_add(t_delta as i64);
+                v_bits ^= raw.rotate_left(win.rot + o) & win.mask;
+                pos += win.adv;
+                // SAFETY: `i < n` (checked just above) and both slices are
+                // `n + RUN` long (sliced above).
+                unsafe {
+                    out_t.get_unchecked_mut(i).write(t);
+                    out_v.get_unchecked_mut(i).write(f64::from_bits(v_bits));
+                }
+                i += 1;
+            }
             continue;
         } else if ctrl == 0b011 {
             // dod 0, `11`: new window.
@@ -813,7 +845,7 @@ impl<'a> XorIter<'a> {
                 self.st = st;
                 self.pos = p;
             }),
-            1 => read_second(&self.src, &mut self.st, start).and_then(|p| {
+            1 => read_second(self.src.data(), &self.src, &mut self.st, start).and_then(|p| {
                 self.pos = p;
                 if p > self.src.bit_len() {
                     Err(Fault::Truncated)
