@@ -130,7 +130,22 @@ fn time_span(dump: &str) -> (i64, i64) {
 const START: i64 = 1_700_000_000_000;
 
 #[test]
-fn one_series_of_special_values() {
+fn a_single_series() {
+    check_dataset(
+        "single",
+        &Spec {
+            seed: 6,
+            series: 1,
+            samples_per_series: 1_000,
+            label_names: 2,
+            start_ms: START,
+            max_step_ms: 45_000,
+        },
+    );
+}
+
+#[test]
+fn three_series_of_special_values() {
     check_dataset(
         "special",
         &Spec {
