@@ -99,7 +99,7 @@ impl TestTarget {
                             n * 3,
                             if n % 10 == 9 { 0 } else { n * 7 + 1 },
                             20.0 + (n as f64) * 0.125,
-                            if n % 4 == 0 { "NaN".to_string() } else { format!("{}", 1.0 / (n as f64 + 1.0)) }
+                            if n.is_multiple_of(4) { "NaN".to_string() } else { format!("{}", 1.0 / (n as f64 + 1.0)) }
                         );
                         let _ = write!(
                             s,

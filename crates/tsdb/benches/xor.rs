@@ -11,28 +11,12 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use mnemos_tsdb::chunkenc::testdata::Rng;
 use mnemos_tsdb::chunkenc::{decode_xor_into, XorEncoder, XorIter};
 
 const CHUNKS: usize = 1000;
 const SAMPLES_PER_CHUNK: usize = 120;
 const SCRAPE_MS: i64 = 15_000;
-
-/// splitmix64: small, deterministic, good enough for test data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// A series of chunks: each chunk is a vector of (t, v) samples.
 type Series = Vec<Vec<(i64, f64)>>;
@@ -82,7 +66,7 @@ fn counter() -> Series {
 fn random() -> Series {
     make_series(
         |rng| loop {
-            let v = f64::from_bits(rng.next());
+            let v = f64::from_bits(rng.next_u64());
             if v.is_finite() {
                 return v;
             }

@@ -67,6 +67,38 @@ fn samples(len: impl Into<proptest::sample::SizeRange>) -> impl Strategy<Value =
         })
 }
 
+/// Counter-like series, the shape the decoder's run loop handles: integer
+/// values unchanged for runs of any length (some past the 16 samples the
+/// decoder writes at once), growing by small or large steps, at a 15 s
+/// interval with occasional jitter.
+fn counters() -> impl Strategy<Value = Vec<(i64, u64)>> {
+    (
+        -(1i64 << 40)..(1i64 << 40),
+        0u64..(1 << 40),
+        prop::collection::vec(
+            (
+                prop_oneof![3 => 0usize..4, 2 => 4usize..20, 1 => 20usize..40],
+                prop_oneof![4 => 1u64..100, 1 => 1u64..(1 << 30)],
+                prop_oneof![8 => Just(0i64), 1 => -500i64..500],
+            ),
+            1..60,
+        ),
+    )
+        .prop_map(|(mut t, mut c, units)| {
+            let mut out = Vec::new();
+            for (run, inc, jitter) in units {
+                for _ in 0..run {
+                    out.push((t, (c as f64).to_bits()));
+                    t += 15_000;
+                }
+                c += inc;
+                out.push((t, (c as f64).to_bits()));
+                t += 15_000 + jitter;
+            }
+            out
+        })
+}
+
 fn encode(samples: &[(i64, u64)]) -> Vec<u8> {
     let mut enc = XorEncoder::new();
     for &(t, v) in samples {
@@ -113,6 +145,54 @@ fn check_roundtrip(s: &[(i64, u64)]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Cuts the chunk of `s` at several lengths (one of them `cut`): never
+/// panics, both decoders agree, and a cut that keeps every data byte
+/// decodes everything.
+fn check_truncations(s: &[(i64, u64)], cut: prop::sample::Index) -> Result<(), TestCaseError> {
+    let chunk = encode(s);
+    let full = decode_into(&chunk).unwrap();
+    for len in [
+        cut.index(chunk.len() + 1),
+        chunk.len() - 1,
+        chunk.len() / 2,
+        1,
+        0,
+    ] {
+        let part = &chunk[..len];
+        let a = decode_into(part);
+        let b = decode_iter(part);
+        prop_assert_eq!(&a, &b, "len {}", len);
+        if let Ok(got) = a {
+            // Only the possible trailing empty byte may be cut cleanly.
+            prop_assert!(
+                len + 1 >= chunk.len(),
+                "len {} of {} decoded",
+                len,
+                chunk.len()
+            );
+            prop_assert_eq!(&got, &full);
+        }
+    }
+    Ok(())
+}
+
+/// Flips the bits `flips` of the chunk of `s`: never panics and both
+/// decoders agree on the result, also truncated after the flips.
+fn check_flips(s: &[(i64, u64)], flips: &[prop::sample::Index]) -> Result<(), TestCaseError> {
+    let mut chunk = encode(s);
+    let nbits = chunk.len() * 8;
+    for f in flips {
+        let bit = f.index(nbits);
+        chunk[bit / 8] ^= 0x80 >> (bit % 8);
+    }
+    let a = decode_into(&chunk);
+    let b = decode_iter(&chunk);
+    prop_assert_eq!(&a, &b);
+    let cut = flips[0].index(chunk.len() + 1);
+    prop_assert_eq!(decode_into(&chunk[..cut]), decode_iter(&chunk[..cut]));
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -148,19 +228,7 @@ proptest! {
     /// that keeps every data byte decodes everything.
     #[test]
     fn truncation_never_panics(s in samples(1..=200usize), cut in any::<prop::sample::Index>()) {
-        let chunk = encode(&s);
-        let full = decode_into(&chunk).unwrap();
-        for len in [cut.index(chunk.len() + 1), chunk.len() - 1, chunk.len() / 2, 1, 0] {
-            let part = &chunk[..len];
-            let a = decode_into(part);
-            let b = decode_iter(part);
-            prop_assert_eq!(&a, &b, "len {}", len);
-            if let Ok(got) = a {
-                // Only the possible trailing empty byte may be cut cleanly.
-                prop_assert!(len + 1 >= chunk.len(), "len {} of {} decoded", len, chunk.len());
-                prop_assert_eq!(&got, &full);
-            }
-        }
+        check_truncations(&s, cut)?;
     }
 
     /// Flipping any bit never panics and both decoders agree on the result.
@@ -169,18 +237,19 @@ proptest! {
         s in samples(1..=200usize),
         flips in prop::collection::vec(any::<prop::sample::Index>(), 1..4),
     ) {
-        let mut chunk = encode(&s);
-        let nbits = chunk.len() * 8;
-        for f in &flips {
-            let bit = f.index(nbits);
-            chunk[bit / 8] ^= 0x80 >> (bit % 8);
-        }
-        let a = decode_into(&chunk);
-        let b = decode_iter(&chunk);
-        prop_assert_eq!(&a, &b);
-        // Also truncated after the flips.
-        let cut = flips[0].index(chunk.len() + 1);
-        prop_assert_eq!(decode_into(&chunk[..cut]), decode_iter(&chunk[..cut]));
+        check_flips(&s, &flips)?;
+    }
+
+    /// The same for counters.
+    #[test]
+    fn counters_roundtrip_truncations_and_flips(
+        s in counters(),
+        cut in any::<prop::sample::Index>(),
+        flips in prop::collection::vec(any::<prop::sample::Index>(), 1..4),
+    ) {
+        check_roundtrip(&s)?;
+        check_truncations(&s, cut)?;
+        check_flips(&s, &flips)?;
     }
 
     /// Arbitrary bytes never panic either.

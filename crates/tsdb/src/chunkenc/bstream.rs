@@ -63,7 +63,7 @@ impl BitWriter {
     /// byte-aligned.
     #[inline(always)]
     pub(crate) fn set_go_pad(&mut self, last_write_whole_bytes: bool) {
-        self.go_pad = last_write_whole_bytes && self.bits % 8 == 0;
+        self.go_pad = last_write_whole_bytes && self.bits & 7 == 0;
     }
 
     /// All bytes written so far, the final partial byte zero-padded.

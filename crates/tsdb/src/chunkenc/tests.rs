@@ -1,5 +1,6 @@
 //! Unit tests of the XOR chunk codec.
 
+use super::testdata::Rng;
 use super::*;
 
 fn decode_all(chunk: &[u8]) -> Result<Vec<(i64, u64)>, ChunkError> {
@@ -55,18 +56,6 @@ fn bits_at(data: &[u8], pos: usize, n: usize) -> u64 {
     (pos..pos + n).fold(0, |acc, i| {
         (acc << 1) | u64::from((data[i / 8] >> (7 - i % 8)) & 1)
     })
-}
-
-/// Small deterministic PRNG (splitmix64).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
 }
 
 #[test]
@@ -251,12 +240,12 @@ fn bytes_valid_after_every_append() {
     let mut samples = Vec::new();
     let mut t = 1_000i64;
     for _ in 0..300 {
-        t += 1 + (rng.next() % 40_000) as i64;
-        let v = match rng.next() % 4 {
+        t += 1 + rng.below(40_000) as i64;
+        let v = match rng.below(4) {
             0 => samples.last().map_or(0, |&(_, v)| v),
-            1 => rng.next(),
-            2 => ((rng.next() % 1000) as f64 / 100.0).to_bits(),
-            _ => rng.next() & 0xffff_0000_0000_0000,
+            1 => rng.next_u64(),
+            2 => (rng.below(1000) as f64 / 100.0).to_bits(),
+            _ => rng.next_u64() & 0xffff_0000_0000_0000,
         };
         enc.append(t, f64::from_bits(v));
         samples.push((t, v));
@@ -284,35 +273,51 @@ fn negative_timestamps() {
 /// byte), second delta is < 128 (1 varint byte) and constant value.
 const SAMPLE2_BIT: usize = 16 + 8 + 64 + 8 + 1;
 
+/// A delta-of-delta bucket: (prefix, prefix length, payload bits).
+type DodBucket = (u64, usize, usize);
+
+/// The buckets of non-zero dods, narrowest first.
+const DOD_BUCKETS: [DodBucket; 4] = [
+    (0b10, 2, 14),
+    (0b110, 3, 17),
+    (0b1110, 4, 20),
+    (0b1111, 4, 64),
+];
+
+/// The dods on both sides of the bounds of each bucket with a payload of
+/// `p < 64` bits, whose range is `-(2^(p - 1) - 1)..=2^(p - 1)` (Prometheus'
+/// `bitRange`), with the buckets they belong to.
+fn dod_bucket_edges() -> Vec<(i64, DodBucket)> {
+    DOD_BUCKETS
+        .windows(2)
+        .flat_map(|w| {
+            let (this, next) = (w[0], w[1]);
+            let m = 1i64 << (this.2 - 1);
+            [
+                (m - 1, this),
+                (m, this),
+                (m + 1, next),
+                (-(m - 1), this),
+                (-m, next),
+                (-(m + 1), next),
+            ]
+        })
+        .collect()
+}
+
 #[test]
 fn dod_buckets() {
-    // (dod, expected prefix, prefix length, payload bits)
-    let cases: &[(i64, u64, usize, usize)] = &[
-        (0, 0b0, 1, 0),
-        (1, 0b10, 2, 14),
-        (-1, 0b10, 2, 14),
-        (8191, 0b10, 2, 14),
-        (8192, 0b10, 2, 14),
-        (8193, 0b110, 3, 17),
-        (-8191, 0b10, 2, 14),
-        (-8192, 0b110, 3, 17),
-        (-8193, 0b110, 3, 17),
-        (65535, 0b110, 3, 17),
-        (65536, 0b110, 3, 17),
-        (65537, 0b1110, 4, 20),
-        (-65535, 0b110, 3, 17),
-        (-65536, 0b1110, 4, 20),
-        (-65537, 0b1110, 4, 20),
-        (524287, 0b1110, 4, 20),
-        (524288, 0b1110, 4, 20),
-        (524289, 0b1111, 4, 64),
-        (-524287, 0b1110, 4, 20),
-        (-524288, 0b1111, 4, 64),
-        (-524289, 0b1111, 4, 64),
-        (1 << 40, 0b1111, 4, 64),
-        (-(1 << 40), 0b1111, 4, 64),
+    let (narrowest, widest) = (DOD_BUCKETS[0], DOD_BUCKETS[3]);
+    let mut cases = vec![
+        (0, (0b0, 1, 0)),
+        (1, narrowest),
+        (-1, narrowest),
+        (1 << 40, widest),
+        (-(1 << 40), widest),
     ];
-    for &(dod, prefix, plen, payload) in cases {
+    cases.extend(dod_bucket_edges());
+    assert_eq!(cases.len(), 23);
+    for (dod, (prefix, plen, payload)) in cases {
         // Delta 100 keeps sample 1's varint to one byte. Dods below -100
         // make timestamps go backwards (invalid input, but the wrapping
         // arithmetic still round-trips it); `dod_buckets_increasing` covers
@@ -346,10 +351,7 @@ fn dod_buckets_increasing() {
     // Same boundaries with strictly increasing timestamps and a 15 s base
     // interval, as a scrape loop would produce.
     let mut dods = vec![0i64];
-    for b in [13u32, 16, 19] {
-        let m = 1i64 << b;
-        dods.extend([m - 1, m, m + 1, -(m - 1), -m, -(m + 1)]);
-    }
+    dods.extend(dod_bucket_edges().into_iter().map(|(dod, _)| dod));
     dods.extend([1 << 30, 1 << 45, -14_999, 1]);
     let mut t = 1_700_000_000_000i64;
     let mut delta = 15_000_000i64;
@@ -489,14 +491,14 @@ fn regular_scrapes() {
     let mut r = Vec::new();
     for i in 0..120 {
         let t = 1_700_000_000_000 + i * 15_000;
-        gauge += ((rng.next() % 201) as f64 - 100.0) / 100.0;
-        if rng.next() % 3 == 0 {
-            counter += (rng.next() % 50) as f64;
+        gauge += (rng.below(201) as f64 - 100.0) / 100.0;
+        if rng.below(3) == 0 {
+            counter += rng.below(50) as f64;
         }
         g.push((t, gauge));
         c.push((t, counter));
         k.push((t, 3.0));
-        r.push((t, rng.next()));
+        r.push((t, rng.next_u64()));
     }
     roundtrip(&g);
     roundtrip(&c);
@@ -510,25 +512,25 @@ fn regular_scrapes() {
 fn random_roundtrips() {
     let mut rng = Rng(99);
     for round in 0..300 {
-        let n = (rng.next() % 400) as usize;
-        let mut t = (rng.next() as i64) >> (rng.next() % 64);
+        let n = rng.below(400) as usize;
+        let mut t = (rng.next_u64() as i64) >> rng.below(64);
         let mut s = Vec::with_capacity(n);
-        let mut v = rng.next();
+        let mut v = rng.next_u64();
         for _ in 0..n {
             s.push((t, v));
-            let step = match rng.next() % 5 {
+            let step = match rng.below(5) {
                 0 => 1,
                 1 => 15_000,
-                2 => 15_000 + (rng.next() % 2000) as i64 - 1000,
-                3 => (rng.next() >> (1 + rng.next() % 63)) as i64 | 1,
-                _ => 1 + (rng.next() % 1_000_000) as i64,
+                2 => 15_000 + rng.below(2000) as i64 - 1000,
+                3 => (rng.next_u64() >> (1 + rng.below(63))) as i64 | 1,
+                _ => 1 + rng.below(1_000_000) as i64,
             };
             t = t.wrapping_add(step);
-            v = match rng.next() % 4 {
+            v = match rng.below(4) {
                 0 => v,
-                1 => rng.next(),
-                2 => v ^ (rng.next() >> (rng.next() % 64)),
-                _ => v ^ (rng.next() << (rng.next() % 64)),
+                1 => rng.next_u64(),
+                2 => v ^ (rng.next_u64() >> rng.below(64)),
+                _ => v ^ (rng.next_u64() << rng.below(64)),
             };
         }
         let _ = round;
@@ -542,9 +544,9 @@ fn full_chunk() {
     let mut rng = Rng(3);
     let mut s = Vec::new();
     for i in 0..usize::from(MAX_SAMPLES_PER_CHUNK) {
-        let t = i as i64 * 15_000 + (rng.next() % 3) as i64;
+        let t = i as i64 * 15_000 + rng.below(3) as i64;
         let v = if i % 7 == 0 {
-            rng.next()
+            rng.next_u64()
         } else {
             (i / 10) as u64
         };
@@ -567,7 +569,7 @@ fn truncated_prefixes_error() {
     let mut s = Vec::new();
     for i in 0..130i64 {
         let v = if i % 3 == 0 {
-            rng.next()
+            rng.next_u64()
         } else {
             (i / 4) as u64
         };
@@ -624,29 +626,23 @@ fn error_truncates_outputs() {
 
 #[test]
 fn corrupt_varints() {
+    // A 1-sample chunk whose timestamp varint is `continued` continuation
+    // bytes (0xff) then `last` (if any), followed by a zero value.
+    let chunk = |continued: usize, last: &[u8]| {
+        [&[0, 1][..], &vec![0xff; continued], last, &[0; 8]].concat()
+    };
     // Ten continuation bytes.
-    let mut c = vec![0, 1];
-    c.extend([0xff; 10]);
-    c.extend([0; 8]);
     assert_eq!(
-        decode_all(&c),
+        decode_all(&chunk(10, &[])),
         Err(ChunkError::VarintOverflow { sample: 0 })
     );
     // Tenth byte > 1.
-    let mut c = vec![0, 1];
-    c.extend([0xff; 9]);
-    c.push(2);
-    c.extend([0; 8]);
     assert_eq!(
-        decode_all(&c),
+        decode_all(&chunk(9, &[2])),
         Err(ChunkError::VarintOverflow { sample: 0 })
     );
     // Tenth byte == 1 is the largest valid varint: zig-zag u64::MAX = i64::MIN.
-    let mut c = vec![0, 1];
-    c.extend([0xff; 9]);
-    c.push(1);
-    c.extend([0; 8]);
-    assert_eq!(decode_all(&c), Ok(vec![(i64::MIN, 0)]));
+    assert_eq!(decode_all(&chunk(9, &[1])), Ok(vec![(i64::MIN, 0)]));
     // Sample 1 overflow.
     let mut c = vec![0, 2, 0];
     c.extend([0; 8]);
@@ -697,7 +693,7 @@ fn bit_flips_never_panic() {
         s.push((
             t,
             if i % 2 == 0 {
-                rng.next()
+                rng.next_u64()
             } else {
                 (i as f64).to_bits()
             },
@@ -716,8 +712,8 @@ fn bit_flips_never_panic() {
         }
     }
     for _ in 0..2000 {
-        let n = (rng.next() % 64) as usize;
-        let c: Vec<u8> = (0..n).map(|_| rng.next() as u8).collect();
+        let n = rng.below(64) as usize;
+        let c: Vec<u8> = (0..n).map(|_| rng.next_u64() as u8).collect();
         assert_eq!(decode_all(&c), iter_all(&c));
     }
 }
@@ -913,9 +909,9 @@ fn byte_exact_with_go_model() {
     let mut rng = Rng(2024);
     let mut padded = 0;
     for round in 0..400 {
-        let n = (rng.next() % 150) as usize;
-        let mut t = (rng.next() as i64) >> (rng.next() % 64);
-        let mut v = rng.next();
+        let n = rng.below(150) as usize;
+        let mut t = (rng.next_u64() as i64) >> rng.below(64);
+        let mut v = rng.next_u64();
         let mut m = GoModel::new();
         let mut enc = XorEncoder::new();
         for _ in 0..n {
@@ -925,20 +921,20 @@ fn byte_exact_with_go_model() {
             if m.stream.len() > m.data_len {
                 padded += 1;
             }
-            t = t.wrapping_add(match rng.next() % 4 {
+            t = t.wrapping_add(match rng.below(4) {
                 0 => 15_000,
-                1 => 15_000 + (rng.next() % 100) as i64 - 50,
-                2 => (rng.next() >> (1 + rng.next() % 63)) as i64 | 1,
-                _ => 1 + (rng.next() % 1_000_000) as i64,
+                1 => 15_000 + rng.below(100) as i64 - 50,
+                2 => (rng.next_u64() >> (1 + rng.below(63))) as i64 | 1,
+                _ => 1 + rng.below(1_000_000) as i64,
             });
-            v = match rng.next() % 6 {
+            v = match rng.below(6) {
                 0 => v,
-                1 => rng.next(),
+                1 => rng.next_u64(),
                 // Windows whose width is a multiple of 8 bits.
-                2 => v ^ (((1 << 7) | 1) << (rng.next() % 57)),
-                3 => v ^ (((1 << 15) | 1) << (rng.next() % 49)),
-                4 => v ^ (rng.next() >> (rng.next() % 64)),
-                _ => ((rng.next() % 10_000) as f64 / 100.0).to_bits(),
+                2 => v ^ (((1 << 7) | 1) << rng.below(57)),
+                3 => v ^ (((1 << 15) | 1) << rng.below(49)),
+                4 => v ^ (rng.next_u64() >> rng.below(64)),
+                _ => (rng.below(10_000) as f64 / 100.0).to_bits(),
             };
         }
         assert_eq!(enc.into_bytes(), m.stream);

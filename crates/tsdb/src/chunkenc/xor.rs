@@ -549,60 +549,155 @@ impl Window {
 /// at the sample's first byte: 64 - 7 (bit offset) - 3 (control bits).
 const FAST_MBITS: u32 = 54;
 
-/// The hot loop: decodes samples `1..n` (`n >= 2`) of `chunk`, whose bits
-/// `src` reads, starting at bit `pos` (sample 1, byte-aligned) with the
-/// state `st` after sample 0, into `out_t` / `out_v` (both at least
-/// `n + RUN` long).
-///
-/// Returns the bit position after the last sample, or `None` on a corrupt
-/// varint or XOR window. Bits past the end of the chunk are garbage (zeros from
-/// [`Source`], possibly stale bytes from [`Padded`]) that the loop may read
-/// but only ever consumes for truncated chunks, so the caller detects
-/// truncation by checking that position against the chunk length.
-#[inline(never)]
-fn decode_rest<B: Bits>(
-    chunk: &[u8],
-    src: &B,
-    pos: usize,
-    st: State,
-    n: usize,
-    out_t: &mut [MaybeUninit<i64>],
-    out_v: &mut [MaybeUninit<f64>],
-) -> Option<usize> {
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("bmi2")
-        && std::is_x86_feature_detected!("lzcnt")
-        && std::is_x86_feature_detected!("movbe")
-    {
-        // SAFETY: the CPU has the features `decode_rest_x86v3` is compiled
-        // for, as just checked.
-        return unsafe { decode_rest_x86v3(chunk, src, pos, st, n, out_t, out_v) };
-    }
-    decode_rest_body(chunk, src, pos, st, n, out_t, out_v)
+/// Defines `$plain` and, on x86-64, `$x86v3`: out-of-line copies of the
+/// `#[inline(always)]` function `$body` (which gets `X86V3` true in the
+/// latter), `$x86v3` compiled with the BMI2 (flag-less variable shifts),
+/// LZCNT and MOVBE instructions, so only to be called on CPUs that have
+/// them; with `$dispatch =>`, also `$dispatch`, which calls the variant the
+/// CPU can run.
+macro_rules! cpu_variants {
+    (
+        $(#[$attr:meta])*
+        $dispatch:ident => $plain:ident, $x86v3:ident =
+            $body:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty
+    ) => {
+        $(#[$attr])*
+        #[inline(never)]
+        fn $dispatch<B: Bits>($($arg: $ty),*) -> $ret {
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("bmi2")
+                && std::is_x86_feature_detected!("lzcnt")
+                && std::is_x86_feature_detected!("movbe")
+            {
+                // SAFETY: the CPU has the features `$x86v3` is compiled
+                // for, as just checked.
+                return unsafe { $x86v3($($arg),*) };
+            }
+            $plain($($arg),*)
+        }
+
+        cpu_variants!($plain, $x86v3 = $body($($arg: $ty),*) -> $ret);
+    };
+    (
+        $(#[$attr:meta])*
+        $plain:ident, $x86v3:ident = $body:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty
+    ) => {
+        $(#[$attr])*
+        #[inline(never)]
+        fn $plain<B: Bits>($($arg: $ty),*) -> $ret {
+            $body::<B, false>($($arg),*)
+        }
+
+        $(#[$attr])*
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "bmi1,bmi2,lzcnt,movbe")]
+        #[inline(never)]
+        fn $x86v3<B: Bits>($($arg: $ty),*) -> $ret {
+            $body::<B, true>($($arg),*)
+        }
+    };
 }
 
-/// [`decode_rest_body`] compiled with the BMI2 (flag-less variable shifts),
-/// LZCNT and MOVBE instructions.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "bmi1,bmi2,lzcnt,movbe")]
-fn decode_rest_x86v3<B: Bits>(
-    chunk: &[u8],
-    src: &B,
+cpu_variants!(
+    /// The hot loop: decodes samples `1..n` (`n >= 2`) of `chunk`, whose
+    /// bits `src` reads, starting at bit `pos` (sample 1, byte-aligned)
+    /// with the state `st` after sample 0, into `out_t` / `out_v` (both at
+    /// least `n + RUN` long).
+    ///
+    /// Returns the bit position after the last sample, or `None` on a
+    /// corrupt varint or XOR window. Bits past the end of the chunk are
+    /// garbage (zeros from [`Source`], possibly stale bytes from
+    /// [`Padded`]) that the loop may read but only ever consumes for
+    /// truncated chunks, so the caller detects truncation by checking that
+    /// position against the chunk length.
+    decode_rest => decode_rest_plain, decode_rest_x86v3 = decode_rest_body(
+        chunk: &[u8],
+        src: &B,
+        pos: usize,
+        st: State,
+        n: usize,
+        out_t: &mut [MaybeUninit<i64>],
+        out_v: &mut [MaybeUninit<f64>],
+    ) -> Option<usize>
+);
+
+cpu_variants!(
+    /// [`decode_units_body`] for [`decode_rest_body`]. Cold, although hot
+    /// for counters: the main loop then keeps its registers across the call
+    /// (spilling around it) instead of giving them up to the values the
+    /// call needs kept, which costs gauges and random values several
+    /// percent.
+    #[cold]
+    decode_units, decode_units_x86v3 = decode_units_body(
+        src: &B,
+        n: usize,
+        cur: &mut Cursor,
+        out_t: &mut [MaybeUninit<i64>],
+        out_v: &mut [MaybeUninit<f64>],
+    ) -> Option<()>
+);
+
+/// Position and decoder state of the hot loop, passed between
+/// [`decode_rest_body`] and [`decode_units_body`].
+#[derive(Clone, Copy)]
+struct Cursor {
+    /// Bit position of sample `i`.
     pos: usize,
-    st: State,
-    n: usize,
+    /// Index of the next sample to decode.
+    i: usize,
+    t: i64,
+    t_delta: u64,
+    v_bits: u64,
+    win: Window,
+}
+
+/// Widest XOR window (significant bits) with which [`decode_rest_body`]
+/// hands runs of unchanged samples to [`decode_units_body`]: counters'
+/// windows are narrow, gauges' wide (and their runs rare and short).
+const UNITS_MAX_MBITS: u32 = 40;
+
+/// Writes the samples `i..i + k` of a run of `k <= RUN` unchanged samples
+/// (value `v`) after the sample at time `t`: RUN / 2 unconditionally (the
+/// slack of the output absorbs the excess, later samples overwrite it), the
+/// other half only when needed (most runs are short). `None` if the output
+/// is shorter than `i + RUN` (never for the hot loop's callers).
+#[inline(always)]
+fn write_run(
     out_t: &mut [MaybeUninit<i64>],
     out_v: &mut [MaybeUninit<f64>],
-) -> Option<usize> {
-    decode_rest_body(chunk, src, pos, st, n, out_t, out_v)
+    i: usize,
+    k: usize,
+    t: i64,
+    t_delta: u64,
+    v: f64,
+) -> Option<()> {
+    let (Some(dt), Some(dv)) = (out_t.get_mut(i..i + RUN), out_v.get_mut(i..i + RUN)) else {
+        return None;
+    };
+    let (dt, dt2) = dt.split_at_mut(RUN / 2);
+    let (dv, dv2) = dv.split_at_mut(RUN / 2);
+    let mut tt = t;
+    for (dt, dv) in dt.iter_mut().zip(dv.iter_mut()) {
+        tt = tt.wrapping_add(t_delta as i64);
+        dt.write(tt);
+        dv.write(v);
+    }
+    if k > RUN / 2 {
+        for (dt, dv) in dt2.iter_mut().zip(dv2.iter_mut()) {
+            tt = tt.wrapping_add(t_delta as i64);
+            dt.write(tt);
+            dv.write(v);
+        }
+    }
+    Some(())
 }
 
 /// The body of [`decode_rest`], inlined into each of its variants.
 #[inline(always)]
-fn decode_rest_body<B: Bits>(
+fn decode_rest_body<B: Bits, const X86V3: bool>(
     chunk: &[u8],
     src: &B,
-    mut pos: usize,
+    pos: usize,
     st: State,
     n: usize,
     out_t: &mut [MaybeUninit<i64>],
@@ -612,7 +707,7 @@ fn decode_rest_body<B: Bits>(
     let out_v = out_v.get_mut(..n + RUN)?;
     // Sample 1: varint timestamp delta, byte-aligned.
     let mut st = st;
-    pos = read_second(chunk, src, &mut st, pos).ok()?;
+    let mut pos = read_second(chunk, src, &mut st, pos).ok()?;
     out_t.get_mut(1)?.write(st.t);
     out_v.get_mut(1)?.write(f64::from_bits(st.v_bits));
     // Locals, so that the state lives in registers.
@@ -633,38 +728,32 @@ fn decode_rest_body<B: Bits>(
         if ctrl == win.fast {
             // dod 0, `10`: the value changes within the current window,
             // which is narrow enough for the payload to be in `raw`. The
-            // most common case of gauges.
-            t = t.wrapping_add(t_delta as i64);
-            v_bits ^= raw.rotate_left(win.rot + o) & win.mask;
-            pos += win.adv;
-            // SAFETY: `i < n` (loop condition, `i` unchanged since) and
-            // both slices are `n + RUN` long (sliced above).
-            unsafe {
-                out_t.get_unchecked_mut(i).write(t);
-                out_v.get_unchecked_mut(i).write(f64::from_bits(v_bits));
-            }
-            i += 1;
-            // Up to 3 more such samples before going back to the dispatch:
-            // fewer taken branches per sample (the loop is front-end bound).
-            for _ in 0..3 {
-                if i >= n {
-                    break;
-                }
-                let o = (pos & 7) as u32;
-                let raw = src.load8(pos >> 3);
-                if (raw << o) >> 61 != win.fast {
-                    break;
-                }
+            // most common case of gauges. Up to 4 such samples before going
+            // back to the dispatch: fewer taken branches per sample (the
+            // loop is front-end bound).
+            let (mut raw, mut o) = (raw, o);
+            let mut left = 4;
+            loop {
                 t = t.wrapping_add(t_delta as i64);
                 v_bits ^= raw.rotate_left(win.rot + o) & win.mask;
                 pos += win.adv;
-                // SAFETY: `i < n` (checked just above) and both slices are
-                // `n + RUN` long (sliced above).
+                // SAFETY: `i < n` (by the loop condition for the first
+                // sample, checked below for the others, `i` unchanged
+                // since) and both slices are `n + RUN` long (sliced above).
                 unsafe {
                     out_t.get_unchecked_mut(i).write(t);
                     out_v.get_unchecked_mut(i).write(f64::from_bits(v_bits));
                 }
                 i += 1;
+                left -= 1;
+                if left == 0 || i >= n {
+                    break;
+                }
+                o = (pos & 7) as u32;
+                raw = src.load8(pos >> 3);
+                if (raw << o) >> 61 != win.fast {
+                    break;
+                }
             }
             continue;
         } else if ctrl == 0b011 {
@@ -686,36 +775,45 @@ fn decode_rest_body<B: Bits>(
             pos = q + sig as usize;
         } else if ctrl < 0b010 {
             // dod 0, value unchanged: a run of `00` pairs. Count them (at
-            // most RUN, which only looks at the 57 valid bits of the load)
-            // and write RUN samples unconditionally; the slack of the
-            // output absorbs the excess and later samples overwrite it.
+            // most RUN, which only looks at the 57 valid bits of the load).
             let k = ((c.leading_zeros() >> 1) as usize).min(RUN).min(n - i);
-            let v = f64::from_bits(v_bits);
-            let mut tt = t;
-            let (Some(dt), Some(dv)) = (out_t.get_mut(i..i + RUN), out_v.get_mut(i..i + RUN))
-            else {
-                return None;
-            };
-            let (dt, dt2) = dt.split_at_mut(RUN / 2);
-            let (dv, dv2) = dv.split_at_mut(RUN / 2);
-            for (dt, dv) in dt.iter_mut().zip(dv.iter_mut()) {
-                tt = tt.wrapping_add(t_delta as i64);
-                dt.write(tt);
-                dv.write(v);
-            }
-            // Most runs are short: write the second half only when needed.
-            if k > RUN / 2 {
-                for (dt, dv) in dt2.iter_mut().zip(dv2.iter_mut()) {
-                    tt = tt.wrapping_add(t_delta as i64);
-                    dt.write(tt);
-                    dv.write(v);
+            if k >= 2 && win.mbits() <= UNITS_MAX_MBITS {
+                // Counters: their own loop, out of line.
+                let mut cur = Cursor {
+                    pos,
+                    i,
+                    t,
+                    t_delta,
+                    v_bits,
+                    win,
+                };
+                #[cfg(target_arch = "x86_64")]
+                if X86V3 {
+                    // SAFETY: `X86V3` is true only in `decode_rest_x86v3`,
+                    // which runs only on CPUs with the features
+                    // `decode_units_x86v3` is compiled for.
+                    unsafe { decode_units_x86v3(src, n, &mut cur, out_t, out_v)? };
+                } else {
+                    decode_units(src, n, &mut cur, out_t, out_v)?;
                 }
+                #[cfg(not(target_arch = "x86_64"))]
+                decode_units(src, n, &mut cur, out_t, out_v)?;
+                Cursor {
+                    pos,
+                    i,
+                    t,
+                    v_bits,
+                    win,
+                    ..
+                } = cur;
+                continue;
             }
+            write_run(out_t, out_v, i, k, t, t_delta, f64::from_bits(v_bits))?;
             t = t.wrapping_add(t_delta.wrapping_mul(k as u64) as i64);
             pos += 2 * k;
             i += k;
-            // Counters: the run is usually followed by a `010` whose
-            // payload is still in `raw`; decode it right away.
+            // The run is usually followed by a `010` whose payload is
+            // still in `raw`; decode it right away.
             let skip = o + 2 * k as u32;
             if i < n && ((raw << skip) >> 61) == 0b010 && skip + win.adv as u32 <= 64 {
                 t = t.wrapping_add(t_delta as i64);
@@ -756,6 +854,132 @@ fn decode_rest_body<B: Bits>(
         i += 1;
     }
     Some(pos)
+}
+
+/// The loop for counters: decodes units of a run of unchanged samples
+/// (`00` pairs, possibly none) and the `01` value change that ends it, from
+/// `cur` on (`cur.i < n`, a sample with dod 0 and an unchanged value) into
+/// `out_t` / `out_v` (at least `n + RUN` long), until the end of the chunk
+/// or a sample it leaves to [`decode_rest_body`]; `None` on a corrupt XOR
+/// window.
+///
+/// Each unit's length depends on its bits, so with a load at the current
+/// position per unit (as in [`decode_rest_body`]) the load latency is on
+/// the dependency chain through the position, unit after unit. This loop
+/// reads a bit buffer instead: `buf` holds the stream from the current
+/// position on, left-aligned; its top `cnt` bits are valid and end at byte
+/// `ptr`, the bits below are zero or the stream's next bits (so refills can
+/// OR bytes over them). A refill loads from `ptr`, which the previous
+/// refill set, so the load can start a unit ahead.
+#[inline(always)]
+fn decode_units_body<B: Bits, const X86V3: bool>(
+    src: &B,
+    n: usize,
+    cur: &mut Cursor,
+    out_t: &mut [MaybeUninit<i64>],
+    out_v: &mut [MaybeUninit<f64>],
+) -> Option<()> {
+    let out_t = out_t.get_mut(..n + RUN)?;
+    let out_v = out_v.get_mut(..n + RUN)?;
+    let Cursor {
+        pos,
+        mut i,
+        mut t,
+        t_delta,
+        mut v_bits,
+        mut win,
+    } = *cur;
+    let o = (pos & 7) as u32;
+    let mut buf = src.load8(pos >> 3) << o;
+    let mut ptr = (pos >> 3) + 7;
+    let mut cnt = 56 - o;
+    // Changes in a row without a run between them.
+    let mut empty = 0u32;
+    loop {
+        // cnt >= 49 (entry or refill): the 32 bits a run can take are
+        // valid. Count the `00` pairs, at most RUN.
+        let k = (((buf | 1 << 31).leading_zeros() >> 1) as usize).min(n - i);
+        write_run(out_t, out_v, i, k, t, t_delta, f64::from_bits(v_bits))?;
+        t = t.wrapping_add(t_delta.wrapping_mul(k as u64) as i64);
+        i += k;
+        let used = 2 * k as u32;
+        let h = buf << used;
+        // Unless the chunk ends, the run of RUN samples goes on or a
+        // timestamp change follows, the run ends with a `01` value change
+        // (whose 14 bits of control and window are valid: cnt - used >=
+        // 17).
+        if i >= n || h >> 62 != 0b01 {
+            if i < n && h >> 62 == 0 {
+                buf = h;
+                cnt -= used;
+            } else {
+                cur.pos = 8 * ptr - cnt as usize + used as usize;
+                break;
+            }
+        } else {
+            t = t.wrapping_add(t_delta as i64);
+            let (need, bits) = if h & (1 << 61) == 0 {
+                // `10`: reuse the window.
+                (used + win.adv as u32, h.rotate_left(win.rot) & win.mask)
+            } else {
+                // `11`: new window.
+                let leading = ((h >> 56) & 31) as u32;
+                let sig = ((h >> 50).wrapping_sub(1) & 63) as u32 + 1;
+                if leading + sig > 64 {
+                    return None;
+                }
+                let trailing = 64 - leading - sig;
+                win = Window::new(trailing, sig);
+                (used + 14 + sig, ((h << 14) >> (64 - sig)) << trailing)
+            };
+            if need <= cnt {
+                v_bits ^= bits;
+                // need - used <= cnt - used <= 56.
+                buf = h << (need - used);
+                cnt -= need;
+            } else {
+                // A wide window: the payload (the window's last bits
+                // before position `q`) is past the buffer.
+                let q = 8 * ptr - cnt as usize + need as usize;
+                let mbits = win.mbits();
+                v_bits ^= (bits64_at(src.window(q - mbits as usize), 0) >> (64 - mbits))
+                    << win.trailing();
+                let o = (q & 7) as u32;
+                buf = src.load8(q >> 3) << o;
+                ptr = (q >> 3) + 7;
+                cnt = 56 - o;
+            }
+            // SAFETY: `i < n` (checked above) and both slices are
+            // `n + RUN` long (sliced above).
+            unsafe {
+                out_t.get_unchecked_mut(i).write(t);
+                out_v.get_unchecked_mut(i).write(f64::from_bits(v_bits));
+            }
+            i += 1;
+            // Back to the main loop after 4 changes in a row without a
+            // run between them (the main loop is faster for those) and on
+            // a wide window.
+            empty = (empty + 1) * u32::from(k == 0);
+            if i >= n || empty >= 4 || win.mbits() > UNITS_MAX_MBITS {
+                cur.pos = 8 * ptr - cnt as usize;
+                break;
+            }
+        }
+        // Refill to cnt >= 56 (cnt <= 56 here).
+        buf |= src.load8(ptr) >> cnt;
+        ptr += ((63 - cnt) >> 3) as usize;
+        cnt |= 56;
+        // Back to the main loop on a timestamp change.
+        if buf >> 63 != 0 {
+            cur.pos = 8 * ptr - cnt as usize;
+            break;
+        }
+    }
+    cur.i = i;
+    cur.t = t;
+    cur.v_bits = v_bits;
+    cur.win = win;
+    Some(())
 }
 
 /// Samples written at once for a run of unchanged samples; the slack the
