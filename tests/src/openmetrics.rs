@@ -4,6 +4,8 @@
 
 use std::fmt::Write;
 
+use mnemos_tsdb::testdata::Rng;
+
 /// What to generate.
 #[derive(Clone, Debug)]
 pub struct Spec {
@@ -19,35 +21,6 @@ pub struct Spec {
     pub start_ms: i64,
     /// Largest regular gap between samples (ms); occasional multi-hour gaps are added.
     pub max_step_ms: i64,
-}
-
-/// SplitMix64: a small, good, deterministic PRNG.
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator from `seed`.
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    /// Next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, n)`.
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
-    }
-
-    /// Uniform in `[0, 1)`.
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
 }
 
 const UNICODE_VALUES: &[&str] = &[
@@ -103,7 +76,7 @@ fn om_timestamp(ms: i64) -> String {
 
 /// Generates the OpenMetrics text (ends with `# EOF`).
 pub fn generate(spec: &Spec) -> String {
-    let mut rng = Rng::new(spec.seed);
+    let mut rng = Rng(spec.seed);
     let families: [(&str, &str, &str); 3] = [
         ("mnemos_gauge", "gauge", ""),
         ("mnemos_requests", "counter", "_total"),
@@ -148,7 +121,7 @@ pub fn generate(spec: &Spec) -> String {
                     om_timestamp(t)
                 );
                 // Irregular steps, occasionally a gap of a few hours.
-                t += 1 + rng.below(spec.max_step_ms as u64) as i64;
+                t += 1 + rng.below((spec.max_step_ms as u64).max(1)) as i64;
                 if rng.below(200) == 0 {
                     t += 3_600_000 + rng.below(3 * 3_600_000) as i64;
                 }

@@ -11,8 +11,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use mnemos_tsdb::chunkenc::testdata::Rng;
 use mnemos_tsdb::chunkenc::{decode_xor_into, XorEncoder, XorIter};
+use mnemos_tsdb::testdata::Rng;
 
 const CHUNKS: usize = 1000;
 const SAMPLES_PER_CHUNK: usize = 120;

@@ -21,6 +21,8 @@ pub mod labels;
 pub mod meta;
 pub mod read_at;
 pub mod rewrite;
+#[doc(hidden)]
+pub mod testdata;
 pub mod tombstones;
 
 pub use block::{Block, Sample};

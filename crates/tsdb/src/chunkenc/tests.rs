@@ -1,7 +1,7 @@
 //! Unit tests of the XOR chunk codec.
 
-use super::testdata::Rng;
 use super::*;
+use crate::testdata::Rng;
 
 fn decode_all(chunk: &[u8]) -> Result<Vec<(i64, u64)>, ChunkError> {
     let (mut ts, mut vs) = (Vec::new(), Vec::new());
