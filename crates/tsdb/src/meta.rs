@@ -175,22 +175,23 @@ impl BlockMeta {
     }
 
     /// Serialises as Prometheus does (tab-indented JSON).
-    pub fn to_json(&self) -> Vec<u8> {
+    pub fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
         let mut out = Vec::new();
         let fmt = serde_json::ser::PrettyFormatter::with_indent(b"\t");
         let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
-        // Serialising plain structs and JSON values into memory cannot fail.
-        if self.serialize(&mut ser).is_err() {
-            out.clear();
-        }
-        out
+        self.serialize(&mut ser)?;
+        Ok(out)
     }
 
     /// Writes `<dir>/meta.json` atomically (temporary file, fsync, rename).
     pub fn write_to_dir(&self, dir: &Path) -> Result<()> {
         let path = dir.join(META_FILENAME);
         let tmp = dir.join(format!("{META_FILENAME}.tmp"));
-        crate::fsutil::write_file_synced(&tmp, &self.to_json())?;
+        let json = self.to_json().map_err(|source| Error::Meta {
+            path: path.clone(),
+            source,
+        })?;
+        crate::fsutil::write_file_synced(&tmp, &json)?;
         std::fs::rename(&tmp, &path).at_path(&path)?;
         crate::fsutil::sync_dir(dir)
     }
@@ -233,9 +234,9 @@ mod tests {
         let meta = BlockMeta::parse(THANOS_META.as_bytes(), Path::new("meta.json")).unwrap();
         assert_eq!(meta.resolution(), 300_000);
         assert_eq!(meta.compaction.parents[0].ulid, "A");
-        let again = BlockMeta::parse(&meta.to_json(), Path::new("meta.json")).unwrap();
+        let again = BlockMeta::parse(&meta.to_json().unwrap(), Path::new("meta.json")).unwrap();
         assert_eq!(meta, again);
-        let v: Value = serde_json::from_slice(&meta.to_json()).unwrap();
+        let v: Value = serde_json::from_slice(&meta.to_json().unwrap()).unwrap();
         let orig: Value = serde_json::from_str(THANOS_META).unwrap();
         assert_eq!(v, orig);
     }
