@@ -129,28 +129,37 @@ impl SeriesParts<'_> {
 pub struct MergedSeries<'a> {
     set: &'a BlockSet,
     cursors: Vec<Cursor>,
-    heap: BinaryHeap<Reverse<(Labels, usize, SeriesEntryOrd)>>,
+    heap: BinaryHeap<Reverse<HeapItem>>,
     mint: i64,
     maxt: i64,
 }
 
-/// A series entry carried through the heap (ordered by nothing; labels order the heap).
-struct SeriesEntryOrd(SeriesEntry);
+/// A cursor's current series, ordered by its labels (then cursor, for determinism).
+struct HeapItem {
+    entry: SeriesEntry,
+    cursor: usize,
+}
 
-impl PartialEq for SeriesEntryOrd {
-    fn eq(&self, _: &Self) -> bool {
-        true
+impl HeapItem {
+    fn key(&self) -> (&Labels, usize) {
+        (&self.entry.labels, self.cursor)
     }
 }
-impl Eq for SeriesEntryOrd {}
-impl PartialOrd for SeriesEntryOrd {
+
+impl PartialEq for HeapItem {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+impl Eq for HeapItem {}
+impl PartialOrd for HeapItem {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for SeriesEntryOrd {
-    fn cmp(&self, _: &Self) -> std::cmp::Ordering {
-        std::cmp::Ordering::Equal
+impl Ord for HeapItem {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
     }
 }
 
@@ -164,8 +173,7 @@ impl<'a> MergedSeries<'a> {
             cur.pos += 1;
             let entry = block.index().series(id)?;
             if block.has_data_in(&entry, self.mint, self.maxt) {
-                self.heap
-                    .push(Reverse((entry.labels.clone(), c, SeriesEntryOrd(entry))));
+                self.heap.push(Reverse(HeapItem { entry, cursor: c }));
                 break;
             }
         }
@@ -173,19 +181,26 @@ impl<'a> MergedSeries<'a> {
     }
 
     fn next_parts(&mut self) -> Result<Option<SeriesParts<'a>>> {
-        let Some(Reverse((labels, c, entry))) = self.heap.pop() else {
+        let Some(Reverse(first)) = self.heap.pop() else {
             return Ok(None);
         };
-        let mut parts = vec![(&self.set.blocks[self.cursors[c].block], entry.0)];
-        self.advance(c)?;
+        self.advance(first.cursor)?;
+        let labels = first.entry.labels.clone();
+        let mut parts = vec![(
+            &self.set.blocks[self.cursors[first.cursor].block],
+            first.entry,
+        )];
         while self
             .heap
             .peek()
-            .is_some_and(|Reverse((l, _, _))| *l == labels)
+            .is_some_and(|Reverse(item)| item.entry.labels == labels)
         {
-            if let Some(Reverse((_, c2, e2))) = self.heap.pop() {
-                parts.push((&self.set.blocks[self.cursors[c2].block], e2.0));
-                self.advance(c2)?;
+            if let Some(Reverse(item)) = self.heap.pop() {
+                self.advance(item.cursor)?;
+                parts.push((
+                    &self.set.blocks[self.cursors[item.cursor].block],
+                    item.entry,
+                ));
             }
         }
         Ok(Some(SeriesParts { labels, parts }))
