@@ -65,11 +65,5 @@ fn tsdb(subcommand: &str, data_dir: &Path, extra: &[&str]) -> String {
 
 /// Block directories directly under `data_dir`, sorted.
 pub fn blocks_in(data_dir: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(data_dir)
-        .expect("read data dir")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("meta.json").is_file())
-        .collect();
-    out.sort();
-    out
+    mnemos_tsdb::block_set::block_dirs(data_dir).expect("list block directories")
 }

@@ -41,15 +41,14 @@ impl BlockSet {
         } else {
             block_dirs(dir)?
         };
-        let mut blocks = dirs
+        let blocks = dirs
             .iter()
             .map(|d| Block::open(d))
             .collect::<Result<Vec<_>>>()?;
-        blocks.sort_by_key(|b| (b.meta().min_time, b.meta().ulid.clone()));
-        Ok(Self { blocks })
+        Ok(Self::from_blocks(blocks))
     }
 
-    /// Wraps opened blocks.
+    /// Wraps opened blocks, ordering them by min time.
     pub fn from_blocks(mut blocks: Vec<Block>) -> Self {
         blocks.sort_by_key(|b| (b.meta().min_time, b.meta().ulid.clone()));
         Self { blocks }

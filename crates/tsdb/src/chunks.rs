@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 
 use crate::chunkenc::Encoding;
-use crate::encoding::{check_header, decode_uvarint, verify_crc};
+use crate::encoding::{check_header, decode_uvarint, verify_crc_after};
 use crate::error::{CorruptAt, Corruption, Error, IoContext, Result};
 use crate::read_at::{read_length_prefixed, BytesFile, ReadAt};
 
@@ -90,15 +90,7 @@ pub fn decode_chunk(buf: &Bytes, offset: u64) -> Result<(RawChunk, usize), Corru
             },
         ));
     }
-    let body = &buf[n..n + 1 + len];
-    let crc_at = n + 1 + len;
-    let stored = u32::from_be_bytes([
-        buf[crc_at],
-        buf[crc_at + 1],
-        buf[crc_at + 2],
-        buf[crc_at + 3],
-    ]);
-    verify_crc(body, stored, offset + crc_at as u64)?;
+    verify_crc_after(buf, n, n + 1 + len, offset)?;
     Ok((
         RawChunk {
             encoding: buf[n],

@@ -21,6 +21,23 @@ pub fn verify_crc(data: &[u8], stored: u32, offset: u64) -> Result<(), CorruptAt
     }
 }
 
+/// Verifies the big-endian CRC32-Castagnoli stored right after `buf[start..end]`
+/// against those bytes; `base` is the file offset of `buf[0]`.
+pub fn verify_crc_after(buf: &[u8], start: usize, end: usize, base: u64) -> Result<(), CorruptAt> {
+    let at = base + end as u64;
+    let Some(stored) = buf.get(end..end.saturating_add(4)) else {
+        return Err(CorruptAt::new(
+            at,
+            Corruption::Truncated {
+                needed: 4,
+                available: buf.len().saturating_sub(end) as u64,
+            },
+        ));
+    };
+    let stored = u32::from_be_bytes([stored[0], stored[1], stored[2], stored[3]]);
+    verify_crc(&buf[start..end], stored, at)
+}
+
 /// Checks that `buf` starts with big-endian `magic` followed by the `version` byte.
 pub fn check_header(buf: &[u8], magic: u32, version: u8) -> Result<(), CorruptAt> {
     let mut d = Decbuf::new(buf, 0);

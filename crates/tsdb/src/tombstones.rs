@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::encoding::{check_header, verify_crc, Decbuf, Encbuf};
-use crate::error::{CorruptAt, Corruption, IoContext, Result};
+use crate::encoding::{check_header, verify_crc_after, Decbuf, Encbuf};
+use crate::error::{CorruptAt, IoContext, Result};
 
 /// File name of a block's tombstones.
 pub const TOMBSTONES_FILENAME: &str = "tombstones";
@@ -107,22 +107,10 @@ impl Tombstones {
     /// Decodes a tombstones file's bytes.
     pub fn decode(data: &[u8]) -> Result<Self, CorruptAt> {
         check_header(data, MAGIC_TOMBSTONES, FORMAT_V1)?;
-        let d = Decbuf::new(&data[5..], 5);
-        if d.remaining() < 4 {
-            return Err(d.error(Corruption::Truncated {
-                needed: 4,
-                available: d.remaining() as u64,
-            }));
-        }
-        let body_len = d.remaining() - 4;
-        let body = &data[5..5 + body_len];
-        let stored = u32::from_be_bytes([
-            data[5 + body_len],
-            data[6 + body_len],
-            data[7 + body_len],
-            data[8 + body_len],
-        ]);
-        verify_crc(body, stored, (5 + body_len) as u64)?;
+        // The CRC covers everything between the header and itself.
+        let end = data.len().saturating_sub(4).max(5);
+        verify_crc_after(data, 5, end, 0)?;
+        let body = &data[5..end];
         let mut d = Decbuf::new(body, 5);
         let mut out = Tombstones::new();
         while d.remaining() > 0 {
@@ -169,6 +157,7 @@ impl Tombstones {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Corruption;
 
     #[test]
     fn empty_file_is_what_prometheus_writes() {

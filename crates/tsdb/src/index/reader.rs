@@ -12,7 +12,7 @@ use super::toc::{Toc, TOC_LEN};
 use super::{FORMAT_V2, HEADER_LEN, MAGIC_INDEX, SERIES_ALIGNMENT};
 use crate::encoding::check_header;
 use crate::error::{CorruptAt, Corruption, Error, Result};
-use crate::labels::{Label, Labels, Matcher};
+use crate::labels::{Label, Labels, MatchType, Matcher};
 use crate::read_at::{read_length_prefixed, ReadAt};
 
 /// An open index file.
@@ -136,7 +136,7 @@ impl<R: ReadAt> IndexReader<R> {
         let mut negative: Vec<Vec<u32>> = Vec::new();
         // Cheap equality matchers first, so the intersection shrinks early.
         let mut order: Vec<&Matcher> = matchers.iter().collect();
-        order.sort_by_key(|m| !matches!(m.kind, crate::labels::MatchType::Equal));
+        order.sort_by_key(|m| !matches!(m.kind, MatchType::Equal));
         for m in order {
             if positive.as_ref().is_some_and(|p| p.is_empty()) {
                 return Ok(Vec::new());
@@ -145,7 +145,7 @@ impl<R: ReadAt> IndexReader<R> {
                 // Series whose value for this label fails the matcher are removed.
                 negative.push(self.postings_where(&m.name, |v| !m.matches(v))?);
             } else {
-                let list = if m.kind == crate::labels::MatchType::Equal {
+                let list = if m.kind == MatchType::Equal {
                     self.postings(&m.name, &m.value)?
                 } else {
                     self.postings_where(&m.name, |v| m.matches(v))?

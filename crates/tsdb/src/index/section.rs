@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use crate::encoding::{verify_crc, Decbuf};
+use crate::encoding::{verify_crc_after, Decbuf};
 use crate::error::{CorruptAt, Corruption};
 
 /// Total on-disk size of a section whose 4-byte length field is `len_field`.
@@ -24,8 +24,6 @@ pub fn decode_section(buf: &Bytes, offset: u64) -> Result<Bytes, CorruptAt> {
             },
         ));
     }
-    let body = buf.slice(4..4 + len);
-    let stored = u32::from_be_bytes([buf[4 + len], buf[5 + len], buf[6 + len], buf[7 + len]]);
-    verify_crc(&body, stored, offset + 4 + len as u64)?;
-    Ok(body)
+    verify_crc_after(buf, 4, 4 + len, offset)?;
+    Ok(buf.slice(4..4 + len))
 }
