@@ -2,11 +2,15 @@
 //! `promtool` and `prometheus` (Debian package). Everything binds to 127.0.0.1
 //! on free ports, and every child process is killed when its guard drops.
 
+pub mod component;
+pub mod faultproxy;
+pub mod garage;
 pub mod http;
 pub mod openmetrics;
 pub mod process;
 pub mod prometheus;
 pub mod promtool;
+pub mod storeapi;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -67,4 +71,25 @@ pub fn mnemos_rewrite(block: &Path, out: &Path) -> PathBuf {
         "rewrite printed {printed:?}, not a block directory"
     );
     dir
+}
+
+/// Compares two dumps, reporting the first differing line instead of megabytes.
+pub fn assert_same_dump(what: &str, want: &str, got: &str) {
+    if want == got {
+        return;
+    }
+    let (w, g): (Vec<&str>, Vec<&str>) = (want.lines().collect(), got.lines().collect());
+    let first = w
+        .iter()
+        .zip(&g)
+        .position(|(a, b)| a != b)
+        .unwrap_or(w.len().min(g.len()));
+    panic!(
+        "{what}: dumps differ ({} vs {} lines); first difference at line {}:\n promtool: {:?}\n mnemos:   {:?}",
+        w.len(),
+        g.len(),
+        first + 1,
+        w.get(first),
+        g.get(first)
+    );
 }

@@ -6,28 +6,7 @@ use std::process::Command;
 
 use mnemos_e2e::openmetrics::{self, Spec};
 use mnemos_e2e::process::stdout_of;
-use mnemos_e2e::{mnemos_bin, mnemos_dump, mnemos_rewrite, promtool};
-
-/// Compares two dumps, reporting the first differing line instead of megabytes.
-fn assert_same_dump(what: &str, want: &str, got: &str) {
-    if want == got {
-        return;
-    }
-    let (w, g): (Vec<&str>, Vec<&str>) = (want.lines().collect(), got.lines().collect());
-    let first = w
-        .iter()
-        .zip(&g)
-        .position(|(a, b)| a != b)
-        .unwrap_or(w.len().min(g.len()));
-    panic!(
-        "{what}: dumps differ ({} vs {} lines); first difference at line {}:\n promtool: {:?}\n mnemos:   {:?}",
-        w.len(),
-        g.len(),
-        first + 1,
-        w.get(first),
-        g.get(first)
-    );
-}
+use mnemos_e2e::{assert_same_dump, mnemos_bin, mnemos_dump, mnemos_rewrite, promtool};
 
 fn check_dataset(name: &str, spec: &Spec) {
     let work = tempfile::tempdir().unwrap();

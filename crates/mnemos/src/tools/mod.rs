@@ -1,5 +1,6 @@
 //! `mnemos tools`: operator tools.
 
+mod bucket;
 mod gotext;
 mod tsdb_dump;
 mod tsdb_ls;
@@ -13,6 +14,9 @@ pub enum ToolsCommand {
     /// Local TSDB block tools (like `promtool tsdb`).
     #[command(subcommand)]
     Tsdb(TsdbCommand),
+    /// Blocks in object storage.
+    #[command(subcommand)]
+    Bucket(bucket::BucketCommand),
 }
 
 /// `mnemos tools tsdb …`
@@ -33,6 +37,7 @@ impl ToolsCommand {
             ToolsCommand::Tsdb(TsdbCommand::Dump(a)) => a.run(),
             ToolsCommand::Tsdb(TsdbCommand::Ls(a)) => a.run(),
             ToolsCommand::Tsdb(TsdbCommand::Rewrite(a)) => a.run(),
+            ToolsCommand::Bucket(c) => c.run(),
         }
     }
 }

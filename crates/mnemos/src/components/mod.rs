@@ -1,7 +1,12 @@
-//! Flags of the long-running components. Their servers arrive with their issues;
-//! until then each says so and exits non-zero instead of pretending to run.
+//! The long-running components: their flags and how they are wired. Components whose
+//! issue has not landed yet say so and exit non-zero instead of pretending to run.
 
+mod sidecar;
+
+use anyhow::Context;
 use clap::Args;
+
+pub use sidecar::SidecarArgs;
 
 /// Flags every server component has, with Thanos' names and defaults.
 #[derive(Debug, Args)]
@@ -29,38 +34,67 @@ pub struct ObjstoreArgs {
     #[arg(long = "objstore.config-file", env = "MNEMOS_OBJSTORE_CONFIG_FILE")]
     pub config_file: Option<std::path::PathBuf>,
     /// The object storage configuration YAML inline (alternative to the file).
-    #[arg(long = "objstore.config", env = "MNEMOS_OBJSTORE_CONFIG")]
+    #[arg(
+        long = "objstore.config",
+        env = "MNEMOS_OBJSTORE_CONFIG",
+        conflicts_with = "config_file"
+    )]
     pub config: Option<String>,
+}
+
+impl ObjstoreArgs {
+    /// The configuration given, if any.
+    pub fn config(&self) -> anyhow::Result<Option<mnemos_objstore::BucketConfig>> {
+        let yaml = match (&self.config_file, &self.config) {
+            (Some(path), _) => std::fs::read_to_string(path)
+                .with_context(|| format!("reading --objstore.config-file {}", path.display()))?,
+            (None, Some(inline)) => inline.clone(),
+            (None, None) => return Ok(None),
+        };
+        Ok(Some(mnemos_objstore::BucketConfig::from_yaml(&yaml)?))
+    }
+
+    /// Opens the configured bucket, if any, registering its metrics.
+    pub fn open(
+        &self,
+        registry: &mut prometheus_client::registry::Registry,
+    ) -> anyhow::Result<Option<mnemos_objstore::Bucket>> {
+        match self.config()? {
+            None => Ok(None),
+            Some(config) => {
+                tracing::info!(bucket = %config.display_name(), "using object storage");
+                Ok(Some(mnemos_objstore::open(&config, registry)?))
+            }
+        }
+    }
+
+    /// Opens the bucket, which must be configured.
+    pub fn open_required(
+        &self,
+        registry: &mut prometheus_client::registry::Registry,
+    ) -> anyhow::Result<mnemos_objstore::Bucket> {
+        self.open(registry)?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "no bucket configured: pass --objstore.config-file or --objstore.config"
+            )
+        })
+    }
+}
+
+/// Parses a Prometheus duration (`30s`, `5m`, `2h`, `1d`, `2w`, `1h30m`).
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    promql_parser::util::parse_duration(s)
+}
+
+/// A multi-threaded Tokio runtime for a component.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 fn not_yet(component: &str, issue: u32) -> anyhow::Result<()> {
     anyhow::bail!("`mnemos {component}` is not implemented yet (tracked in issue #{issue})")
-}
-
-/// `mnemos sidecar` flags.
-#[derive(Debug, Args)]
-pub struct SidecarArgs {
-    #[command(flatten)]
-    server: ServerArgs,
-    #[command(flatten)]
-    objstore: ObjstoreArgs,
-    /// URL of the Prometheus this sidecar runs next to.
-    #[arg(
-        long = "prometheus.url",
-        env = "MNEMOS_PROMETHEUS_URL",
-        default_value = "http://localhost:9090"
-    )]
-    prometheus_url: String,
-    /// Prometheus' data directory.
-    #[arg(long = "tsdb.path", env = "MNEMOS_TSDB_PATH", default_value = "./data")]
-    tsdb_path: std::path::PathBuf,
-}
-
-impl SidecarArgs {
-    /// Runs the sidecar.
-    pub fn run(self) -> anyhow::Result<()> {
-        not_yet("sidecar", 3)
-    }
 }
 
 /// `mnemos store` flags.

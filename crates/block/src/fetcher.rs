@@ -1,0 +1,241 @@
+//! The meta fetcher: which blocks the bucket holds and their metas.
+//!
+//! One recursive listing tells, per block directory, whether meta.json and the marks exist;
+//! metas not seen before are fetched concurrently and cached (in memory, and on disk under
+//! the cache directory so a restart needs no refetch: a block's meta.json never changes once
+//! uploaded). Directories without meta.json are partial uploads and are never read;
+//! unparsable metas are reported as corrupted.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use futures::{stream, StreamExt};
+use mnemos_objstore::Bucket;
+use mnemos_tsdb::meta::BlockMeta;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+use tracing::{debug, warn};
+use ulid::Ulid;
+
+use crate::download::fetch_meta;
+use crate::error::Result;
+use crate::layout::{parse_block_key, DELETION_MARK_FILE, META_FILE, NO_COMPACT_MARK_FILE};
+
+/// Metas fetched at once.
+const FETCH_CONCURRENCY: usize = 32;
+
+/// What one sync found.
+#[derive(Clone, Debug, Default)]
+pub struct BucketBlocks {
+    /// Complete blocks (meta.json present and valid), marked ones included.
+    pub metas: BTreeMap<Ulid, Arc<BlockMeta>>,
+    /// Blocks with a deletion mark.
+    pub deletion_marked: BTreeSet<Ulid>,
+    /// Blocks with a no-compact mark.
+    pub no_compact_marked: BTreeSet<Ulid>,
+    /// Block directories without meta.json (uploads in progress or abandoned).
+    pub partial: BTreeSet<Ulid>,
+    /// Blocks whose meta.json could not be read or parsed, with the reason.
+    pub corrupted: BTreeMap<Ulid, String>,
+}
+
+impl BucketBlocks {
+    /// Complete blocks not marked for deletion: what queries should read.
+    pub fn live(&self) -> impl Iterator<Item = (&Ulid, &Arc<BlockMeta>)> {
+        self.metas
+            .iter()
+            .filter(|(id, _)| !self.deletion_marked.contains(id))
+    }
+}
+
+/// Labels of the synced-blocks gauge.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabel {
+    state: &'static str,
+}
+
+/// Metrics of the fetcher.
+#[derive(Clone)]
+struct FetcherMetrics {
+    syncs: Counter,
+    sync_failures: Counter,
+    synced: Family<StateLabel, Gauge>,
+}
+
+impl FetcherMetrics {
+    fn new(registry: &mut Registry) -> Self {
+        let m = Self {
+            syncs: Counter::default(),
+            sync_failures: Counter::default(),
+            synced: Family::default(),
+        };
+        let sub = registry.sub_registry_with_prefix("mnemos_blocks_meta");
+        sub.register("syncs", "Meta syncs with the bucket", m.syncs.clone());
+        sub.register(
+            "sync_failures",
+            "Meta syncs that failed",
+            m.sync_failures.clone(),
+        );
+        sub.register(
+            "synced",
+            "Block directories in the bucket by state at the last sync (loaded, partial, corrupted-meta-json, marked-for-deletion, marked-no-compact)",
+            m.synced.clone(),
+        );
+        m
+    }
+}
+
+/// Lists blocks and fetches their metas, caching what it saw.
+pub struct MetaFetcher {
+    bucket: Bucket,
+    cache_dir: Option<PathBuf>,
+    cache: Mutex<HashMap<Ulid, Arc<BlockMeta>>>,
+    metrics: FetcherMetrics,
+}
+
+impl MetaFetcher {
+    /// A fetcher over `bucket`; metas are also cached under `cache_dir` when given.
+    pub fn new(bucket: Bucket, cache_dir: Option<PathBuf>, registry: &mut Registry) -> Self {
+        Self {
+            bucket,
+            cache_dir,
+            cache: Mutex::new(HashMap::new()),
+            metrics: FetcherMetrics::new(registry),
+        }
+    }
+
+    /// The bucket this fetcher reads.
+    pub fn bucket(&self) -> &Bucket {
+        &self.bucket
+    }
+
+    /// Lists the bucket and returns its blocks by state.
+    pub async fn fetch(&self) -> Result<BucketBlocks> {
+        self.metrics.syncs.inc();
+        let start = Instant::now();
+        let result = self.fetch_inner().await;
+        match &result {
+            Ok(blocks) => {
+                for (state, n) in [
+                    ("loaded", blocks.metas.len()),
+                    ("partial", blocks.partial.len()),
+                    ("corrupted-meta-json", blocks.corrupted.len()),
+                    ("marked-for-deletion", blocks.deletion_marked.len()),
+                    ("marked-no-compact", blocks.no_compact_marked.len()),
+                ] {
+                    self.metrics
+                        .synced
+                        .get_or_create(&StateLabel { state })
+                        .set(n as i64);
+                }
+                debug!(
+                    blocks = blocks.metas.len(),
+                    partial = blocks.partial.len(),
+                    corrupted = blocks.corrupted.len(),
+                    elapsed_ms = start.elapsed().as_millis() as u64,
+                    "synced block metas"
+                );
+            }
+            Err(e) => {
+                self.metrics.sync_failures.inc();
+                warn!(error = %e, "syncing block metas failed");
+            }
+        }
+        result
+    }
+
+    async fn fetch_inner(&self) -> Result<BucketBlocks> {
+        let mut blocks = BucketBlocks::default();
+        let mut with_meta = BTreeSet::new();
+        let mut dirs = BTreeSet::new();
+        for object in self.bucket.list_objects("").await? {
+            let Some((id, rel)) = parse_block_key(&object.key) else {
+                continue;
+            };
+            dirs.insert(id);
+            match rel {
+                META_FILE => {
+                    with_meta.insert(id);
+                }
+                DELETION_MARK_FILE => {
+                    blocks.deletion_marked.insert(id);
+                }
+                NO_COMPACT_MARK_FILE => {
+                    blocks.no_compact_marked.insert(id);
+                }
+                _ => {}
+            }
+        }
+        blocks.partial = dirs.difference(&with_meta).copied().collect();
+
+        let mut missing = Vec::new();
+        {
+            let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            cache.retain(|id, _| with_meta.contains(id));
+            for id in &with_meta {
+                match cache.get(id) {
+                    Some(meta) => {
+                        blocks.metas.insert(*id, meta.clone());
+                    }
+                    None => missing.push(*id),
+                }
+            }
+        }
+        let fetched: Vec<(Ulid, Result<BlockMeta>)> = stream::iter(missing)
+            .map(|id| async move { (id, self.load_meta(id).await) })
+            .buffer_unordered(FETCH_CONCURRENCY)
+            .collect()
+            .await;
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        for (id, result) in fetched {
+            match result {
+                Ok(meta) if meta.ulid == id.to_string() => {
+                    let meta = Arc::new(meta);
+                    cache.insert(id, meta.clone());
+                    blocks.metas.insert(id, meta);
+                }
+                Ok(meta) => {
+                    let reason = format!("meta.json names block {}", meta.ulid);
+                    warn!(block = %id, %reason, "skipping block with corrupted meta.json");
+                    blocks.corrupted.insert(id, reason);
+                }
+                Err(crate::Error::Bucket(e)) if e.is_not_found() => {
+                    // Deleted between listing and fetching.
+                    blocks.partial.insert(id);
+                }
+                Err(e @ crate::Error::Json { .. }) => {
+                    warn!(block = %id, error = %e, "skipping block with corrupted meta.json");
+                    blocks.corrupted.insert(id, e.to_string());
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(blocks)
+    }
+
+    /// A meta from the disk cache, or from the bucket (then written to the disk cache).
+    async fn load_meta(&self, id: Ulid) -> Result<BlockMeta> {
+        let cached = self.cache_dir.as_ref().map(|d| d.join(id.to_string()));
+        if let Some(dir) = &cached {
+            if let Ok(meta) = BlockMeta::read_from_dir(dir) {
+                return Ok(meta);
+            }
+        }
+        let meta = fetch_meta(&self.bucket, id).await?;
+        if let Some(dir) = &cached {
+            let stored = match std::fs::create_dir_all(dir) {
+                Ok(()) => meta.write_to_dir(dir).map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(error) = stored {
+                warn!(block = %id, %error, "could not cache meta.json on disk");
+            }
+        }
+        Ok(meta)
+    }
+}

@@ -1,0 +1,20 @@
+//! Blocks in object storage (DESIGN.md section 4): the bucket layout, safe upload (meta.json
+//! last) and atomic download, deletion and no-compact marks, verification, and the meta
+//! fetcher every component uses to see which blocks exist.
+
+#![deny(missing_docs)]
+
+pub mod download;
+mod error;
+pub mod fetcher;
+pub mod layout;
+pub mod marks;
+pub mod upload;
+pub mod verify;
+
+pub use download::{download_block, fetch_meta};
+pub use error::{Error, Result};
+pub use fetcher::{BucketBlocks, MetaFetcher};
+pub use marks::{read_mark, write_mark, DeletionMark, Mark, NoCompactMark};
+pub use upload::{local_block_files, meta_for_upload, upload_block};
+pub use verify::verify_block;

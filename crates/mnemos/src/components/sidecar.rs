@@ -1,0 +1,113 @@
+//! `mnemos sidecar`: flags and wiring of the sidecar (crate `mnemos-sidecar`).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use mnemos_server::{bind, register_build_info, router, serve_http, Readiness, Shutdown};
+use mnemos_sidecar::{PrometheusClient, Shipper, Sidecar};
+use mnemos_storeapi::thanos::info::info_server::InfoServer;
+use mnemos_storeapi::thanos::store_server::StoreServer;
+use prometheus_client::registry::Registry;
+use tokio_stream::wrappers::TcpListenerStream;
+use tracing::{error, info};
+
+use super::{parse_duration, runtime, ObjstoreArgs, ServerArgs};
+
+/// `mnemos sidecar` flags.
+#[derive(Debug, Args)]
+pub struct SidecarArgs {
+    #[command(flatten)]
+    server: ServerArgs,
+    #[command(flatten)]
+    objstore: ObjstoreArgs,
+    /// URL of the Prometheus this sidecar runs next to.
+    #[arg(
+        long = "prometheus.url",
+        env = "MNEMOS_PROMETHEUS_URL",
+        default_value = "http://localhost:9090"
+    )]
+    prometheus_url: String,
+    /// Prometheus' data directory.
+    #[arg(long = "tsdb.path", env = "MNEMOS_TSDB_PATH", default_value = "./data")]
+    tsdb_path: PathBuf,
+    /// How often to re-read external labels and the oldest timestamp from Prometheus.
+    #[arg(
+        long = "prometheus.get_config_interval",
+        env = "MNEMOS_PROMETHEUS_GET_CONFIG_INTERVAL",
+        default_value = "30s",
+        value_parser = parse_duration
+    )]
+    get_config_interval: Duration,
+    /// How often to look for new blocks to upload.
+    #[arg(
+        long = "shipper.sync-interval",
+        env = "MNEMOS_SHIPPER_SYNC_INTERVAL",
+        default_value = "30s",
+        value_parser = parse_duration
+    )]
+    ship_interval: Duration,
+}
+
+impl SidecarArgs {
+    /// Runs the sidecar until SIGINT/SIGTERM.
+    pub fn run(self) -> anyhow::Result<()> {
+        runtime()?.block_on(self.serve())
+    }
+
+    async fn serve(self) -> anyhow::Result<()> {
+        let shutdown = Shutdown::on_signal();
+        let mut registry = Registry::default();
+        register_build_info(&mut registry, "sidecar");
+        let shipper = match self.objstore.open(&mut registry)? {
+            Some(bucket) => Some(Shipper::new(
+                self.tsdb_path.clone(),
+                bucket,
+                Default::default(),
+                &mut registry,
+            )),
+            None => {
+                info!("no object storage configured: blocks are not uploaded");
+                None
+            }
+        };
+        let readiness = Readiness::default();
+        let http = bind(&self.server.http_address).await?;
+        let grpc = bind(&self.server.grpc_address).await?;
+        let app = router(Arc::new(registry), readiness.clone());
+        let http_task = tokio::spawn(serve_http(http, app, shutdown.clone().wait()));
+
+        let prometheus = PrometheusClient::new(&self.prometheus_url)?;
+        let sidecar = tokio::select! {
+            connected = Sidecar::connect(prometheus, self.tsdb_path.clone()) => connected?,
+            _ = shutdown.clone().wait() => return Ok(()),
+        };
+        let store = sidecar.store();
+        readiness.set_ready();
+        info!(address = ?grpc.local_addr().ok(), "serving StoreAPI and Info API over gRPC");
+        let grpc_server = tonic::transport::Server::builder()
+            .add_service(StoreServer::new(store.clone()))
+            .add_service(InfoServer::new(store))
+            .serve_with_incoming_shutdown(TcpListenerStream::new(grpc), shutdown.clone().wait());
+
+        let shipping = async {
+            if let Some(shipper) = shipper {
+                sidecar
+                    .run_shipper(shipper, self.ship_interval, shutdown.clone().wait())
+                    .await;
+            }
+        };
+        let refreshing = sidecar.run_refresher(self.get_config_interval, shutdown.clone().wait());
+        let (grpc_result, (), ()) = tokio::join!(grpc_server, shipping, refreshing);
+        readiness.set_not_ready();
+        if let Err(e) = &grpc_result {
+            error!(error = %e, "gRPC server failed");
+        }
+        grpc_result.context("gRPC server")?;
+        http_task.await.context("HTTP server task")??;
+        info!("sidecar stopped");
+        Ok(())
+    }
+}

@@ -1,0 +1,392 @@
+//! `mnemos tools bucket ls|inspect|upload|verify`: blocks in object storage.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand};
+use mnemos_block::{upload_block, verify_block, BucketBlocks, MetaFetcher};
+use mnemos_objstore::Bucket;
+use mnemos_tsdb::meta::{BlockMeta, ThanosMeta};
+use prometheus_client::registry::Registry;
+use ulid::Ulid;
+
+use crate::components::{runtime, ObjstoreArgs};
+use crate::tools::with_stdout;
+
+/// `mnemos tools bucket …`
+#[derive(Debug, Subcommand)]
+pub enum BucketCommand {
+    /// Lists the blocks: id, time range, resolution, level, stats, source, labels.
+    Ls(LsArgs),
+    /// Shows every block directory in detail: marks, files and sizes, partial uploads and
+    /// unreadable metas included.
+    Inspect(InspectArgs),
+    /// Uploads a local block directory the safe way (meta.json last), with external labels.
+    Upload(UploadArgs),
+    /// Checks that each block's files exist with the sizes its meta.json records.
+    Verify(VerifyArgs),
+    /// Downloads blocks into a local directory (one `<ULID>` directory each).
+    Download(DownloadArgs),
+}
+
+impl BucketCommand {
+    /// Runs the command.
+    pub fn run(self) -> anyhow::Result<()> {
+        runtime()?.block_on(async {
+            match self {
+                BucketCommand::Ls(a) => a.run().await,
+                BucketCommand::Inspect(a) => a.run().await,
+                BucketCommand::Upload(a) => a.run().await,
+                BucketCommand::Verify(a) => a.run().await,
+                BucketCommand::Download(a) => a.run().await,
+            }
+        })
+    }
+}
+
+/// Opens the bucket and fetches its block list.
+async fn fetch(objstore: &ObjstoreArgs) -> anyhow::Result<(Bucket, BucketBlocks)> {
+    let mut registry = Registry::default();
+    let bucket = objstore.open_required(&mut registry)?;
+    let fetcher = MetaFetcher::new(bucket.clone(), None, &mut registry);
+    let blocks = fetcher.fetch().await?;
+    Ok((bucket, blocks))
+}
+
+/// Milliseconds as an RFC 3339 UTC time.
+fn rfc3339(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// A duration in ms as `2h0m0s`-style text (Prometheus' short form: `2h`, `1h30m`, `20s`).
+fn short_duration(ms: i64) -> String {
+    let mut s = String::new();
+    let mut secs = ms / 1000;
+    for (unit, len) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] {
+        if secs >= len {
+            s.push_str(&format!("{}{unit}", secs / len));
+            secs %= len;
+        }
+    }
+    if s.is_empty() {
+        format!("{ms}ms")
+    } else {
+        s
+    }
+}
+
+fn labels_text(thanos: Option<&ThanosMeta>) -> String {
+    let labels: Vec<String> = thanos
+        .map(|t| t.labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect())
+        .unwrap_or_default();
+    format!("{{{}}}", labels.join(","))
+}
+
+fn resolution_text(meta: &BlockMeta) -> String {
+    match meta.resolution() {
+        0 => "raw".to_string(),
+        r => short_duration(r),
+    }
+}
+
+/// `mnemos tools bucket ls`
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    #[command(flatten)]
+    objstore: ObjstoreArgs,
+    /// Output format: `table` or `json` (one meta.json per line).
+    #[arg(
+        short = 'o',
+        long = "output",
+        env = "MNEMOS_OUTPUT",
+        default_value = "table"
+    )]
+    output: String,
+}
+
+impl LsArgs {
+    async fn run(self) -> anyhow::Result<()> {
+        let (_bucket, blocks) = fetch(&self.objstore).await?;
+        let json = match self.output.as_str() {
+            "json" => true,
+            "table" => false,
+            other => bail!("--output must be table or json, not {other:?}"),
+        };
+        with_stdout(|out| {
+            if !json {
+                writeln!(
+                    out,
+                    "ULID\tFROM\tUNTIL\tRANGE\tRESOLUTION\tLEVEL\tSERIES\tSAMPLES\tCHUNKS\tSOURCE\tLABELS"
+                )?;
+            }
+            for (id, meta) in blocks.live() {
+                if json {
+                    writeln!(out, "{}", serde_json::to_string(meta.as_ref())?)?;
+                    continue;
+                }
+                let source = meta
+                    .thanos
+                    .as_ref()
+                    .map(|t| t.source.as_str())
+                    .unwrap_or("");
+                writeln!(
+                    out,
+                    "{id}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{source}\t{}",
+                    rfc3339(meta.min_time),
+                    rfc3339(meta.max_time),
+                    short_duration(meta.max_time - meta.min_time),
+                    resolution_text(meta),
+                    meta.compaction.level,
+                    meta.stats.num_series,
+                    meta.stats.num_samples,
+                    meta.stats.num_chunks,
+                    labels_text(meta.thanos.as_ref()),
+                )?;
+            }
+            Ok(())
+        })?;
+        report_skipped(&blocks);
+        Ok(())
+    }
+}
+
+/// Tells on stderr which directories were not listed and why.
+fn report_skipped(blocks: &BucketBlocks) {
+    for id in &blocks.partial {
+        eprintln!("skipped {id}: partial upload (no meta.json)");
+    }
+    for (id, reason) in &blocks.corrupted {
+        eprintln!("skipped {id}: {reason}");
+    }
+    for id in &blocks.deletion_marked {
+        eprintln!("skipped {id}: marked for deletion");
+    }
+}
+
+/// `mnemos tools bucket inspect`
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    #[command(flatten)]
+    objstore: ObjstoreArgs,
+    /// Only these blocks (repeatable); default all.
+    #[arg(long = "id", env = "MNEMOS_ID", value_delimiter = ',')]
+    ids: Vec<Ulid>,
+}
+
+impl InspectArgs {
+    async fn run(self) -> anyhow::Result<()> {
+        let (bucket, blocks) = fetch(&self.objstore).await?;
+        let mut states: BTreeMap<Ulid, String> = BTreeMap::new();
+        for id in blocks.metas.keys() {
+            let mut marks = Vec::new();
+            if blocks.deletion_marked.contains(id) {
+                marks.push("deletion-mark");
+            }
+            if blocks.no_compact_marked.contains(id) {
+                marks.push("no-compact-mark");
+            }
+            states.insert(
+                *id,
+                if marks.is_empty() {
+                    "ok".into()
+                } else {
+                    marks.join(",")
+                },
+            );
+        }
+        for id in &blocks.partial {
+            states.insert(*id, "partial upload (no meta.json)".into());
+        }
+        for (id, reason) in &blocks.corrupted {
+            states.insert(*id, format!("unreadable meta.json: {reason}"));
+        }
+        let mut text = String::new();
+        for (id, state) in states {
+            if !self.ids.is_empty() && !self.ids.contains(&id) {
+                continue;
+            }
+            text.push_str(&format!("block {id}\n  state: {state}\n"));
+            if let Some(meta) = blocks.metas.get(&id) {
+                text.push_str(&format!(
+                    "  time: {} .. {} ({})\n  resolution: {}\n  level: {}\n  stats: series={} samples={} chunks={}\n  labels: {}\n  source: {}\n",
+                    rfc3339(meta.min_time),
+                    rfc3339(meta.max_time),
+                    short_duration(meta.max_time - meta.min_time),
+                    resolution_text(meta),
+                    meta.compaction.level,
+                    meta.stats.num_series,
+                    meta.stats.num_samples,
+                    meta.stats.num_chunks,
+                    labels_text(meta.thanos.as_ref()),
+                    meta.thanos.as_ref().map(|t| t.source.as_str()).unwrap_or(""),
+                ));
+            }
+            for object in bucket.list_objects(&format!("{id}/")).await? {
+                text.push_str(&format!("  file: {} {} bytes\n", object.key, object.size));
+            }
+        }
+        with_stdout(|out| Ok(out.write_all(text.as_bytes())?))
+    }
+}
+
+/// `mnemos tools bucket upload`
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    #[command(flatten)]
+    objstore: ObjstoreArgs,
+    /// External labels of the block, `name=value` (repeatable); at least one.
+    #[arg(
+        long = "label",
+        env = "MNEMOS_LABEL",
+        value_delimiter = ',',
+        required = true
+    )]
+    labels: Vec<String>,
+    /// Value of `thanos.source` in the uploaded meta.json.
+    #[arg(
+        long = "source",
+        env = "MNEMOS_SOURCE",
+        default_value = "bucket.upload"
+    )]
+    source: String,
+    /// Block directories to upload.
+    #[arg(required = true)]
+    blocks: Vec<PathBuf>,
+}
+
+impl UploadArgs {
+    async fn run(self) -> anyhow::Result<()> {
+        let mut labels = BTreeMap::new();
+        for pair in &self.labels {
+            let Some((name, value)) = pair.split_once('=') else {
+                bail!("--label {pair:?} is not name=value");
+            };
+            labels.insert(name.to_string(), value.trim_matches('"').to_string());
+        }
+        let mut registry = Registry::default();
+        let bucket = self.objstore.open_required(&mut registry)?;
+        for dir in &self.blocks {
+            let thanos = ThanosMeta {
+                version: 1,
+                labels: labels.clone(),
+                source: self.source.clone(),
+                ..ThanosMeta::default()
+            };
+            let meta = upload_block(&bucket, dir, thanos)
+                .await
+                .with_context(|| format!("uploading {}", dir.display()))?;
+            println!("{}", meta.ulid);
+        }
+        Ok(())
+    }
+}
+
+/// `mnemos tools bucket verify`
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    objstore: ObjstoreArgs,
+    /// Only these blocks (repeatable); default all.
+    #[arg(long = "id", env = "MNEMOS_ID", value_delimiter = ',')]
+    ids: Vec<Ulid>,
+}
+
+impl VerifyArgs {
+    async fn run(self) -> anyhow::Result<()> {
+        let (bucket, blocks) = fetch(&self.objstore).await?;
+        let mut bad = 0;
+        let mut checked = 0;
+        for id in blocks.metas.keys() {
+            if !self.ids.is_empty() && !self.ids.contains(id) {
+                continue;
+            }
+            checked += 1;
+            let problems = verify_block(&bucket, *id).await?;
+            if problems.is_empty() {
+                println!("{id}: ok");
+            } else {
+                bad += 1;
+                for p in problems {
+                    println!("{id}: {p}");
+                }
+            }
+        }
+        for (id, reason) in &blocks.corrupted {
+            bad += 1;
+            println!("{id}: {reason}");
+        }
+        for id in &blocks.partial {
+            println!("{id}: partial upload (no meta.json), not verified");
+        }
+        if bad > 0 {
+            bail!(
+                "{bad} of {} blocks have problems",
+                checked + blocks.corrupted.len()
+            );
+        }
+        Ok(())
+    }
+}
+
+/// `mnemos tools bucket download`
+#[derive(Debug, Args)]
+pub struct DownloadArgs {
+    #[command(flatten)]
+    objstore: ObjstoreArgs,
+    /// Blocks to download (repeatable).
+    #[arg(long = "id", env = "MNEMOS_ID", value_delimiter = ',', required = true)]
+    ids: Vec<Ulid>,
+    /// Directory to download into (created when missing).
+    #[arg(long = "dir", env = "MNEMOS_DIR")]
+    dir: PathBuf,
+}
+
+impl DownloadArgs {
+    async fn run(self) -> anyhow::Result<()> {
+        let mut registry = Registry::default();
+        let bucket = self.objstore.open_required(&mut registry)?;
+        std::fs::create_dir_all(&self.dir)
+            .with_context(|| format!("creating {}", self.dir.display()))?;
+        for id in &self.ids {
+            let dir = mnemos_block::download_block(&bucket, *id, &self.dir).await?;
+            println!("{}", dir.display());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_and_durations() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_700_000_000_999), "2023-11-14T22:13:20Z");
+        assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00Z");
+        assert_eq!(short_duration(7_200_000), "2h");
+        assert_eq!(short_duration(5_400_000), "1h30m");
+        assert_eq!(short_duration(172_800_000), "2d");
+        assert_eq!(short_duration(20_000), "20s");
+        assert_eq!(short_duration(5), "5ms");
+    }
+}

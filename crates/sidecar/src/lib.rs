@@ -1,0 +1,163 @@
+//! The mnemos sidecar, next to one Prometheus:
+//!
+//! - [`Sidecar::connect`] waits for Prometheus, reads its external labels (refusing to run
+//!   without any) and checks its block-duration flags;
+//! - [`Sidecar::run_shipper`] ships new level-1 blocks to the bucket ([`shipper`]);
+//! - [`Sidecar::run_refresher`] keeps external labels and the oldest timestamp current;
+//! - [`Sidecar::store`] is the StoreAPI and Info API service ([`store`]).
+
+#![deny(missing_docs)]
+
+mod error;
+pub mod prometheus;
+pub mod shipper;
+pub mod store;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mnemos_tsdb::block_set::block_dirs;
+use mnemos_tsdb::meta::BlockMeta;
+use tracing::{info, warn};
+
+pub use error::{Error, Result};
+pub use prometheus::PrometheusClient;
+pub use shipper::{ShipReport, Shipper};
+pub use store::{SidecarState, SidecarStore};
+
+/// A sidecar connected to its Prometheus.
+pub struct Sidecar {
+    prometheus: PrometheusClient,
+    tsdb_path: PathBuf,
+    state: Arc<SidecarState>,
+}
+
+impl Sidecar {
+    /// Waits until Prometheus answers (retrying with backoff, logging each failure), then
+    /// loads external labels and checks TSDB flags. Fails when Prometheus has no external
+    /// labels: without them the shipped blocks could not be told apart.
+    pub async fn connect(prometheus: PrometheusClient, tsdb_path: PathBuf) -> Result<Self> {
+        let mut delay = Duration::from_millis(500);
+        let labels = loop {
+            match prometheus.external_labels().await {
+                Ok(labels) => break labels,
+                Err(e) => {
+                    warn!(error = %e, retry_in = ?delay, "waiting for Prometheus");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+            }
+        };
+        if labels.is_empty() {
+            return Err(Error::Config(format!(
+                "Prometheus at {} has no external labels; set global.external_labels in its configuration \
+                 (e.g. cluster and replica): they identify the blocks this sidecar ships",
+                prometheus.url()
+            )));
+        }
+        match prometheus.tsdb_flags().await {
+            Ok(flags) if flags.min_block_duration != flags.max_block_duration => warn!(
+                min = %flags.min_block_duration,
+                max = %flags.max_block_duration,
+                "Prometheus compacts its own blocks (min and max block duration differ); only level-1 blocks are shipped, \
+                 so data in locally compacted blocks is not uploaded. Set --storage.tsdb.min-block-duration and \
+                 --storage.tsdb.max-block-duration to the same value (2h)"
+            ),
+            Ok(_) => {}
+            Err(e) => warn!(error = %e, "could not read Prometheus' flags"),
+        }
+        info!(prometheus = prometheus.url(), external_labels = ?labels, "connected to Prometheus");
+        let state = Arc::new(SidecarState::default());
+        state.set_external_labels(labels);
+        let sidecar = Self {
+            prometheus,
+            tsdb_path,
+            state,
+        };
+        sidecar.refresh_min_time().await;
+        Ok(sidecar)
+    }
+
+    /// Shared state (external labels, oldest timestamp).
+    pub fn state(&self) -> Arc<SidecarState> {
+        self.state.clone()
+    }
+
+    /// The StoreAPI / Info API service.
+    pub fn store(&self) -> SidecarStore {
+        SidecarStore::new(self.prometheus.clone(), self.state.clone())
+    }
+
+    /// Oldest timestamp Prometheus has: its oldest local block, else its head, else now.
+    async fn refresh_min_time(&self) {
+        let oldest_block = block_dirs(&self.tsdb_path)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|dir| BlockMeta::read_from_dir(dir).ok())
+            .map(|m| m.min_time)
+            .min();
+        let head = self.prometheus.head_min_time().await.unwrap_or_else(|e| {
+            warn!(error = %e, "could not read Prometheus' TSDB status");
+            None
+        });
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        let min = oldest_block.into_iter().chain(head).min().unwrap_or(now);
+        self.state.set_min_time(min);
+    }
+
+    /// Refreshes external labels and the oldest timestamp every `interval` until `shutdown`.
+    pub async fn run_refresher(&self, interval: Duration, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = tokio::time::sleep(interval) => {}
+            }
+            match self.prometheus.external_labels().await {
+                Ok(labels) if labels.is_empty() => {
+                    warn!("Prometheus lost its external labels; keeping the previous ones")
+                }
+                Ok(labels) => {
+                    if labels != self.state.external_labels() {
+                        info!(external_labels = ?labels, "external labels changed");
+                    }
+                    self.state.set_external_labels(labels);
+                }
+                Err(e) => warn!(error = %e, "could not refresh external labels"),
+            }
+            self.refresh_min_time().await;
+        }
+    }
+
+    /// Ships blocks every `interval` (starting at once) until `shutdown`.
+    pub async fn run_shipper(
+        &self,
+        mut shipper: Shipper,
+        interval: Duration,
+        shutdown: impl Future<Output = ()>,
+    ) {
+        tokio::pin!(shutdown);
+        loop {
+            shipper.set_labels(self.state.external_labels());
+            if let Ok(report) = shipper.sync().await {
+                if !report.uploaded.is_empty() {
+                    info!(blocks = report.uploaded.len(), "shipped blocks");
+                }
+            }
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = tokio::time::sleep(interval) => {}
+            }
+        }
+    }
+
+    /// Prometheus' data directory.
+    pub fn tsdb_path(&self) -> &std::path::Path {
+        &self.tsdb_path
+    }
+}

@@ -1,0 +1,371 @@
+//! The sidecar's StoreAPI (`thanos.Store`) and Info API (`thanos.info.Info`), answering from
+//! Prometheus: `Series` through remote read with streamed XOR chunks, `LabelNames` and
+//! `LabelValues` through the HTTP API. External labels are attached to every series, and
+//! matchers on them are decided here, without calling Prometheus.
+
+use std::collections::BTreeMap;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use futures::Stream;
+use mnemos_storeapi::helpers::component_type;
+use mnemos_storeapi::prometheus as prom;
+use mnemos_storeapi::thanos::info::{
+    info_server::Info, InfoRequest, InfoResponse, StoreInfo, TsdbInfo,
+};
+use mnemos_storeapi::thanos::{
+    self, label_matcher, store_server::Store, AggrChunk, Label, LabelNamesRequest,
+    LabelNamesResponse, LabelValuesRequest, LabelValuesResponse, SeriesRequest, SeriesResponse,
+};
+use mnemos_tsdb::{MatchType, Matcher};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+use tracing::{debug, warn};
+
+use crate::prometheus::PrometheusClient;
+
+/// What the sidecar knows about its Prometheus, refreshed periodically.
+#[derive(Debug, Default)]
+pub struct SidecarState {
+    external_labels: RwLock<BTreeMap<String, String>>,
+    min_time: AtomicI64,
+}
+
+impl SidecarState {
+    /// Current external labels.
+    pub fn external_labels(&self) -> BTreeMap<String, String> {
+        self.external_labels
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Replaces the external labels.
+    pub fn set_external_labels(&self, labels: BTreeMap<String, String>) {
+        *self
+            .external_labels
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = labels;
+    }
+
+    /// Oldest timestamp Prometheus still has (ms).
+    pub fn min_time(&self) -> i64 {
+        self.min_time.load(Ordering::Relaxed)
+    }
+
+    /// Sets the oldest timestamp Prometheus still has (ms).
+    pub fn set_min_time(&self, ms: i64) {
+        self.min_time.store(ms, Ordering::Relaxed);
+    }
+}
+
+/// Matchers to send to Prometheus, or `None` when a matcher contradicts an external label
+/// (then no series can match).
+pub fn split_matchers(
+    external: &BTreeMap<String, String>,
+    matchers: &[thanos::LabelMatcher],
+) -> Result<Option<Vec<prom::LabelMatcher>>, Status> {
+    let mut remaining = Vec::new();
+    for m in matchers {
+        let (kind, prom_type) = match m.r#type() {
+            label_matcher::Type::Eq => (MatchType::Equal, prom::label_matcher::Type::Eq),
+            label_matcher::Type::Neq => (MatchType::NotEqual, prom::label_matcher::Type::Neq),
+            label_matcher::Type::Re => (MatchType::Regex, prom::label_matcher::Type::Re),
+            label_matcher::Type::Nre => (MatchType::NotRegex, prom::label_matcher::Type::Nre),
+        };
+        if let Some(value) = external.get(&m.name) {
+            let matcher = Matcher::new(kind, m.name.clone(), m.value.clone())
+                .map_err(|e| Status::invalid_argument(format!("matcher {}: {e}", m.name)))?;
+            if !matcher.matches(value) {
+                return Ok(None);
+            }
+            continue;
+        }
+        remaining.push(prom::LabelMatcher {
+            r#type: prom_type as i32,
+            name: m.name.clone(),
+            value: m.value.clone(),
+        });
+    }
+    Ok(Some(remaining))
+}
+
+/// The series' labels with the external labels set (they win over the series' own), sorted,
+/// minus `drop` (the request's `without_replica_labels`).
+pub fn complete_labels(
+    series: Vec<prom::Label>,
+    external: &BTreeMap<String, String>,
+    drop: &[String],
+) -> Vec<Label> {
+    let mut labels: BTreeMap<String, String> =
+        series.into_iter().map(|l| (l.name, l.value)).collect();
+    for (name, value) in external {
+        labels.insert(name.clone(), value.clone());
+    }
+    labels
+        .into_iter()
+        .filter(|(name, _)| !drop.contains(name))
+        .map(|(name, value)| Label { name, value })
+        .collect()
+}
+
+fn convert_chunk(chunk: prom::Chunk) -> Option<AggrChunk> {
+    let encoding = thanos::chunk::Encoding::from_prometheus(chunk.r#type())?;
+    let hash = xxhash_rust::xxh64::xxh64(&chunk.data, 0);
+    Some(AggrChunk::raw(
+        chunk.min_time_ms,
+        chunk.max_time_ms,
+        thanos::Chunk {
+            r#type: encoding as i32,
+            data: chunk.data,
+            hash,
+        },
+    ))
+}
+
+/// StoreAPI and Info API of one sidecar.
+#[derive(Clone)]
+pub struct SidecarStore {
+    prometheus: PrometheusClient,
+    state: Arc<SidecarState>,
+}
+
+impl SidecarStore {
+    /// A store answering from `prometheus`, labelled from `state`.
+    pub fn new(prometheus: PrometheusClient, state: Arc<SidecarState>) -> Self {
+        Self { prometheus, state }
+    }
+}
+
+fn unavailable(e: crate::Error) -> Status {
+    Status::unavailable(e.to_string())
+}
+
+/// Series frames sent ahead of the client.
+const SERIES_BUFFER: usize = 64;
+
+type SeriesStream = Pin<Box<dyn Stream<Item = Result<SeriesResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl Store for SidecarStore {
+    type SeriesStream = SeriesStream;
+
+    async fn series(
+        &self,
+        request: Request<SeriesRequest>,
+    ) -> Result<Response<SeriesStream>, Status> {
+        let req = request.into_inner();
+        let external = self.state.external_labels();
+        let empty = || -> SeriesStream { Box::pin(tokio_stream::empty()) };
+        let Some(matchers) = split_matchers(&external, &req.matchers)? else {
+            debug!("series request contradicts the external labels; answering without Prometheus");
+            return Ok(Response::new(empty()));
+        };
+        if matchers.is_empty() {
+            return Err(Status::invalid_argument(
+                "no matchers specified (excluding external labels)",
+            ));
+        }
+        let query = prom::Query {
+            start_timestamp_ms: req.min_time,
+            end_timestamp_ms: req.max_time,
+            matchers,
+            hints: None,
+        };
+        let mut stream = self
+            .prometheus
+            .remote_read(query)
+            .await
+            .map_err(unavailable)?;
+        let (tx, rx) = mpsc::channel(SERIES_BUFFER);
+        let drop_labels = req.without_replica_labels;
+        let skip_chunks = req.skip_chunks;
+        tokio::spawn(async move {
+            loop {
+                let batch = match stream.next_series_batch().await {
+                    Ok(Some(batch)) => batch,
+                    Ok(None) => return,
+                    Err(e) => {
+                        warn!(error = %e, "remote read failed mid-stream");
+                        let _ = tx.send(Err(Status::unavailable(e.to_string()))).await;
+                        return;
+                    }
+                };
+                for series in batch {
+                    let labels = complete_labels(series.labels, &external, &drop_labels);
+                    let chunks = if skip_chunks {
+                        Vec::new()
+                    } else {
+                        series
+                            .chunks
+                            .into_iter()
+                            .filter_map(convert_chunk)
+                            .collect()
+                    };
+                    let frame = SeriesResponse::series(thanos::Series { labels, chunks });
+                    if tx.send(Ok(frame)).await.is_err() {
+                        return; // the client went away
+                    }
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn label_names(
+        &self,
+        request: Request<LabelNamesRequest>,
+    ) -> Result<Response<LabelNamesResponse>, Status> {
+        let req = request.into_inner();
+        let external = self.state.external_labels();
+        let Some(matchers) = split_matchers(&external, &req.matchers)? else {
+            return Ok(Response::new(LabelNamesResponse::default()));
+        };
+        let mut names = self
+            .prometheus
+            .label_names(req.start, req.end, &matchers)
+            .await
+            .map_err(unavailable)?;
+        if names.is_empty() {
+            // No series matched: do not invent the external labels.
+            return Ok(Response::new(LabelNamesResponse::default()));
+        }
+        names.extend(external.keys().cloned());
+        names.retain(|n| !req.without_replica_labels.contains(n));
+        names.sort();
+        names.dedup();
+        Ok(Response::new(LabelNamesResponse {
+            names,
+            ..Default::default()
+        }))
+    }
+
+    async fn label_values(
+        &self,
+        request: Request<LabelValuesRequest>,
+    ) -> Result<Response<LabelValuesResponse>, Status> {
+        let req = request.into_inner();
+        if req.label.is_empty() {
+            return Err(Status::invalid_argument(
+                "label name parameter cannot be empty",
+            ));
+        }
+        if req.without_replica_labels.contains(&req.label) {
+            return Ok(Response::new(LabelValuesResponse::default()));
+        }
+        let external = self.state.external_labels();
+        let Some(matchers) = split_matchers(&external, &req.matchers)? else {
+            return Ok(Response::new(LabelValuesResponse::default()));
+        };
+        let values = match external.get(&req.label) {
+            Some(value) => vec![value.clone()],
+            None => self
+                .prometheus
+                .label_values(&req.label, req.start, req.end, &matchers)
+                .await
+                .map_err(unavailable)?,
+        };
+        Ok(Response::new(LabelValuesResponse {
+            values,
+            ..Default::default()
+        }))
+    }
+}
+
+#[tonic::async_trait]
+impl Info for SidecarStore {
+    async fn info(&self, _request: Request<InfoRequest>) -> Result<Response<InfoResponse>, Status> {
+        let labels: Vec<Label> = self
+            .state
+            .external_labels()
+            .into_iter()
+            .map(|(name, value)| Label { name, value })
+            .collect();
+        let min_time = self.state.min_time();
+        Ok(Response::new(InfoResponse {
+            label_sets: vec![labels.clone().into()],
+            component_type: component_type::SIDECAR.to_string(),
+            store: Some(StoreInfo {
+                min_time,
+                max_time: i64::MAX,
+                supports_sharding: false,
+                supports_without_replica_labels: true,
+                tsdb_infos: vec![TsdbInfo {
+                    labels: Some(labels.into()),
+                    min_time,
+                    max_time: i64::MAX,
+                }],
+                supports_projections: false,
+            }),
+            ..Default::default()
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use thanos::label_matcher::Type;
+
+    fn ext() -> BTreeMap<String, String> {
+        BTreeMap::from([
+            ("cluster".to_string(), "eu1".to_string()),
+            ("replica".to_string(), "a".to_string()),
+        ])
+    }
+
+    fn m(t: Type, n: &str, v: &str) -> thanos::LabelMatcher {
+        thanos::LabelMatcher::new(t, n, v)
+    }
+
+    #[test]
+    fn matchers_on_external_labels_are_decided_locally() {
+        let kept = split_matchers(
+            &ext(),
+            &[
+                m(Type::Eq, "cluster", "eu1"),
+                m(Type::Re, "replica", "a|b"),
+                m(Type::Eq, "job", "x"),
+            ],
+        )
+        .expect("valid")
+        .expect("can match");
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].name, "job");
+        for contradicting in [
+            m(Type::Eq, "cluster", "us1"),
+            m(Type::Neq, "replica", "a"),
+            m(Type::Re, "cluster", "eu"),
+            m(Type::Nre, "cluster", "eu.*"),
+            m(Type::Eq, "cluster", ""),
+        ] {
+            assert_eq!(
+                split_matchers(&ext(), &[contradicting.clone(), m(Type::Eq, "job", "x")])
+                    .expect("valid"),
+                None,
+                "{contradicting:?}"
+            );
+        }
+        assert!(split_matchers(&ext(), &[m(Type::Re, "cluster", "(")]).is_err());
+    }
+
+    #[test]
+    fn external_labels_are_attached_sorted_and_replica_labels_dropped() {
+        let series = vec![
+            prom::Label::new("__name__", "up"),
+            prom::Label::new("zone", "z"),
+            prom::Label::new("cluster", "own"),
+        ];
+        let labels = complete_labels(series, &ext(), &["replica".to_string()]);
+        let pairs: Vec<(&str, &str)> = labels
+            .iter()
+            .map(|l| (l.name.as_str(), l.value.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            vec![("__name__", "up"), ("cluster", "eu1"), ("zone", "z")]
+        );
+    }
+}

@@ -1,0 +1,259 @@
+//! Bucket tools and the block layer, the same checks against the filesystem bucket and
+//! against a real S3 server (Garage on 127.0.0.1): safe upload with external labels, `ls`,
+//! `inspect`, `verify`, `download` (contents checked with promtool), partial uploads and
+//! unreadable metas skipped, deletion marks honoured, truncated files detected.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use mnemos_block::{DeletionMark, MetaFetcher};
+use mnemos_e2e::garage::Garage;
+use mnemos_e2e::openmetrics::{self, Spec};
+use mnemos_e2e::process::stdout_of;
+use mnemos_e2e::{assert_same_dump, mnemos_bin, promtool};
+use mnemos_objstore::{Bucket, BucketConfig};
+use prometheus_client::registry::Registry;
+use ulid::Ulid;
+
+fn bucket_cmd(config: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(mnemos_bin());
+    cmd.args(["tools", "bucket"])
+        .args(args)
+        .arg(format!("--objstore.config-file={}", config.display()));
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run mnemos")
+}
+
+fn open_bucket(yaml: &str) -> Bucket {
+    let config = BucketConfig::from_yaml(yaml).expect("objstore config");
+    mnemos_objstore::open(&config, &mut Registry::default()).expect("open bucket")
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// Backfills a few 2h blocks with promtool; returns the data dir and its block dirs.
+fn backfilled_blocks(work: &Path) -> (PathBuf, Vec<PathBuf>) {
+    let spec = Spec {
+        seed: 42,
+        series: 30,
+        samples_per_series: 400,
+        label_names: 2,
+        start_ms: 1_700_000_000_000,
+        max_step_ms: 60_000,
+    };
+    let om = work.join("data.om");
+    openmetrics::write(&spec, &om);
+    let data = work.join("local");
+    promtool::create_blocks(&om, &data);
+    let blocks = promtool::blocks_in(&data);
+    assert!(
+        blocks.len() >= 3,
+        "expected several blocks, got {}",
+        blocks.len()
+    );
+    (data, blocks)
+}
+
+fn check_bucket(work: &Path, yaml: &str) {
+    let config = work.join("objstore.yml");
+    std::fs::write(&config, yaml).expect("write objstore config");
+    let (data, blocks) = backfilled_blocks(work);
+    let bucket = open_bucket(yaml);
+    let rt = rt();
+
+    // Upload with external labels; the tool prints each block id.
+    let mut upload = bucket_cmd(
+        &config,
+        &["upload", "--label", "cluster=eu1", "--label", "replica=a"],
+    );
+    upload.args(&blocks);
+    let printed = stdout_of(&mut upload);
+    let ids: Vec<Ulid> = printed
+        .lines()
+        .map(|l| Ulid::from_string(l.trim()).expect("upload prints block ids"))
+        .collect();
+    assert_eq!(ids.len(), blocks.len());
+
+    // ls lists every block with its labels and source; -o json gives the metas.
+    let ls = stdout_of(&mut bucket_cmd(&config, &["ls"]));
+    let rows: Vec<&str> = ls.lines().skip(1).collect();
+    assert_eq!(rows.len(), blocks.len(), "{ls}");
+    for id in &ids {
+        let row = rows
+            .iter()
+            .find(|r| r.starts_with(&id.to_string()))
+            .unwrap_or_else(|| panic!("{id} not listed:\n{ls}"));
+        assert!(row.contains("{cluster=\"eu1\",replica=\"a\"}"), "{row}");
+        assert!(row.contains("\traw\t1\t"), "resolution and level: {row}");
+        assert!(row.contains("bucket.upload"), "{row}");
+    }
+    let json = stdout_of(&mut bucket_cmd(&config, &["ls", "-o", "json"]));
+    for line in json.lines() {
+        let meta: serde_json::Value = serde_json::from_str(line).expect("meta json");
+        let id = meta["ulid"].as_str().expect("ulid");
+        let local = data.join(id);
+        assert_eq!(meta["thanos"]["labels"]["cluster"], "eu1");
+        assert_eq!(meta["thanos"]["downsample"]["resolution"], 0);
+        let files = meta["thanos"]["files"].as_array().expect("files");
+        for f in files {
+            let rel = f["rel_path"].as_str().expect("rel_path");
+            if rel == "meta.json" {
+                continue;
+            }
+            let size = std::fs::metadata(local.join(rel))
+                .expect("local file")
+                .len();
+            assert_eq!(f["size_bytes"].as_u64(), Some(size), "{id}/{rel}");
+        }
+        assert!(files.iter().any(|f| f["rel_path"] == "index"));
+        assert!(files.iter().any(|f| f["rel_path"] == "chunks/000001"));
+    }
+
+    // verify: all sound.
+    let verify = run(&mut bucket_cmd(&config, &["verify"]));
+    let out = String::from_utf8_lossy(&verify.stdout);
+    assert!(verify.status.success(), "verify failed:\n{out}");
+    assert_eq!(
+        out.lines().filter(|l| l.ends_with(": ok")).count(),
+        blocks.len()
+    );
+
+    // download: promtool sees the same samples as in the local blocks.
+    let down = work.join("downloaded");
+    let mut download = bucket_cmd(&config, &["download", &format!("--dir={}", down.display())]);
+    for id in &ids {
+        download.arg(format!("--id={id}"));
+    }
+    stdout_of(&mut download);
+    promtool::ensure_wal(&down);
+    promtool::ensure_wal(&data);
+    assert_same_dump(
+        "downloaded blocks",
+        &promtool::dump(&data, &[]),
+        &promtool::dump(&down, &[]),
+    );
+
+    // A partial upload (no meta.json) and an unreadable meta.json are skipped, not fatal.
+    let partial = Ulid::new();
+    let corrupt = Ulid::new();
+    rt.block_on(async {
+        let src = &blocks[0];
+        let chunks = std::fs::read(src.join("chunks/000001")).expect("chunks");
+        bucket
+            .put(&format!("{partial}/chunks/000001"), chunks.into())
+            .await
+            .expect("put partial chunks");
+        bucket
+            .put(&format!("{corrupt}/meta.json"), "{\"ulid\": ".into())
+            .await
+            .expect("put corrupt meta");
+    });
+    let fetcher = MetaFetcher::new(
+        bucket.clone(),
+        Some(work.join("meta-cache")),
+        &mut Registry::default(),
+    );
+    let seen = rt.block_on(fetcher.fetch()).expect("fetch");
+    assert!(seen.partial.contains(&partial));
+    assert!(seen.corrupted.contains_key(&corrupt));
+    assert_eq!(seen.metas.len(), blocks.len());
+    let ls = run(&mut bucket_cmd(&config, &["ls"]));
+    assert!(ls.status.success());
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&ls.stdout),
+        String::from_utf8_lossy(&ls.stderr),
+    );
+    assert!(!stdout.contains(&partial.to_string()) && !stdout.contains(&corrupt.to_string()));
+    assert!(
+        stderr.contains(&format!("skipped {partial}: partial upload")),
+        "{stderr}"
+    );
+    let inspect = stdout_of(&mut bucket_cmd(&config, &["inspect"]));
+    assert!(
+        inspect.contains(&format!("block {partial}\n  state: partial upload")),
+        "{inspect}"
+    );
+    let verify = run(&mut bucket_cmd(&config, &["verify"]));
+    assert!(
+        !verify.status.success(),
+        "verify must fail on the unreadable meta.json"
+    );
+    assert!(String::from_utf8_lossy(&verify.stdout).contains(&corrupt.to_string()));
+
+    // The disk cache lets a fresh fetcher start without refetching (metas never change).
+    assert!(work
+        .join("meta-cache")
+        .join(ids[0].to_string())
+        .join("meta.json")
+        .is_file());
+
+    // A deletion mark hides the block from readers; the mark reads back as written.
+    rt.block_on(async {
+        let mark = DeletionMark::now(ids[0], "test");
+        mnemos_block::write_mark(&bucket, ids[0], &mark)
+            .await
+            .expect("mark");
+        let back: Option<DeletionMark> = mnemos_block::read_mark(&bucket, ids[0])
+            .await
+            .expect("read mark");
+        assert_eq!(back, Some(mark));
+        bucket
+            .delete(&format!("{corrupt}/meta.json"))
+            .await
+            .expect("delete corrupt");
+    });
+    let ls = stdout_of(&mut bucket_cmd(&config, &["ls"]));
+    assert!(
+        !ls.contains(&ids[0].to_string()),
+        "deletion-marked block listed:\n{ls}"
+    );
+    assert_eq!(ls.lines().count() - 1, blocks.len() - 1);
+
+    // A truncated file is reported by verify with both sizes.
+    rt.block_on(async {
+        let key = format!("{}/index", ids[1]);
+        let index = bucket.get(&key).await.expect("index");
+        bucket
+            .put(&key, index.slice(..index.len() / 2))
+            .await
+            .expect("truncate");
+    });
+    let verify = run(&mut bucket_cmd(
+        &config,
+        &["verify", &format!("--id={}", ids[1])],
+    ));
+    let out = String::from_utf8_lossy(&verify.stdout);
+    assert!(!verify.status.success());
+    assert!(
+        out.contains(&format!("{}: index has", ids[1])) && out.contains("meta.json says"),
+        "{out}"
+    );
+}
+
+#[test]
+fn bucket_tools_on_filesystem() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let dir = work.path().join("bucket");
+    check_bucket(
+        work.path(),
+        &format!(
+            "type: FILESYSTEM\nconfig:\n  directory: {}\n",
+            dir.display()
+        ),
+    );
+}
+
+#[test]
+fn bucket_tools_on_s3() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let garage = Garage::start(work.path());
+    check_bucket(work.path(), &garage.objstore_yaml(&garage.endpoint()));
+}
