@@ -7,6 +7,7 @@ pub mod faultproxy;
 pub mod garage;
 pub mod http;
 pub mod openmetrics;
+pub mod otlp;
 pub mod process;
 pub mod prometheus;
 pub mod promtool;

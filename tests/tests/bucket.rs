@@ -257,3 +257,39 @@ fn bucket_tools_on_s3() {
     let garage = Garage::start(work.path());
     check_bucket(work.path(), &garage.objstore_yaml(&garage.endpoint()));
 }
+
+#[test]
+fn bucket_upload_exports_traces_over_otlp() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let sink = mnemos_e2e::otlp::OtlpSink::start();
+    let (_data, blocks) = backfilled_blocks(work.path());
+    let config = work.path().join("objstore.yml");
+    let dir = work.path().join("bucket");
+    std::fs::write(
+        &config,
+        format!(
+            "type: FILESYSTEM\nconfig:\n  directory: {}\n",
+            dir.display()
+        ),
+    )
+    .expect("config");
+    let mut upload = bucket_cmd(&config, &["upload", "--label", "cluster=eu1"]);
+    upload
+        .arg(format!("--tracing.config={}", sink.tracing_yaml()))
+        .arg(&blocks[0]);
+    stdout_of(&mut upload);
+    let received = sink.received();
+    let traces: Vec<&Vec<u8>> = received
+        .iter()
+        .filter(|(path, _)| path == "/v1/traces")
+        .map(|(_, body)| body)
+        .collect();
+    assert!(!traces.is_empty(), "no OTLP export received: {received:?}");
+    let contains = |needle: &str| {
+        traces
+            .iter()
+            .any(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
+    };
+    assert!(contains("block.upload"), "span name missing");
+    assert!(contains("mnemos-tools"), "service name missing");
+}

@@ -103,6 +103,7 @@ pub fn meta_for_upload(local: &BlockMeta, thanos: ThanosMeta, files: &[LocalFile
 
 /// Uploads the block in `dir` with the given `thanos` section (labels, source, resolution);
 /// returns the meta.json written to the bucket.
+#[tracing::instrument(name = "block.upload", skip_all, fields(dir = %dir.display()))]
 pub async fn upload_block(bucket: &Bucket, dir: &Path, thanos: ThanosMeta) -> Result<BlockMeta> {
     let local = BlockMeta::read_from_dir(dir)?;
     let id = block_id_of_dir(dir, &local)?;

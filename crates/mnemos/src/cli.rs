@@ -35,6 +35,17 @@ pub enum Command {
 }
 
 impl Command {
+    /// Name of the component, for traces (`service.name`) and metrics.
+    pub fn component(&self) -> &'static str {
+        match self {
+            Command::Sidecar(_) => "sidecar",
+            Command::Store(_) => "store",
+            Command::Compact(_) => "compact",
+            Command::Query(_) => "query",
+            Command::Tools(_) => "tools",
+        }
+    }
+
     /// Runs the subcommand.
     pub fn run(self) -> anyhow::Result<()> {
         match self {

@@ -10,10 +10,13 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
-    if let Err(e) = logging::init(&cli.log) {
-        eprintln!("mnemos: cannot set up logging: {e:#}");
-        return std::process::ExitCode::from(2);
-    }
+    let _tracing = match logging::init(&cli.log, cli.command.component()) {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("mnemos: cannot set up logging: {e:#}");
+            return std::process::ExitCode::from(2);
+        }
+    };
     match cli.command.run() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -102,7 +102,7 @@ impl Bucket {
                     bucket: self.name.to_string(),
                     op,
                     key: key.to_string(),
-                    source,
+                    source: Box::new(source),
                 })
             }
         }

@@ -30,7 +30,7 @@ pub enum Error {
         key: String,
         /// The backend's error.
         #[source]
-        source: object_store::Error,
+        source: Box<object_store::Error>,
     },
     /// A local file could not be read or written.
     #[error("{path}: {source}")]

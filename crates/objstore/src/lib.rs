@@ -68,8 +68,9 @@ fn client_options() -> ClientOptions {
         .with_timeout(Duration::from_secs(120))
 }
 
-/// rustls needs one process-wide crypto provider; mnemos uses ring.
-fn install_crypto_provider() {
+/// Installs ring as rustls' process-wide crypto provider (idempotent). Opening a bucket does
+/// it; other TLS clients of the process (trace export) call it too.
+pub fn install_crypto_provider() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // Fails only when another provider is installed already, which is fine.

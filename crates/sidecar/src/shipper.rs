@@ -183,6 +183,7 @@ impl Shipper {
 
     /// One scan: ships what is missing. Stops at the first upload failure (the bucket is
     /// likely unavailable; the next scan retries, oldest block first).
+    #[tracing::instrument(name = "shipper.sync", skip_all)]
     pub async fn sync(&self) -> Result<ShipReport> {
         self.metrics.syncs.inc();
         let result = self.sync_inner().await;

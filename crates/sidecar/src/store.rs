@@ -152,6 +152,7 @@ type SeriesStream = Pin<Box<dyn Stream<Item = Result<SeriesResponse, Status>> + 
 impl Store for SidecarStore {
     type SeriesStream = SeriesStream;
 
+    #[tracing::instrument(name = "store.series", skip_all)]
     async fn series(
         &self,
         request: Request<SeriesRequest>,
@@ -214,6 +215,7 @@ impl Store for SidecarStore {
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 
+    #[tracing::instrument(name = "store.label_names", skip_all)]
     async fn label_names(
         &self,
         request: Request<LabelNamesRequest>,
@@ -242,6 +244,7 @@ impl Store for SidecarStore {
         }))
     }
 
+    #[tracing::instrument(name = "store.label_values", skip_all)]
     async fn label_values(
         &self,
         request: Request<LabelValuesRequest>,
