@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Local demo on the embedded defaults, all on 127.0.0.1: two Prometheus
-# replicas (replica="a"/"b") scraping the same targets with short blocks, and
-# mnemos reading the blocks they cut. Components join the demo as they land
-# (sidecars, filesystem bucket, store gateway, compactor, querier: see README).
+# replicas (replica="a"/"b") scraping the same targets with short blocks, a
+# sidecar next to each shipping blocks to a filesystem bucket and serving
+# StoreAPI. Components join the demo as they land (store gateway, compactor,
+# querier: see README).
 # Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mnemos-target}"
 
 ./scripts/install-test-deps.sh >/dev/null
-cargo build --release -p mnemos
-MNEMOS="$CARGO_TARGET_DIR/release/mnemos"
+if [ -z "${MNEMOS_BIN:-}" ]; then
+  cargo build --release -p mnemos
+fi
+MNEMOS="${MNEMOS_BIN:-$CARGO_TARGET_DIR/release/mnemos}"
 
 WORK="${MNEMOS_DEMO_DIR:-$(mktemp -d -t mnemos-demo.XXXXXX)}"
 PIDS=()
@@ -19,6 +22,10 @@ trap cleanup EXIT INT TERM
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PORT_A=$(free_port); PORT_B=$(free_port)
+BUCKET="$WORK/bucket"
+OBJSTORE="type: FILESYSTEM
+config:
+  directory: $BUCKET"
 
 start_prometheus() { # name port replica
   local dir="$WORK/$1"; mkdir -p "$dir/data"
@@ -30,20 +37,30 @@ scrape_configs:
 YAML
   prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
     --web.listen-address="127.0.0.1:$2" \
-    --storage.tsdb.min-block-duration=2m --storage.tsdb.max-block-duration=2m \
+    --storage.tsdb.min-block-duration=1m --storage.tsdb.max-block-duration=1m \
     >"$dir/prometheus.log" 2>&1 &
   PIDS+=($!)
 }
+start_sidecar() { # name prometheus-port
+  local grpc http; grpc=$(free_port); http=$(free_port)
+  "$MNEMOS" sidecar --prometheus.url="http://127.0.0.1:$2" --tsdb.path="$WORK/$1/data" \
+    --objstore.config="$OBJSTORE" --grpc-address="127.0.0.1:$grpc" --http-address="127.0.0.1:$http" \
+    >"$WORK/$1/sidecar.log" 2>&1 &
+  PIDS+=($!)
+  echo "sidecar for $1: StoreAPI 127.0.0.1:$grpc, metrics http://127.0.0.1:$http/metrics"
+}
 start_prometheus prom-a "$PORT_A" a
 start_prometheus prom-b "$PORT_B" b
+start_sidecar prom-a "$PORT_A"
+start_sidecar prom-b "$PORT_B"
 
 echo "Prometheus replica a: http://127.0.0.1:$PORT_A   replica b: http://127.0.0.1:$PORT_B"
-echo "Work dir: $WORK (blocks appear every 2 minutes)"
-echo "Waiting for the first block of replica a..."
-until ls "$WORK"/prom-a/data/*/meta.json >/dev/null 2>&1; do sleep 5; done
+echo "Work dir: $WORK (the first block appears after about 2.5 minutes, then one a minute; bucket: $BUCKET)"
+echo "Waiting for the first shipped block..."
+until ls "$BUCKET"/*/meta.json >/dev/null 2>&1; do sleep 5; done
 echo
-echo "\$ mnemos tools tsdb ls $WORK/prom-a/data"
-"$MNEMOS" tools tsdb ls "$WORK/prom-a/data"
+echo "\$ mnemos tools bucket ls --objstore.config=..."
+"$MNEMOS" tools bucket ls --objstore.config="$OBJSTORE"
 echo
 echo "\$ mnemos tools tsdb dump --match 'up' $WORK/prom-a/data | head"
 "$MNEMOS" tools tsdb dump --match 'up' "$WORK/prom-a/data" | head

@@ -25,7 +25,9 @@ GARAGE_ROOT="$HOME/.cache/mnemos-tools"
 GARAGE_BIN="$GARAGE_ROOT/bin/garage"
 if [ ! -x "$GARAGE_BIN" ] && ! command -v garage >/dev/null 2>&1; then
   echo "==> building Garage 2.5.0 with cargo install (takes ~8 minutes on 2 cores, first time only)"
-  cargo install garage --version 2.5.0 --locked --root "$GARAGE_ROOT"
+  # Its own target dir, so the project's build cache keeps its feature set; removed after.
+  CARGO_TARGET_DIR="$GARAGE_ROOT/build" cargo install garage --version 2.5.0 --locked --root "$GARAGE_ROOT"
+  rm -rf "$GARAGE_ROOT/build"
 fi
 if [ -x "$GARAGE_BIN" ]; then
   "$GARAGE_BIN" --version 2>&1 | head -1

@@ -75,6 +75,8 @@ pub fn selector_text(matchers: &[prom::LabelMatcher]) -> String {
 impl PrometheusClient {
     /// A client for the Prometheus at `base` (e.g. `http://localhost:9090`).
     pub fn new(base: &str) -> Result<Self> {
+        // rustls (for https Prometheus URLs) needs its process-wide crypto provider.
+        mnemos_objstore::install_crypto_provider();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .build()
@@ -297,6 +299,16 @@ fn uvarint(buf: &[u8]) -> Option<(u64, usize)> {
 }
 
 impl RemoteReadStream {
+    /// A stream over a complete answer already in memory (a captured answer replayed in
+    /// benchmarks and tests).
+    pub fn from_bytes(data: bytes::Bytes) -> Self {
+        Self {
+            body: Box::pin(futures::stream::empty()),
+            buf: BytesMut::from(&data[..]),
+            done: true,
+        }
+    }
+
     /// The next frame's series, or `None` at the end of the stream.
     pub async fn next_series_batch(&mut self) -> Result<Option<Vec<prom::ChunkedSeries>>> {
         loop {

@@ -93,22 +93,52 @@ pub fn split_matchers(
 }
 
 /// The series' labels with the external labels set (they win over the series' own), sorted,
-/// minus `drop` (the request's `without_replica_labels`).
+/// minus `drop` (the request's `without_replica_labels`). Prometheus sends labels sorted, so
+/// this is a merge of two sorted lists.
 pub fn complete_labels(
-    series: Vec<prom::Label>,
+    mut series: Vec<prom::Label>,
     external: &BTreeMap<String, String>,
     drop: &[String],
 ) -> Vec<Label> {
-    let mut labels: BTreeMap<String, String> =
-        series.into_iter().map(|l| (l.name, l.value)).collect();
-    for (name, value) in external {
-        labels.insert(name.clone(), value.clone());
+    if !series.is_sorted_by(|a, b| a.name <= b.name) {
+        series.sort_by(|a, b| a.name.cmp(&b.name));
     }
-    labels
-        .into_iter()
-        .filter(|(name, _)| !drop.contains(name))
-        .map(|(name, value)| Label { name, value })
-        .collect()
+    let mut out = Vec::with_capacity(series.len() + external.len());
+    let mut ext = external.iter().peekable();
+    for l in series {
+        while let Some((name, value)) = ext.next_if(|(name, _)| name.as_str() < l.name.as_str()) {
+            out.push(Label::new(name.as_str(), value.as_str()));
+        }
+        if ext.peek().is_some_and(|(name, _)| **name == l.name) {
+            continue; // the external label wins; pushed on the next round or at the end
+        }
+        out.push(Label {
+            name: l.name,
+            value: l.value,
+        });
+    }
+    out.extend(ext.map(|(name, value)| Label::new(name.as_str(), value.as_str())));
+    if !drop.is_empty() {
+        out.retain(|l| !drop.contains(&l.name));
+    }
+    out
+}
+
+/// One remote-read series as a StoreAPI series: external labels attached, `drop` labels
+/// removed, chunks converted (or left out with `skip_chunks`).
+pub fn store_series(
+    series: prom::ChunkedSeries,
+    external: &BTreeMap<String, String>,
+    drop: &[String],
+    skip_chunks: bool,
+) -> thanos::Series {
+    let labels = complete_labels(series.labels, external, drop);
+    let chunks = if skip_chunks {
+        Vec::new()
+    } else {
+        series.chunks.into_iter().filter_map(convert_chunk).collect()
+    };
+    thanos::Series { labels, chunks }
 }
 
 fn convert_chunk(chunk: prom::Chunk) -> Option<AggrChunk> {

@@ -1,0 +1,135 @@
+//! Peer benchmark of the sidecar's read path: the same remote read answered by Prometheus
+//! 2.42 directly (frames read and checked, nothing else) and through `mnemos sidecar`'s
+//! StoreAPI (remote read + conversion + gRPC), in the same run on the same data.
+//! Prints medians, the ratio, and the sidecar's peak resident memory.
+//! Usage: `bench-sidecar [SERIES] [SAMPLES_PER_SERIES] [RUNS]` (defaults 10000 240 7).
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use mnemos_e2e::component::Component;
+use mnemos_e2e::openmetrics::{self, Spec};
+use mnemos_e2e::process::free_port;
+use mnemos_e2e::prometheus::Prometheus;
+use mnemos_e2e::promtool;
+use mnemos_sidecar::PrometheusClient;
+use mnemos_storeapi::prometheus as prom;
+use mnemos_storeapi::thanos::label_matcher::Type;
+use mnemos_storeapi::thanos::store_client::StoreClient;
+use mnemos_storeapi::thanos::{series_response, LabelMatcher, SeriesRequest};
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn main() {
+    let args: Vec<u64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let series = *args.first().unwrap_or(&10_000) as usize;
+    let samples = *args.get(1).unwrap_or(&240) as usize;
+    let runs = *args.get(2).unwrap_or(&7) as usize;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_millis() as i64;
+    let start = now - 3 * 3_600_000;
+
+    let work = tempfile::tempdir().expect("tempdir");
+    let work = work.path();
+    let om = work.join("data.om");
+    openmetrics::write(
+        &Spec { seed: 1, series, samples_per_series: samples, label_names: 2, start_ms: start, max_step_ms: 30_000 },
+        &om,
+    );
+    let data = work.join("prometheus-data");
+    promtool::create_blocks(&om, &data);
+    let port = free_port();
+    let config = format!(
+        "global: {{scrape_interval: 1h, external_labels: {{cluster: bench, replica: a}}}}\nscrape_configs: []\n"
+    );
+    let prom = Prometheus::start(work, "prometheus", &config, "2h", port);
+    let mut sidecar = Component::start(
+        work,
+        "sidecar",
+        &[
+            "sidecar".into(),
+            format!("--prometheus.url=http://127.0.0.1:{port}"),
+            format!("--tsdb.path={}", prom.data_dir.display()),
+            "--log.level=warn".into(),
+        ],
+    );
+    sidecar.wait_ready(Duration::from_secs(30));
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let (t0, t1) = (start - 3_600_000, now);
+
+    let direct = || {
+        rt.block_on(async {
+            let client = PrometheusClient::new(&format!("http://127.0.0.1:{port}")).expect("client");
+            let query = prom::Query {
+                start_timestamp_ms: t0,
+                end_timestamp_ms: t1,
+                matchers: vec![prom::LabelMatcher {
+                    r#type: prom::label_matcher::Type::Re as i32,
+                    name: "__name__".into(),
+                    value: "mnemos_.+".into(),
+                }],
+                hints: None,
+            };
+            let begin = Instant::now();
+            let mut stream = client.remote_read(query).await.expect("remote read");
+            let mut n = 0;
+            while let Some(batch) = stream.next_series_batch().await.expect("frames") {
+                n += batch.len();
+            }
+            (begin.elapsed(), n)
+        })
+    };
+    let via_sidecar = || {
+        rt.block_on(async {
+            let begin = Instant::now();
+            let mut client = StoreClient::connect(format!("http://127.0.0.1:{}", sidecar.grpc_port))
+                .await
+                .expect("connect")
+                .max_decoding_message_size(64 << 20);
+            let request = SeriesRequest {
+                min_time: t0,
+                max_time: t1,
+                matchers: vec![LabelMatcher::new(Type::Re, "__name__", "mnemos_.+")],
+                ..Default::default()
+            };
+            let mut stream = client.series(request).await.expect("Series").into_inner();
+            let mut n = 0;
+            while let Some(frame) = stream.message().await.expect("frame") {
+                if let Some(series_response::Result::Series(_)) = frame.result {
+                    n += 1;
+                }
+            }
+            (begin.elapsed(), n)
+        })
+    };
+    // Warm both paths (page cache, Prometheus' block readers).
+    let (_, want) = direct();
+    let (_, got) = via_sidecar();
+    assert_eq!(want, got, "series counts differ");
+    assert_eq!(want, series);
+    let mut a = Vec::new();
+    let mut b = Vec::new();
+    for _ in 0..runs {
+        a.push(direct().0);
+        b.push(via_sidecar().0);
+    }
+    let (a, b) = (median(a), median(b));
+    println!("series: {series}, samples: {}, runs: {runs}", series * samples);
+    println!("prometheus remote read (direct): median {:.1} ms", a.as_secs_f64() * 1e3);
+    println!("mnemos sidecar Series (gRPC):    median {:.1} ms", b.as_secs_f64() * 1e3);
+    println!("ratio sidecar/direct: {:.2}", b.as_secs_f64() / a.as_secs_f64());
+    println!("sidecar peak RSS: {} MiB", peak_rss_kib(sidecar.pid()) / 1024);
+    println!("prometheus peak RSS: {} MiB", peak_rss_kib(prom.pid()) / 1024);
+}
