@@ -216,6 +216,18 @@ fn check_bucket(work: &Path, yaml: &str) {
         "deletion-marked block listed:\n{ls}"
     );
     assert_eq!(ls.lines().count() - 1, blocks.len() - 1);
+    // Deleting it removes every object, the mark included.
+    rt.block_on(async {
+        let deleted = mnemos_block::delete_block(&bucket, ids[0])
+            .await
+            .expect("delete");
+        assert!(deleted >= 4, "meta, index, chunks, mark: {deleted}");
+        let left = bucket
+            .list_objects(&format!("{}/", ids[0]))
+            .await
+            .expect("list");
+        assert!(left.is_empty(), "{left:?}");
+    });
 
     // A truncated file is reported by verify with both sizes.
     rt.block_on(async {

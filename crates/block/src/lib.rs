@@ -1,9 +1,10 @@
 //! Blocks in object storage (DESIGN.md section 4): the bucket layout, safe upload (meta.json
-//! last) and atomic download, deletion and no-compact marks, verification, and the meta
+//! last) and atomic download, deletion (meta.json first), deletion and no-compact marks, verification, and the meta
 //! fetcher every component uses to see which blocks exist.
 
 #![deny(missing_docs)]
 
+pub mod delete;
 pub mod download;
 mod error;
 pub mod fetcher;
@@ -12,6 +13,7 @@ pub mod marks;
 pub mod upload;
 pub mod verify;
 
+pub use delete::delete_block;
 pub use download::{download_block, fetch_meta};
 pub use error::{Error, Result};
 pub use fetcher::{BucketBlocks, MetaFetcher};

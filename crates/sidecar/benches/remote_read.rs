@@ -16,7 +16,9 @@ use prost::Message;
 const SERIES: usize = 10_000;
 
 fn answer() -> Bytes {
-    let samples: Vec<(i64, f64)> = (0..120).map(|i| (1_700_000_000_000 + i * 15_000, (i % 17) as f64)).collect();
+    let samples: Vec<(i64, f64)> = (0..120)
+        .map(|i| (1_700_000_000_000 + i * 15_000, (i % 17) as f64))
+        .collect();
     let chunk = Bytes::from(encode_xor(&samples));
     let mut out = Vec::new();
     let mut frame = prom::ChunkedReadResponse::default();
@@ -57,7 +59,9 @@ fn bench(c: &mut Criterion) {
         ("cluster".to_string(), "eu1".to_string()),
         ("replica".to_string(), "a".to_string()),
     ]);
-    let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
     let mut group = c.benchmark_group("remote_read_to_storeapi");
     group.throughput(Throughput::Elements(SERIES as u64));
     group.bench_function("10k_series", |b| {

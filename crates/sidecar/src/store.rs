@@ -136,7 +136,11 @@ pub fn store_series(
     let chunks = if skip_chunks {
         Vec::new()
     } else {
-        series.chunks.into_iter().filter_map(convert_chunk).collect()
+        series
+            .chunks
+            .into_iter()
+            .filter_map(convert_chunk)
+            .collect()
     };
     thanos::Series { labels, chunks }
 }
@@ -225,17 +229,8 @@ impl Store for SidecarStore {
                     }
                 };
                 for series in batch {
-                    let labels = complete_labels(series.labels, &external, &drop_labels);
-                    let chunks = if skip_chunks {
-                        Vec::new()
-                    } else {
-                        series
-                            .chunks
-                            .into_iter()
-                            .filter_map(convert_chunk)
-                            .collect()
-                    };
-                    let frame = SeriesResponse::series(thanos::Series { labels, chunks });
+                    let series = store_series(series, &external, &drop_labels, skip_chunks);
+                    let frame = SeriesResponse::series(series);
                     if tx.send(Ok(frame)).await.is_err() {
                         return; // the client went away
                     }

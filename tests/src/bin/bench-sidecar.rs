@@ -34,18 +34,31 @@ fn peak_rss_kib(pid: u32) -> u64 {
 }
 
 fn main() {
-    let args: Vec<u64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<u64> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let series = *args.first().unwrap_or(&10_000) as usize;
     let samples = *args.get(1).unwrap_or(&240) as usize;
     let runs = *args.get(2).unwrap_or(&7) as usize;
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_millis() as i64;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
     let start = now - 3 * 3_600_000;
 
     let work = tempfile::tempdir().expect("tempdir");
     let work = work.path();
     let om = work.join("data.om");
     openmetrics::write(
-        &Spec { seed: 1, series, samples_per_series: samples, label_names: 2, start_ms: start, max_step_ms: 30_000 },
+        &Spec {
+            seed: 1,
+            series,
+            samples_per_series: samples,
+            label_names: 2,
+            start_ms: start,
+            max_step_ms: 30_000,
+        },
         &om,
     );
     let data = work.join("prometheus-data");
@@ -66,12 +79,16 @@ fn main() {
         ],
     );
     sidecar.wait_ready(Duration::from_secs(30));
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let (t0, t1) = (start - 3_600_000, now);
 
     let direct = || {
         rt.block_on(async {
-            let client = PrometheusClient::new(&format!("http://127.0.0.1:{port}")).expect("client");
+            let client =
+                PrometheusClient::new(&format!("http://127.0.0.1:{port}")).expect("client");
             let query = prom::Query {
                 start_timestamp_ms: t0,
                 end_timestamp_ms: t1,
@@ -94,10 +111,11 @@ fn main() {
     let via_sidecar = || {
         rt.block_on(async {
             let begin = Instant::now();
-            let mut client = StoreClient::connect(format!("http://127.0.0.1:{}", sidecar.grpc_port))
-                .await
-                .expect("connect")
-                .max_decoding_message_size(64 << 20);
+            let mut client =
+                StoreClient::connect(format!("http://127.0.0.1:{}", sidecar.grpc_port))
+                    .await
+                    .expect("connect")
+                    .max_decoding_message_size(64 << 20);
             let request = SeriesRequest {
                 min_time: t0,
                 max_time: t1,
@@ -126,10 +144,28 @@ fn main() {
         b.push(via_sidecar().0);
     }
     let (a, b) = (median(a), median(b));
-    println!("series: {series}, samples: {}, runs: {runs}", series * samples);
-    println!("prometheus remote read (direct): median {:.1} ms", a.as_secs_f64() * 1e3);
-    println!("mnemos sidecar Series (gRPC):    median {:.1} ms", b.as_secs_f64() * 1e3);
-    println!("ratio sidecar/direct: {:.2}", b.as_secs_f64() / a.as_secs_f64());
-    println!("sidecar peak RSS: {} MiB", peak_rss_kib(sidecar.pid()) / 1024);
-    println!("prometheus peak RSS: {} MiB", peak_rss_kib(prom.pid()) / 1024);
+    println!(
+        "series: {series}, samples: {}, runs: {runs}",
+        series * samples
+    );
+    println!(
+        "prometheus remote read (direct): median {:.1} ms",
+        a.as_secs_f64() * 1e3
+    );
+    println!(
+        "mnemos sidecar Series (gRPC):    median {:.1} ms",
+        b.as_secs_f64() * 1e3
+    );
+    println!(
+        "ratio sidecar/direct: {:.2}",
+        b.as_secs_f64() / a.as_secs_f64()
+    );
+    println!(
+        "sidecar peak RSS: {} MiB",
+        peak_rss_kib(sidecar.pid()) / 1024
+    );
+    println!(
+        "prometheus peak RSS: {} MiB",
+        peak_rss_kib(prom.pid()) / 1024
+    );
 }

@@ -108,6 +108,41 @@ fn resolution_text(meta: &BlockMeta) -> String {
     }
 }
 
+/// A block's meta as the listing tools print it.
+struct Described {
+    from: String,
+    until: String,
+    range: String,
+    resolution: String,
+    level: u32,
+    series: u64,
+    samples: u64,
+    chunks: u64,
+    labels: String,
+    source: String,
+}
+
+impl Described {
+    fn of(meta: &BlockMeta) -> Self {
+        Self {
+            from: rfc3339(meta.min_time),
+            until: rfc3339(meta.max_time),
+            range: short_duration(meta.max_time - meta.min_time),
+            resolution: resolution_text(meta),
+            level: meta.compaction.level,
+            series: meta.stats.num_series,
+            samples: meta.stats.num_samples,
+            chunks: meta.stats.num_chunks,
+            labels: labels_text(meta.thanos.as_ref()),
+            source: meta
+                .thanos
+                .as_ref()
+                .map(|t| t.source.clone())
+                .unwrap_or_default(),
+        }
+    }
+}
+
 /// `mnemos tools bucket ls`
 #[derive(Debug, Args)]
 pub struct LsArgs {
@@ -143,23 +178,20 @@ impl LsArgs {
                     writeln!(out, "{}", serde_json::to_string(meta.as_ref())?)?;
                     continue;
                 }
-                let source = meta
-                    .thanos
-                    .as_ref()
-                    .map(|t| t.source.as_str())
-                    .unwrap_or("");
+                let d = Described::of(meta);
                 writeln!(
                     out,
-                    "{id}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{source}\t{}",
-                    rfc3339(meta.min_time),
-                    rfc3339(meta.max_time),
-                    short_duration(meta.max_time - meta.min_time),
-                    resolution_text(meta),
-                    meta.compaction.level,
-                    meta.stats.num_series,
-                    meta.stats.num_samples,
-                    meta.stats.num_chunks,
-                    labels_text(meta.thanos.as_ref()),
+                    "{id}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    d.from,
+                    d.until,
+                    d.range,
+                    d.resolution,
+                    d.level,
+                    d.series,
+                    d.samples,
+                    d.chunks,
+                    d.source,
+                    d.labels
                 )?;
             }
             Ok(())
@@ -226,18 +258,10 @@ impl InspectArgs {
             }
             text.push_str(&format!("block {id}\n  state: {state}\n"));
             if let Some(meta) = blocks.metas.get(&id) {
+                let d = Described::of(meta);
                 text.push_str(&format!(
                     "  time: {} .. {} ({})\n  resolution: {}\n  level: {}\n  stats: series={} samples={} chunks={}\n  labels: {}\n  source: {}\n",
-                    rfc3339(meta.min_time),
-                    rfc3339(meta.max_time),
-                    short_duration(meta.max_time - meta.min_time),
-                    resolution_text(meta),
-                    meta.compaction.level,
-                    meta.stats.num_series,
-                    meta.stats.num_samples,
-                    meta.stats.num_chunks,
-                    labels_text(meta.thanos.as_ref()),
-                    meta.thanos.as_ref().map(|t| t.source.as_str()).unwrap_or(""),
+                    d.from, d.until, d.range, d.resolution, d.level, d.series, d.samples, d.chunks, d.labels, d.source
                 ));
             }
             for object in bucket.list_objects(&format!("{id}/")).await? {
