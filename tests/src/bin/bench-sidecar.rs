@@ -64,10 +64,8 @@ fn main() {
     let data = work.join("prometheus-data");
     promtool::create_blocks(&om, &data);
     let port = free_port();
-    let config = format!(
-        "global: {{scrape_interval: 1h, external_labels: {{cluster: bench, replica: a}}}}\nscrape_configs: []\n"
-    );
-    let prom = Prometheus::start(work, "prometheus", &config, "2h", port);
+    let config = "global: {scrape_interval: 1h, external_labels: {cluster: bench, replica: a}}\nscrape_configs: []\n";
+    let prom = Prometheus::start(work, "prometheus", config, "2h", port);
     let mut sidecar = Component::start(
         work,
         "sidecar",
