@@ -312,7 +312,7 @@ fn sidecar_ships_blocks_and_serves_storeapi() {
         .as_array()
         .expect("values")
         .clone();
-    assert!(values.len() >= 9);
+    assert!(values.len() >= 5, "query_range steps: {values:?}");
     let up = got
         .iter()
         .find(|s| s.labels.iter().any(|(k, v)| k == "__name__" && v == "up"))

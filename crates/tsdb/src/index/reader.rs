@@ -181,7 +181,17 @@ impl<R: ReadAt> IndexReader<R> {
         }
         // After the length: the entry body's CRC.
         let buf = read_length_prefixed(&self.src, offset, 4)?;
-        let refs = decode_series(&buf, offset).map_err(|e| e.in_file(path))?;
+        self.decode_series_at(id, &buf)
+    }
+
+    /// Decodes the series entry with ID `id` from `buf`, bytes of the index starting at the
+    /// entry (`uvarint len | body | CRC`, possibly followed by more bytes), resolving its
+    /// labels. Lets callers that fetched series ranges themselves (the store gateway)
+    /// decode without another read.
+    pub fn decode_series_at(&self, id: u32, buf: &[u8]) -> Result<SeriesEntry> {
+        let offset = u64::from(id) * SERIES_ALIGNMENT;
+        let path = self.src.path();
+        let refs = decode_series(buf, offset).map_err(|e| e.in_file(path))?;
         let mut labels = Vec::with_capacity(refs.labels.len());
         for (n, v) in refs.labels {
             let name = self.symbols.lookup(n).map_err(|e| e.in_file(path))?;

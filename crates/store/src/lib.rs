@@ -1,0 +1,5 @@
+//! The mnemos store gateway.
+
+#![deny(missing_docs)]
+
+pub mod range_cache;
