@@ -2,11 +2,13 @@
 //! issue has not landed yet say so and exit non-zero instead of pretending to run.
 
 mod sidecar;
+mod store;
 
 use anyhow::Context;
 use clap::Args;
 
 pub use sidecar::SidecarArgs;
+pub use store::StoreArgs;
 
 /// Flags every server component has, with Thanos' names and defaults.
 #[derive(Debug, Args)]
@@ -95,25 +97,6 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 fn not_yet(component: &str, issue: u32) -> anyhow::Result<()> {
     anyhow::bail!("`mnemos {component}` is not implemented yet (tracked in issue #{issue})")
-}
-
-/// `mnemos store` flags.
-#[derive(Debug, Args)]
-pub struct StoreArgs {
-    #[command(flatten)]
-    server: ServerArgs,
-    #[command(flatten)]
-    objstore: ObjstoreArgs,
-    /// Local directory for index headers and caches.
-    #[arg(long = "data-dir", env = "MNEMOS_DATA_DIR", default_value = "./data")]
-    data_dir: std::path::PathBuf,
-}
-
-impl StoreArgs {
-    /// Runs the store gateway.
-    pub fn run(self) -> anyhow::Result<()> {
-        not_yet("store", 4)
-    }
 }
 
 /// `mnemos compact` flags.

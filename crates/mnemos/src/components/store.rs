@@ -1,0 +1,203 @@
+//! `mnemos store`: flags and wiring of the store gateway (crate `mnemos-store`).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use mnemos_server::{bind, register_build_info, router, serve_http, Readiness, Shutdown};
+use mnemos_store::{BucketStore, Relabel, StoreConfig, TimeBound};
+use mnemos_storeapi::thanos::info::info_server::InfoServer;
+use mnemos_storeapi::thanos::store_server::StoreServer;
+use prometheus_client::registry::Registry;
+use tokio_stream::wrappers::TcpListenerStream;
+use tracing::{info, warn};
+
+use super::{parse_duration, runtime, ObjstoreArgs, ServerArgs};
+
+/// Parses `250MB`, `1GiB`, `512KB`, `1024` (bytes).
+fn parse_bytes(s: &str) -> Result<usize, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: usize = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size like 250MB"))?;
+    let mult = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "KB" | "KIB" => 1 << 10,
+        "MB" | "MIB" => 1 << 20,
+        "GB" | "GIB" => 1 << 30,
+        other => return Err(format!("unknown size unit {other:?} (B, KB, MB, GB)")),
+    };
+    Ok(n * mult)
+}
+
+fn parse_time(s: &str) -> Result<TimeBound, String> {
+    TimeBound::parse(s).map_err(|e| e.to_string())
+}
+
+/// `mnemos store` flags.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    #[command(flatten)]
+    server: ServerArgs,
+    #[command(flatten)]
+    objstore: ObjstoreArgs,
+    /// Local directory for index headers and the meta cache.
+    #[arg(long = "data-dir", env = "MNEMOS_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+    /// How often to sync block metas with the bucket.
+    #[arg(long = "sync-block-duration", env = "MNEMOS_SYNC_BLOCK_DURATION", default_value = "15m", value_parser = parse_duration)]
+    sync_interval: Duration,
+    /// Bytes of postings and series ranges cached in memory.
+    #[arg(long = "index-cache-size", env = "MNEMOS_INDEX_CACHE_SIZE", default_value = "250MB", value_parser = parse_bytes)]
+    index_cache: usize,
+    /// Bytes of chunk ranges cached in memory.
+    #[arg(long = "chunk-cache-size", env = "MNEMOS_CHUNK_CACHE_SIZE", default_value = "250MB", value_parser = parse_bytes)]
+    chunk_cache: usize,
+    /// Series one request may touch (0: unlimited); checked before series are fetched.
+    #[arg(
+        long = "store.limits.request-series",
+        env = "MNEMOS_STORE_LIMITS_REQUEST_SERIES",
+        default_value = "0"
+    )]
+    max_series: u64,
+    /// Samples one request may touch, estimated as 120 per chunk (0: unlimited).
+    #[arg(
+        long = "store.limits.request-samples",
+        env = "MNEMOS_STORE_LIMITS_REQUEST_SAMPLES",
+        default_value = "0"
+    )]
+    max_samples: u64,
+    /// Series calls served at once; more wait.
+    #[arg(
+        long = "store.grpc.series-max-concurrency",
+        env = "MNEMOS_STORE_GRPC_SERIES_MAX_CONCURRENCY",
+        default_value = "20"
+    )]
+    max_concurrency: usize,
+    /// Serve only data after this: RFC 3339 or relative to now (`-2w`).
+    #[arg(long = "min-time", env = "MNEMOS_MIN_TIME", default_value = "0000-01-01T00:00:00Z", value_parser = parse_time)]
+    min_time: TimeBound,
+    /// Serve only data before this: RFC 3339 or relative to now (`-2h`).
+    #[arg(long = "max-time", env = "MNEMOS_MAX_TIME", default_value = "9999-12-31T23:59:59Z", value_parser = parse_time)]
+    max_time: TimeBound,
+    /// Relabel rules (keep, drop, hashmod) over external labels selecting the blocks served, as a file.
+    #[arg(
+        long = "selector.relabel-config-file",
+        env = "MNEMOS_SELECTOR_RELABEL_CONFIG_FILE"
+    )]
+    relabel_file: Option<PathBuf>,
+    /// The same rules inline.
+    #[arg(
+        long = "selector.relabel-config",
+        env = "MNEMOS_SELECTOR_RELABEL_CONFIG",
+        conflicts_with = "relabel_file"
+    )]
+    relabel: Option<String>,
+    /// Blocks marked for deletion longer ago than this are no longer served.
+    #[arg(long = "ignore-deletion-marks-delay", env = "MNEMOS_IGNORE_DELETION_MARKS_DELAY", default_value = "24h", value_parser = parse_duration)]
+    ignore_deletion_marks_delay: Duration,
+}
+
+impl StoreArgs {
+    /// Runs the store gateway until SIGINT/SIGTERM.
+    pub fn run(self) -> anyhow::Result<()> {
+        runtime()?.block_on(self.serve())
+    }
+
+    async fn serve(self) -> anyhow::Result<()> {
+        let shutdown = Shutdown::on_signal();
+        let relabel = match (&self.relabel_file, &self.relabel) {
+            (Some(path), _) => Relabel::from_yaml(
+                &std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?,
+            )?,
+            (None, Some(yaml)) => Relabel::from_yaml(yaml)?,
+            (None, None) => Relabel::default(),
+        };
+        let mut registry = Registry::default();
+        register_build_info(&mut registry, "store");
+        let bucket = self.objstore.open_required(&mut registry)?;
+        let config = StoreConfig {
+            data_dir: self.data_dir.clone(),
+            index_cache_bytes: self.index_cache,
+            chunk_cache_bytes: self.chunk_cache,
+            max_series: self.max_series,
+            max_samples: self.max_samples,
+            max_concurrency: self.max_concurrency,
+            min_time: self.min_time,
+            max_time: self.max_time,
+            relabel,
+            ignore_deletion_marks_delay: self.ignore_deletion_marks_delay,
+        };
+        let store = BucketStore::new(bucket, config, &mut registry)?;
+        let readiness = Readiness::default();
+        let http = bind(&self.server.http_address).await?;
+        let grpc = bind(&self.server.grpc_address).await?;
+        let app = router(Arc::new(registry), readiness.clone());
+        let http_task = tokio::spawn(serve_http(http, app, shutdown.clone().wait()));
+
+        // Ready after the first sync of metas; indexes load in the background (and on use).
+        let mut delay = Duration::from_millis(500);
+        loop {
+            tokio::select! {
+                synced = store.sync() => match synced {
+                    Ok(report) => {
+                        info!(blocks = report.blocks, "initial sync done");
+                        break;
+                    }
+                    Err(e) => warn!(error = %e, retry_in = ?delay, "initial sync failed"),
+                },
+                _ = shutdown.clone().wait() => return Ok(()),
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(10));
+        }
+        readiness.set_ready();
+        let background = {
+            let store = store.clone();
+            let shutdown = shutdown.clone();
+            let interval = self.sync_interval;
+            async move {
+                store.load_pending().await;
+                loop {
+                    tokio::select! {
+                        _ = shutdown.clone().wait() => return,
+                        _ = tokio::time::sleep(interval) => {}
+                    }
+                    if let Err(e) = store.sync().await {
+                        warn!(error = %e, "block sync failed; serving the previous block set");
+                    }
+                    store.load_pending().await;
+                }
+            }
+        };
+        info!(address = ?grpc.local_addr().ok(), "serving StoreAPI and Info API over gRPC");
+        let grpc_server = tonic::transport::Server::builder()
+            .add_service(StoreServer::new(store.clone()).max_decoding_message_size(64 << 20))
+            .add_service(InfoServer::new(store))
+            .serve_with_incoming_shutdown(TcpListenerStream::new(grpc), shutdown.clone().wait());
+        let (grpc_result, ()) = tokio::join!(grpc_server, background);
+        readiness.set_not_ready();
+        grpc_result.context("gRPC server")?;
+        http_task.await.context("HTTP server task")??;
+        info!("store gateway stopped");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_bytes("250MB"), Ok(250 << 20));
+        assert_eq!(parse_bytes("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_bytes("1024"), Ok(1024));
+        assert!(parse_bytes("1TB").is_err() && parse_bytes("MB").is_err());
+    }
+}

@@ -1,0 +1,213 @@
+//! Downsampled chunks (Thanos' `AggrChunk`, encoding byte 0xff): five optional XOR chunks
+//! (count, sum, min, max, counter), each `uvarint len | encoding byte | data`, a length of 0
+//! meaning "absent"; and the choice of blocks by resolution.
+
+use mnemos_storeapi::thanos::{self, Aggr, AggrChunk};
+
+/// Encoding byte of a downsampled chunk in a segment file.
+pub const AGGR_ENCODING: u8 = 0xff;
+/// Encoding byte of an XOR chunk in a segment file.
+pub const XOR_ENCODING: u8 = 1;
+
+/// The five parts of an aggregate chunk, in storage order.
+pub const PARTS: [Aggr; 5] = [Aggr::Count, Aggr::Sum, Aggr::Min, Aggr::Max, Aggr::Counter];
+
+/// Splits aggregate chunk data into its parts: `(encoding, data)` or `None` when absent.
+pub fn split_aggr(data: &bytes::Bytes) -> Result<[Option<(u8, bytes::Bytes)>; 5], String> {
+    let mut out: [Option<(u8, bytes::Bytes)>; 5] = Default::default();
+    let mut at = 0usize;
+    for slot in out.iter_mut() {
+        let (len, n) = mnemos_tsdb::encoding::decode_uvarint(&data[at..])
+            .ok_or_else(|| "aggregate chunk: bad length".to_string())?;
+        at += n;
+        if len == 0 {
+            continue;
+        }
+        let len = len as usize;
+        if data.len() < at + 1 + len {
+            return Err("aggregate chunk: part runs past the end".into());
+        }
+        *slot = Some((data[at], data.slice(at + 1..at + 1 + len)));
+        at += 1 + len;
+    }
+    Ok(out)
+}
+
+fn chunk(encoding: u8, data: bytes::Bytes) -> Option<thanos::Chunk> {
+    let kind = match encoding {
+        XOR_ENCODING => thanos::chunk::Encoding::Xor,
+        _ => return None,
+    };
+    Some(thanos::Chunk {
+        r#type: kind as i32,
+        hash: xxhash_rust::xxh64::xxh64(&data, 0),
+        data,
+    })
+}
+
+/// A StoreAPI chunk from a stored chunk: raw XOR chunks go in `raw`; aggregate chunks fill
+/// the requested aggregates (all five when none are requested).
+pub fn to_aggr_chunk(
+    min_time: i64,
+    max_time: i64,
+    encoding: u8,
+    data: bytes::Bytes,
+    requested: &[Aggr],
+) -> Result<Option<AggrChunk>, String> {
+    let mut out = AggrChunk {
+        min_time,
+        max_time,
+        ..AggrChunk::default()
+    };
+    match encoding {
+        XOR_ENCODING => out.raw = chunk(encoding, data),
+        AGGR_ENCODING => {
+            let parts = split_aggr(&data)?;
+            for (aggr, part) in PARTS.iter().zip(parts) {
+                if !requested.is_empty() && !requested.contains(aggr) {
+                    continue;
+                }
+                let Some((enc, bytes)) = part else { continue };
+                let c = chunk(enc, bytes);
+                match aggr {
+                    Aggr::Count => out.count = c,
+                    Aggr::Sum => out.sum = c,
+                    Aggr::Min => out.min = c,
+                    Aggr::Max => out.max = c,
+                    Aggr::Counter => out.counter = c,
+                    Aggr::Raw => {}
+                }
+            }
+        }
+        _ => return Ok(None),
+    }
+    Ok(Some(out))
+}
+
+/// A block's time range and resolution, for [`choose_by_resolution`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    /// First timestamp (ms, inclusive).
+    pub min_time: i64,
+    /// End (ms, exclusive).
+    pub max_time: i64,
+    /// Resolution (ms).
+    pub resolution: i64,
+}
+
+/// Indices of the blocks (of one stream) to read for `[mint, maxt]`: the coarsest
+/// resolution not above `max_resolution`, with the gaps it leaves filled recursively by finer
+/// resolutions (Thanos' rule). `blocks` need not be sorted.
+pub fn choose_by_resolution(
+    blocks: &[Span],
+    mint: i64,
+    maxt: i64,
+    max_resolution: i64,
+) -> Vec<usize> {
+    let mut resolutions: Vec<i64> = blocks.iter().map(|b| b.resolution).collect();
+    resolutions.sort_unstable_by(|a, b| b.cmp(a));
+    resolutions.dedup();
+    let allowed: Vec<i64> = resolutions
+        .into_iter()
+        .filter(|r| *r <= max_resolution)
+        .collect();
+    let mut out = Vec::new();
+    fill(blocks, &allowed, mint, maxt, &mut out);
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+fn fill(blocks: &[Span], resolutions: &[i64], mint: i64, maxt: i64, out: &mut Vec<usize>) {
+    let Some((&res, finer)) = resolutions.split_first() else {
+        return;
+    };
+    if mint > maxt {
+        return;
+    }
+    let mut at_res: Vec<usize> = (0..blocks.len())
+        .filter(|&i| {
+            blocks[i].resolution == res && blocks[i].max_time > mint && blocks[i].min_time <= maxt
+        })
+        .collect();
+    at_res.sort_by_key(|&i| (blocks[i].min_time, blocks[i].max_time));
+    let mut start = mint;
+    for i in at_res {
+        if blocks[i].min_time > start {
+            fill(blocks, finer, start, blocks[i].min_time - 1, out);
+        }
+        out.push(i);
+        start = start.max(blocks[i].max_time);
+    }
+    fill(blocks, finer, start, maxt, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn span(min: i64, max: i64, res: i64) -> Span {
+        Span {
+            min_time: min,
+            max_time: max,
+            resolution: res,
+        }
+    }
+
+    #[test]
+    fn coarse_blocks_first_gaps_filled_with_finer_ones() {
+        let blocks = [
+            span(0, 100, 0),
+            span(100, 200, 0),
+            span(200, 300, 0),
+            span(0, 200, 300_000),
+        ];
+        // Raw only.
+        assert_eq!(choose_by_resolution(&blocks, 0, 299, 0), vec![0, 1, 2]);
+        // 5m covers [0, 200); raw fills [200, 300).
+        assert_eq!(choose_by_resolution(&blocks, 0, 299, 300_000), vec![2, 3]);
+        // Gap before the coarse block.
+        let blocks = [span(0, 100, 0), span(100, 300, 300_000)];
+        assert_eq!(choose_by_resolution(&blocks, 0, 299, 3_600_000), vec![0, 1]);
+        assert_eq!(choose_by_resolution(&blocks, 150, 299, 3_600_000), vec![1]);
+    }
+
+    #[test]
+    fn aggregate_chunks_split_into_requested_parts() {
+        // count present, sum absent, min, max, counter present.
+        let mut data = Vec::new();
+        for part in [
+            Some(&b"cc"[..]),
+            None,
+            Some(b"mi"),
+            Some(b"ma"),
+            Some(b"co"),
+        ] {
+            match part {
+                None => data.push(0),
+                Some(p) => {
+                    data.push(p.len() as u8);
+                    data.push(XOR_ENCODING);
+                    data.extend_from_slice(p);
+                }
+            }
+        }
+        let data = Bytes::from(data);
+        let parts = split_aggr(&data).expect("valid");
+        assert_eq!(parts[0].as_ref().map(|p| &p.1[..]), Some(&b"cc"[..]));
+        assert!(parts[1].is_none());
+        let c = to_aggr_chunk(
+            0,
+            10,
+            AGGR_ENCODING,
+            data.clone(),
+            &[Aggr::Count, Aggr::Counter],
+        )
+        .expect("ok")
+        .expect("known");
+        assert!(c.count.is_some() && c.counter.is_some());
+        assert!(c.sum.is_none() && c.min.is_none() && c.max.is_none() && c.raw.is_none());
+        assert!(split_aggr(&data.slice(..4)).is_err());
+    }
+}
