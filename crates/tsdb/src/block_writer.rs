@@ -139,6 +139,8 @@ impl BlockWriter {
         meta.stats.num_series = num_series;
         meta.stats.num_chunks = self.num_chunks;
         meta.stats.num_tombstones = 0;
+        // A meta made before the ULID was known (`BlockMeta::new("")`) names no real source.
+        meta.compaction.sources.retain(|s| !s.is_empty());
         if meta.compaction.sources.is_empty() {
             meta.compaction.sources.push(self.ulid.clone());
         }

@@ -1,0 +1,262 @@
+//! Store gateway benchmark against Prometheus 2.42 on the same blocks, in the same run:
+//! BLOCKS 2h blocks of SERIES series each (all series distinct across blocks: BLOCKS × SERIES
+//! series in all) in a filesystem bucket. Measures time to ready, time until every index
+//! header is loaded, resident memory idle and after a query touching ~10,000 series over 30
+//! days, bytes read from the bucket for that query, and a restart (headers on disk).
+//! Prometheus opens a copy of the same block directories.
+//! Usage: `bench-store [BLOCKS] [SERIES]` (defaults 1000 1000).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use mnemos_e2e::component::Component;
+use mnemos_e2e::http;
+use mnemos_e2e::process::{free_port, wait_for, ChildGuard};
+use mnemos_objstore::BucketConfig;
+use mnemos_storeapi::thanos::label_matcher::Type;
+use mnemos_storeapi::thanos::store_client::StoreClient;
+use mnemos_storeapi::thanos::{series_response, LabelMatcher, SeriesRequest};
+use mnemos_tsdb::block_writer::symbols_of;
+use mnemos_tsdb::meta::ThanosMeta;
+use mnemos_tsdb::{BlockMeta, BlockWriter, Labels};
+use prometheus_client::registry::Registry;
+
+const HOUR: i64 = 3_600_000;
+const SHARDS: usize = 36;
+
+fn rss_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn write_blocks(bucket_dir: &Path, staging: &Path, blocks: usize, series: usize, t0: i64) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    let yaml = format!(
+        "type: FILESYSTEM\nconfig:\n  directory: {}\n",
+        bucket_dir.display()
+    );
+    let bucket = mnemos_objstore::open(
+        &BucketConfig::from_yaml(&yaml).expect("cfg"),
+        &mut Registry::default(),
+    )
+    .expect("bucket");
+    let begin = Instant::now();
+    for b in 0..blocks {
+        let mint = t0 + b as i64 * 2 * HOUR;
+        let labels: Vec<Labels> = (0..series)
+            .map(|s| {
+                Labels::from_pairs([
+                    ("__name__", "bench_metric".to_string()),
+                    ("job", format!("job{}", s % 10)),
+                    ("series", format!("b{b}-s{s}")),
+                    ("shard", (s % SHARDS).to_string()),
+                ])
+            })
+            .collect();
+        let mut w = BlockWriter::create(staging, symbols_of(&labels)).expect("writer");
+        let mut sorted: Vec<&Labels> = labels.iter().collect();
+        sorted.sort();
+        for (i, l) in sorted.into_iter().enumerate() {
+            let samples: Vec<(i64, f64)> = (0..120)
+                .map(|k| (mint + k * 60_000, (i as i64 * k) as f64))
+                .collect();
+            w.add_series(l, &samples).expect("add");
+        }
+        let meta = w
+            .finish(BlockMeta::new(String::new(), mint, mint + 2 * HOUR))
+            .expect("finish");
+        let dir = staging.join(&meta.ulid);
+        let thanos = ThanosMeta {
+            version: 1,
+            labels: [("cluster".to_string(), "bench".to_string())].into(),
+            source: "bench".into(),
+            ..ThanosMeta::default()
+        };
+        rt.block_on(mnemos_block::upload_block(&bucket, &dir, thanos))
+            .expect("upload");
+        if b % 100 == 99 {
+            eprintln!(
+                "wrote {} blocks ({:.0} s)",
+                b + 1,
+                begin.elapsed().as_secs_f64()
+            );
+        }
+    }
+}
+
+fn query(port: u16, mint: i64, maxt: i64) -> (usize, Duration) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    rt.block_on(async {
+        let begin = Instant::now();
+        let mut client = StoreClient::connect(format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("connect")
+            .max_decoding_message_size(256 << 20);
+        let req = SeriesRequest {
+            min_time: mint,
+            max_time: maxt,
+            matchers: vec![
+                LabelMatcher::new(Type::Eq, "__name__", "bench_metric"),
+                LabelMatcher::new(Type::Eq, "shard", "7"),
+            ],
+            ..Default::default()
+        };
+        let mut stream = client.series(req).await.expect("Series").into_inner();
+        let mut n = 0;
+        while let Some(f) = stream.message().await.expect("frame") {
+            if let Some(series_response::Result::Series(_)) = f.result {
+                n += 1;
+            }
+        }
+        (n, begin.elapsed())
+    })
+}
+
+fn run_store(work: &Path, name: &str, bucket_dir: &Path, blocks: usize, mint: i64, maxt: i64) {
+    let config = work.join("bucket.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "type: FILESYSTEM\nconfig:\n  directory: {}\n",
+            bucket_dir.display()
+        ),
+    )
+    .expect("cfg");
+    let begin = Instant::now();
+    let mut store = Component::start(
+        work,
+        name,
+        &[
+            "store".into(),
+            format!("--objstore.config-file={}", config.display()),
+            format!("--data-dir={}", work.join("store-data").display()),
+            "--log.level=warn".into(),
+        ],
+    );
+    store.wait_ready(Duration::from_secs(120));
+    let ready = begin.elapsed();
+    let loaded = wait_for(Duration::from_secs(600), Duration::from_millis(100), || {
+        (store.metric("mnemos_store_blocks_loaded_total") >= blocks as f64).then_some(())
+    });
+    assert!(loaded.is_some(), "blocks not loaded");
+    let all_loaded = begin.elapsed();
+    std::thread::sleep(Duration::from_secs(2));
+    let idle = rss_kib(store.pid(), "VmRSS:");
+    let before = store.metric("mnemos_store_query_bucket_bytes_sum");
+    let (n, took) = query(store.grpc_port, mint, maxt);
+    let bytes = store.metric("mnemos_store_query_bucket_bytes_sum") - before;
+    let after = rss_kib(store.pid(), "VmRSS:");
+    let (_, warm) = query(store.grpc_port, mint, maxt);
+    let peak = rss_kib(store.pid(), "VmHWM:");
+    println!(
+        "mnemos store ({name}): ready {:.2} s, all {blocks} index headers loaded {:.2} s",
+        ready.as_secs_f64(),
+        all_loaded.as_secs_f64()
+    );
+    println!("  idle RSS {} MiB; query: {n} series in {:.0} ms cold, {:.0} ms warm; {:.1} MiB read from the bucket (cold); RSS after {} MiB, peak {} MiB",
+        idle / 1024, took.as_secs_f64() * 1e3, warm.as_secs_f64() * 1e3, bytes / 1048576.0, after / 1024, peak / 1024);
+}
+
+fn main() {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let blocks = *args.first().unwrap_or(&1000);
+    let series = *args.get(1).unwrap_or(&1000);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    let end = now - now % (2 * HOUR) - 2 * HOUR;
+    let t0 = end - blocks as i64 * 2 * HOUR;
+    // MNEMOS_BENCH_WORK keeps the blocks and logs for inspection.
+    let temp = tempfile::tempdir().expect("tempdir");
+    let kept = std::env::var_os("MNEMOS_BENCH_WORK").map(std::path::PathBuf::from);
+    let work = kept.as_deref().unwrap_or(temp.path());
+    let bucket_dir = work.join("bucket");
+    let staging = work.join("staging");
+    std::fs::create_dir_all(&staging).expect("staging");
+    write_blocks(&bucket_dir, &staging, blocks, series, t0);
+    std::fs::remove_dir_all(&staging).expect("cleanup");
+    let (mint, maxt) = (end - 30 * 24 * HOUR, end);
+    println!(
+        "{blocks} blocks × {series} series = {} series; query: shard=\"7\" over the last 30 days",
+        blocks * series
+    );
+
+    run_store(work, "store-cold", &bucket_dir, blocks, mint, maxt);
+    run_store(work, "store-restart", &bucket_dir, blocks, mint, maxt);
+
+    // Peer: Prometheus 2.42 over a copy of the same block directories.
+    let prom_dir = work.join("prometheus-data");
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(&bucket_dir)
+        .arg(&prom_dir)
+        .status()
+        .expect("cp");
+    assert!(status.success());
+    std::fs::create_dir_all(prom_dir.join("wal")).expect("wal");
+    let port = free_port();
+    let cfg = work.join("prometheus.yml");
+    std::fs::write(&cfg, "global: {scrape_interval: 1h}\n").expect("cfg");
+    let begin = Instant::now();
+    let mut prom = ChildGuard::spawn(
+        "prometheus",
+        Command::new("prometheus")
+            .arg(format!("--config.file={}", cfg.display()))
+            .arg(format!("--storage.tsdb.path={}", prom_dir.display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--storage.tsdb.retention.time=10y"),
+        &work.join("prometheus.log"),
+    );
+    let ready = wait_for(Duration::from_secs(600), Duration::from_millis(100), || {
+        prom.assert_running();
+        http::get(port, "/-/ready").ok().filter(|r| r.status == 200)
+    });
+    assert!(ready.is_some());
+    let ready = begin.elapsed();
+    std::thread::sleep(Duration::from_secs(2));
+    let idle = rss_kib(prom.pid(), "VmRSS:");
+    let q = format!(
+        "/api/v1/query?query={}&time={}",
+        http::encode(&format!(
+            "count(count_over_time(bench_metric{{shard=\"7\"}}[{}h]))",
+            30 * 24
+        )),
+        maxt as f64 / 1000.0
+    );
+    let begin = Instant::now();
+    let r = http::get(port, &q).expect("query");
+    let took = begin.elapsed();
+    let begin = Instant::now();
+    let _ = http::get(port, &q).expect("query");
+    let warm = begin.elapsed();
+    let after = rss_kib(prom.pid(), "VmRSS:");
+    let peak = rss_kib(prom.pid(), "VmHWM:");
+    let count = match r.body.split("\"value\":[").nth(1) {
+        Some(v) => v.chars().take_while(|c| *c != ']').collect::<String>(),
+        None => format!(
+            "unexpected answer: {}",
+            r.body.chars().take(300).collect::<String>()
+        ),
+    };
+    println!(
+        "prometheus 2.42: ready {:.2} s; idle RSS {} MiB; count_over_time over the same series: {:.0} ms cold, {:.0} ms warm (result {count}); RSS after {} MiB, peak {} MiB",
+        ready.as_secs_f64(), idle / 1024, took.as_secs_f64() * 1e3, warm.as_secs_f64() * 1e3, after / 1024, peak / 1024
+    );
+}
