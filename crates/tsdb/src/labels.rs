@@ -192,6 +192,57 @@ pub struct Matcher {
     /// Value or regular expression as written.
     pub value: String,
     regex: Option<regex::Regex>,
+    fast: Option<FastRegex>,
+}
+
+/// Regexes answered without the regex engine.
+#[derive(Clone, Debug)]
+enum FastRegex {
+    /// `a|b|c` of plain literals: set membership (sorted).
+    Set(Vec<String>),
+    /// `literal.*`: a prefix test.
+    Prefix(String),
+    /// `.*`: everything.
+    Any,
+    /// `.+`: everything but "".
+    NonEmpty,
+}
+
+/// Whether `s` has no regex syntax at all.
+fn is_plain_literal(s: &str) -> bool {
+    !s.chars().any(|c| "\\.+*?()|[]{}^$".contains(c))
+}
+
+impl FastRegex {
+    fn of(pattern: &str) -> Option<Self> {
+        match pattern {
+            ".*" => return Some(FastRegex::Any),
+            ".+" => return Some(FastRegex::NonEmpty),
+            _ => {}
+        }
+        if let Some(prefix) = pattern.strip_suffix(".*") {
+            if is_plain_literal(prefix) {
+                return Some(FastRegex::Prefix(prefix.to_string()));
+            }
+        }
+        let parts: Vec<&str> = pattern.split('|').collect();
+        if parts.iter().all(|p| is_plain_literal(p)) {
+            let mut set: Vec<String> = parts.into_iter().map(str::to_string).collect();
+            set.sort();
+            set.dedup();
+            return Some(FastRegex::Set(set));
+        }
+        None
+    }
+
+    fn is_match(&self, value: &str) -> bool {
+        match self {
+            FastRegex::Set(set) => set.binary_search_by(|v| v.as_str().cmp(value)).is_ok(),
+            FastRegex::Prefix(p) => value.starts_with(p.as_str()),
+            FastRegex::Any => true,
+            FastRegex::NonEmpty => !value.is_empty(),
+        }
+    }
 }
 
 impl PartialEq for Matcher {
@@ -214,12 +265,33 @@ impl Matcher {
             }
             _ => None,
         };
+        let fast = match kind {
+            MatchType::Regex | MatchType::NotRegex => FastRegex::of(&value),
+            _ => None,
+        };
         Ok(Self {
             kind,
             name: name.into(),
             value,
             regex,
+            fast,
         })
+    }
+
+    /// For `=~"a|b|c"` of plain literals: the values, sorted (callers can look them up
+    /// instead of testing every value of the label).
+    pub fn literal_set(&self) -> Option<&[String]> {
+        match (&self.kind, &self.fast) {
+            (MatchType::Regex, Some(FastRegex::Set(set))) => Some(set),
+            _ => None,
+        }
+    }
+
+    fn regex_match(&self, value: &str) -> bool {
+        match &self.fast {
+            Some(fast) => fast.is_match(value),
+            None => self.regex.as_ref().is_some_and(|r| r.is_match(value)),
+        }
     }
 
     /// `name = value`.
@@ -229,6 +301,7 @@ impl Matcher {
             name: name.into(),
             value: value.into(),
             regex: None,
+            fast: None,
         }
     }
 
@@ -237,8 +310,8 @@ impl Matcher {
         match self.kind {
             MatchType::Equal => self.value == value,
             MatchType::NotEqual => self.value != value,
-            MatchType::Regex => self.regex.as_ref().is_some_and(|r| r.is_match(value)),
-            MatchType::NotRegex => !self.regex.as_ref().is_some_and(|r| r.is_match(value)),
+            MatchType::Regex => self.regex_match(value),
+            MatchType::NotRegex => !self.regex_match(value),
         }
     }
 
@@ -262,6 +335,47 @@ impl fmt::Display for Matcher {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn regex_fast_paths_agree_with_the_regex_engine() {
+        let patterns = [
+            "a|b|c",
+            "job1|job2",
+            "foo.*",
+            ".*",
+            ".+",
+            "",
+            "a|",
+            "x",
+            "a.c",
+            "(a|b)",
+            "a|b.*",
+        ];
+        let values = [
+            "", "a", "b", "c", "d", "job1", "job2", "job12", "foo", "foobar", "fo", "x", "abc",
+            "a.c",
+        ];
+        for p in patterns {
+            let plain = regex::Regex::new(&format!("^(?s:{p})$")).expect("regex");
+            for kind in [MatchType::Regex, MatchType::NotRegex] {
+                let m = Matcher::new(kind, "l", p).expect("matcher");
+                for v in values {
+                    let want = plain.is_match(v) == (kind == MatchType::Regex);
+                    assert_eq!(m.matches(v), want, "{p:?} {kind} {v:?}");
+                }
+            }
+        }
+        let set = Matcher::new(MatchType::Regex, "l", "b|a|b").expect("matcher");
+        assert_eq!(
+            set.literal_set(),
+            Some(&["a".to_string(), "b".to_string()][..])
+        );
+        assert!(Matcher::new(MatchType::Regex, "l", "a.*")
+            .expect("m")
+            .literal_set()
+            .is_none());
+    }
+
     use super::*;
 
     #[test]

@@ -147,6 +147,14 @@ impl<R: ReadAt> IndexReader<R> {
             } else {
                 let list = if m.kind == MatchType::Equal {
                     self.postings(&m.name, &m.value)?
+                } else if let Some(set) = m.literal_set() {
+                    // Look the literals up instead of testing every value.
+                    let lists = set
+                        .iter()
+                        .filter_map(|v| self.postings_table.offset(&m.name, v))
+                        .map(|off| self.postings_at(off))
+                        .collect::<Result<Vec<_>>>()?;
+                    union(lists)
                 } else {
                     self.postings_where(&m.name, |v| m.matches(v))?
                 };
