@@ -2,8 +2,8 @@
 # Local demo on the embedded defaults, all on 127.0.0.1: two Prometheus
 # replicas (replica="a"/"b") scraping the same targets with short blocks, a
 # sidecar next to each shipping blocks to a filesystem bucket and serving
-# StoreAPI. Components join the demo as they land (store gateway, compactor,
-# querier: see README).
+# StoreAPI, and a store gateway serving the bucket. Components join the demo as
+# they land (compactor, querier: see README).
 # Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,10 +49,18 @@ start_sidecar() { # name prometheus-port
   PIDS+=($!)
   echo "sidecar for $1: StoreAPI 127.0.0.1:$grpc, metrics http://127.0.0.1:$http/metrics"
 }
+start_store() {
+  local grpc http; grpc=$(free_port); http=$(free_port)
+  "$MNEMOS" store --objstore.config="$OBJSTORE" --data-dir="$WORK/store" --sync-block-duration=30s \
+    --grpc-address="127.0.0.1:$grpc" --http-address="127.0.0.1:$http" >"$WORK/store.log" 2>&1 &
+  PIDS+=($!)
+  echo "store gateway: StoreAPI 127.0.0.1:$grpc, metrics http://127.0.0.1:$http/metrics"
+}
 start_prometheus prom-a "$PORT_A" a
 start_prometheus prom-b "$PORT_B" b
 start_sidecar prom-a "$PORT_A"
 start_sidecar prom-b "$PORT_B"
+start_store
 
 echo "Prometheus replica a: http://127.0.0.1:$PORT_A   replica b: http://127.0.0.1:$PORT_B"
 echo "Work dir: $WORK (the first block appears after about 2.5 minutes, then one a minute; bucket: $BUCKET)"

@@ -94,3 +94,48 @@ pub fn assert_same_dump(what: &str, want: &str, got: &str) {
         g.get(first)
     );
 }
+
+/// The label pairs of a `promtool tsdb dump` line (`{a="x", b="y"} value ts`), with Go
+/// string escapes undone.
+pub fn dump_line_labels(line: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut chars = line.strip_prefix('{').unwrap_or(line).chars().peekable();
+    loop {
+        let name: String = chars.by_ref().take_while(|c| *c != '=').collect();
+        if chars.next() != Some('"') {
+            break;
+        }
+        let mut value = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => break,
+                '\\' => match chars.next() {
+                    Some('n') => value.push('\n'),
+                    Some('t') => value.push('\t'),
+                    Some('r') => value.push('\r'),
+                    Some(u @ ('u' | 'U' | 'x')) => {
+                        let n = match u {
+                            'u' => 4,
+                            'U' => 8,
+                            _ => 2,
+                        };
+                        let hex: String = chars.by_ref().take(n).collect();
+                        if let Some(ch) =
+                            u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32)
+                        {
+                            value.push(ch);
+                        }
+                    }
+                    Some(other) => value.push(other),
+                    None => break,
+                },
+                c => value.push(c),
+            }
+        }
+        out.push((name.trim_start_matches([',', ' ']).to_string(), value));
+        if chars.peek() == Some(&'}') {
+            break;
+        }
+    }
+    out
+}

@@ -36,7 +36,7 @@ pub struct Pinned {
 
 impl Pinned {
     /// The bytes from `offset` to the end of the pinned range that holds it.
-    pub fn from(&self, offset: u64) -> Option<Bytes> {
+    pub fn tail_at(&self, offset: u64) -> Option<Bytes> {
         let i = self.ranges.partition_point(|(start, _)| *start <= offset);
         let (start, data) = self.ranges.get(i.checked_sub(1)?)?;
         let from = (offset - start) as usize;
@@ -100,7 +100,7 @@ impl BucketFile {
         }
     }
 
-    fn from_header(&self, offset: u64, len: usize) -> Option<Bytes> {
+    fn header_slice(&self, offset: u64, len: usize) -> Option<Bytes> {
         let i = self.header.partition_point(|(start, _)| *start <= offset);
         let (start, data) = self.header.get(i.checked_sub(1)?)?;
         let from = (offset - start) as usize;
@@ -165,7 +165,7 @@ impl ReadAt for BucketFile {
                 },
             });
         }
-        if let Some(data) = self.from_header(offset, len) {
+        if let Some(data) = self.header_slice(offset, len) {
             return Ok(data);
         }
         if let Some(data) = self.cache.get(self.file, offset, len) {
@@ -203,8 +203,8 @@ mod tests {
                 (100, Bytes::from_static(b"xyz")),
             ],
         };
-        assert_eq!(p.from(12).as_deref(), Some(&b"cdef"[..]));
-        assert_eq!(p.from(101).as_deref(), Some(&b"yz"[..]));
-        assert!(p.from(16).is_none() && p.from(5).is_none() && p.from(103).is_none());
+        assert_eq!(p.tail_at(12).as_deref(), Some(&b"cdef"[..]));
+        assert_eq!(p.tail_at(101).as_deref(), Some(&b"yz"[..]));
+        assert!(p.tail_at(16).is_none() && p.tail_at(5).is_none() && p.tail_at(103).is_none());
     }
 }

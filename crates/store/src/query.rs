@@ -76,21 +76,24 @@ async fn record(
     stats: &FetchStats,
 ) -> std::result::Result<Bytes, mnemos_tsdb::Error> {
     let total = |buf: &[u8]| decode_uvarint(buf).map(|(len, n)| n as u64 + len + extra);
-    if let Some(buf) = pinned.from(offset) {
+    if let Some(buf) = pinned.tail_at(offset) {
         if let Some(need) = total(&buf) {
             if buf.len() as u64 >= need {
                 return Ok(buf.slice(..need as usize));
             }
-            let p = file.fetch(vec![offset..offset + need], stats).await?;
-            if let Some(b) = p.from(offset) {
+            let exact = offset..offset + need;
+            let p = file.fetch(vec![exact], stats).await?;
+            if let Some(b) = p.tail_at(offset) {
                 return Ok(b.slice(..(need as usize).min(b.len())));
             }
         }
     }
-    let head = file.fetch(vec![offset..offset + 10], stats).await?;
-    let need = head.from(offset).and_then(|b| total(&b)).unwrap_or(10);
-    let p = file.fetch(vec![offset..offset + need], stats).await?;
-    Ok(p.from(offset).unwrap_or_default())
+    let probe = offset..offset + 10;
+    let head = file.fetch(vec![probe], stats).await?;
+    let need = head.tail_at(offset).and_then(|b| total(&b)).unwrap_or(10);
+    let exact = offset..offset + need;
+    let p = file.fetch(vec![exact], stats).await?;
+    Ok(p.tail_at(offset).unwrap_or_default())
 }
 
 /// Series of `block` matching `req`, sorted by labels, external labels attached.

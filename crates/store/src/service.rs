@@ -65,6 +65,10 @@ pub struct StoreConfig {
 }
 
 type BlockSet = Arc<BTreeMap<Ulid, Arc<StoreBlock>>>;
+/// A block to query with the matchers left for its series.
+type Planned = (Arc<StoreBlock>, Vec<Matcher>);
+/// One block's answer.
+type BlockAnswer = (Ulid, Result<(Vec<OutSeries>, crate::query::Touched)>);
 
 struct Inner {
     loader: Loader,
@@ -343,8 +347,8 @@ impl BucketStore {
         maxt: i64,
         matchers: &[Matcher],
         max_resolution: i64,
-    ) -> Vec<(Arc<StoreBlock>, Vec<Matcher>)> {
-        let mut streams: BTreeMap<Labels, Vec<(Arc<StoreBlock>, Vec<Matcher>)>> = BTreeMap::new();
+    ) -> Vec<Planned> {
+        let mut streams: BTreeMap<Labels, Vec<Planned>> = BTreeMap::new();
         for b in self.snapshot().values() {
             if self.failed(&b.id) || b.meta.min_time > maxt || b.meta.max_time <= mint {
                 continue;
@@ -384,7 +388,7 @@ impl BucketStore {
     /// with `abort`).
     async fn run(
         &self,
-        plan: Vec<(Arc<StoreBlock>, Vec<Matcher>)>,
+        plan: Vec<Planned>,
         req: BlockRequest,
         limits: &RequestLimits,
         abort: bool,
@@ -392,25 +396,24 @@ impl BucketStore {
         let stats = FetchStats::default();
         let start = Instant::now();
         let blocks_touched = plan.len();
-        let results: Vec<(Ulid, Result<(Vec<OutSeries>, crate::query::Touched)>)> =
-            stream::iter(plan)
-                .map(|(b, matchers)| {
-                    let req = BlockRequest {
-                        matchers,
-                        ..req.clone()
+        let results: Vec<BlockAnswer> = stream::iter(plan)
+            .map(|(b, matchers)| {
+                let req = BlockRequest {
+                    matchers,
+                    ..req.clone()
+                };
+                let stats = &stats;
+                async move {
+                    let result = match self.load_block(&b).await {
+                        Ok(loaded) => select(loaded, &b.external, &req, limits, stats).await,
+                        Err(e) => Err(e),
                     };
-                    let stats = &stats;
-                    async move {
-                        let result = match self.load_block(&b).await {
-                            Ok(loaded) => select(loaded, &b.external, &req, limits, stats).await,
-                            Err(e) => Err(e),
-                        };
-                        (b.id, result)
-                    }
-                })
-                .buffer_unordered(BLOCK_CONCURRENCY)
-                .collect()
-                .await;
+                    (b.id, result)
+                }
+            })
+            .buffer_unordered(BLOCK_CONCURRENCY)
+            .collect()
+            .await;
         let mut all = Vec::new();
         let mut warnings = Vec::new();
         let (mut series, mut chunks) = (0, 0);
