@@ -448,6 +448,31 @@ impl BucketStore {
         Ok((merge(all), warnings))
     }
 
+    /// Label sets of the series with data in `[mint, maxt]` in `blocks` (no chunks read).
+    async fn series_labels(
+        &self,
+        blocks: Vec<Planned>,
+        mint: i64,
+        maxt: i64,
+        abort: bool,
+        warnings: &mut Vec<String>,
+    ) -> std::result::Result<Vec<Labels>, Status> {
+        if blocks.is_empty() {
+            return Ok(Vec::new());
+        }
+        let req = BlockRequest {
+            matchers: Vec::new(),
+            min_time: mint,
+            max_time: maxt,
+            skip_chunks: true,
+            aggregates: Vec::new(),
+            drop_labels: Vec::new(),
+        };
+        let (series, w) = self.run(blocks, req, &self.limits(), abort).await?;
+        warnings.extend(w);
+        Ok(series.into_iter().map(|s| s.labels).collect())
+    }
+
     fn limits(&self) -> RequestLimits {
         RequestLimits::new(self.inner.config.max_series, self.inner.config.max_samples)
     }
@@ -572,27 +597,17 @@ impl Store for BucketStore {
                 Err(e) => warnings.push(format!("block {}: {e}", b.id)),
             }
         }
-        if !with_series.is_empty() {
-            let req_block = BlockRequest {
-                matchers: Vec::new(),
-                min_time: mint,
-                max_time: maxt,
-                skip_chunks: true,
-                aggregates: Vec::new(),
-                drop_labels: Vec::new(),
-            };
-            let (series, w) = self
-                .run(
-                    with_series,
-                    req_block,
-                    &self.limits(),
-                    req.partial_response_disabled,
-                )
-                .await?;
-            warnings.extend(w);
-            for s in series {
-                names.extend(s.labels.iter().map(|l| l.name.clone()));
-            }
+        for labels in self
+            .series_labels(
+                with_series,
+                mint,
+                maxt,
+                req.partial_response_disabled,
+                &mut warnings,
+            )
+            .await?
+        {
+            names.extend(labels.iter().map(|l| l.name.clone()));
         }
         let mut names: Vec<String> = names
             .into_iter()
@@ -652,28 +667,18 @@ impl Store for BucketStore {
                 Err(e) => warnings.push(format!("block {}: {e}", b.id)),
             }
         }
-        if !with_series.is_empty() {
-            let req_block = BlockRequest {
-                matchers: Vec::new(),
-                min_time: mint,
-                max_time: maxt,
-                skip_chunks: true,
-                aggregates: Vec::new(),
-                drop_labels: Vec::new(),
-            };
-            let (series, w) = self
-                .run(
-                    with_series,
-                    req_block,
-                    &self.limits(),
-                    req.partial_response_disabled,
-                )
-                .await?;
-            warnings.extend(w);
-            for s in series {
-                if let Some(v) = s.labels.get(&req.label) {
-                    values.insert(v.to_string());
-                }
+        for labels in self
+            .series_labels(
+                with_series,
+                mint,
+                maxt,
+                req.partial_response_disabled,
+                &mut warnings,
+            )
+            .await?
+        {
+            if let Some(v) = labels.get(&req.label) {
+                values.insert(v.to_string());
             }
         }
         let mut values: Vec<String> = values.into_iter().collect();
