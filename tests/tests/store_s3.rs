@@ -435,4 +435,41 @@ fn store_gateway_serves_bucket_blocks_like_promtool() {
         err.message().contains("exceeded series limit: limit 5"),
         "{err}"
     );
+    // Sharding: a gateway keeping only cluster us1, and one serving only a time window.
+    let shard = start_store(
+        work,
+        "shard",
+        &yaml,
+        &["--selector.relabel-config=- action: keep\n  source_labels: [cluster]\n  regex: us1\n"],
+    );
+    let info = storeapi::info(shard.grpc_port);
+    assert_eq!(info.label_sets.len(), 1);
+    assert!(info.label_sets[0]
+        .labels
+        .iter()
+        .any(|l| l.name == "cluster" && l.value == "us1"));
+    let min_time = format!("--min-time={}", mnemos_tsdb::gofmt::rfc3339(late));
+    let window = start_store(work, "window", &yaml, &[&min_time]);
+    // Before the window: nothing; across it: only chunks reaching into it.
+    let window_series = |min_time: i64, max_time: i64| {
+        storeapi::series(
+            window.grpc_port,
+            SeriesRequest {
+                min_time,
+                max_time,
+                matchers: vec![m(Type::Eq, "cluster", "eu1"), m(Type::Re, "job", ".+")],
+                ..Default::default()
+            },
+        )
+        .expect("Series")
+        .0
+    };
+    assert!(window_series(first, late - 1000).is_empty());
+    let across = window_series(first, last);
+    assert!(!across.is_empty());
+    assert!(across
+        .iter()
+        .all(|s| s.samples.last().is_some_and(|(t, _)| *t >= late - 1000)));
+    let store_info = storeapi::info(window.grpc_port).store.expect("store info");
+    assert!(store_info.min_time >= late - 1000, "{store_info:?}");
 }

@@ -546,6 +546,10 @@ impl Store for BucketStore {
             .map_err(|_| Status::unavailable("store is shutting down"))?;
         let matchers = to_matchers(&req.matchers)?;
         let (mint, maxt) = self.clamp(req.min_time, req.max_time);
+        if mint > maxt {
+            // Entirely outside the window this gateway serves.
+            return Ok(Response::new(Box::pin(stream::empty())));
+        }
         let plan = self.plan(mint, maxt, &matchers, req.max_resolution_window);
         let block_req = BlockRequest {
             matchers: Vec::new(),

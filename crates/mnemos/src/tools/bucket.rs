@@ -13,6 +13,7 @@ use ulid::Ulid;
 
 use crate::components::{runtime, ObjstoreArgs};
 use crate::tools::with_stdout;
+use mnemos_tsdb::gofmt::rfc3339;
 
 /// `mnemos tools bucket …`
 #[derive(Debug, Subcommand)]
@@ -52,29 +53,6 @@ async fn fetch(objstore: &ObjstoreArgs) -> anyhow::Result<(Bucket, BucketBlocks)
     let fetcher = MetaFetcher::new(bucket.clone(), None, &mut registry);
     let blocks = fetcher.fetch().await?;
     Ok((bucket, blocks))
-}
-
-/// Milliseconds as an RFC 3339 UTC time.
-fn rfc3339(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
 }
 
 /// A duration in ms as `2h0m0s`-style text (Prometheus' short form: `2h`, `1h30m`, `20s`).
@@ -404,9 +382,6 @@ mod tests {
 
     #[test]
     fn times_and_durations() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_700_000_000_999), "2023-11-14T22:13:20Z");
-        assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00Z");
         assert_eq!(short_duration(7_200_000), "2h");
         assert_eq!(short_duration(5_400_000), "1h30m");
         assert_eq!(short_duration(172_800_000), "2d");
