@@ -1,0 +1,295 @@
+//! Aggregations with `by`/`without`, evaluated per step: sum, avg, min, max, count, group,
+//! stddev, stdvar, topk, bottomk, quantile, count_values.
+
+use std::collections::HashMap;
+
+use mnemos_tsdb::{Label, Labels};
+use promql_parser::parser::{AggregateExpr, LabelModifier};
+
+use crate::engine::{eval, Ctx, VSeries, Val};
+use crate::error::{Error, Result};
+
+fn exec(msg: impl Into<String>) -> Error {
+    Error::Execution(msg.into())
+}
+
+/// The grouping labels of a series.
+fn group_labels(l: &Labels, modifier: Option<&LabelModifier>) -> Labels {
+    match modifier {
+        Some(LabelModifier::Include(by)) => Labels::from_sorted(
+            l.iter().filter(|x| by.labels.contains(&x.name)).cloned().collect(),
+        ),
+        Some(LabelModifier::Exclude(without)) => Labels::from_sorted(
+            l.iter()
+                .filter(|x| x.name != "__name__" && !without.labels.contains(&x.name))
+                .cloned()
+                .collect(),
+        ),
+        None => Labels::new(),
+    }
+}
+
+/// Prometheus' quantile over unsorted values.
+pub(crate) fn quantile(phi: f64, values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    if phi.is_nan() {
+        return f64::NAN;
+    }
+    if phi < 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if phi > 1.0 {
+        return f64::INFINITY;
+    }
+    values.sort_by(|a, b| a.total_cmp(b));
+    let n = values.len() as f64;
+    let rank = phi * (n - 1.0);
+    let lower = rank.floor().max(0.0);
+    let upper = (lower + 1.0).min(n - 1.0);
+    let weight = rank - rank.floor();
+    values[lower as usize] * (1.0 - weight) + values[upper as usize] * weight
+}
+
+/// Go's `strconv.FormatFloat(v, 'f', -1, 64)`.
+fn format_value(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v == f64::INFINITY {
+        "+Inf".into()
+    } else if v == f64::NEG_INFINITY {
+        "-Inf".into()
+    } else {
+        format!("{v}")
+    }
+}
+
+#[derive(Clone, Default)]
+struct Acc {
+    n: f64,
+    sum: f64,
+    mean: f64,
+    m2: f64,
+    min: f64,
+    max: f64,
+    values: Vec<f64>,
+}
+
+pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
+    let op = agg.op.to_string();
+    let steps = ctx.steps.len();
+    let param = match &agg.param {
+        Some(p) => Some(eval(ctx, p)?),
+        None => None,
+    };
+    let input = match eval(ctx, &agg.expr)? {
+        Val::Vector(v) => v,
+        _ => return Err(exec("aggregation is only allowed on instant vectors")),
+    };
+    let modifier = agg.modifier.as_ref();
+    match op.as_str() {
+        "topk" | "bottomk" => {
+            let k = match param {
+                Some(Val::Scalar(v)) => v,
+                _ => return Err(exec("topk/bottomk need a scalar parameter")),
+            };
+            let top = op == "topk";
+            let groups: Vec<Labels> = input.iter().map(|s| group_labels(&s.labels, modifier)).collect();
+            let mut out: Vec<VSeries> = input.iter().map(|s| VSeries { labels: s.labels.clone(), vals: vec![None; steps] }).collect();
+            for i in 0..steps {
+                let kk = k[i];
+                if kk.is_nan() {
+                    return Err(exec("Parameter value is NaN"));
+                }
+                let kk = if kk < 1.0 { 0 } else { kk.min(i64::MAX as f64) as usize };
+                let mut by_group: HashMap<&Labels, Vec<usize>> = HashMap::new();
+                for (j, s) in input.iter().enumerate() {
+                    if s.vals[i].is_some() {
+                        by_group.entry(&groups[j]).or_default().push(j);
+                    }
+                }
+                for (_, mut members) in by_group {
+                    members.sort_by(|&a, &b| {
+                        let (va, vb) = (input[a].vals[i].unwrap_or(f64::NAN), input[b].vals[i].unwrap_or(f64::NAN));
+                        // NaN sorts last either way.
+                        let ord = match (va.is_nan(), vb.is_nan()) {
+                            (true, true) => std::cmp::Ordering::Equal,
+                            (true, false) => std::cmp::Ordering::Greater,
+                            (false, true) => std::cmp::Ordering::Less,
+                            _ => {
+                                if top {
+                                    vb.total_cmp(&va)
+                                } else {
+                                    va.total_cmp(&vb)
+                                }
+                            }
+                        };
+                        ord
+                    });
+                    for &j in members.iter().take(kk) {
+                        out[j].vals[i] = input[j].vals[i];
+                    }
+                }
+            }
+            let mut out: Vec<VSeries> = out.into_iter().filter(|s| s.vals.iter().any(Option::is_some)).collect();
+            if steps == 1 {
+                out.sort_by(|a, b| {
+                    let (va, vb) = (a.vals[0].unwrap_or(f64::NAN), b.vals[0].unwrap_or(f64::NAN));
+                    if top {
+                        vb.total_cmp(&va)
+                    } else {
+                        va.total_cmp(&vb)
+                    }
+                });
+            }
+            Ok(Val::Vector(out))
+        }
+        "count_values" => {
+            let label = match param {
+                Some(Val::Str(s)) => s,
+                _ => return Err(exec("count_values needs a string parameter")),
+            };
+            if label.is_empty() || !label.chars().enumerate().all(|(i, c)| c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit())) {
+                return Err(exec(format!("invalid label name {label:?}")));
+            }
+            let mut index: HashMap<Labels, usize> = HashMap::new();
+            let mut out: Vec<VSeries> = Vec::new();
+            for s in &input {
+                let base = group_labels(&s.labels, modifier);
+                for i in 0..steps {
+                    let Some(v) = s.vals[i] else { continue };
+                    let mut ls: Vec<Label> = base.iter().filter(|l| l.name != label).cloned().collect();
+                    ls.push(Label::new(label.as_str(), format_value(v)));
+                    ls.sort_by(|a, b| a.name.cmp(&b.name));
+                    let key = Labels::from_sorted(ls);
+                    let idx = *index.entry(key.clone()).or_insert_with(|| {
+                        out.push(VSeries { labels: key, vals: vec![None; steps] });
+                        out.len() - 1
+                    });
+                    let slot = &mut out[idx].vals[i];
+                    *slot = Some(slot.unwrap_or(0.0) + 1.0);
+                }
+            }
+            Ok(Val::Vector(out))
+        }
+        "sum" | "avg" | "min" | "max" | "count" | "group" | "stddev" | "stdvar" | "quantile" => {
+            let phi = match (&param, op.as_str()) {
+                (Some(Val::Scalar(v)), "quantile") => Some(v.clone()),
+                (_, "quantile") => return Err(exec("quantile needs a scalar parameter")),
+                _ => None,
+            };
+            let mut index: HashMap<Labels, usize> = HashMap::new();
+            let mut groups: Vec<(Labels, Vec<Option<Acc>>)> = Vec::new();
+            for s in &input {
+                let key = group_labels(&s.labels, modifier);
+                let idx = *index.entry(key.clone()).or_insert_with(|| {
+                    groups.push((key, vec![None; steps]));
+                    groups.len() - 1
+                });
+                for i in 0..steps {
+                    let Some(v) = s.vals[i] else { continue };
+                    let slot = &mut groups[idx].1[i];
+                    match slot {
+                        None => {
+                            *slot = Some(Acc {
+                                n: 1.0,
+                                sum: v,
+                                mean: v,
+                                m2: 0.0,
+                                min: v,
+                                max: v,
+                                values: if phi.is_some() { vec![v] } else { Vec::new() },
+                            })
+                        }
+                        Some(a) => {
+                            a.n += 1.0;
+                            a.sum += v;
+                            // avg as Prometheus 2.42 computes it (incremental, Inf-aware).
+                            if a.mean.is_infinite() && ((v.is_infinite() && (a.mean > 0.0) == (v > 0.0)) || (!v.is_infinite() && !v.is_nan())) {
+                                // keep the infinite mean
+                            } else {
+                                a.mean += v / a.n - a.mean / a.n;
+                            }
+                            if a.min > v || a.min.is_nan() {
+                                a.min = v;
+                            }
+                            if a.max < v || a.max.is_nan() {
+                                a.max = v;
+                            }
+                            if phi.is_some() {
+                                a.values.push(v);
+                            }
+                        }
+                    }
+                }
+            }
+            let mut out = Vec::with_capacity(groups.len());
+            for (labels, accs) in groups {
+                let vals: Vec<Option<f64>> = accs
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, a)| {
+                        let mut a = a?;
+                        Some(match op.as_str() {
+                            "sum" => a.sum,
+                            "avg" => a.mean,
+                            "min" => a.min,
+                            "max" => a.max,
+                            "count" => a.n,
+                            "group" => 1.0,
+                            "quantile" => quantile(phi.as_ref().map(|p| p[i]).unwrap_or(f64::NAN), &mut a.values),
+                            _ => a.m2,
+                        })
+                    })
+                    .collect();
+                out.push(VSeries { labels, vals });
+            }
+            if op == "stddev" || op == "stdvar" {
+                out = stdvar(&input, modifier, steps, op == "stddev");
+            }
+            Ok(Val::Vector(out))
+        }
+        other => Err(exec(format!("aggregation {other:?} is not supported"))),
+    }
+}
+
+fn stdvar(input: &[VSeries], modifier: Option<&LabelModifier>, steps: usize, sqrt: bool) -> Vec<VSeries> {
+    let mut index: HashMap<Labels, usize> = HashMap::new();
+    let mut groups: Vec<(Labels, Vec<Option<(f64, f64, f64)>>)> = Vec::new();
+    for s in input {
+        let key = group_labels(&s.labels, modifier);
+        let idx = *index.entry(key.clone()).or_insert_with(|| {
+            groups.push((key, vec![None; steps]));
+            groups.len() - 1
+        });
+        for i in 0..steps {
+            let Some(v) = s.vals[i] else { continue };
+            let (n, mean, m2) = groups[idx].1[i].unwrap_or((0.0, 0.0, 0.0));
+            let n = n + 1.0;
+            let delta = v - mean;
+            let mean = mean + delta / n;
+            let m2 = m2 + delta * (v - mean);
+            groups[idx].1[i] = Some((n, mean, m2));
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(labels, accs)| VSeries {
+            labels,
+            vals: accs
+                .into_iter()
+                .map(|a| {
+                    a.map(|(n, _, m2)| {
+                        let var = m2 / n;
+                        if sqrt {
+                            var.sqrt()
+                        } else {
+                            var
+                        }
+                    })
+                })
+                .collect(),
+        })
+        .collect()
+}

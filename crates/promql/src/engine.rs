@@ -1,0 +1,437 @@
+//! The evaluator: every node is evaluated for all steps of the query at once
+//! (step-vectorised): an instant vector is a set of series with one optional value per step,
+//! a range vector keeps each series' points once and windows them per step.
+
+use std::collections::HashMap;
+
+use mnemos_tsdb::chunkenc::STALE_NAN_BITS;
+use mnemos_tsdb::{Label, Labels, MatchType, Matcher};
+use promql_parser::parser::{self as ast, Expr};
+
+use crate::error::{Error, Result};
+use crate::functions;
+use crate::storage::Storage;
+use crate::value::{Sample, Series, Value};
+
+/// Engine settings (Prometheus' defaults).
+#[derive(Clone, Debug)]
+pub struct EngineOptions {
+    /// How far back an instant selector looks for a sample (ms); Prometheus' default 5m.
+    pub lookback_delta: i64,
+    /// Samples a query may hold in memory at once.
+    pub max_samples: usize,
+    /// Default step of subqueries without one (ms).
+    pub default_subquery_step: i64,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            lookback_delta: 5 * 60_000,
+            max_samples: 50_000_000,
+            default_subquery_step: 60_000,
+        }
+    }
+}
+
+/// A PromQL engine.
+#[derive(Clone, Debug, Default)]
+pub struct Engine {
+    options: EngineOptions,
+}
+
+/// An instant vector over the steps of the evaluation.
+#[derive(Clone, Debug)]
+pub(crate) struct VSeries {
+    pub labels: Labels,
+    pub vals: Vec<Option<f64>>,
+}
+
+/// A range vector: each series' points, and per step the window `[start, end]` to use.
+#[derive(Clone, Debug)]
+pub(crate) struct Range {
+    pub series: Vec<(Labels, Vec<(i64, f64)>)>,
+    /// Per step: (window start, window end), inclusive.
+    pub windows: Vec<(i64, i64)>,
+    /// The range (ms).
+    pub range: i64,
+}
+
+/// An intermediate value.
+#[derive(Clone, Debug)]
+pub(crate) enum Val {
+    Scalar(Vec<f64>),
+    Str(String),
+    Vector(Vec<VSeries>),
+    Matrix(Range),
+}
+
+pub(crate) fn stale(v: f64) -> bool {
+    v.to_bits() == STALE_NAN_BITS
+}
+
+/// Evaluation context: the steps and the query's time bounds.
+pub(crate) struct Ctx<'a> {
+    pub storage: &'a dyn Storage,
+    pub steps: Vec<i64>,
+    pub start: i64,
+    pub end: i64,
+    pub opts: &'a EngineOptions,
+}
+
+fn exec(msg: impl Into<String>) -> Error {
+    Error::Execution(msg.into())
+}
+
+fn dur_ms(d: &std::time::Duration) -> i64 {
+    d.as_millis() as i64
+}
+
+fn offset_ms(o: &Option<ast::Offset>) -> i64 {
+    match o {
+        Some(ast::Offset::Pos(d)) => dur_ms(d),
+        Some(ast::Offset::Neg(d)) => -dur_ms(d),
+        None => 0,
+    }
+}
+
+fn at_ms(at: &Option<ast::AtModifier>, start: i64, end: i64) -> Option<i64> {
+    match at {
+        None => None,
+        Some(ast::AtModifier::Start) => Some(start),
+        Some(ast::AtModifier::End) => Some(end),
+        Some(ast::AtModifier::At(t)) => Some(match t.duration_since(std::time::UNIX_EPOCH) {
+            Ok(d) => d.as_millis() as i64,
+            Err(e) => -(e.duration().as_millis() as i64),
+        }),
+    }
+}
+
+fn to_matchers(vs: &ast::VectorSelector) -> Result<Vec<Matcher>> {
+    let mut out = Vec::new();
+    if let Some(name) = &vs.name {
+        out.push(Matcher::equal("__name__", name.clone()));
+    }
+    for m in &vs.matchers.matchers {
+        let kind = match &m.op {
+            promql_parser::label::MatchOp::Equal => MatchType::Equal,
+            promql_parser::label::MatchOp::NotEqual => MatchType::NotEqual,
+            promql_parser::label::MatchOp::Re(_) => MatchType::Regex,
+            promql_parser::label::MatchOp::NotRe(_) => MatchType::NotRegex,
+        };
+        out.push(Matcher::new(kind, m.name.clone(), m.value.clone()).map_err(|e| Error::Parse(e.to_string()))?);
+    }
+    Ok(out)
+}
+
+/// Labels without `__name__`.
+pub(crate) fn drop_name(l: &Labels) -> Labels {
+    Labels::from_sorted(l.iter().filter(|l| l.name != "__name__").cloned().collect())
+}
+
+impl Engine {
+    /// An engine with `options`.
+    pub fn new(options: EngineOptions) -> Self {
+        Self { options }
+    }
+
+    fn parse(query: &str) -> Result<Expr> {
+        promql_parser::parser::parse(query).map_err(Error::Parse)
+    }
+
+    /// Evaluates `query` at time `t` (ms).
+    pub fn instant(&self, storage: &dyn Storage, query: &str, t: i64) -> Result<Value> {
+        let expr = Self::parse(query)?;
+        let ctx = Ctx {
+            storage,
+            steps: vec![t],
+            start: t,
+            end: t,
+            opts: &self.options,
+        };
+        let val = eval(&ctx, &expr)?;
+        Ok(match val {
+            Val::Scalar(v) => Value::Scalar { t, v: v[0] },
+            Val::Str(s) => Value::String { t, v: s },
+            Val::Vector(vs) => Value::Vector(
+                vs.into_iter()
+                    .filter_map(|s| {
+                        s.vals[0].map(|v| Sample {
+                            labels: s.labels,
+                            t,
+                            v,
+                        })
+                    })
+                    .collect(),
+            ),
+            Val::Matrix(r) => {
+                let (ws, we) = r.windows[0];
+                Value::Matrix(
+                    r.series
+                        .into_iter()
+                        .map(|(labels, pts)| Series {
+                            labels,
+                            points: pts.into_iter().filter(|(pt, _)| *pt >= ws && *pt <= we).collect(),
+                        })
+                        .filter(|s| !s.points.is_empty())
+                        .collect(),
+                )
+            }
+        })
+    }
+
+    /// Evaluates `query` at every step from `start` to `end` (ms): a matrix.
+    pub fn range(&self, storage: &dyn Storage, query: &str, start: i64, end: i64, step: i64) -> Result<Value> {
+        if step <= 0 {
+            return Err(Error::Execution("zero or negative query resolution step widths are not accepted".into()));
+        }
+        let expr = Self::parse(query)?;
+        let steps: Vec<i64> = (0..).map(|i| start + i * step).take_while(|t| *t <= end).collect();
+        let ctx = Ctx {
+            storage,
+            steps: steps.clone(),
+            start,
+            end,
+            opts: &self.options,
+        };
+        let val = eval(&ctx, &expr)?;
+        let series = match val {
+            Val::Scalar(v) => vec![Series {
+                labels: Labels::new(),
+                points: steps.iter().copied().zip(v).collect(),
+            }],
+            Val::Vector(vs) => vs
+                .into_iter()
+                .map(|s| Series {
+                    labels: s.labels,
+                    points: steps
+                        .iter()
+                        .zip(s.vals)
+                        .filter_map(|(t, v)| v.map(|v| (*t, v)))
+                        .collect(),
+                })
+                .filter(|s| !s.points.is_empty())
+                .collect(),
+            Val::Str(_) | Val::Matrix(_) => {
+                return Err(Error::Execution("invalid expression type for range query, must be Scalar or instant Vector".into()))
+            }
+        };
+        let mut series = series;
+        series.sort_by(|a, b| a.labels.cmp(&b.labels));
+        Ok(Value::Matrix(series))
+    }
+}
+
+/// Steps with their effective reference times for a selector with `@`/offset.
+fn ref_times(ctx: &Ctx, at: &Option<ast::AtModifier>, offset: &Option<ast::Offset>) -> Vec<i64> {
+    let off = offset_ms(offset);
+    match at_ms(at, ctx.start, ctx.end) {
+        Some(a) => ctx.steps.iter().map(|_| a - off).collect(),
+        None => ctx.steps.iter().map(|t| t - off).collect(),
+    }
+}
+
+fn check_samples(ctx: &Ctx, n: usize) -> Result<()> {
+    if n > ctx.opts.max_samples {
+        return Err(Error::TooManySamples);
+    }
+    Ok(())
+}
+
+pub(crate) fn eval(ctx: &Ctx, expr: &Expr) -> Result<Val> {
+    match expr {
+        Expr::NumberLiteral(n) => Ok(Val::Scalar(vec![n.val; ctx.steps.len()])),
+        Expr::StringLiteral(s) => Ok(Val::Str(s.val.clone())),
+        Expr::Paren(p) => eval(ctx, &p.expr),
+        Expr::Unary(u) => match eval(ctx, &u.expr)? {
+            Val::Scalar(v) => Ok(Val::Scalar(v.into_iter().map(|x| -x).collect())),
+            Val::Vector(vs) => Ok(Val::Vector(
+                vs.into_iter()
+                    .map(|s| VSeries {
+                        labels: drop_name(&s.labels),
+                        vals: s.vals.into_iter().map(|v| v.map(|x| -x)).collect(),
+                    })
+                    .collect(),
+            )),
+            _ => Err(exec("unary expression only allowed on expressions of type scalar or instant vector")),
+        },
+        Expr::VectorSelector(vs) => select_vector(ctx, vs),
+        Expr::MatrixSelector(ms) => select_matrix(ctx, ms),
+        Expr::Subquery(sq) => subquery(ctx, sq),
+        Expr::Call(call) => functions::call(ctx, call),
+        Expr::Aggregate(agg) => crate::aggregate::aggregate(ctx, agg),
+        Expr::Binary(b) => crate::binary::binary(ctx, b),
+        Expr::Extension(_) => Err(exec("extension expressions are not supported")),
+    }
+}
+
+fn select_vector(ctx: &Ctx, vs: &ast::VectorSelector) -> Result<Val> {
+    let matchers = to_matchers(vs)?;
+    let refs = ref_times(ctx, &vs.at, &vs.offset);
+    let lb = ctx.opts.lookback_delta;
+    let mint = refs.iter().min().copied().unwrap_or(0) - lb;
+    let maxt = refs.iter().max().copied().unwrap_or(0);
+    let stored = ctx
+        .storage
+        .select(&matchers, mint, maxt)
+        .map_err(|e| Error::Storage(e.0))?;
+    let mut total = 0;
+    let mut out = Vec::with_capacity(stored.len());
+    for s in stored {
+        let mut vals = Vec::with_capacity(refs.len());
+        for &rt in &refs {
+            // Latest sample at or before rt, within the lookback window.
+            let i = s.samples.partition_point(|(t, _)| *t <= rt);
+            let v = if i == 0 {
+                None
+            } else {
+                let (t, v) = s.samples[i - 1];
+                (t >= rt - lb && !stale(v)).then_some(v)
+            };
+            if v.is_some() {
+                total += 1;
+            }
+            vals.push(v);
+        }
+        if vals.iter().any(Option::is_some) {
+            out.push(VSeries { labels: s.labels, vals });
+        }
+    }
+    check_samples(ctx, total)?;
+    Ok(Val::Vector(out))
+}
+
+/// A vector selector whose values are the selected samples' timestamps (seconds), for
+/// `timestamp()`.
+pub(crate) fn select_timestamps(ctx: &Ctx, vs: &ast::VectorSelector) -> Result<Vec<VSeries>> {
+    let matchers = to_matchers(vs)?;
+    let refs = ref_times(ctx, &vs.at, &vs.offset);
+    let lb = ctx.opts.lookback_delta;
+    let mint = refs.iter().min().copied().unwrap_or(0) - lb;
+    let maxt = refs.iter().max().copied().unwrap_or(0);
+    let stored = ctx.storage.select(&matchers, mint, maxt).map_err(|e| Error::Storage(e.0))?;
+    Ok(stored
+        .into_iter()
+        .filter_map(|s| {
+            let vals: Vec<Option<f64>> = refs
+                .iter()
+                .map(|&rt| {
+                    let i = s.samples.partition_point(|(t, _)| *t <= rt);
+                    (i > 0).then(|| s.samples[i - 1]).filter(|(t, v)| *t >= rt - lb && !stale(*v)).map(|(t, _)| t as f64 / 1000.0)
+                })
+                .collect();
+            vals.iter().any(Option::is_some).then_some(VSeries { labels: s.labels, vals })
+        })
+        .collect())
+}
+
+fn select_matrix(ctx: &Ctx, ms: &ast::MatrixSelector) -> Result<Val> {
+    let vs = &ms.vs;
+    let matchers = to_matchers(vs)?;
+    let range = dur_ms(&ms.range);
+    let refs = ref_times(ctx, &vs.at, &vs.offset);
+    let windows: Vec<(i64, i64)> = refs.iter().map(|t| (t - range, *t)).collect();
+    let mint = windows.iter().map(|w| w.0).min().unwrap_or(0);
+    let maxt = windows.iter().map(|w| w.1).max().unwrap_or(0);
+    let stored = ctx
+        .storage
+        .select(&matchers, mint, maxt)
+        .map_err(|e| Error::Storage(e.0))?;
+    let mut total = 0;
+    let series: Vec<(Labels, Vec<(i64, f64)>)> = stored
+        .into_iter()
+        .map(|s| {
+            let pts: Vec<(i64, f64)> = s.samples.into_iter().filter(|(_, v)| !stale(*v)).collect();
+            total += pts.len();
+            (s.labels, pts)
+        })
+        .collect();
+    check_samples(ctx, total)?;
+    Ok(Val::Matrix(Range { series, windows, range }))
+}
+
+fn subquery(ctx: &Ctx, sq: &ast::SubqueryExpr) -> Result<Val> {
+    let range = dur_ms(&sq.range);
+    let step = sq.step.as_ref().map(dur_ms).filter(|s| *s > 0).unwrap_or(ctx.opts.default_subquery_step);
+    let refs = ref_times(ctx, &sq.at, &sq.offset);
+    let windows: Vec<(i64, i64)> = refs.iter().map(|t| (t - range, *t)).collect();
+    let lo = windows.iter().map(|w| w.0).min().unwrap_or(0);
+    let hi = windows.iter().map(|w| w.1).max().unwrap_or(0);
+    // Inner steps aligned to multiples of the step, as Prometheus does; the window's start
+    // is exclusive for subqueries.
+    let first = lo.div_euclid(step) * step;
+    let first = if first <= lo { first + step } else { first };
+    let inner_steps: Vec<i64> = (0..).map(|i| first + i * step).take_while(|t| *t <= hi).collect();
+    let inner = Ctx {
+        storage: ctx.storage,
+        steps: inner_steps.clone(),
+        start: ctx.start,
+        end: ctx.end,
+        opts: ctx.opts,
+    };
+    let val = if inner_steps.is_empty() { Val::Vector(Vec::new()) } else { eval(&inner, &sq.expr)? };
+    let series: Vec<(Labels, Vec<(i64, f64)>)> = match val {
+        Val::Vector(vs) => vs
+            .into_iter()
+            .map(|s| {
+                let pts = inner_steps.iter().zip(s.vals).filter_map(|(t, v)| v.map(|v| (*t, v))).collect();
+                (s.labels, pts)
+            })
+            .collect(),
+        Val::Scalar(v) => vec![(Labels::new(), inner_steps.iter().copied().zip(v).collect())],
+        _ => return Err(exec("subquery is only allowed on instant vector or scalar expressions")),
+    };
+    // Window start exclusive: shift by one ms.
+    let windows = windows.into_iter().map(|(s, e)| (s + 1, e)).collect();
+    Ok(Val::Matrix(Range { series, windows, range }))
+}
+
+/// Sorts and checks that no two series share a label set.
+pub(crate) fn check_unique(series: &[VSeries]) -> Result<()> {
+    let mut seen: HashMap<&Labels, usize> = HashMap::new();
+    for (i, s) in series.iter().enumerate() {
+        if let Some(j) = seen.insert(&s.labels, i) {
+            // Only a problem if both have a value at the same step.
+            if series[j].vals.iter().zip(&s.vals).any(|(a, b)| a.is_some() && b.is_some()) {
+                return Err(exec("vector cannot contain metrics with the same labelset"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Merges series with the same labels (values at distinct steps) into one.
+pub(crate) fn merge_same_labels(series: Vec<VSeries>) -> Result<Vec<VSeries>> {
+    let mut index: HashMap<Labels, usize> = HashMap::new();
+    let mut out: Vec<VSeries> = Vec::new();
+    for s in series {
+        match index.get(&s.labels) {
+            Some(&i) => {
+                let target = &mut out[i];
+                for (a, b) in target.vals.iter_mut().zip(s.vals) {
+                    if b.is_some() {
+                        if a.is_some() {
+                            return Err(exec("vector cannot contain metrics with the same labelset"));
+                        }
+                        *a = b;
+                    }
+                }
+            }
+            None => {
+                index.insert(s.labels.clone(), out.len());
+                out.push(s);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A label set with one label set or removed.
+pub(crate) fn with_label(l: &Labels, name: &str, value: &str) -> Labels {
+    let mut v: Vec<Label> = l.iter().filter(|x| x.name != name).cloned().collect();
+    if !value.is_empty() {
+        v.push(Label::new(name, value));
+    }
+    v.sort_by(|a, b| a.name.cmp(&b.name));
+    Labels::from_sorted(v)
+}

@@ -1,0 +1,687 @@
+//! PromQL functions of Prometheus 2.42 (floats).
+
+use calendar::{civil, days_in_month};
+use mnemos_tsdb::{Label, Labels};
+use promql_parser::parser::{Call, Expr};
+
+use crate::aggregate::quantile;
+use crate::engine::{drop_name, eval, merge_same_labels, with_label, Ctx, Range, VSeries, Val};
+use crate::error::{Error, Result};
+
+fn exec(msg: impl Into<String>) -> Error {
+    Error::Execution(msg.into())
+}
+
+/// Calendar arithmetic without a date crate.
+mod calendar {
+    /// (year, month 1-12, day 1-31, day of week 0=Sunday, day of year 1-366, hour, minute).
+    pub fn civil(secs: i64) -> (i64, i64, i64, i64, i64, i64, i64) {
+        let days = secs.div_euclid(86_400);
+        let rem = secs.rem_euclid(86_400);
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy0 = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy0 + 2) / 153;
+        let day = doy0 - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        let dow = (days + 4).rem_euclid(7);
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let cum = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+        let doy = cum[(month - 1) as usize] + day + i64::from(leap && month > 2);
+        (year, month, day, dow, doy, rem / 3600, rem % 3600 / 60)
+    }
+
+    /// Days in the month of `secs`.
+    pub fn days_in_month(secs: i64) -> i64 {
+        let (y, m, ..) = civil(secs);
+        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        match m {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        }
+    }
+}
+
+fn vector_arg(ctx: &Ctx, e: &Expr) -> Result<Vec<VSeries>> {
+    match eval(ctx, e)? {
+        Val::Vector(v) => Ok(v),
+        _ => Err(exec("expected an instant vector argument")),
+    }
+}
+
+fn scalar_arg(ctx: &Ctx, e: &Expr) -> Result<Vec<f64>> {
+    match eval(ctx, e)? {
+        Val::Scalar(v) => Ok(v),
+        _ => Err(exec("expected a scalar argument")),
+    }
+}
+
+fn string_arg(ctx: &Ctx, e: &Expr) -> Result<String> {
+    match eval(ctx, e)? {
+        Val::Str(s) => Ok(s),
+        _ => Err(exec("expected a string argument")),
+    }
+}
+
+fn range_arg(ctx: &Ctx, e: &Expr) -> Result<Range> {
+    match eval(ctx, e)? {
+        Val::Matrix(r) => Ok(r),
+        _ => Err(exec("expected a range vector argument")),
+    }
+}
+
+/// Applies `f` to every value, dropping the metric name.
+fn map_values(v: Vec<VSeries>, f: impl Fn(f64) -> f64) -> Vec<VSeries> {
+    v.into_iter()
+        .map(|s| VSeries {
+            labels: drop_name(&s.labels),
+            vals: s.vals.into_iter().map(|x| x.map(&f)).collect(),
+        })
+        .collect()
+}
+
+/// Applies `f` to each step's window of each series; `keep_name` for last_over_time.
+fn over_windows(r: &Range, keep_name: bool, f: impl Fn(&[(i64, f64)], (i64, i64)) -> Option<f64>) -> Vec<VSeries> {
+    r.series
+        .iter()
+        .filter_map(|(labels, pts)| {
+            let vals: Vec<Option<f64>> = r
+                .windows
+                .iter()
+                .map(|&(ws, we)| {
+                    let a = pts.partition_point(|(t, _)| *t < ws);
+                    let b = pts.partition_point(|(t, _)| *t <= we);
+                    if a >= b {
+                        None
+                    } else {
+                        f(&pts[a..b], (ws, we))
+                    }
+                })
+                .collect();
+            vals.iter().any(Option::is_some).then(|| VSeries {
+                labels: if keep_name { labels.clone() } else { drop_name(labels) },
+                vals,
+            })
+        })
+        .collect()
+}
+
+/// Prometheus' extrapolated rate/increase/delta.
+fn extrapolated(pts: &[(i64, f64)], window: (i64, i64), range_ms: i64, is_counter: bool, is_rate: bool) -> Option<f64> {
+    if pts.len() < 2 {
+        return None;
+    }
+    let (first, last) = (pts[0], pts[pts.len() - 1]);
+    let mut result = last.1 - first.1;
+    if is_counter {
+        let mut prev = 0.0;
+        for &(_, v) in pts {
+            if v < prev {
+                result += prev;
+            }
+            prev = v;
+        }
+    }
+    // The window start as Prometheus sees it: end - range (inclusive window).
+    let range_start = window.1 - range_ms;
+    let range_end = window.1;
+    let mut to_start = (first.0 - range_start) as f64 / 1000.0;
+    let to_end = (range_end - last.0) as f64 / 1000.0;
+    let sampled = (last.0 - first.0) as f64 / 1000.0;
+    let avg = sampled / (pts.len() - 1) as f64;
+    if is_counter && result > 0.0 && first.1 >= 0.0 {
+        let to_zero = sampled * (first.1 / result);
+        if to_zero < to_start {
+            to_start = to_zero;
+        }
+    }
+    let threshold = avg * 1.1;
+    let mut interval = sampled;
+    interval += if to_start < threshold { to_start } else { avg / 2.0 };
+    interval += if to_end < threshold { to_end } else { avg / 2.0 };
+    result *= interval / sampled;
+    if is_rate {
+        result /= range_ms as f64 / 1000.0;
+    }
+    Some(result)
+}
+
+fn instant_delta(pts: &[(i64, f64)], is_rate: bool) -> Option<f64> {
+    if pts.len() < 2 {
+        return None;
+    }
+    let (prev, last) = (pts[pts.len() - 2], pts[pts.len() - 1]);
+    let mut d = last.1 - prev.1;
+    if is_rate && last.1 < prev.1 {
+        d = last.1;
+    }
+    let dt = (last.0 - prev.0) as f64 / 1000.0;
+    if is_rate {
+        if dt == 0.0 {
+            return None;
+        }
+        d /= dt;
+    }
+    Some(d)
+}
+
+/// Least-squares slope and intercept at `intercept_t` (seconds relative).
+fn linear_regression(pts: &[(i64, f64)], intercept_t: i64) -> (f64, f64) {
+    let (mut n, mut sx, mut sy, mut sxy, mut sx2) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let mut const_y = true;
+    let y0 = pts[0].1;
+    for &(t, v) in pts {
+        if v != y0 {
+            const_y = false;
+        }
+        let x = (t - intercept_t) as f64 / 1000.0;
+        n += 1.0;
+        sx += x;
+        sy += v;
+        sxy += x * v;
+        sx2 += x * x;
+    }
+    if const_y {
+        return (0.0, y0);
+    }
+    let cov = sxy - sx * sy / n;
+    let var = sx2 - sx * sx / n;
+    let slope = cov / var;
+    (slope, sy / n - slope * sx / n)
+}
+
+fn stats(pts: &[(i64, f64)]) -> (f64, f64) {
+    let (mut n, mut mean, mut m2) = (0.0, 0.0, 0.0);
+    for &(_, v) in pts {
+        n += 1.0;
+        let d = v - mean;
+        mean += d / n;
+        m2 += d * (v - mean);
+    }
+    (mean, m2 / n)
+}
+
+fn avg_over(pts: &[(i64, f64)]) -> f64 {
+    let mut mean = 0.0f64;
+    let mut n = 0.0f64;
+    for &(_, v) in pts {
+        n += 1.0;
+        if mean.is_infinite() && ((v.is_infinite() && (mean > 0.0) == (v > 0.0)) || (!v.is_infinite() && !v.is_nan())) {
+            continue;
+        }
+        mean += v / n - mean / n;
+    }
+    mean
+}
+
+fn holt_winters(pts: &[(i64, f64)], sf: f64, tf: f64) -> Option<f64> {
+    if pts.len() < 2 {
+        return None;
+    }
+    let (mut s0, mut s1) = (0.0, pts[0].1);
+    let mut b = pts[1].1 - pts[0].1;
+    for (i, &(_, v)) in pts.iter().enumerate().skip(1) {
+        let x = sf * v;
+        if i > 1 {
+            b = tf * (s1 - s0) + (1.0 - tf) * b;
+        }
+        let y = (1.0 - sf) * (s1 + b);
+        s0 = s1;
+        s1 = x + y;
+    }
+    Some(s1)
+}
+
+fn label_valid(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .enumerate()
+            .all(|(i, c)| c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit()))
+}
+
+/// Prometheus' bucket quantile over classic histogram buckets `(le, count)`.
+fn bucket_quantile(q: f64, buckets: &mut [(f64, f64)]) -> f64 {
+    if q.is_nan() {
+        return f64::NAN;
+    }
+    if q < 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if q > 1.0 {
+        return f64::INFINITY;
+    }
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    if buckets.len() < 2 || buckets[buckets.len() - 1].0 != f64::INFINITY {
+        return f64::NAN;
+    }
+    // Coalesce equal bounds, ensure monotonic counts.
+    let mut bs: Vec<(f64, f64)> = Vec::with_capacity(buckets.len());
+    for &(le, c) in buckets.iter() {
+        match bs.last_mut() {
+            Some(last) if last.0 == le => last.1 += c,
+            _ => bs.push((le, c)),
+        }
+    }
+    let mut max = f64::NEG_INFINITY;
+    for b in bs.iter_mut() {
+        if b.1 > max {
+            max = b.1;
+        } else {
+            b.1 = max;
+        }
+    }
+    if bs.len() < 2 {
+        return f64::NAN;
+    }
+    let observations = bs[bs.len() - 1].1;
+    if observations == 0.0 {
+        return f64::NAN;
+    }
+    let rank = q * observations;
+    let b = bs[..bs.len() - 1].iter().position(|x| x.1 >= rank).unwrap_or(bs.len() - 1);
+    if b == bs.len() - 1 {
+        return bs[bs.len() - 2].0;
+    }
+    if b == 0 && bs[0].0 <= 0.0 {
+        return bs[0].0;
+    }
+    let end = bs[b].0;
+    let (mut start, mut count, mut rank) = (0.0, bs[b].1, rank);
+    if b > 0 {
+        start = bs[b - 1].0;
+        count -= bs[b - 1].1;
+        rank -= bs[b - 1].1;
+    }
+    start + (end - start) * (rank / count)
+}
+
+pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
+    let name = call.func.name;
+    let args: Vec<&Expr> = call.args.args.iter().map(|b| b.as_ref()).collect();
+    let steps = ctx.steps.len();
+    let arg = |i: usize| -> Result<&Expr> { args.get(i).copied().ok_or_else(|| exec(format!("{name}: missing argument"))) };
+    let math = |f: fn(f64) -> f64| -> Result<Val> { Ok(Val::Vector(map_values(vector_arg(ctx, arg(0)?)?, f))) };
+    match name {
+        // Range functions.
+        "rate" | "increase" | "delta" => {
+            let r = range_arg(ctx, arg(0)?)?;
+            let range = r.range;
+            let (counter, rate) = (name != "delta", name == "rate");
+            Ok(Val::Vector(over_windows(&r, false, |p, w| extrapolated(p, w, range, counter, rate))))
+        }
+        "irate" | "idelta" => {
+            let r = range_arg(ctx, arg(0)?)?;
+            let rate = name == "irate";
+            Ok(Val::Vector(over_windows(&r, false, |p, _| instant_delta(p, rate))))
+        }
+        "avg_over_time" => over(ctx, arg(0)?, false, |p| Some(avg_over(p))),
+        "sum_over_time" => over(ctx, arg(0)?, false, |p| Some(p.iter().map(|x| x.1).sum())),
+        "count_over_time" => over(ctx, arg(0)?, false, |p| Some(p.len() as f64)),
+        "min_over_time" => over(ctx, arg(0)?, false, |p| {
+            Some(p.iter().map(|x| x.1).fold(f64::NAN, |m, v| if m.is_nan() || v < m { v } else { m }))
+        }),
+        "max_over_time" => over(ctx, arg(0)?, false, |p| {
+            Some(p.iter().map(|x| x.1).fold(f64::NAN, |m, v| if m.is_nan() || v > m { v } else { m }))
+        }),
+        "last_over_time" => over(ctx, arg(0)?, true, |p| p.last().map(|x| x.1)),
+        "present_over_time" => over(ctx, arg(0)?, false, |_| Some(1.0)),
+        "stddev_over_time" => over(ctx, arg(0)?, false, |p| Some(stats(p).1.sqrt())),
+        "stdvar_over_time" => over(ctx, arg(0)?, false, |p| Some(stats(p).1)),
+        "changes" => over(ctx, arg(0)?, false, |p| {
+            Some(p.windows(2).filter(|w| w[0].1 != w[1].1 && !(w[0].1.is_nan() && w[1].1.is_nan())).count() as f64)
+        }),
+        "resets" => over(ctx, arg(0)?, false, |p| Some(p.windows(2).filter(|w| w[1].1 < w[0].1).count() as f64)),
+        "quantile_over_time" => {
+            let q = scalar_arg(ctx, arg(0)?)?;
+            let r = range_arg(ctx, arg(1)?)?;
+            let mut out = over_windows(&r, false, |_, _| Some(0.0));
+            // Recompute with the per-step q.
+            for s in out.iter_mut() {
+                let pts = &r.series.iter().find(|(l, _)| drop_name(l) == s.labels).map(|x| x.1.clone()).unwrap_or_default();
+                for (i, &(ws, we)) in r.windows.iter().enumerate() {
+                    if s.vals[i].is_some() {
+                        let mut vals: Vec<f64> = pts.iter().filter(|(t, _)| *t >= ws && *t <= we).map(|x| x.1).collect();
+                        s.vals[i] = Some(quantile(q[i], &mut vals));
+                    }
+                }
+            }
+            Ok(Val::Vector(out))
+        }
+        "deriv" => over(ctx, arg(0)?, false, |p| (p.len() >= 2).then(|| linear_regression(p, p[0].0).0)),
+        "predict_linear" => {
+            let r = range_arg(ctx, arg(0)?)?;
+            let d = scalar_arg(ctx, arg(1)?)?;
+            let mut out = Vec::new();
+            for (labels, pts) in &r.series {
+                let vals: Vec<Option<f64>> = r
+                    .windows
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &(ws, we))| {
+                        let a = pts.partition_point(|(t, _)| *t < ws);
+                        let b = pts.partition_point(|(t, _)| *t <= we);
+                        (b >= a + 2).then(|| {
+                            let (slope, icpt) = linear_regression(&pts[a..b], we);
+                            slope * d[i] + icpt
+                        })
+                    })
+                    .collect();
+                if vals.iter().any(Option::is_some) {
+                    out.push(VSeries { labels: drop_name(labels), vals });
+                }
+            }
+            Ok(Val::Vector(out))
+        }
+        "holt_winters" => {
+            let r = range_arg(ctx, arg(0)?)?;
+            let sf = scalar_arg(ctx, arg(1)?)?;
+            let tf = scalar_arg(ctx, arg(2)?)?;
+            if sf.iter().any(|v| *v <= 0.0 || *v >= 1.0) {
+                return Err(exec(format!("invalid smoothing factor. Expected: 0 < sf < 1, got: {}", sf[0])));
+            }
+            if tf.iter().any(|v| *v <= 0.0 || *v >= 1.0) {
+                return Err(exec(format!("invalid trend factor. Expected: 0 < tf < 1, got: {}", tf[0])));
+            }
+            Ok(Val::Vector(over_windows(&r, false, |p, _| holt_winters(p, sf[0], tf[0]))))
+        }
+        "absent_over_time" => {
+            let r = range_arg(ctx, arg(0)?)?;
+            let present = over_windows(&r, false, |_, _| Some(1.0));
+            let vals: Vec<Option<f64>> = (0..steps)
+                .map(|i| (!present.iter().any(|s| s.vals[i].is_some())).then_some(1.0))
+                .collect();
+            Ok(absent_result(arg(0)?, vals))
+        }
+        "absent" => {
+            let v = vector_arg(ctx, arg(0)?)?;
+            let vals: Vec<Option<f64>> = (0..steps).map(|i| (!v.iter().any(|s| s.vals[i].is_some())).then_some(1.0)).collect();
+            Ok(absent_result(arg(0)?, vals))
+        }
+        // Math.
+        "abs" => math(f64::abs),
+        "ceil" => math(f64::ceil),
+        "floor" => math(f64::floor),
+        "exp" => math(f64::exp),
+        "sqrt" => math(f64::sqrt),
+        "ln" => math(f64::ln),
+        "log2" => math(f64::log2),
+        "log10" => math(f64::log10),
+        "sgn" => math(|v| if v > 0.0 { 1.0 } else if v < 0.0 { -1.0 } else { v }),
+        "acos" => math(f64::acos),
+        "acosh" => math(f64::acosh),
+        "asin" => math(f64::asin),
+        "asinh" => math(f64::asinh),
+        "atan" => math(f64::atan),
+        "atanh" => math(f64::atanh),
+        "cos" => math(f64::cos),
+        "cosh" => math(f64::cosh),
+        "sin" => math(f64::sin),
+        "sinh" => math(f64::sinh),
+        "tan" => math(f64::tan),
+        "tanh" => math(f64::tanh),
+        "deg" => math(f64::to_degrees),
+        "rad" => math(f64::to_radians),
+        "pi" => Ok(Val::Scalar(vec![std::f64::consts::PI; steps])),
+        "round" => {
+            let v = vector_arg(ctx, arg(0)?)?;
+            let to = match args.get(1) {
+                Some(e) => scalar_arg(ctx, e)?,
+                None => vec![1.0; steps],
+            };
+            Ok(Val::Vector(
+                v.into_iter()
+                    .map(|s| VSeries {
+                        labels: drop_name(&s.labels),
+                        vals: s
+                            .vals
+                            .into_iter()
+                            .zip(&to)
+                            .map(|(x, t)| x.map(|x| (x * (1.0 / t) + 0.5).floor() / (1.0 / t)))
+                            .collect(),
+                    })
+                    .collect(),
+            ))
+        }
+        "clamp" | "clamp_min" | "clamp_max" => {
+            let v = vector_arg(ctx, arg(0)?)?;
+            let (lo, hi) = match name {
+                "clamp" => (scalar_arg(ctx, arg(1)?)?, scalar_arg(ctx, arg(2)?)?),
+                "clamp_min" => (scalar_arg(ctx, arg(1)?)?, vec![f64::INFINITY; steps]),
+                _ => (vec![f64::NEG_INFINITY; steps], scalar_arg(ctx, arg(1)?)?),
+            };
+            Ok(Val::Vector(
+                v.into_iter()
+                    .filter_map(|s| {
+                        let vals: Vec<Option<f64>> = s
+                            .vals
+                            .iter()
+                            .enumerate()
+                            .map(|(i, x)| {
+                                let x = (*x)?;
+                                if name == "clamp" && hi[i] < lo[i] {
+                                    return None;
+                                }
+                                Some(if x.is_nan() { x } else { x.max(lo[i]).min(hi[i]) })
+                            })
+                            .collect();
+                        vals.iter().any(Option::is_some).then(|| VSeries { labels: drop_name(&s.labels), vals })
+                    })
+                    .collect(),
+            ))
+        }
+        // Time.
+        "time" => Ok(Val::Scalar(ctx.steps.iter().map(|t| *t as f64 / 1000.0).collect())),
+        "timestamp" => {
+            let v = match arg(0)? {
+                Expr::VectorSelector(vs) => crate::engine::select_timestamps(ctx, vs)?,
+                e => vector_arg(ctx, e)?
+                    .into_iter()
+                    .map(|s| VSeries {
+                        labels: s.labels,
+                        vals: s.vals.iter().zip(&ctx.steps).map(|(v, t)| v.map(|_| *t as f64 / 1000.0)).collect(),
+                    })
+                    .collect(),
+            };
+            Ok(Val::Vector(map_values(v, |x| x)))
+        }
+        "minute" | "hour" | "day_of_week" | "day_of_month" | "day_of_year" | "days_in_month" | "month" | "year" => {
+            let pick = move |secs: f64| -> f64 {
+                let s = secs.floor() as i64;
+                let (y, mo, d, dow, doy, h, mi) = civil(s);
+                (match name {
+                    "minute" => mi,
+                    "hour" => h,
+                    "day_of_week" => dow,
+                    "day_of_month" => d,
+                    "day_of_year" => doy,
+                    "days_in_month" => days_in_month(s),
+                    "month" => mo,
+                    _ => y,
+                }) as f64
+            };
+            match args.first() {
+                None => Ok(Val::Vector(vec![VSeries {
+                    labels: Labels::new(),
+                    vals: ctx.steps.iter().map(|t| Some(pick(*t as f64 / 1000.0))).collect(),
+                }])),
+                Some(e) => {
+                    let v = vector_arg(ctx, e)?;
+                    Ok(Val::Vector(
+                        v.into_iter()
+                            .map(|s| VSeries {
+                                labels: drop_name(&s.labels),
+                                vals: s.vals.into_iter().map(|x| x.map(|x| if x.is_nan() || x.is_infinite() { x } else { pick(x) })).collect(),
+                            })
+                            .collect(),
+                    ))
+                }
+            }
+        }
+        // Types.
+        "vector" => {
+            let s = scalar_arg(ctx, arg(0)?)?;
+            Ok(Val::Vector(vec![VSeries { labels: Labels::new(), vals: s.into_iter().map(Some).collect() }]))
+        }
+        "scalar" => {
+            let v = vector_arg(ctx, arg(0)?)?;
+            Ok(Val::Scalar(
+                (0..steps)
+                    .map(|i| {
+                        let present: Vec<f64> = v.iter().filter_map(|s| s.vals[i]).collect();
+                        if present.len() == 1 {
+                            present[0]
+                        } else {
+                            f64::NAN
+                        }
+                    })
+                    .collect(),
+            ))
+        }
+        "sort" | "sort_desc" => {
+            let mut v = vector_arg(ctx, arg(0)?)?;
+            if steps == 1 {
+                let desc = name == "sort_desc";
+                v.sort_by(|a, b| {
+                    let (x, y) = (a.vals[0].unwrap_or(f64::NAN), b.vals[0].unwrap_or(f64::NAN));
+                    match (x.is_nan(), y.is_nan()) {
+                        (true, true) => std::cmp::Ordering::Equal,
+                        (true, false) => std::cmp::Ordering::Greater,
+                        (false, true) => std::cmp::Ordering::Less,
+                        _ if desc => y.total_cmp(&x),
+                        _ => x.total_cmp(&y),
+                    }
+                });
+            }
+            Ok(Val::Vector(v))
+        }
+        // Labels.
+        "label_replace" => {
+            let v = vector_arg(ctx, arg(0)?)?;
+            let dst = string_arg(ctx, arg(1)?)?;
+            let repl = string_arg(ctx, arg(2)?)?;
+            let src = string_arg(ctx, arg(3)?)?;
+            let re = string_arg(ctx, arg(4)?)?;
+            let regex = regex::Regex::new(&format!("^(?s:{re})$")).map_err(|e| exec(format!("invalid regular expression in label_replace(): {re}: {e}")))?;
+            if !label_valid(&dst) {
+                return Err(exec(format!("invalid destination label name in label_replace(): {dst}")));
+            }
+            let out: Vec<VSeries> = v
+                .into_iter()
+                .map(|s| {
+                    let value = s.labels.get(&src).unwrap_or("").to_string();
+                    let labels = match regex.captures(&value) {
+                        Some(caps) => {
+                            let mut res = String::new();
+                            caps.expand(&go_template(&repl), &mut res);
+                            with_label(&s.labels, &dst, &res)
+                        }
+                        None => s.labels.clone(),
+                    };
+                    VSeries { labels, vals: s.vals }
+                })
+                .collect();
+            merge_same_labels(out).map(Val::Vector)
+        }
+        "label_join" => {
+            let v = vector_arg(ctx, arg(0)?)?;
+            let dst = string_arg(ctx, arg(1)?)?;
+            let sep = string_arg(ctx, arg(2)?)?;
+            let mut srcs = Vec::new();
+            for e in &args[3..] {
+                srcs.push(string_arg(ctx, e)?);
+            }
+            if !label_valid(&dst) {
+                return Err(exec(format!("invalid destination label name in label_join(): {dst}")));
+            }
+            let out: Vec<VSeries> = v
+                .into_iter()
+                .map(|s| {
+                    let joined: Vec<&str> = srcs.iter().map(|n| s.labels.get(n).unwrap_or("")).collect();
+                    VSeries { labels: with_label(&s.labels, &dst, &joined.join(&sep)), vals: s.vals }
+                })
+                .collect();
+            merge_same_labels(out).map(Val::Vector)
+        }
+        "histogram_quantile" => {
+            let q = scalar_arg(ctx, arg(0)?)?;
+            let v = vector_arg(ctx, arg(1)?)?;
+            let mut groups: Vec<(Labels, Vec<(f64, usize)>)> = Vec::new();
+            for (j, s) in v.iter().enumerate() {
+                let Some(le) = s.labels.get("le") else { continue };
+                let Ok(bound) = le.parse::<f64>().or_else(|_| match le {
+                    "+Inf" | "Inf" | "inf" => Ok(f64::INFINITY),
+                    _ => Err(()),
+                }) else {
+                    continue;
+                };
+                let key = Labels::from_sorted(drop_name(&s.labels).iter().filter(|l| l.name != "le").cloned().collect());
+                match groups.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, b)) => b.push((bound, j)),
+                    None => groups.push((key, vec![(bound, j)])),
+                }
+            }
+            let out = groups
+                .into_iter()
+                .filter_map(|(labels, buckets)| {
+                    let vals: Vec<Option<f64>> = (0..steps)
+                        .map(|i| {
+                            let mut bs: Vec<(f64, f64)> = buckets.iter().filter_map(|(le, j)| v[*j].vals[i].map(|c| (*le, c))).collect();
+                            (!bs.is_empty()).then(|| bucket_quantile(q[i], &mut bs))
+                        })
+                        .collect();
+                    vals.iter().any(Option::is_some).then_some(VSeries { labels, vals })
+                })
+                .collect();
+            Ok(Val::Vector(out))
+        }
+        other => Err(exec(format!("function {other:?} is not supported"))),
+    }
+}
+
+/// `$1`, `${1}`, `$name` in Go's regexp template are the same in Rust's `expand`, except
+/// that Go treats `$1x` as `${1x}`; close enough for label_replace replacements.
+fn go_template(s: &str) -> String {
+    s.to_string()
+}
+
+fn over(ctx: &Ctx, e: &Expr, keep_name: bool, f: impl Fn(&[(i64, f64)]) -> Option<f64>) -> Result<Val> {
+    let r = range_arg(ctx, e)?;
+    Ok(Val::Vector(over_windows(&r, keep_name, |p, _| f(p))))
+}
+
+/// The result of absent(): labels from the selector's equality matchers.
+fn absent_result(e: &Expr, vals: Vec<Option<f64>>) -> Val {
+    let vs = match e {
+        Expr::VectorSelector(vs) => Some(vs),
+        Expr::MatrixSelector(ms) => Some(&ms.vs),
+        _ => None,
+    };
+    let mut labels: Vec<Label> = Vec::new();
+    if let Some(vs) = vs {
+        let mut seen: Vec<String> = Vec::new();
+        for m in &vs.matchers.matchers {
+            if m.name == "__name__" {
+                continue;
+            }
+            if matches!(m.op, promql_parser::label::MatchOp::Equal) {
+                if seen.contains(&m.name) {
+                    labels.retain(|l| l.name != m.name);
+                    continue;
+                }
+                seen.push(m.name.clone());
+                labels.push(Label::new(m.name.as_str(), m.value.as_str()));
+            }
+        }
+    }
+    labels.sort_by(|a, b| a.name.cmp(&b.name));
+    if vals.iter().all(Option::is_none) {
+        return Val::Vector(Vec::new());
+    }
+    Val::Vector(vec![VSeries { labels: Labels::from_sorted(labels), vals }])
+}

@@ -1,0 +1,18 @@
+//! mnemos' PromQL engine: Prometheus 2.42 semantics for floats, parsed with the
+//! `promql-parser` crate, evaluated over a [`Storage`] (the querier's StoreAPI fan-out, or
+//! [`MemStorage`] in tests).
+
+#![deny(missing_docs)]
+
+mod aggregate;
+mod binary;
+mod engine;
+mod functions;
+mod error;
+pub mod storage;
+pub mod value;
+
+pub use engine::{Engine, EngineOptions};
+pub use error::{Error, Result};
+pub use storage::{MemStorage, Storage, StoredSeries};
+pub use value::{Sample, Series, Value};

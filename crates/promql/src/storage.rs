@@ -1,0 +1,78 @@
+//! What the engine reads: series selected by matchers over a time range. The querier
+//! implements [`Storage`] over StoreAPI fan-out; tests use [`MemStorage`].
+
+use mnemos_tsdb::{Labels, Matcher};
+
+/// A stored series: labels and samples in time order (`STALE_NAN_BITS` values are
+/// staleness markers).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredSeries {
+    /// Labels, `__name__` included.
+    pub labels: Labels,
+    /// `(t ms, value)` in time order.
+    pub samples: Vec<(i64, f64)>,
+}
+
+/// Storage errors, as text (the storage's own error types stay with it).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StorageError(pub String);
+
+/// A source of series.
+pub trait Storage: Sync {
+    /// Series matching all `matchers` with their samples in `[mint, maxt]` (inclusive).
+    fn select(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Result<Vec<StoredSeries>, StorageError>;
+}
+
+/// Series held in memory (tests, the conformance runner).
+#[derive(Clone, Debug, Default)]
+pub struct MemStorage {
+    series: Vec<StoredSeries>,
+}
+
+impl MemStorage {
+    /// Empty storage.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds samples to the series with `labels` (created when new); samples are kept in time
+    /// order, a sample at an existing timestamp replaces it.
+    pub fn add(&mut self, labels: Labels, samples: &[(i64, f64)]) {
+        let idx = match self.series.iter().position(|s| s.labels == labels) {
+            Some(i) => i,
+            None => {
+                self.series.push(StoredSeries { labels, samples: Vec::new() });
+                self.series.len() - 1
+            }
+        };
+        let s = &mut self.series[idx];
+        for &(t, v) in samples {
+            match s.samples.binary_search_by_key(&t, |(st, _)| *st) {
+                Ok(i) => s.samples[i] = (t, v),
+                Err(i) => s.samples.insert(i, (t, v)),
+            }
+        }
+    }
+
+    /// Removes everything.
+    pub fn clear(&mut self) {
+        self.series.clear();
+    }
+}
+
+impl Storage for MemStorage {
+    fn select(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Result<Vec<StoredSeries>, StorageError> {
+        let mut out: Vec<StoredSeries> = self
+            .series
+            .iter()
+            .filter(|s| matchers.iter().all(|m| m.matches_labels(&s.labels)))
+            .map(|s| StoredSeries {
+                labels: s.labels.clone(),
+                samples: s.samples.iter().copied().filter(|(t, _)| *t >= mint && *t <= maxt).collect(),
+            })
+            .collect();
+        out.sort_by(|a, b| a.labels.cmp(&b.labels));
+        Ok(out)
+    }
+}
