@@ -258,7 +258,11 @@ pub(crate) fn eval(ctx: &Ctx, expr: &Expr) -> Result<Val> {
         Expr::VectorSelector(vs) => select_vector(ctx, vs),
         Expr::MatrixSelector(ms) => select_matrix(ctx, ms),
         Expr::Subquery(sq) => subquery(ctx, sq),
-        Expr::Call(call) => functions::call(ctx, call),
+        Expr::Call(call) => match functions::call(ctx, call)? {
+            // Dropping the metric name can make two series one: an error at a shared step.
+            Val::Vector(v) => merge_same_labels(v).map(Val::Vector),
+            other => Ok(other),
+        },
         Expr::Aggregate(agg) => crate::aggregate::aggregate(ctx, agg),
         Expr::Binary(b) => crate::binary::binary(ctx, b),
         Expr::Extension(_) => Err(exec("extension expressions are not supported")),
@@ -386,20 +390,6 @@ fn subquery(ctx: &Ctx, sq: &ast::SubqueryExpr) -> Result<Val> {
     Ok(Val::Matrix(Range { series, windows, range }))
 }
 
-/// Sorts and checks that no two series share a label set.
-pub(crate) fn check_unique(series: &[VSeries]) -> Result<()> {
-    let mut seen: HashMap<&Labels, usize> = HashMap::new();
-    for (i, s) in series.iter().enumerate() {
-        if let Some(j) = seen.insert(&s.labels, i) {
-            // Only a problem if both have a value at the same step.
-            if series[j].vals.iter().zip(&s.vals).any(|(a, b)| a.is_some() && b.is_some()) {
-                return Err(exec("vector cannot contain metrics with the same labelset"));
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Merges series with the same labels (values at distinct steps) into one.
 pub(crate) fn merge_same_labels(series: Vec<VSeries>) -> Result<Vec<VSeries>> {
     let mut index: HashMap<Labels, usize> = HashMap::new();
@@ -434,4 +424,55 @@ pub(crate) fn with_label(l: &Labels, name: &str, value: &str) -> Labels {
     }
     v.sort_by(|a, b| a.name.cmp(&b.name));
     Labels::from_sorted(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::MemStorage;
+
+    fn storage() -> MemStorage {
+        let mut s = MemStorage::new();
+        for (job, step) in [("api", 10.0), ("db", 20.0)] {
+            let samples: Vec<(i64, f64)> = (0..=10).map(|i| (i * 60_000, i as f64 * step)).collect();
+            s.add(Labels::from_pairs([("__name__", "reqs"), ("job", job)]), &samples);
+        }
+        s
+    }
+
+    fn vector(v: Value) -> Vec<(String, f64)> {
+        match v {
+            Value::Vector(s) => s.into_iter().map(|s| (s.labels.to_string(), s.v)).collect(),
+            other => panic!("not a vector: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn selectors_rates_aggregations_and_joins() {
+        let e = Engine::default();
+        let s = storage();
+        let at = 10 * 60_000;
+        assert_eq!(vector(e.instant(&s, "reqs{job=\"api\"}", at).expect("eval")), vec![("{__name__=\"reqs\", job=\"api\"}".into(), 100.0)]);
+        let r = vector(e.instant(&s, "rate(reqs[5m])", at).expect("eval"));
+        assert_eq!(r.len(), 2);
+        assert!((r[0].1 - 10.0 / 60.0).abs() < 1e-9, "{r:?}");
+        let sum = vector(e.instant(&s, "sum(rate(reqs[5m]))", at).expect("eval"));
+        assert!((sum[0].1 - 0.5).abs() < 1e-9, "{sum:?}");
+        let top = vector(e.instant(&s, "topk(1, reqs)", at).expect("eval"));
+        assert_eq!(top, vec![("{__name__=\"reqs\", job=\"db\"}".into(), 200.0)]);
+        let ratio = vector(e.instant(&s, "reqs{job=\"api\"} / ignoring(job) reqs{job=\"db\"}", at).expect("eval"));
+        assert_eq!(ratio, vec![("{}".into(), 0.5)]);
+        let err = e.instant(&s, "reqs / on() reqs", at).expect_err("many-to-many");
+        assert!(err.to_string().contains("many-to-many matching not allowed"), "{err}");
+        assert!(matches!(e.instant(&s, "sum(", at), Err(Error::Parse(_))));
+        // Lookback: nothing 5m after the last sample.
+        assert!(vector(e.instant(&s, "reqs", at + 5 * 60_000 + 1).expect("eval")).is_empty());
+        // Range query: one point per step.
+        match e.range(&s, "sum(reqs)", 0, at, 60_000).expect("range") {
+            Value::Matrix(m) => assert_eq!(m[0].points.len(), 11),
+            other => panic!("{other:?}"),
+        }
+        let sub = vector(e.instant(&s, "max_over_time(rate(reqs[2m])[5m:1m])", at).expect("eval"));
+        assert_eq!(sub.len(), 2);
+    }
 }
