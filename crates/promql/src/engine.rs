@@ -136,7 +136,10 @@ impl Engine {
     }
 
     fn parse(query: &str) -> Result<Expr> {
-        promql_parser::parser::parse(query).map_err(Error::Parse)
+        crate::compat::register_functions();
+        let expr = promql_parser::parser::parse(query).map_err(Error::Parse)?;
+        crate::compat::check_2_42(&expr).map_err(Error::Parse)?;
+        Ok(expr)
     }
 
     /// Evaluates `query` at time `t` (ms).
@@ -474,5 +477,10 @@ mod tests {
         }
         let sub = vector(e.instant(&s, "max_over_time(rate(reqs[2m])[5m:1m])", at).expect("eval"));
         assert_eq!(sub.len(), 2);
+        // 2.42's language exactly: holt_winters exists, later additions do not.
+        assert_eq!(vector(e.instant(&s, "holt_winters(reqs[5m], 0.5, 0.5)", at).expect("holt_winters")).len(), 2);
+        for newer in ["double_exponential_smoothing(reqs[5m], 0.5, 0.5)", "limitk(1, reqs)", "mad_over_time(reqs[5m])"] {
+            assert!(matches!(e.instant(&s, newer, at), Err(Error::Parse(_))), "{newer}");
+        }
     }
 }

@@ -6,6 +6,7 @@
 
 mod aggregate;
 mod binary;
+mod compat;
 mod engine;
 mod functions;
 mod error;
