@@ -17,7 +17,10 @@ fn exec(msg: impl Into<String>) -> Error {
 fn group_labels(l: &Labels, modifier: Option<&LabelModifier>) -> Labels {
     match modifier {
         Some(LabelModifier::Include(by)) => Labels::from_sorted(
-            l.iter().filter(|x| by.labels.contains(&x.name)).cloned().collect(),
+            l.iter()
+                .filter(|x| by.labels.contains(&x.name))
+                .cloned()
+                .collect(),
         ),
         Some(LabelModifier::Exclude(without)) => Labels::from_sorted(
             l.iter()
@@ -50,6 +53,19 @@ pub(crate) fn quantile(phi: f64, values: &mut [f64]) -> f64 {
     let upper = (lower + 1.0).min(n - 1.0);
     let weight = rank - rank.floor();
     values[lower as usize] * (1.0 - weight) + values[upper as usize] * weight
+}
+
+/// Orders values ascending (or descending) with NaN last either way, as Prometheus'
+/// topk, bottomk, sort and sort_desc do.
+pub(crate) fn nan_last(a: f64, b: f64, descending: bool) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        _ if descending => b.total_cmp(&a),
+        _ => a.total_cmp(&b),
+    }
 }
 
 /// Go's `strconv.FormatFloat(v, 'f', -1, 64)`.
@@ -95,14 +111,26 @@ pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
                 _ => return Err(exec("topk/bottomk need a scalar parameter")),
             };
             let top = op == "topk";
-            let groups: Vec<Labels> = input.iter().map(|s| group_labels(&s.labels, modifier)).collect();
-            let mut out: Vec<VSeries> = input.iter().map(|s| VSeries { labels: s.labels.clone(), vals: vec![None; steps] }).collect();
-            for i in 0..steps {
-                let kk = k[i];
+            let groups: Vec<Labels> = input
+                .iter()
+                .map(|s| group_labels(&s.labels, modifier))
+                .collect();
+            let mut out: Vec<VSeries> = input
+                .iter()
+                .map(|s| VSeries {
+                    labels: s.labels.clone(),
+                    vals: vec![None; steps],
+                })
+                .collect();
+            for (i, &kk) in k.iter().enumerate().take(steps) {
                 if kk.is_nan() {
                     return Err(exec("Parameter value is NaN"));
                 }
-                let kk = if kk < 1.0 { 0 } else { kk.min(i64::MAX as f64) as usize };
+                let kk = if kk < 1.0 {
+                    0
+                } else {
+                    kk.min(i64::MAX as f64) as usize
+                };
                 let mut by_group: HashMap<&Labels, Vec<usize>> = HashMap::new();
                 for (j, s) in input.iter().enumerate() {
                     if s.vals[i].is_some() {
@@ -111,36 +139,28 @@ pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
                 }
                 for (_, mut members) in by_group {
                     members.sort_by(|&a, &b| {
-                        let (va, vb) = (input[a].vals[i].unwrap_or(f64::NAN), input[b].vals[i].unwrap_or(f64::NAN));
-                        // NaN sorts last either way.
-                        let ord = match (va.is_nan(), vb.is_nan()) {
-                            (true, true) => std::cmp::Ordering::Equal,
-                            (true, false) => std::cmp::Ordering::Greater,
-                            (false, true) => std::cmp::Ordering::Less,
-                            _ => {
-                                if top {
-                                    vb.total_cmp(&va)
-                                } else {
-                                    va.total_cmp(&vb)
-                                }
-                            }
-                        };
-                        ord
+                        nan_last(
+                            input[a].vals[i].unwrap_or(f64::NAN),
+                            input[b].vals[i].unwrap_or(f64::NAN),
+                            top,
+                        )
                     });
                     for &j in members.iter().take(kk) {
                         out[j].vals[i] = input[j].vals[i];
                     }
                 }
             }
-            let mut out: Vec<VSeries> = out.into_iter().filter(|s| s.vals.iter().any(Option::is_some)).collect();
+            let mut out: Vec<VSeries> = out
+                .into_iter()
+                .filter(|s| s.vals.iter().any(Option::is_some))
+                .collect();
             if steps == 1 {
                 out.sort_by(|a, b| {
-                    let (va, vb) = (a.vals[0].unwrap_or(f64::NAN), b.vals[0].unwrap_or(f64::NAN));
-                    if top {
-                        vb.total_cmp(&va)
-                    } else {
-                        va.total_cmp(&vb)
-                    }
+                    nan_last(
+                        a.vals[0].unwrap_or(f64::NAN),
+                        b.vals[0].unwrap_or(f64::NAN),
+                        top,
+                    )
                 });
             }
             Ok(Val::Vector(out))
@@ -150,7 +170,11 @@ pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
                 Some(Val::Str(s)) => s,
                 _ => return Err(exec("count_values needs a string parameter")),
             };
-            if label.is_empty() || !label.chars().enumerate().all(|(i, c)| c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit())) {
+            if label.is_empty()
+                || !label.chars().enumerate().all(|(i, c)| {
+                    c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit())
+                })
+            {
                 return Err(exec(format!("invalid label name {label:?}")));
             }
             let mut index: HashMap<Labels, usize> = HashMap::new();
@@ -159,12 +183,16 @@ pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
                 let base = group_labels(&s.labels, modifier);
                 for i in 0..steps {
                     let Some(v) = s.vals[i] else { continue };
-                    let mut ls: Vec<Label> = base.iter().filter(|l| l.name != label).cloned().collect();
+                    let mut ls: Vec<Label> =
+                        base.iter().filter(|l| l.name != label).cloned().collect();
                     ls.push(Label::new(label.as_str(), format_value(v)));
                     ls.sort_by(|a, b| a.name.cmp(&b.name));
                     let key = Labels::from_sorted(ls);
                     let idx = *index.entry(key.clone()).or_insert_with(|| {
-                        out.push(VSeries { labels: key, vals: vec![None; steps] });
+                        out.push(VSeries {
+                            labels: key,
+                            vals: vec![None; steps],
+                        });
                         out.len() - 1
                     });
                     let slot = &mut out[idx].vals[i];
@@ -206,7 +234,10 @@ pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
                             a.n += 1.0;
                             a.sum += v;
                             // avg as Prometheus 2.42 computes it (incremental, Inf-aware).
-                            if a.mean.is_infinite() && ((v.is_infinite() && (a.mean > 0.0) == (v > 0.0)) || (!v.is_infinite() && !v.is_nan())) {
+                            if a.mean.is_infinite()
+                                && ((v.is_infinite() && (a.mean > 0.0) == (v > 0.0))
+                                    || (!v.is_infinite() && !v.is_nan()))
+                            {
                                 // keep the infinite mean
                             } else {
                                 a.mean += v / a.n - a.mean / a.n;
@@ -238,7 +269,10 @@ pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
                             "max" => a.max,
                             "count" => a.n,
                             "group" => 1.0,
-                            "quantile" => quantile(phi.as_ref().map(|p| p[i]).unwrap_or(f64::NAN), &mut a.values),
+                            "quantile" => quantile(
+                                phi.as_ref().map(|p| p[i]).unwrap_or(f64::NAN),
+                                &mut a.values,
+                            ),
                             _ => a.m2,
                         })
                     })
@@ -254,9 +288,16 @@ pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
     }
 }
 
-fn stdvar(input: &[VSeries], modifier: Option<&LabelModifier>, steps: usize, sqrt: bool) -> Vec<VSeries> {
+fn stdvar(
+    input: &[VSeries],
+    modifier: Option<&LabelModifier>,
+    steps: usize,
+    sqrt: bool,
+) -> Vec<VSeries> {
     let mut index: HashMap<Labels, usize> = HashMap::new();
-    let mut groups: Vec<(Labels, Vec<Option<(f64, f64, f64)>>)> = Vec::new();
+    /// Per step: count, mean, sum of squared deviations.
+    type Welford = Option<(f64, f64, f64)>;
+    let mut groups: Vec<(Labels, Vec<Welford>)> = Vec::new();
     for s in input {
         let key = group_labels(&s.labels, modifier);
         let idx = *index.entry(key.clone()).or_insert_with(|| {

@@ -60,6 +60,14 @@ impl Op {
         matches!(self, Op::Eq | Op::Ne | Op::Gt | Op::Lt | Op::Ge | Op::Le)
     }
 
+    /// Whether the result loses the metric name (arithmetic except atan2, as in 2.42).
+    fn drops_name(self) -> bool {
+        matches!(
+            self,
+            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Mod | Op::Pow
+        )
+    }
+
     fn is_set(self) -> bool {
         matches!(self, Op::And | Op::Or | Op::Unless)
     }
@@ -109,21 +117,40 @@ pub(crate) fn binary(ctx: &Ctx, b: &BinaryExpr) -> Result<Val> {
                 })
                 .collect(),
         )),
-        (Val::Vector(l), Val::Scalar(r)) => Ok(Val::Vector(vector_scalar(op, l, &r, false, return_bool))),
-        (Val::Scalar(l), Val::Vector(r)) => Ok(Val::Vector(vector_scalar(op, r, &l, true, return_bool))),
+        (Val::Vector(l), Val::Scalar(r)) => {
+            Ok(Val::Vector(vector_scalar(op, l, &r, false, return_bool)))
+        }
+        (Val::Scalar(l), Val::Vector(r)) => {
+            Ok(Val::Vector(vector_scalar(op, r, &l, true, return_bool)))
+        }
         (Val::Vector(l), Val::Vector(r)) => {
             if op.is_set() {
-                Ok(Val::Vector(set_op(op, l, r, b.modifier.as_ref(), ctx.steps.len())))
+                Ok(Val::Vector(set_op(
+                    op,
+                    l,
+                    r,
+                    b.modifier.as_ref(),
+                    ctx.steps.len(),
+                )))
             } else {
-                vector_vector(op, l, r, b.modifier.as_ref(), return_bool, ctx.steps.len()).map(Val::Vector)
+                vector_vector(op, l, r, b.modifier.as_ref(), return_bool, ctx.steps.len())
+                    .map(Val::Vector)
             }
         }
-        _ => Err(exec("binary expression must contain only scalar and instant vector types")),
+        _ => Err(exec(
+            "binary expression must contain only scalar and instant vector types",
+        )),
     }
 }
 
-fn vector_scalar(op: Op, vec: Vec<VSeries>, scalar: &[f64], swap: bool, return_bool: bool) -> Vec<VSeries> {
-    let drop = !op.is_comparison() || return_bool;
+fn vector_scalar(
+    op: Op,
+    vec: Vec<VSeries>,
+    scalar: &[f64],
+    swap: bool,
+    return_bool: bool,
+) -> Vec<VSeries> {
+    let drop = op.drops_name() || return_bool;
     vec.into_iter()
         .filter_map(|s| {
             let vals: Vec<Option<f64>> = s
@@ -176,16 +203,42 @@ fn signature(l: &Labels, modifier: Option<&ast::BinModifier>) -> Vec<(String, St
     }
 }
 
-fn set_op(op: Op, l: Vec<VSeries>, r: Vec<VSeries>, modifier: Option<&ast::BinModifier>, steps: usize) -> Vec<VSeries> {
+fn set_op(
+    op: Op,
+    l: Vec<VSeries>,
+    r: Vec<VSeries>,
+    modifier: Option<&ast::BinModifier>,
+    steps: usize,
+) -> Vec<VSeries> {
     let lsig: Vec<_> = l.iter().map(|s| signature(&s.labels, modifier)).collect();
     let rsig: Vec<_> = r.iter().map(|s| signature(&s.labels, modifier)).collect();
-    let mut lout: Vec<VSeries> = l.iter().map(|s| VSeries { labels: s.labels.clone(), vals: vec![None; steps] }).collect();
-    let mut rout: Vec<VSeries> = r.iter().map(|s| VSeries { labels: s.labels.clone(), vals: vec![None; steps] }).collect();
+    let mut lout: Vec<VSeries> = l
+        .iter()
+        .map(|s| VSeries {
+            labels: s.labels.clone(),
+            vals: vec![None; steps],
+        })
+        .collect();
+    let mut rout: Vec<VSeries> = r
+        .iter()
+        .map(|s| VSeries {
+            labels: s.labels.clone(),
+            vals: vec![None; steps],
+        })
+        .collect();
     for i in 0..steps {
-        let rset: std::collections::HashSet<&Vec<(String, String)>> =
-            r.iter().zip(&rsig).filter(|(s, _)| s.vals[i].is_some()).map(|(_, g)| g).collect();
-        let lset: std::collections::HashSet<&Vec<(String, String)>> =
-            l.iter().zip(&lsig).filter(|(s, _)| s.vals[i].is_some()).map(|(_, g)| g).collect();
+        let rset: std::collections::HashSet<&Vec<(String, String)>> = r
+            .iter()
+            .zip(&rsig)
+            .filter(|(s, _)| s.vals[i].is_some())
+            .map(|(_, g)| g)
+            .collect();
+        let lset: std::collections::HashSet<&Vec<(String, String)>> = l
+            .iter()
+            .zip(&lsig)
+            .filter(|(s, _)| s.vals[i].is_some())
+            .map(|(_, g)| g)
+            .collect();
         for (j, s) in l.iter().enumerate() {
             let Some(v) = s.vals[i] else { continue };
             let keep = match op {
@@ -226,18 +279,29 @@ fn vector_vector(
     return_bool: bool,
     steps: usize,
 ) -> Result<Vec<VSeries>> {
-    let card = modifier.map(|m| m.card.clone()).unwrap_or(VectorMatchCardinality::OneToOne);
+    let card = modifier
+        .map(|m| m.card.clone())
+        .unwrap_or(VectorMatchCardinality::OneToOne);
     // Normalise group_right to group_left by swapping sides.
     let (many, one, swapped, include) = match &card {
         VectorMatchCardinality::OneToMany(inc) => (r, l, true, inc.labels.clone()),
         VectorMatchCardinality::ManyToOne(inc) => (l, r, false, inc.labels.clone()),
         _ => (l, r, false, Vec::new()),
     };
-    let grouped = matches!(card, VectorMatchCardinality::ManyToOne(_) | VectorMatchCardinality::OneToMany(_));
-    let msig: Vec<_> = many.iter().map(|s| signature(&s.labels, modifier)).collect();
+    let grouped = matches!(
+        card,
+        VectorMatchCardinality::ManyToOne(_) | VectorMatchCardinality::OneToMany(_)
+    );
+    let msig: Vec<_> = many
+        .iter()
+        .map(|s| signature(&s.labels, modifier))
+        .collect();
     let osig: Vec<_> = one.iter().map(|s| signature(&s.labels, modifier)).collect();
-    let drop = !op.is_comparison() || return_bool;
-    let on = matches!(modifier.and_then(|m| m.matching.as_ref()), Some(LabelModifier::Include(_)));
+    let drop = op.drops_name() || return_bool;
+    let on = matches!(
+        modifier.and_then(|m| m.matching.as_ref()),
+        Some(LabelModifier::Include(_))
+    );
     let matching: Vec<String> = modifier
         .and_then(|m| m.matching.as_ref())
         .map(|m| m.labels().labels.clone())
@@ -263,7 +327,9 @@ fn vector_vector(
         let mut matched_one: HashMap<&Vec<(String, String)>, usize> = HashMap::new();
         for (j, s) in many.iter().enumerate() {
             let Some(mv) = s.vals[i] else { continue };
-            let Some(&k) = one_map.get(&msig[j]) else { continue };
+            let Some(&k) = one_map.get(&msig[j]) else {
+                continue;
+            };
             if !grouped {
                 if let Some(_prev) = matched_one.insert(&msig[j], j) {
                     return Err(exec("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)"));
@@ -309,7 +375,10 @@ fn vector_vector(
                 Some(&x) => x,
                 None => {
                     index.insert(labels.clone(), out.len());
-                    out.push(VSeries { labels, vals: vec![None; steps] });
+                    out.push(VSeries {
+                        labels,
+                        vals: vec![None; steps],
+                    });
                     out.len() - 1
                 }
             };

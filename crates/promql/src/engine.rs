@@ -119,7 +119,10 @@ fn to_matchers(vs: &ast::VectorSelector) -> Result<Vec<Matcher>> {
             promql_parser::label::MatchOp::Re(_) => MatchType::Regex,
             promql_parser::label::MatchOp::NotRe(_) => MatchType::NotRegex,
         };
-        out.push(Matcher::new(kind, m.name.clone(), m.value.clone()).map_err(|e| Error::Parse(e.to_string()))?);
+        out.push(
+            Matcher::new(kind, m.name.clone(), m.value.clone())
+                .map_err(|e| Error::Parse(e.to_string()))?,
+        );
     }
     Ok(out)
 }
@@ -174,7 +177,10 @@ impl Engine {
                         .into_iter()
                         .map(|(labels, pts)| Series {
                             labels,
-                            points: pts.into_iter().filter(|(pt, _)| *pt >= ws && *pt <= we).collect(),
+                            points: pts
+                                .into_iter()
+                                .filter(|(pt, _)| *pt >= ws && *pt <= we)
+                                .collect(),
                         })
                         .filter(|s| !s.points.is_empty())
                         .collect(),
@@ -184,12 +190,24 @@ impl Engine {
     }
 
     /// Evaluates `query` at every step from `start` to `end` (ms): a matrix.
-    pub fn range(&self, storage: &dyn Storage, query: &str, start: i64, end: i64, step: i64) -> Result<Value> {
+    pub fn range(
+        &self,
+        storage: &dyn Storage,
+        query: &str,
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<Value> {
         if step <= 0 {
-            return Err(Error::Execution("zero or negative query resolution step widths are not accepted".into()));
+            return Err(Error::Execution(
+                "zero or negative query resolution step widths are not accepted".into(),
+            ));
         }
         let expr = Self::parse(query)?;
-        let steps: Vec<i64> = (0..).map(|i| start + i * step).take_while(|t| *t <= end).collect();
+        let steps: Vec<i64> = (0..)
+            .map(|i| start + i * step)
+            .take_while(|t| *t <= end)
+            .collect();
         let ctx = Ctx {
             storage,
             steps: steps.clone(),
@@ -216,7 +234,10 @@ impl Engine {
                 .filter(|s| !s.points.is_empty())
                 .collect(),
             Val::Str(_) | Val::Matrix(_) => {
-                return Err(Error::Execution("invalid expression type for range query, must be Scalar or instant Vector".into()))
+                return Err(Error::Execution(
+                    "invalid expression type for range query, must be Scalar or instant Vector"
+                        .into(),
+                ))
             }
         };
         let mut series = series;
@@ -248,15 +269,18 @@ pub(crate) fn eval(ctx: &Ctx, expr: &Expr) -> Result<Val> {
         Expr::Paren(p) => eval(ctx, &p.expr),
         Expr::Unary(u) => match eval(ctx, &u.expr)? {
             Val::Scalar(v) => Ok(Val::Scalar(v.into_iter().map(|x| -x).collect())),
-            Val::Vector(vs) => Ok(Val::Vector(
+            Val::Vector(vs) => merge_same_labels(
                 vs.into_iter()
                     .map(|s| VSeries {
                         labels: drop_name(&s.labels),
                         vals: s.vals.into_iter().map(|v| v.map(|x| -x)).collect(),
                     })
                     .collect(),
+            )
+            .map(Val::Vector),
+            _ => Err(exec(
+                "unary expression only allowed on expressions of type scalar or instant vector",
             )),
-            _ => Err(exec("unary expression only allowed on expressions of type scalar or instant vector")),
         },
         Expr::VectorSelector(vs) => select_vector(ctx, vs),
         Expr::MatrixSelector(ms) => select_matrix(ctx, ms),
@@ -301,7 +325,10 @@ fn select_vector(ctx: &Ctx, vs: &ast::VectorSelector) -> Result<Val> {
             vals.push(v);
         }
         if vals.iter().any(Option::is_some) {
-            out.push(VSeries { labels: s.labels, vals });
+            out.push(VSeries {
+                labels: s.labels,
+                vals,
+            });
         }
     }
     check_samples(ctx, total)?;
@@ -316,7 +343,10 @@ pub(crate) fn select_timestamps(ctx: &Ctx, vs: &ast::VectorSelector) -> Result<V
     let lb = ctx.opts.lookback_delta;
     let mint = refs.iter().min().copied().unwrap_or(0) - lb;
     let maxt = refs.iter().max().copied().unwrap_or(0);
-    let stored = ctx.storage.select(&matchers, mint, maxt).map_err(|e| Error::Storage(e.0))?;
+    let stored = ctx
+        .storage
+        .select(&matchers, mint, maxt)
+        .map_err(|e| Error::Storage(e.0))?;
     Ok(stored
         .into_iter()
         .filter_map(|s| {
@@ -324,10 +354,16 @@ pub(crate) fn select_timestamps(ctx: &Ctx, vs: &ast::VectorSelector) -> Result<V
                 .iter()
                 .map(|&rt| {
                     let i = s.samples.partition_point(|(t, _)| *t <= rt);
-                    (i > 0).then(|| s.samples[i - 1]).filter(|(t, v)| *t >= rt - lb && !stale(*v)).map(|(t, _)| t as f64 / 1000.0)
+                    (i > 0)
+                        .then(|| s.samples[i - 1])
+                        .filter(|(t, v)| *t >= rt - lb && !stale(*v))
+                        .map(|(t, _)| t as f64 / 1000.0)
                 })
                 .collect();
-            vals.iter().any(Option::is_some).then_some(VSeries { labels: s.labels, vals })
+            vals.iter().any(Option::is_some).then_some(VSeries {
+                labels: s.labels,
+                vals,
+            })
         })
         .collect())
 }
@@ -354,21 +390,33 @@ fn select_matrix(ctx: &Ctx, ms: &ast::MatrixSelector) -> Result<Val> {
         })
         .collect();
     check_samples(ctx, total)?;
-    Ok(Val::Matrix(Range { series, windows, range }))
+    Ok(Val::Matrix(Range {
+        series,
+        windows,
+        range,
+    }))
 }
 
 fn subquery(ctx: &Ctx, sq: &ast::SubqueryExpr) -> Result<Val> {
     let range = dur_ms(&sq.range);
-    let step = sq.step.as_ref().map(dur_ms).filter(|s| *s > 0).unwrap_or(ctx.opts.default_subquery_step);
+    let step = sq
+        .step
+        .as_ref()
+        .map(dur_ms)
+        .filter(|s| *s > 0)
+        .unwrap_or(ctx.opts.default_subquery_step);
     let refs = ref_times(ctx, &sq.at, &sq.offset);
     let windows: Vec<(i64, i64)> = refs.iter().map(|t| (t - range, *t)).collect();
     let lo = windows.iter().map(|w| w.0).min().unwrap_or(0);
     let hi = windows.iter().map(|w| w.1).max().unwrap_or(0);
-    // Inner steps aligned to multiples of the step, as Prometheus does; the window's start
-    // is exclusive for subqueries.
+    // Inner steps: multiples of the step, from the first one at or after the earliest
+    // window start (as Prometheus 2.42 aligns them).
     let first = lo.div_euclid(step) * step;
-    let first = if first <= lo { first + step } else { first };
-    let inner_steps: Vec<i64> = (0..).map(|i| first + i * step).take_while(|t| *t <= hi).collect();
+    let first = if first < lo { first + step } else { first };
+    let inner_steps: Vec<i64> = (0..)
+        .map(|i| first + i * step)
+        .take_while(|t| *t <= hi)
+        .collect();
     let inner = Ctx {
         storage: ctx.storage,
         steps: inner_steps.clone(),
@@ -376,21 +424,35 @@ fn subquery(ctx: &Ctx, sq: &ast::SubqueryExpr) -> Result<Val> {
         end: ctx.end,
         opts: ctx.opts,
     };
-    let val = if inner_steps.is_empty() { Val::Vector(Vec::new()) } else { eval(&inner, &sq.expr)? };
+    let val = if inner_steps.is_empty() {
+        Val::Vector(Vec::new())
+    } else {
+        eval(&inner, &sq.expr)?
+    };
     let series: Vec<(Labels, Vec<(i64, f64)>)> = match val {
         Val::Vector(vs) => vs
             .into_iter()
             .map(|s| {
-                let pts = inner_steps.iter().zip(s.vals).filter_map(|(t, v)| v.map(|v| (*t, v))).collect();
+                let pts = inner_steps
+                    .iter()
+                    .zip(s.vals)
+                    .filter_map(|(t, v)| v.map(|v| (*t, v)))
+                    .collect();
                 (s.labels, pts)
             })
             .collect(),
         Val::Scalar(v) => vec![(Labels::new(), inner_steps.iter().copied().zip(v).collect())],
-        _ => return Err(exec("subquery is only allowed on instant vector or scalar expressions")),
+        _ => {
+            return Err(exec(
+                "subquery is only allowed on instant vector or scalar expressions",
+            ))
+        }
     };
-    // Window start exclusive: shift by one ms.
-    let windows = windows.into_iter().map(|(s, e)| (s + 1, e)).collect();
-    Ok(Val::Matrix(Range { series, windows, range }))
+    Ok(Val::Matrix(Range {
+        series,
+        windows,
+        range,
+    }))
 }
 
 /// Merges series with the same labels (values at distinct steps) into one.
@@ -404,7 +466,9 @@ pub(crate) fn merge_same_labels(series: Vec<VSeries>) -> Result<Vec<VSeries>> {
                 for (a, b) in target.vals.iter_mut().zip(s.vals) {
                     if b.is_some() {
                         if a.is_some() {
-                            return Err(exec("vector cannot contain metrics with the same labelset"));
+                            return Err(exec(
+                                "vector cannot contain metrics with the same labelset",
+                            ));
                         }
                         *a = b;
                     }
@@ -437,8 +501,12 @@ mod tests {
     fn storage() -> MemStorage {
         let mut s = MemStorage::new();
         for (job, step) in [("api", 10.0), ("db", 20.0)] {
-            let samples: Vec<(i64, f64)> = (0..=10).map(|i| (i * 60_000, i as f64 * step)).collect();
-            s.add(Labels::from_pairs([("__name__", "reqs"), ("job", job)]), &samples);
+            let samples: Vec<(i64, f64)> =
+                (0..=10).map(|i| (i * 60_000, i as f64 * step)).collect();
+            s.add(
+                Labels::from_pairs([("__name__", "reqs"), ("job", job)]),
+                &samples,
+            );
         }
         s
     }
@@ -455,7 +523,10 @@ mod tests {
         let e = Engine::default();
         let s = storage();
         let at = 10 * 60_000;
-        assert_eq!(vector(e.instant(&s, "reqs{job=\"api\"}", at).expect("eval")), vec![("{__name__=\"reqs\", job=\"api\"}".into(), 100.0)]);
+        assert_eq!(
+            vector(e.instant(&s, "reqs{job=\"api\"}", at).expect("eval")),
+            vec![("{__name__=\"reqs\", job=\"api\"}".into(), 100.0)]
+        );
         let r = vector(e.instant(&s, "rate(reqs[5m])", at).expect("eval"));
         assert_eq!(r.len(), 2);
         assert!((r[0].1 - 10.0 / 60.0).abs() < 1e-9, "{r:?}");
@@ -463,10 +534,19 @@ mod tests {
         assert!((sum[0].1 - 0.5).abs() < 1e-9, "{sum:?}");
         let top = vector(e.instant(&s, "topk(1, reqs)", at).expect("eval"));
         assert_eq!(top, vec![("{__name__=\"reqs\", job=\"db\"}".into(), 200.0)]);
-        let ratio = vector(e.instant(&s, "reqs{job=\"api\"} / ignoring(job) reqs{job=\"db\"}", at).expect("eval"));
+        let ratio = vector(
+            e.instant(&s, "reqs{job=\"api\"} / ignoring(job) reqs{job=\"db\"}", at)
+                .expect("eval"),
+        );
         assert_eq!(ratio, vec![("{}".into(), 0.5)]);
-        let err = e.instant(&s, "reqs / on() reqs", at).expect_err("many-to-many");
-        assert!(err.to_string().contains("many-to-many matching not allowed"), "{err}");
+        let err = e
+            .instant(&s, "reqs / on() reqs", at)
+            .expect_err("many-to-many");
+        assert!(
+            err.to_string()
+                .contains("many-to-many matching not allowed"),
+            "{err}"
+        );
         assert!(matches!(e.instant(&s, "sum(", at), Err(Error::Parse(_))));
         // Lookback: nothing 5m after the last sample.
         assert!(vector(e.instant(&s, "reqs", at + 5 * 60_000 + 1).expect("eval")).is_empty());
@@ -475,12 +555,29 @@ mod tests {
             Value::Matrix(m) => assert_eq!(m[0].points.len(), 11),
             other => panic!("{other:?}"),
         }
-        let sub = vector(e.instant(&s, "max_over_time(rate(reqs[2m])[5m:1m])", at).expect("eval"));
+        let sub = vector(
+            e.instant(&s, "max_over_time(rate(reqs[2m])[5m:1m])", at)
+                .expect("eval"),
+        );
         assert_eq!(sub.len(), 2);
         // 2.42's language exactly: holt_winters exists, later additions do not.
-        assert_eq!(vector(e.instant(&s, "holt_winters(reqs[5m], 0.5, 0.5)", at).expect("holt_winters")).len(), 2);
-        for newer in ["double_exponential_smoothing(reqs[5m], 0.5, 0.5)", "limitk(1, reqs)", "mad_over_time(reqs[5m])"] {
-            assert!(matches!(e.instant(&s, newer, at), Err(Error::Parse(_))), "{newer}");
+        assert_eq!(
+            vector(
+                e.instant(&s, "holt_winters(reqs[5m], 0.5, 0.5)", at)
+                    .expect("holt_winters")
+            )
+            .len(),
+            2
+        );
+        for newer in [
+            "double_exponential_smoothing(reqs[5m], 0.5, 0.5)",
+            "limitk(1, reqs)",
+            "mad_over_time(reqs[5m])",
+        ] {
+            assert!(
+                matches!(e.instant(&s, newer, at), Err(Error::Parse(_))),
+                "{newer}"
+            );
         }
     }
 }

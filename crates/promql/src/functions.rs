@@ -86,7 +86,11 @@ fn map_values(v: Vec<VSeries>, f: impl Fn(f64) -> f64) -> Vec<VSeries> {
 }
 
 /// Applies `f` to each step's window of each series; `keep_name` for last_over_time.
-fn over_windows(r: &Range, keep_name: bool, f: impl Fn(&[(i64, f64)], (i64, i64)) -> Option<f64>) -> Vec<VSeries> {
+fn over_windows(
+    r: &Range,
+    keep_name: bool,
+    f: impl Fn(&[(i64, f64)], (i64, i64)) -> Option<f64>,
+) -> Vec<VSeries> {
     r.series
         .iter()
         .filter_map(|(labels, pts)| {
@@ -104,7 +108,11 @@ fn over_windows(r: &Range, keep_name: bool, f: impl Fn(&[(i64, f64)], (i64, i64)
                 })
                 .collect();
             vals.iter().any(Option::is_some).then(|| VSeries {
-                labels: if keep_name { labels.clone() } else { drop_name(labels) },
+                labels: if keep_name {
+                    labels.clone()
+                } else {
+                    drop_name(labels)
+                },
                 vals,
             })
         })
@@ -112,7 +120,13 @@ fn over_windows(r: &Range, keep_name: bool, f: impl Fn(&[(i64, f64)], (i64, i64)
 }
 
 /// Prometheus' extrapolated rate/increase/delta.
-fn extrapolated(pts: &[(i64, f64)], window: (i64, i64), range_ms: i64, is_counter: bool, is_rate: bool) -> Option<f64> {
+fn extrapolated(
+    pts: &[(i64, f64)],
+    window: (i64, i64),
+    range_ms: i64,
+    is_counter: bool,
+    is_rate: bool,
+) -> Option<f64> {
     if pts.len() < 2 {
         return None;
     }
@@ -142,8 +156,16 @@ fn extrapolated(pts: &[(i64, f64)], window: (i64, i64), range_ms: i64, is_counte
     }
     let threshold = avg * 1.1;
     let mut interval = sampled;
-    interval += if to_start < threshold { to_start } else { avg / 2.0 };
-    interval += if to_end < threshold { to_end } else { avg / 2.0 };
+    interval += if to_start < threshold {
+        to_start
+    } else {
+        avg / 2.0
+    };
+    interval += if to_end < threshold {
+        to_end
+    } else {
+        avg / 2.0
+    };
     result *= interval / sampled;
     if is_rate {
         result /= range_ms as f64 / 1000.0;
@@ -211,7 +233,9 @@ fn avg_over(pts: &[(i64, f64)]) -> f64 {
     let mut n = 0.0f64;
     for &(_, v) in pts {
         n += 1.0;
-        if mean.is_infinite() && ((v.is_infinite() && (mean > 0.0) == (v > 0.0)) || (!v.is_infinite() && !v.is_nan())) {
+        if mean.is_infinite()
+            && ((v.is_infinite() && (mean > 0.0) == (v > 0.0)) || (!v.is_infinite() && !v.is_nan()))
+        {
             continue;
         }
         mean += v / n - mean / n;
@@ -235,6 +259,28 @@ fn holt_winters(pts: &[(i64, f64)], sf: f64, tf: f64) -> Option<f64> {
         s1 = x + y;
     }
     Some(s1)
+}
+
+/// Go's `math.Max`: +Inf wins, then NaN.
+fn go_max(a: f64, b: f64) -> f64 {
+    if a == f64::INFINITY || b == f64::INFINITY {
+        f64::INFINITY
+    } else if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.max(b)
+    }
+}
+
+/// Go's `math.Min`: -Inf wins, then NaN.
+fn go_min(a: f64, b: f64) -> f64 {
+    if a == f64::NEG_INFINITY || b == f64::NEG_INFINITY {
+        f64::NEG_INFINITY
+    } else if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.min(b)
+    }
 }
 
 fn label_valid(name: &str) -> bool {
@@ -284,7 +330,10 @@ fn bucket_quantile(q: f64, buckets: &mut [(f64, f64)]) -> f64 {
         return f64::NAN;
     }
     let rank = q * observations;
-    let b = bs[..bs.len() - 1].iter().position(|x| x.1 >= rank).unwrap_or(bs.len() - 1);
+    let b = bs[..bs.len() - 1]
+        .iter()
+        .position(|x| x.1 >= rank)
+        .unwrap_or(bs.len() - 1);
     if b == bs.len() - 1 {
         return bs[bs.len() - 2].0;
     }
@@ -305,55 +354,90 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
     let name = call.func.name;
     let args: Vec<&Expr> = call.args.args.iter().map(|b| b.as_ref()).collect();
     let steps = ctx.steps.len();
-    let arg = |i: usize| -> Result<&Expr> { args.get(i).copied().ok_or_else(|| exec(format!("{name}: missing argument"))) };
-    let math = |f: fn(f64) -> f64| -> Result<Val> { Ok(Val::Vector(map_values(vector_arg(ctx, arg(0)?)?, f))) };
+    let arg = |i: usize| -> Result<&Expr> {
+        args.get(i)
+            .copied()
+            .ok_or_else(|| exec(format!("{name}: missing argument")))
+    };
+    let math = |f: fn(f64) -> f64| -> Result<Val> {
+        Ok(Val::Vector(map_values(vector_arg(ctx, arg(0)?)?, f)))
+    };
     match name {
         // Range functions.
         "rate" | "increase" | "delta" => {
             let r = range_arg(ctx, arg(0)?)?;
             let range = r.range;
             let (counter, rate) = (name != "delta", name == "rate");
-            Ok(Val::Vector(over_windows(&r, false, |p, w| extrapolated(p, w, range, counter, rate))))
+            Ok(Val::Vector(over_windows(&r, false, |p, w| {
+                extrapolated(p, w, range, counter, rate)
+            })))
         }
         "irate" | "idelta" => {
             let r = range_arg(ctx, arg(0)?)?;
             let rate = name == "irate";
-            Ok(Val::Vector(over_windows(&r, false, |p, _| instant_delta(p, rate))))
+            Ok(Val::Vector(over_windows(&r, false, |p, _| {
+                instant_delta(p, rate)
+            })))
         }
         "avg_over_time" => over(ctx, arg(0)?, false, |p| Some(avg_over(p))),
         "sum_over_time" => over(ctx, arg(0)?, false, |p| Some(p.iter().map(|x| x.1).sum())),
         "count_over_time" => over(ctx, arg(0)?, false, |p| Some(p.len() as f64)),
         "min_over_time" => over(ctx, arg(0)?, false, |p| {
-            Some(p.iter().map(|x| x.1).fold(f64::NAN, |m, v| if m.is_nan() || v < m { v } else { m }))
+            Some(
+                p.iter()
+                    .map(|x| x.1)
+                    .fold(f64::NAN, |m, v| if m.is_nan() || v < m { v } else { m }),
+            )
         }),
         "max_over_time" => over(ctx, arg(0)?, false, |p| {
-            Some(p.iter().map(|x| x.1).fold(f64::NAN, |m, v| if m.is_nan() || v > m { v } else { m }))
+            Some(
+                p.iter()
+                    .map(|x| x.1)
+                    .fold(f64::NAN, |m, v| if m.is_nan() || v > m { v } else { m }),
+            )
         }),
         "last_over_time" => over(ctx, arg(0)?, true, |p| p.last().map(|x| x.1)),
         "present_over_time" => over(ctx, arg(0)?, false, |_| Some(1.0)),
         "stddev_over_time" => over(ctx, arg(0)?, false, |p| Some(stats(p).1.sqrt())),
         "stdvar_over_time" => over(ctx, arg(0)?, false, |p| Some(stats(p).1)),
         "changes" => over(ctx, arg(0)?, false, |p| {
-            Some(p.windows(2).filter(|w| w[0].1 != w[1].1 && !(w[0].1.is_nan() && w[1].1.is_nan())).count() as f64)
+            Some(
+                p.windows(2)
+                    .filter(|w| w[0].1 != w[1].1 && !(w[0].1.is_nan() && w[1].1.is_nan()))
+                    .count() as f64,
+            )
         }),
-        "resets" => over(ctx, arg(0)?, false, |p| Some(p.windows(2).filter(|w| w[1].1 < w[0].1).count() as f64)),
+        "resets" => over(ctx, arg(0)?, false, |p| {
+            Some(p.windows(2).filter(|w| w[1].1 < w[0].1).count() as f64)
+        }),
         "quantile_over_time" => {
             let q = scalar_arg(ctx, arg(0)?)?;
             let r = range_arg(ctx, arg(1)?)?;
             let mut out = over_windows(&r, false, |_, _| Some(0.0));
             // Recompute with the per-step q.
             for s in out.iter_mut() {
-                let pts = &r.series.iter().find(|(l, _)| drop_name(l) == s.labels).map(|x| x.1.clone()).unwrap_or_default();
+                let pts = &r
+                    .series
+                    .iter()
+                    .find(|(l, _)| drop_name(l) == s.labels)
+                    .map(|x| x.1.clone())
+                    .unwrap_or_default();
                 for (i, &(ws, we)) in r.windows.iter().enumerate() {
                     if s.vals[i].is_some() {
-                        let mut vals: Vec<f64> = pts.iter().filter(|(t, _)| *t >= ws && *t <= we).map(|x| x.1).collect();
+                        let mut vals: Vec<f64> = pts
+                            .iter()
+                            .filter(|(t, _)| *t >= ws && *t <= we)
+                            .map(|x| x.1)
+                            .collect();
                         s.vals[i] = Some(quantile(q[i], &mut vals));
                     }
                 }
             }
             Ok(Val::Vector(out))
         }
-        "deriv" => over(ctx, arg(0)?, false, |p| (p.len() >= 2).then(|| linear_regression(p, p[0].0).0)),
+        "deriv" => over(ctx, arg(0)?, false, |p| {
+            (p.len() >= 2).then(|| linear_regression(p, p[0].0).0)
+        }),
         "predict_linear" => {
             let r = range_arg(ctx, arg(0)?)?;
             let d = scalar_arg(ctx, arg(1)?)?;
@@ -366,14 +450,18 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
                     .map(|(i, &(ws, we))| {
                         let a = pts.partition_point(|(t, _)| *t < ws);
                         let b = pts.partition_point(|(t, _)| *t <= we);
+                        // The intercept is at the evaluation time, even with `@`.
                         (b >= a + 2).then(|| {
-                            let (slope, icpt) = linear_regression(&pts[a..b], we);
+                            let (slope, icpt) = linear_regression(&pts[a..b], ctx.steps[i]);
                             slope * d[i] + icpt
                         })
                     })
                     .collect();
                 if vals.iter().any(Option::is_some) {
-                    out.push(VSeries { labels: drop_name(labels), vals });
+                    out.push(VSeries {
+                        labels: drop_name(labels),
+                        vals,
+                    });
                 }
             }
             Ok(Val::Vector(out))
@@ -383,12 +471,20 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
             let sf = scalar_arg(ctx, arg(1)?)?;
             let tf = scalar_arg(ctx, arg(2)?)?;
             if sf.iter().any(|v| *v <= 0.0 || *v >= 1.0) {
-                return Err(exec(format!("invalid smoothing factor. Expected: 0 < sf < 1, got: {}", sf[0])));
+                return Err(exec(format!(
+                    "invalid smoothing factor. Expected: 0 < sf < 1, got: {}",
+                    sf[0]
+                )));
             }
             if tf.iter().any(|v| *v <= 0.0 || *v >= 1.0) {
-                return Err(exec(format!("invalid trend factor. Expected: 0 < tf < 1, got: {}", tf[0])));
+                return Err(exec(format!(
+                    "invalid trend factor. Expected: 0 < tf < 1, got: {}",
+                    tf[0]
+                )));
             }
-            Ok(Val::Vector(over_windows(&r, false, |p, _| holt_winters(p, sf[0], tf[0]))))
+            Ok(Val::Vector(over_windows(&r, false, |p, _| {
+                holt_winters(p, sf[0], tf[0])
+            })))
         }
         "absent_over_time" => {
             let r = range_arg(ctx, arg(0)?)?;
@@ -400,7 +496,9 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
         }
         "absent" => {
             let v = vector_arg(ctx, arg(0)?)?;
-            let vals: Vec<Option<f64>> = (0..steps).map(|i| (!v.iter().any(|s| s.vals[i].is_some())).then_some(1.0)).collect();
+            let vals: Vec<Option<f64>> = (0..steps)
+                .map(|i| (!v.iter().any(|s| s.vals[i].is_some())).then_some(1.0))
+                .collect();
             Ok(absent_result(arg(0)?, vals))
         }
         // Math.
@@ -412,7 +510,15 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
         "ln" => math(f64::ln),
         "log2" => math(f64::log2),
         "log10" => math(f64::log10),
-        "sgn" => math(|v| if v > 0.0 { 1.0 } else if v < 0.0 { -1.0 } else { v }),
+        "sgn" => math(|v| {
+            if v > 0.0 {
+                1.0
+            } else if v < 0.0 {
+                -1.0
+            } else {
+                v
+            }
+        }),
         "acos" => math(f64::acos),
         "acosh" => math(f64::acosh),
         "asin" => math(f64::asin),
@@ -467,30 +573,45 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
                                 if name == "clamp" && hi[i] < lo[i] {
                                     return None;
                                 }
-                                Some(if x.is_nan() { x } else { x.max(lo[i]).min(hi[i]) })
+                                Some(go_max(lo[i], go_min(hi[i], x)))
                             })
                             .collect();
-                        vals.iter().any(Option::is_some).then(|| VSeries { labels: drop_name(&s.labels), vals })
+                        vals.iter().any(Option::is_some).then(|| VSeries {
+                            labels: drop_name(&s.labels),
+                            vals,
+                        })
                     })
                     .collect(),
             ))
         }
         // Time.
-        "time" => Ok(Val::Scalar(ctx.steps.iter().map(|t| *t as f64 / 1000.0).collect())),
+        "time" => Ok(Val::Scalar(
+            ctx.steps.iter().map(|t| *t as f64 / 1000.0).collect(),
+        )),
         "timestamp" => {
-            let v = match arg(0)? {
+            let mut inner = arg(0)?;
+            while let Expr::Paren(p) = inner {
+                inner = &p.expr;
+            }
+            let v = match inner {
                 Expr::VectorSelector(vs) => crate::engine::select_timestamps(ctx, vs)?,
                 e => vector_arg(ctx, e)?
                     .into_iter()
                     .map(|s| VSeries {
                         labels: s.labels,
-                        vals: s.vals.iter().zip(&ctx.steps).map(|(v, t)| v.map(|_| *t as f64 / 1000.0)).collect(),
+                        vals: s
+                            .vals
+                            .iter()
+                            .zip(&ctx.steps)
+                            .map(|(v, t)| v.map(|_| *t as f64 / 1000.0))
+                            .collect(),
                     })
                     .collect(),
             };
             Ok(Val::Vector(map_values(v, |x| x)))
         }
-        "minute" | "hour" | "day_of_week" | "day_of_month" | "day_of_year" | "days_in_month" | "month" | "year" => {
+        "minute" | "hour" | "day_of_week" | "day_of_month" | "day_of_year" | "days_in_month"
+        | "month" | "year" => {
             let pick = move |secs: f64| -> f64 {
                 let s = secs.floor() as i64;
                 let (y, mo, d, dow, doy, h, mi) = civil(s);
@@ -508,7 +629,11 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
             match args.first() {
                 None => Ok(Val::Vector(vec![VSeries {
                     labels: Labels::new(),
-                    vals: ctx.steps.iter().map(|t| Some(pick(*t as f64 / 1000.0))).collect(),
+                    vals: ctx
+                        .steps
+                        .iter()
+                        .map(|t| Some(pick(*t as f64 / 1000.0)))
+                        .collect(),
                 }])),
                 Some(e) => {
                     let v = vector_arg(ctx, e)?;
@@ -516,7 +641,19 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
                         v.into_iter()
                             .map(|s| VSeries {
                                 labels: drop_name(&s.labels),
-                                vals: s.vals.into_iter().map(|x| x.map(|x| if x.is_nan() || x.is_infinite() { x } else { pick(x) })).collect(),
+                                vals: s
+                                    .vals
+                                    .into_iter()
+                                    .map(|x| {
+                                        x.map(|x| {
+                                            if x.is_nan() || x.is_infinite() {
+                                                x
+                                            } else {
+                                                pick(x)
+                                            }
+                                        })
+                                    })
+                                    .collect(),
                             })
                             .collect(),
                     ))
@@ -526,7 +663,10 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
         // Types.
         "vector" => {
             let s = scalar_arg(ctx, arg(0)?)?;
-            Ok(Val::Vector(vec![VSeries { labels: Labels::new(), vals: s.into_iter().map(Some).collect() }]))
+            Ok(Val::Vector(vec![VSeries {
+                labels: Labels::new(),
+                vals: s.into_iter().map(Some).collect(),
+            }]))
         }
         "scalar" => {
             let v = vector_arg(ctx, arg(0)?)?;
@@ -548,14 +688,11 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
             if steps == 1 {
                 let desc = name == "sort_desc";
                 v.sort_by(|a, b| {
-                    let (x, y) = (a.vals[0].unwrap_or(f64::NAN), b.vals[0].unwrap_or(f64::NAN));
-                    match (x.is_nan(), y.is_nan()) {
-                        (true, true) => std::cmp::Ordering::Equal,
-                        (true, false) => std::cmp::Ordering::Greater,
-                        (false, true) => std::cmp::Ordering::Less,
-                        _ if desc => y.total_cmp(&x),
-                        _ => x.total_cmp(&y),
-                    }
+                    crate::aggregate::nan_last(
+                        a.vals[0].unwrap_or(f64::NAN),
+                        b.vals[0].unwrap_or(f64::NAN),
+                        desc,
+                    )
                 });
             }
             Ok(Val::Vector(v))
@@ -567,9 +704,15 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
             let repl = string_arg(ctx, arg(2)?)?;
             let src = string_arg(ctx, arg(3)?)?;
             let re = string_arg(ctx, arg(4)?)?;
-            let regex = regex::Regex::new(&format!("^(?s:{re})$")).map_err(|e| exec(format!("invalid regular expression in label_replace(): {re}: {e}")))?;
+            let regex = regex::Regex::new(&format!("^(?s:{re})$")).map_err(|e| {
+                exec(format!(
+                    "invalid regular expression in label_replace(): {re}: {e}"
+                ))
+            })?;
             if !label_valid(&dst) {
-                return Err(exec(format!("invalid destination label name in label_replace(): {dst}")));
+                return Err(exec(format!(
+                    "invalid destination label name in label_replace(): {dst}"
+                )));
             }
             let out: Vec<VSeries> = v
                 .into_iter()
@@ -583,7 +726,10 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
                         }
                         None => s.labels.clone(),
                     };
-                    VSeries { labels, vals: s.vals }
+                    VSeries {
+                        labels,
+                        vals: s.vals,
+                    }
                 })
                 .collect();
             merge_same_labels(out).map(Val::Vector)
@@ -597,13 +743,19 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
                 srcs.push(string_arg(ctx, e)?);
             }
             if !label_valid(&dst) {
-                return Err(exec(format!("invalid destination label name in label_join(): {dst}")));
+                return Err(exec(format!(
+                    "invalid destination label name in label_join(): {dst}"
+                )));
             }
             let out: Vec<VSeries> = v
                 .into_iter()
                 .map(|s| {
-                    let joined: Vec<&str> = srcs.iter().map(|n| s.labels.get(n).unwrap_or("")).collect();
-                    VSeries { labels: with_label(&s.labels, &dst, &joined.join(&sep)), vals: s.vals }
+                    let joined: Vec<&str> =
+                        srcs.iter().map(|n| s.labels.get(n).unwrap_or("")).collect();
+                    VSeries {
+                        labels: with_label(&s.labels, &dst, &joined.join(&sep)),
+                        vals: s.vals,
+                    }
                 })
                 .collect();
             merge_same_labels(out).map(Val::Vector)
@@ -613,14 +765,24 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
             let v = vector_arg(ctx, arg(1)?)?;
             let mut groups: Vec<(Labels, Vec<(f64, usize)>)> = Vec::new();
             for (j, s) in v.iter().enumerate() {
-                let Some(le) = s.labels.get("le") else { continue };
-                let Ok(bound) = le.parse::<f64>().or_else(|_| match le {
+                let Some(le) = s.labels.get("le") else {
+                    continue;
+                };
+                let Ok(bound) = le.parse::<f64>().or(match le {
                     "+Inf" | "Inf" | "inf" => Ok(f64::INFINITY),
                     _ => Err(()),
                 }) else {
                     continue;
                 };
-                let key = Labels::from_sorted(drop_name(&s.labels).iter().filter(|l| l.name != "le").cloned().collect());
+                // Grouped by all labels but `le` (the name included, as Prometheus does); the
+                // result drops the name, so two metrics can collide (an error).
+                let key = Labels::from_sorted(
+                    s.labels
+                        .iter()
+                        .filter(|l| l.name != "le")
+                        .cloned()
+                        .collect(),
+                );
                 match groups.iter_mut().find(|(k, _)| *k == key) {
                     Some((_, b)) => b.push((bound, j)),
                     None => groups.push((key, vec![(bound, j)])),
@@ -631,11 +793,17 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
                 .filter_map(|(labels, buckets)| {
                     let vals: Vec<Option<f64>> = (0..steps)
                         .map(|i| {
-                            let mut bs: Vec<(f64, f64)> = buckets.iter().filter_map(|(le, j)| v[*j].vals[i].map(|c| (*le, c))).collect();
+                            let mut bs: Vec<(f64, f64)> = buckets
+                                .iter()
+                                .filter_map(|(le, j)| v[*j].vals[i].map(|c| (*le, c)))
+                                .collect();
                             (!bs.is_empty()).then(|| bucket_quantile(q[i], &mut bs))
                         })
                         .collect();
-                    vals.iter().any(Option::is_some).then_some(VSeries { labels, vals })
+                    vals.iter().any(Option::is_some).then(|| VSeries {
+                        labels: drop_name(&labels),
+                        vals,
+                    })
                 })
                 .collect();
             Ok(Val::Vector(out))
@@ -650,7 +818,12 @@ fn go_template(s: &str) -> String {
     s.to_string()
 }
 
-fn over(ctx: &Ctx, e: &Expr, keep_name: bool, f: impl Fn(&[(i64, f64)]) -> Option<f64>) -> Result<Val> {
+fn over(
+    ctx: &Ctx,
+    e: &Expr,
+    keep_name: bool,
+    f: impl Fn(&[(i64, f64)]) -> Option<f64>,
+) -> Result<Val> {
     let r = range_arg(ctx, e)?;
     Ok(Val::Vector(over_windows(&r, keep_name, |p, _| f(p))))
 }
@@ -662,26 +835,31 @@ fn absent_result(e: &Expr, vals: Vec<Option<f64>>) -> Val {
         Expr::MatrixSelector(ms) => Some(&ms.vs),
         _ => None,
     };
+    // Prometheus: equality matchers give labels; a name with any other matcher (or a
+    // second one) is left out.
     let mut labels: Vec<Label> = Vec::new();
     if let Some(vs) = vs {
-        let mut seen: Vec<String> = Vec::new();
+        let mut empty: Vec<&str> = Vec::new();
         for m in &vs.matchers.matchers {
             if m.name == "__name__" {
                 continue;
             }
-            if matches!(m.op, promql_parser::label::MatchOp::Equal) {
-                if seen.contains(&m.name) {
-                    labels.retain(|l| l.name != m.name);
-                    continue;
-                }
-                seen.push(m.name.clone());
+            if matches!(m.op, promql_parser::label::MatchOp::Equal)
+                && !labels.iter().any(|l| l.name == m.name)
+            {
                 labels.push(Label::new(m.name.as_str(), m.value.as_str()));
+            } else {
+                empty.push(&m.name);
             }
         }
+        labels.retain(|l| !empty.contains(&l.name.as_str()));
     }
     labels.sort_by(|a, b| a.name.cmp(&b.name));
     if vals.iter().all(Option::is_none) {
         return Val::Vector(Vec::new());
     }
-    Val::Vector(vec![VSeries { labels: Labels::from_sorted(labels), vals }])
+    Val::Vector(vec![VSeries {
+        labels: Labels::from_sorted(labels),
+        vals,
+    }])
 }

@@ -8,9 +8,10 @@ mod aggregate;
 mod binary;
 mod compat;
 mod engine;
-mod functions;
 mod error;
+mod functions;
 pub mod storage;
+pub mod testscript;
 pub mod value;
 
 pub use engine::{Engine, EngineOptions};

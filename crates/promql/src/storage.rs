@@ -21,7 +21,12 @@ pub struct StorageError(pub String);
 /// A source of series.
 pub trait Storage: Sync {
     /// Series matching all `matchers` with their samples in `[mint, maxt]` (inclusive).
-    fn select(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Result<Vec<StoredSeries>, StorageError>;
+    fn select(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<StoredSeries>, StorageError>;
 }
 
 /// Series held in memory (tests, the conformance runner).
@@ -42,7 +47,10 @@ impl MemStorage {
         let idx = match self.series.iter().position(|s| s.labels == labels) {
             Some(i) => i,
             None => {
-                self.series.push(StoredSeries { labels, samples: Vec::new() });
+                self.series.push(StoredSeries {
+                    labels,
+                    samples: Vec::new(),
+                });
                 self.series.len() - 1
             }
         };
@@ -62,14 +70,24 @@ impl MemStorage {
 }
 
 impl Storage for MemStorage {
-    fn select(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Result<Vec<StoredSeries>, StorageError> {
+    fn select(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<StoredSeries>, StorageError> {
         let mut out: Vec<StoredSeries> = self
             .series
             .iter()
             .filter(|s| matchers.iter().all(|m| m.matches_labels(&s.labels)))
             .map(|s| StoredSeries {
                 labels: s.labels.clone(),
-                samples: s.samples.iter().copied().filter(|(t, _)| *t >= mint && *t <= maxt).collect(),
+                samples: s
+                    .samples
+                    .iter()
+                    .copied()
+                    .filter(|(t, _)| *t >= mint && *t <= maxt)
+                    .collect(),
             })
             .collect();
         out.sort_by(|a, b| a.labels.cmp(&b.labels));
