@@ -1,7 +1,7 @@
 //! What the engine reads: series selected by matchers over a time range. The querier
 //! implements [`Storage`] over StoreAPI fan-out; tests use [`MemStorage`].
 
-use mnemos_tsdb::{Labels, Matcher};
+use mnemos_tsdb::{BlockSet, Labels, Matcher};
 
 /// A stored series: labels and samples in time order (`STALE_NAN_BITS` values are
 /// staleness markers).
@@ -91,6 +91,44 @@ impl Storage for MemStorage {
             })
             .collect();
         out.sort_by(|a, b| a.labels.cmp(&b.labels));
+        Ok(out)
+    }
+}
+
+/// The blocks of a local data directory (a Prometheus `--storage.tsdb.path`, or downloaded
+/// blocks), read with the tsdb crate.
+pub struct BlockStorage {
+    set: BlockSet,
+}
+
+impl BlockStorage {
+    /// Opens every block under `dir` (or `dir` itself when it is one block).
+    pub fn open(dir: &std::path::Path) -> Result<Self, StorageError> {
+        BlockSet::open(dir)
+            .map(|set| Self { set })
+            .map_err(|e| StorageError(e.to_string()))
+    }
+}
+
+impl Storage for BlockStorage {
+    fn select(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<StoredSeries>, StorageError> {
+        let err = |e: mnemos_tsdb::Error| StorageError(e.to_string());
+        let mut out = Vec::new();
+        for series in self.set.select(matchers, mint, maxt).map_err(err)? {
+            let series = series.map_err(err)?;
+            let samples = series.samples(mint, maxt).map_err(err)?;
+            if !samples.is_empty() {
+                out.push(StoredSeries {
+                    labels: series.labels.clone(),
+                    samples: samples.into_iter().map(|s| (s.0, s.1)).collect(),
+                });
+            }
+        }
         Ok(out)
     }
 }
