@@ -47,10 +47,23 @@ pub(crate) struct VSeries {
     pub vals: Vec<Option<f64>>,
 }
 
+/// Where a range vector's points come from.
+#[derive(Clone, Debug)]
+pub(crate) enum Points {
+    /// Already computed (subqueries).
+    Loaded(Vec<(Labels, Vec<(i64, f64)>)>),
+    /// Streamed from storage one series at a time when a function reduces it.
+    Select {
+        matchers: Vec<Matcher>,
+        mint: i64,
+        maxt: i64,
+    },
+}
+
 /// A range vector: each series' points, and per step the window `[start, end]` to use.
 #[derive(Clone, Debug)]
 pub(crate) struct Range {
-    pub series: Vec<(Labels, Vec<(i64, f64)>)>,
+    pub points: Points,
     /// Per step: (window start, window end), inclusive.
     pub windows: Vec<(i64, i64)>,
     /// The range (ms).
@@ -64,6 +77,46 @@ pub(crate) enum Val {
     Str(String),
     Vector(Vec<VSeries>),
     Matrix(Range),
+}
+
+impl Range {
+    /// Calls `f` with each series' labels and points (staleness markers removed), one series
+    /// at a time.
+    pub fn for_each(
+        &self,
+        ctx: &Ctx,
+        mut f: impl FnMut(&Labels, &[(i64, f64)]) -> Result<()>,
+    ) -> Result<()> {
+        match &self.points {
+            Points::Loaded(series) => series.iter().try_for_each(|(l, p)| f(l, p)),
+            Points::Select {
+                matchers,
+                mint,
+                maxt,
+            } => {
+                let mut failed: Option<Error> = None;
+                let max = ctx.opts.max_samples;
+                let r = ctx.storage.select_each(matchers, *mint, *maxt, &mut |s| {
+                    let pts: Vec<(i64, f64)> =
+                        s.samples.into_iter().filter(|(_, v)| !stale(*v)).collect();
+                    let step = if pts.len() > max {
+                        Err(Error::TooManySamples)
+                    } else {
+                        f(&s.labels, &pts)
+                    };
+                    step.map_err(|e| {
+                        failed = Some(e);
+                        crate::storage::StorageError("stopped".into())
+                    })
+                });
+                match (failed, r) {
+                    (Some(e), _) => Err(e),
+                    (None, Err(e)) => Err(Error::Storage(e.0)),
+                    (None, Ok(())) => Ok(()),
+                }
+            }
+        }
+    }
 }
 
 pub(crate) fn stale(v: f64) -> bool {
@@ -172,19 +225,22 @@ impl Engine {
             ),
             Val::Matrix(r) => {
                 let (ws, we) = r.windows[0];
-                Value::Matrix(
-                    r.series
-                        .into_iter()
-                        .map(|(labels, pts)| Series {
-                            labels,
-                            points: pts
-                                .into_iter()
-                                .filter(|(pt, _)| *pt >= ws && *pt <= we)
-                                .collect(),
-                        })
-                        .filter(|s| !s.points.is_empty())
-                        .collect(),
-                )
+                let mut out = Vec::new();
+                r.for_each(&ctx, |labels, pts| {
+                    let points: Vec<(i64, f64)> = pts
+                        .iter()
+                        .copied()
+                        .filter(|(pt, _)| *pt >= ws && *pt <= we)
+                        .collect();
+                    if !points.is_empty() {
+                        out.push(Series {
+                            labels: labels.clone(),
+                            points,
+                        });
+                    }
+                    Ok(())
+                })?;
+                Value::Matrix(out)
             }
         })
     }
@@ -376,22 +432,12 @@ fn select_matrix(ctx: &Ctx, ms: &ast::MatrixSelector) -> Result<Val> {
     let windows: Vec<(i64, i64)> = refs.iter().map(|t| (t - range, *t)).collect();
     let mint = windows.iter().map(|w| w.0).min().unwrap_or(0);
     let maxt = windows.iter().map(|w| w.1).max().unwrap_or(0);
-    let stored = ctx
-        .storage
-        .select(&matchers, mint, maxt)
-        .map_err(|e| Error::Storage(e.0))?;
-    let mut total = 0;
-    let series: Vec<(Labels, Vec<(i64, f64)>)> = stored
-        .into_iter()
-        .map(|s| {
-            let pts: Vec<(i64, f64)> = s.samples.into_iter().filter(|(_, v)| !stale(*v)).collect();
-            total += pts.len();
-            (s.labels, pts)
-        })
-        .collect();
-    check_samples(ctx, total)?;
     Ok(Val::Matrix(Range {
-        series,
+        points: Points::Select {
+            matchers,
+            mint,
+            maxt,
+        },
         windows,
         range,
     }))
@@ -449,7 +495,7 @@ fn subquery(ctx: &Ctx, sq: &ast::SubqueryExpr) -> Result<Val> {
         }
     };
     Ok(Val::Matrix(Range {
-        series,
+        points: Points::Loaded(series),
         windows,
         range,
     }))

@@ -85,38 +85,49 @@ fn map_values(v: Vec<VSeries>, f: impl Fn(f64) -> f64) -> Vec<VSeries> {
         .collect()
 }
 
-/// Applies `f` to each step's window of each series; `keep_name` for last_over_time.
+/// Applies `f(points, window, step index)` to each step's window of each series, streaming
+/// series from storage; `keep_name` for last_over_time.
 fn over_windows(
+    ctx: &Ctx,
     r: &Range,
     keep_name: bool,
-    f: impl Fn(&[(i64, f64)], (i64, i64)) -> Option<f64>,
-) -> Vec<VSeries> {
-    r.series
-        .iter()
-        .filter_map(|(labels, pts)| {
-            let vals: Vec<Option<f64>> = r
-                .windows
-                .iter()
-                .map(|&(ws, we)| {
-                    let a = pts.partition_point(|(t, _)| *t < ws);
-                    let b = pts.partition_point(|(t, _)| *t <= we);
-                    if a >= b {
-                        None
-                    } else {
-                        f(&pts[a..b], (ws, we))
-                    }
-                })
-                .collect();
-            vals.iter().any(Option::is_some).then(|| VSeries {
+    f: impl Fn(&[(i64, f64)], (i64, i64), usize) -> Option<f64>,
+) -> Result<Vec<VSeries>> {
+    let mut out = Vec::new();
+    let mut total = 0usize;
+    r.for_each(ctx, |labels, pts| {
+        let vals: Vec<Option<f64>> = r
+            .windows
+            .iter()
+            .enumerate()
+            .map(|(i, &(ws, we))| {
+                let a = pts.partition_point(|(t, _)| *t < ws);
+                let b = pts.partition_point(|(t, _)| *t <= we);
+                if a >= b {
+                    None
+                } else {
+                    f(&pts[a..b], (ws, we), i)
+                }
+            })
+            .collect();
+        let n = vals.iter().filter(|v| v.is_some()).count();
+        if n > 0 {
+            total += n;
+            if total > ctx.opts.max_samples {
+                return Err(Error::TooManySamples);
+            }
+            out.push(VSeries {
                 labels: if keep_name {
                     labels.clone()
                 } else {
                     drop_name(labels)
                 },
                 vals,
-            })
-        })
-        .collect()
+            });
+        }
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 /// Prometheus' extrapolated rate/increase/delta.
@@ -368,16 +379,16 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
             let r = range_arg(ctx, arg(0)?)?;
             let range = r.range;
             let (counter, rate) = (name != "delta", name == "rate");
-            Ok(Val::Vector(over_windows(&r, false, |p, w| {
+            Ok(Val::Vector(over_windows(ctx, &r, false, |p, w, _| {
                 extrapolated(p, w, range, counter, rate)
-            })))
+            })?))
         }
         "irate" | "idelta" => {
             let r = range_arg(ctx, arg(0)?)?;
             let rate = name == "irate";
-            Ok(Val::Vector(over_windows(&r, false, |p, _| {
+            Ok(Val::Vector(over_windows(ctx, &r, false, |p, _, _| {
                 instant_delta(p, rate)
-            })))
+            })?))
         }
         "avg_over_time" => over(ctx, arg(0)?, false, |p| Some(avg_over(p))),
         "sum_over_time" => over(ctx, arg(0)?, false, |p| Some(p.iter().map(|x| x.1).sum())),
@@ -413,26 +424,10 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
         "quantile_over_time" => {
             let q = scalar_arg(ctx, arg(0)?)?;
             let r = range_arg(ctx, arg(1)?)?;
-            let mut out = over_windows(&r, false, |_, _| Some(0.0));
-            // Recompute with the per-step q.
-            for s in out.iter_mut() {
-                let pts = &r
-                    .series
-                    .iter()
-                    .find(|(l, _)| drop_name(l) == s.labels)
-                    .map(|x| x.1.clone())
-                    .unwrap_or_default();
-                for (i, &(ws, we)) in r.windows.iter().enumerate() {
-                    if s.vals[i].is_some() {
-                        let mut vals: Vec<f64> = pts
-                            .iter()
-                            .filter(|(t, _)| *t >= ws && *t <= we)
-                            .map(|x| x.1)
-                            .collect();
-                        s.vals[i] = Some(quantile(q[i], &mut vals));
-                    }
-                }
-            }
+            let out = over_windows(ctx, &r, false, |p, _, i| {
+                let mut vals: Vec<f64> = p.iter().map(|x| x.1).collect();
+                Some(quantile(q[i], &mut vals))
+            })?;
             Ok(Val::Vector(out))
         }
         "deriv" => over(ctx, arg(0)?, false, |p| {
@@ -441,29 +436,13 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
         "predict_linear" => {
             let r = range_arg(ctx, arg(0)?)?;
             let d = scalar_arg(ctx, arg(1)?)?;
-            let mut out = Vec::new();
-            for (labels, pts) in &r.series {
-                let vals: Vec<Option<f64>> = r
-                    .windows
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &(ws, we))| {
-                        let a = pts.partition_point(|(t, _)| *t < ws);
-                        let b = pts.partition_point(|(t, _)| *t <= we);
-                        // The intercept is at the evaluation time, even with `@`.
-                        (b >= a + 2).then(|| {
-                            let (slope, icpt) = linear_regression(&pts[a..b], ctx.steps[i]);
-                            slope * d[i] + icpt
-                        })
-                    })
-                    .collect();
-                if vals.iter().any(Option::is_some) {
-                    out.push(VSeries {
-                        labels: drop_name(labels),
-                        vals,
-                    });
-                }
-            }
+            // The intercept is at the evaluation time, even with `@`.
+            let out = over_windows(ctx, &r, false, |p, _, i| {
+                (p.len() >= 2).then(|| {
+                    let (slope, icpt) = linear_regression(p, ctx.steps[i]);
+                    slope * d[i] + icpt
+                })
+            })?;
             Ok(Val::Vector(out))
         }
         "holt_winters" => {
@@ -482,13 +461,13 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
                     tf[0]
                 )));
             }
-            Ok(Val::Vector(over_windows(&r, false, |p, _| {
+            Ok(Val::Vector(over_windows(ctx, &r, false, |p, _, _| {
                 holt_winters(p, sf[0], tf[0])
-            })))
+            })?))
         }
         "absent_over_time" => {
             let r = range_arg(ctx, arg(0)?)?;
-            let present = over_windows(&r, false, |_, _| Some(1.0));
+            let present = over_windows(ctx, &r, false, |_, _, _| Some(1.0))?;
             let vals: Vec<Option<f64>> = (0..steps)
                 .map(|i| (!present.iter().any(|s| s.vals[i].is_some())).then_some(1.0))
                 .collect();
@@ -825,7 +804,9 @@ fn over(
     f: impl Fn(&[(i64, f64)]) -> Option<f64>,
 ) -> Result<Val> {
     let r = range_arg(ctx, e)?;
-    Ok(Val::Vector(over_windows(&r, keep_name, |p, _| f(p))))
+    Ok(Val::Vector(over_windows(ctx, &r, keep_name, |p, _, _| {
+        f(p)
+    })?))
 }
 
 /// The result of absent(): labels from the selector's equality matchers.

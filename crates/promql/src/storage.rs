@@ -27,6 +27,21 @@ pub trait Storage: Sync {
         mint: i64,
         maxt: i64,
     ) -> Result<Vec<StoredSeries>, StorageError>;
+
+    /// The same series handed to `f` one at a time, in label order, so a caller that
+    /// reduces each series (range functions) never holds them all. The default collects.
+    fn select_each(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+        f: &mut dyn FnMut(StoredSeries) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError> {
+        for s in self.select(matchers, mint, maxt)? {
+            f(s)?;
+        }
+        Ok(())
+    }
 }
 
 /// Series held in memory (tests, the conformance runner).
@@ -117,18 +132,32 @@ impl Storage for BlockStorage {
         mint: i64,
         maxt: i64,
     ) -> Result<Vec<StoredSeries>, StorageError> {
-        let err = |e: mnemos_tsdb::Error| StorageError(e.to_string());
         let mut out = Vec::new();
+        self.select_each(matchers, mint, maxt, &mut |s| {
+            out.push(s);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    fn select_each(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+        f: &mut dyn FnMut(StoredSeries) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError> {
+        let err = |e: mnemos_tsdb::Error| StorageError(e.to_string());
         for series in self.set.select(matchers, mint, maxt).map_err(err)? {
             let series = series.map_err(err)?;
             let samples = series.samples(mint, maxt).map_err(err)?;
             if !samples.is_empty() {
-                out.push(StoredSeries {
+                f(StoredSeries {
                     labels: series.labels.clone(),
-                    samples: samples.into_iter().map(|s| (s.0, s.1)).collect(),
-                });
+                    samples,
+                })?;
             }
         }
-        Ok(out)
+        Ok(())
     }
 }
