@@ -97,8 +97,22 @@ impl Op {
 pub(crate) fn binary(ctx: &Ctx, b: &BinaryExpr) -> Result<Val> {
     let op = Op::of(&b.op)?;
     let return_bool = b.modifier.as_ref().is_some_and(|m| m.return_bool);
-    let lhs = eval(ctx, &b.lhs)?;
-    let rhs = eval(ctx, &b.rhs)?;
+    // Independent sides: the right one on a second thread when both do real work.
+    let literal =
+        |e: &ast::Expr| matches!(e, ast::Expr::NumberLiteral(_) | ast::Expr::StringLiteral(_));
+    let (lhs, rhs) = if literal(&b.lhs) || literal(&b.rhs) {
+        (eval(ctx, &b.lhs), eval(ctx, &b.rhs))
+    } else {
+        std::thread::scope(|s| {
+            let right = s.spawn(|| eval(ctx, &b.rhs));
+            let left = eval(ctx, &b.lhs);
+            let right = right
+                .join()
+                .unwrap_or_else(|_| Err(exec("evaluation thread panicked")));
+            (left, right)
+        })
+    };
+    let (lhs, rhs) = (lhs?, rhs?);
     match (lhs, rhs) {
         (Val::Scalar(l), Val::Scalar(r)) => Ok(Val::Scalar(
             l.into_iter()

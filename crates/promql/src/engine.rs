@@ -22,6 +22,10 @@ pub struct EngineOptions {
     pub max_samples: usize,
     /// Default step of subqueries without one (ms).
     pub default_subquery_step: i64,
+    /// Longest a query may run (none: no limit).
+    pub timeout: Option<std::time::Duration>,
+    /// Queries evaluated at once; more wait for a slot until their timeout (0: no limit).
+    pub max_concurrent: usize,
 }
 
 impl Default for EngineOptions {
@@ -30,14 +34,28 @@ impl Default for EngineOptions {
             lookback_delta: 5 * 60_000,
             max_samples: 50_000_000,
             default_subquery_step: 60_000,
+            timeout: Some(std::time::Duration::from_secs(120)),
+            max_concurrent: 20,
         }
     }
 }
 
-/// A PromQL engine.
+/// A PromQL engine; clones share the concurrency limit.
 #[derive(Clone, Debug, Default)]
 pub struct Engine {
     options: EngineOptions,
+    running: std::sync::Arc<(std::sync::Mutex<usize>, std::sync::Condvar)>,
+}
+
+/// A query's place among the running ones; frees it when dropped.
+struct Slot<'a>(&'a (std::sync::Mutex<usize>, std::sync::Condvar));
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let (count, cv) = self.0;
+        *count.lock().unwrap_or_else(|p| p.into_inner()) -= 1;
+        cv.notify_one();
+    }
 }
 
 /// An instant vector over the steps of the evaluation.
@@ -130,6 +148,18 @@ pub(crate) struct Ctx<'a> {
     pub start: i64,
     pub end: i64,
     pub opts: &'a EngineOptions,
+    /// When the query must be done by.
+    pub deadline: Option<std::time::Instant>,
+}
+
+impl Ctx<'_> {
+    /// Fails once the query's time is up.
+    pub fn check_deadline(&self) -> Result<()> {
+        match self.deadline {
+            Some(d) if std::time::Instant::now() > d => Err(Error::Timeout),
+            _ => Ok(()),
+        }
+    }
 }
 
 fn exec(msg: impl Into<String>) -> Error {
@@ -188,7 +218,36 @@ pub(crate) fn drop_name(l: &Labels) -> Labels {
 impl Engine {
     /// An engine with `options`.
     pub fn new(options: EngineOptions) -> Self {
-        Self { options }
+        Self {
+            options,
+            running: Default::default(),
+        }
+    }
+
+    /// Waits for a free slot (bounded by the timeout) when `max_concurrent` queries run.
+    fn admit(&self) -> Result<Slot<'_>> {
+        let (count, cv) = &*self.running;
+        let mut n = count.lock().unwrap_or_else(|p| p.into_inner());
+        let limit = self.options.max_concurrent;
+        let wait = self
+            .options
+            .timeout
+            .unwrap_or(std::time::Duration::from_secs(3600));
+        let deadline = std::time::Instant::now() + wait;
+        while limit > 0 && *n >= limit {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(Error::Execution(format!(
+                    "too many concurrent queries: {limit} running, waited {wait:?} for a slot"
+                )));
+            }
+            n = cv
+                .wait_timeout(n, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        *n += 1;
+        Ok(Slot(&self.running))
     }
 
     fn parse(query: &str) -> Result<Expr> {
@@ -207,7 +266,9 @@ impl Engine {
             start: t,
             end: t,
             opts: &self.options,
+            deadline: self.options.timeout.map(|d| std::time::Instant::now() + d),
         };
+        let _slot = self.admit()?;
         let val = eval(&ctx, &expr)?;
         Ok(match val {
             Val::Scalar(v) => Value::Scalar { t, v: v[0] },
@@ -270,7 +331,9 @@ impl Engine {
             start,
             end,
             opts: &self.options,
+            deadline: self.options.timeout.map(|d| std::time::Instant::now() + d),
         };
+        let _slot = self.admit()?;
         let val = eval(&ctx, &expr)?;
         let series = match val {
             Val::Scalar(v) => vec![Series {
@@ -319,6 +382,7 @@ fn check_samples(ctx: &Ctx, n: usize) -> Result<()> {
 }
 
 pub(crate) fn eval(ctx: &Ctx, expr: &Expr) -> Result<Val> {
+    ctx.check_deadline()?;
     match expr {
         Expr::NumberLiteral(n) => Ok(Val::Scalar(vec![n.val; ctx.steps.len()])),
         Expr::StringLiteral(s) => Ok(Val::Str(s.val.clone())),
@@ -469,6 +533,7 @@ fn subquery(ctx: &Ctx, sq: &ast::SubqueryExpr) -> Result<Val> {
         start: ctx.start,
         end: ctx.end,
         opts: ctx.opts,
+        deadline: ctx.deadline,
     };
     let val = if inner_steps.is_empty() {
         Val::Vector(Vec::new())
@@ -625,5 +690,37 @@ mod tests {
                 "{newer}"
             );
         }
+    }
+
+    #[test]
+    fn timeout_and_concurrency_limits_are_clear_errors() {
+        let s = storage();
+        let e = Engine::new(EngineOptions {
+            timeout: Some(std::time::Duration::ZERO),
+            ..EngineOptions::default()
+        });
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        assert_eq!(e.instant(&s, "sum(reqs)", 0), Err(Error::Timeout));
+        let e = Engine::new(EngineOptions {
+            timeout: Some(std::time::Duration::from_millis(50)),
+            max_concurrent: 1,
+            ..EngineOptions::default()
+        });
+        let held = e.admit().expect("first slot");
+        let err = e.instant(&s, "sum(reqs)", 0).expect_err("no slot");
+        assert!(
+            err.to_string().contains("too many concurrent queries"),
+            "{err}"
+        );
+        drop(held);
+        assert!(e.instant(&s, "sum(reqs)", 10 * 60_000).is_ok());
+        let small = Engine::new(EngineOptions {
+            max_samples: 5,
+            ..EngineOptions::default()
+        });
+        assert_eq!(
+            small.instant(&s, "rate(reqs[10m])", 10 * 60_000),
+            Err(Error::TooManySamples)
+        );
     }
 }
