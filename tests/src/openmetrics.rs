@@ -59,14 +59,9 @@ pub const SPECIAL_VALUES: &[f64] = &[
 ];
 
 fn om_value(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v == f64::INFINITY {
-        "+Inf".into()
-    } else if v == f64::NEG_INFINITY {
-        "-Inf".into()
-    } else {
-        format!("{v:e}")
+    match mnemos_tsdb::gofmt::special_float(v) {
+        Some(s) => s.to_string(),
+        None => format!("{v:e}"),
     }
 }
 

@@ -68,19 +68,6 @@ pub(crate) fn nan_last(a: f64, b: f64, descending: bool) -> std::cmp::Ordering {
     }
 }
 
-/// Go's `strconv.FormatFloat(v, 'f', -1, 64)`.
-fn format_value(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v == f64::INFINITY {
-        "+Inf".into()
-    } else if v == f64::NEG_INFINITY {
-        "-Inf".into()
-    } else {
-        format!("{v}")
-    }
-}
-
 #[derive(Clone, Default)]
 struct Acc {
     n: f64,
@@ -185,7 +172,7 @@ pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
                     let Some(v) = s.vals[i] else { continue };
                     let mut ls: Vec<Label> =
                         base.iter().filter(|l| l.name != label).cloned().collect();
-                    ls.push(Label::new(label.as_str(), format_value(v)));
+                    ls.push(Label::new(label.as_str(), mnemos_tsdb::gofmt::format_f(v)));
                     ls.sort_by(|a, b| a.name.cmp(&b.name));
                     let key = Labels::from_sorted(ls);
                     let idx = *index.entry(key.clone()).or_insert_with(|| {

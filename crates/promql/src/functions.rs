@@ -18,15 +18,7 @@ mod calendar {
     pub fn civil(secs: i64) -> (i64, i64, i64, i64, i64, i64, i64) {
         let days = secs.div_euclid(86_400);
         let rem = secs.rem_euclid(86_400);
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy0 = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy0 + 2) / 153;
-        let day = doy0 - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
+        let (year, month, day) = mnemos_tsdb::gofmt::civil_from_days(days);
         let dow = (days + 4).rem_euclid(7);
         let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
         let cum = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];

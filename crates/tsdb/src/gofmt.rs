@@ -69,7 +69,9 @@ fn shortest_digits(v: f64) -> (String, i32) {
     (digits.to_string(), exp + 1)
 }
 
-fn special(v: f64) -> Option<&'static str> {
+/// How Go (and Prometheus) write the special floats: `NaN`, `+Inf`, `-Inf`; `None` for
+/// finite values.
+pub fn special_float(v: f64) -> Option<&'static str> {
     if v.is_nan() {
         Some("NaN")
     } else if v == f64::INFINITY {
@@ -114,7 +116,7 @@ fn push_f(out: &mut String, digits: &str, dp: i32) {
 }
 
 fn format_with(v: f64, choose_e: impl Fn(i32) -> bool) -> String {
-    if let Some(s) = special(v) {
+    if let Some(s) = special_float(v) {
         return s.to_string();
     }
     let mut out = String::new();
@@ -149,12 +151,9 @@ pub fn format_e(v: f64) -> String {
     format_with(v, |_| true)
 }
 
-/// Milliseconds since the epoch as Go's `time.RFC3339` in UTC (`2006-01-02T15:04:05Z`).
-pub fn rfc3339(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil-from-days (Howard Hinnant's algorithm).
+/// The proleptic Gregorian date of a day count since 1970-01-01: (year, month 1-12, day
+/// 1-31) (Howard Hinnant's civil-from-days algorithm).
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -163,7 +162,14 @@ pub fn rfc3339(ms: i64) -> String {
     let mp = (5 * doy + 2) / 153;
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// Milliseconds since the epoch as Go's `time.RFC3339` in UTC (`2006-01-02T15:04:05Z`).
+pub fn rfc3339(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let rem = secs.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
     format!(
         "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
         rem / 3600,
