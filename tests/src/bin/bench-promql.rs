@@ -76,7 +76,7 @@ fn value(kind: u8, idx: usize, k: i64, le_rank: usize) -> f64 {
     match kind {
         // Counters with a reset every ~6 h on some series.
         0 => {
-            let k = if idx % 7 == 0 { k % 1440 } else { k };
+            let k = if idx.is_multiple_of(7) { k % 1440 } else { k };
             (k * (1 + (idx % 5) as i64)) as f64 + (idx % 3) as f64 * 0.5
         }
         1 => (k * (le_rank as i64 + 1)) as f64,
