@@ -10,6 +10,7 @@ pub mod openmetrics;
 pub mod otlp;
 pub mod process;
 pub mod prometheus;
+pub mod promql_diff;
 pub mod promtool;
 pub mod storeapi;
 

@@ -139,13 +139,9 @@ pub(crate) fn binary(ctx: &Ctx, b: &BinaryExpr) -> Result<Val> {
         }
         (Val::Vector(l), Val::Vector(r)) => {
             if op.is_set() {
-                Ok(Val::Vector(set_op(
-                    op,
-                    l,
-                    r,
-                    b.modifier.as_ref(),
-                    ctx.steps.len(),
-                )))
+                // `or` can give the same labels from both sides at different steps: one series.
+                let out = set_op(op, l, r, b.modifier.as_ref(), ctx.steps.len());
+                crate::engine::merge_same_labels(out).map(Val::Vector)
             } else {
                 vector_vector(op, l, r, b.modifier.as_ref(), return_bool, ctx.steps.len())
                     .map(Val::Vector)

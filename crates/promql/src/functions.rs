@@ -169,10 +169,12 @@ fn extrapolated(
     } else {
         avg / 2.0
     };
-    result *= interval / sampled;
+    // One factor, then one multiplication, as Prometheus 2.42 computes it.
+    let mut factor = interval / sampled;
     if is_rate {
-        result /= range_ms as f64 / 1000.0;
+        factor /= range_ms as f64 / 1000.0;
     }
+    result *= factor;
     Some(result)
 }
 
@@ -195,45 +197,63 @@ fn instant_delta(pts: &[(i64, f64)], is_rate: bool) -> Option<f64> {
     Some(d)
 }
 
-/// Least-squares slope and intercept at `intercept_t` (seconds relative).
+/// Kahan-Neumaier compensated summation step: returns the new sum and compensation.
+#[inline(never)]
+pub(crate) fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
+    let t = sum + inc;
+    let c = if sum.abs() >= inc.abs() {
+        c + ((sum - t) + inc)
+    } else {
+        c + ((inc - t) + sum)
+    };
+    (t, c)
+}
+
+/// Least-squares slope and intercept at `intercept_t`, with compensated sums as in
+/// Prometheus 2.42 (a constant infinite series gives NaN).
 fn linear_regression(pts: &[(i64, f64)], intercept_t: i64) -> (f64, f64) {
-    let (mut n, mut sx, mut sy, mut sxy, mut sx2) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    let mut const_y = true;
+    let n = pts.len() as f64;
+    let (mut sx, mut cx, mut sy, mut cy) = (0.0, 0.0, 0.0, 0.0);
+    let (mut sxy, mut cxy, mut sx2, mut cx2) = (0.0, 0.0, 0.0, 0.0);
     let y0 = pts[0].1;
-    for &(t, v) in pts {
-        if v != y0 {
+    let mut const_y = true;
+    for (i, &(t, v)) in pts.iter().enumerate() {
+        if const_y && i > 0 && v != y0 {
             const_y = false;
         }
         let x = (t - intercept_t) as f64 / 1000.0;
-        n += 1.0;
-        sx += x;
-        sy += v;
-        sxy += x * v;
-        sx2 += x * x;
+        (sx, cx) = kahan_inc(x, sx, cx);
+        (sy, cy) = kahan_inc(v, sy, cy);
+        (sxy, cxy) = kahan_inc(x * v, sxy, cxy);
+        (sx2, cx2) = kahan_inc(x * x, sx2, cx2);
     }
     if const_y {
+        if y0.is_infinite() {
+            return (f64::NAN, f64::NAN);
+        }
         return (0.0, y0);
     }
+    let (sx, sy, sxy, sx2) = (sx + cx, sy + cy, sxy + cxy, sx2 + cx2);
     let cov = sxy - sx * sy / n;
     let var = sx2 - sx * sx / n;
     let slope = cov / var;
     (slope, sy / n - slope * sx / n)
 }
 
+/// Population variance with compensated sums (Prometheus 2.42's stdvar_over_time).
 fn stats(pts: &[(i64, f64)]) -> (f64, f64) {
-    let (mut n, mut mean, mut m2) = (0.0, 0.0, 0.0);
+    let (mut n, mut mean, mut c_mean, mut aux, mut c_aux) = (0.0, 0.0, 0.0, 0.0, 0.0);
     for &(_, v) in pts {
         n += 1.0;
-        let d = v - mean;
-        mean += d / n;
-        m2 += d * (v - mean);
+        let delta = v - (mean + c_mean);
+        (mean, c_mean) = kahan_inc(delta / n, mean, c_mean);
+        (aux, c_aux) = kahan_inc(delta * (v - (mean + c_mean)), aux, c_aux);
     }
-    (mean, m2 / n)
+    (mean + c_mean, (aux + c_aux) / n)
 }
 
 fn avg_over(pts: &[(i64, f64)]) -> f64 {
-    let mut mean = 0.0f64;
-    let mut n = 0.0f64;
+    let (mut mean, mut c, mut n) = (0.0f64, 0.0f64, 0.0f64);
     for &(_, v) in pts {
         n += 1.0;
         if mean.is_infinite()
@@ -241,9 +261,26 @@ fn avg_over(pts: &[(i64, f64)]) -> f64 {
         {
             continue;
         }
-        mean += v / n - mean / n;
+        (mean, c) = kahan_inc(v / n - mean / n, mean, c);
     }
-    mean
+    if mean.is_infinite() {
+        mean
+    } else {
+        mean + c
+    }
+}
+
+/// Compensated sum (Prometheus 2.42's sum_over_time).
+fn kahan_sum(pts: &[(i64, f64)]) -> f64 {
+    let (mut sum, mut c) = (0.0, 0.0);
+    for &(_, v) in pts {
+        (sum, c) = kahan_inc(v, sum, c);
+    }
+    if sum.is_infinite() {
+        sum
+    } else {
+        sum + c
+    }
 }
 
 fn holt_winters(pts: &[(i64, f64)], sf: f64, tf: f64) -> Option<f64> {
@@ -383,7 +420,7 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
             })?))
         }
         "avg_over_time" => over(ctx, arg(0)?, false, |p| Some(avg_over(p))),
-        "sum_over_time" => over(ctx, arg(0)?, false, |p| Some(p.iter().map(|x| x.1).sum())),
+        "sum_over_time" => over(ctx, arg(0)?, false, |p| Some(kahan_sum(p))),
         "count_over_time" => over(ctx, arg(0)?, false, |p| Some(p.len() as f64)),
         "min_over_time" => over(ctx, arg(0)?, false, |p| {
             Some(
@@ -441,21 +478,27 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
             let r = range_arg(ctx, arg(0)?)?;
             let sf = scalar_arg(ctx, arg(1)?)?;
             let tf = scalar_arg(ctx, arg(2)?)?;
-            if sf.iter().any(|v| *v <= 0.0 || *v >= 1.0) {
-                return Err(exec(format!(
-                    "invalid smoothing factor. Expected: 0 < sf < 1, got: {}",
-                    sf[0]
-                )));
-            }
-            if tf.iter().any(|v| *v <= 0.0 || *v >= 1.0) {
-                return Err(exec(format!(
-                    "invalid trend factor. Expected: 0 < tf < 1, got: {}",
-                    tf[0]
-                )));
-            }
-            Ok(Val::Vector(over_windows(ctx, &r, false, |p, _, _| {
+            // Prometheus checks the factors only when it evaluates a series.
+            let evaluated = std::cell::Cell::new(false);
+            let out = over_windows(ctx, &r, false, |p, _, _| {
+                evaluated.set(true);
                 holt_winters(p, sf[0], tf[0])
-            })?))
+            })?;
+            if evaluated.get() {
+                if sf[0] <= 0.0 || sf[0] >= 1.0 {
+                    return Err(exec(format!(
+                        "invalid smoothing factor. Expected: 0 < sf < 1, got: {}",
+                        sf[0]
+                    )));
+                }
+                if tf[0] <= 0.0 || tf[0] >= 1.0 {
+                    return Err(exec(format!(
+                        "invalid trend factor. Expected: 0 < tf < 1, got: {}",
+                        tf[0]
+                    )));
+                }
+            }
+            Ok(Val::Vector(out))
         }
         "absent_over_time" => {
             let r = range_arg(ctx, arg(0)?)?;
