@@ -58,7 +58,8 @@ pub const SPECIAL_VALUES: &[f64] = &[
     -42.5,
 ];
 
-fn om_value(v: f64) -> String {
+/// A sample value as OpenMetrics text (`NaN`, `+Inf`, `-Inf`, or exponent notation).
+pub fn om_value(v: f64) -> String {
     match mnemos_tsdb::gofmt::special_float(v) {
         Some(s) => s.to_string(),
         None => format!("{v:e}"),

@@ -36,18 +36,6 @@ pub fn secs(ms: i64) -> String {
     format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000))
 }
 
-fn go_float(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v == f64::INFINITY {
-        "+Inf".into()
-    } else if v == f64::NEG_INFINITY {
-        "-Inf".into()
-    } else {
-        format!("{v:e}")
-    }
-}
-
 /// First timestamp of the backfilled data: 2026-10-31T20:00:00Z, so that the data crosses
 /// midnight, a month end and a month length change (time-of-day functions).
 pub const BACKFILL_START_MS: i64 = 1_793_476_800_000;
@@ -83,7 +71,12 @@ fn times(rng: &mut Rng, from: i64, to: i64, max_step: u64) -> Vec<i64> {
 }
 
 fn line(out: &mut String, name: &str, labels: &str, v: f64, t: i64) {
-    let _ = writeln!(out, "{name}{{{labels}}} {} {}", go_float(v), secs(t));
+    let _ = writeln!(
+        out,
+        "{name}{{{labels}}} {} {}",
+        crate::openmetrics::om_value(v),
+        secs(t)
+    );
 }
 
 /// Values whose sums cancel catastrophically: series 0 is about 1e16, series 1 small,
@@ -235,7 +228,7 @@ pub fn live_exposition(n: u64) -> String {
         let _ = writeln!(
             out,
             "diff_live_requests_total{{path=\"{path}\",shard=\"{shard}\"}} {}",
-            go_float(v)
+            crate::openmetrics::om_value(v)
         );
     }
     let _ = writeln!(out, "# TYPE diff_live_gauge gauge");
@@ -247,7 +240,7 @@ pub fn live_exposition(n: u64) -> String {
         let _ = writeln!(
             out,
             "diff_live_gauge{{zone=\"z{k}\",shard=\"{k}\"}} {}",
-            go_float(v)
+            crate::openmetrics::om_value(v)
         );
     }
     let _ = writeln!(out, "# TYPE diff_live_special gauge");
@@ -257,7 +250,7 @@ pub fn live_exposition(n: u64) -> String {
             out,
             "diff_live_special{{kind=\"k{k}\",shard=\"{}\"}} {}",
             k % 2,
-            go_float(v)
+            crate::openmetrics::om_value(v)
         );
     }
     let _ = writeln!(out, "# TYPE diff_live_cancel gauge");
@@ -265,7 +258,7 @@ pub fn live_exposition(n: u64) -> String {
         let _ = writeln!(
             out,
             "diff_live_cancel{{idx=\"{i}\"}} {}",
-            go_float(cancelling(i, n))
+            crate::openmetrics::om_value(cancelling(i, n))
         );
     }
     let _ = writeln!(out, "# TYPE diff_live_latency_seconds histogram");
@@ -283,7 +276,7 @@ pub fn live_exposition(n: u64) -> String {
         let _ = writeln!(
             out,
             "diff_live_latency_seconds_sum{{shard=\"{shard}\"}} {}",
-            go_float(cum * 0.37)
+            crate::openmetrics::om_value(cum * 0.37)
         );
         let _ = writeln!(
             out,
