@@ -61,6 +61,62 @@ pub(crate) fn quantile(phi: f64, values: &mut [f64]) -> f64 {
     values[lower as usize] * (1.0 - weight) + values[upper as usize] * weight
 }
 
+/// Which of `values` (in input order) topk (`top`) or bottomk keep, chosen exactly as
+/// Prometheus 2.42 does: a Go `container/heap` filled in input order whose root is replaced
+/// by a better value, so ties and NaNs resolve as in Prometheus.
+fn heap_select(values: &[(usize, f64)], k: usize, top: bool) -> Vec<usize> {
+    // Go's vectorByValueHeap (topk) / vectorByReverseValueHeap (bottomk) Less: NaN first.
+    let less = |a: f64, b: f64| a.is_nan() || if top { a < b } else { a > b };
+    let mut heap: Vec<(usize, f64)> = Vec::with_capacity(k.min(values.len()));
+    let up = |heap: &mut Vec<(usize, f64)>, mut j: usize| {
+        while j > 0 {
+            let i = (j - 1) / 2;
+            if !less(heap[j].1, heap[i].1) {
+                break;
+            }
+            heap.swap(i, j);
+            j = i;
+        }
+    };
+    let down = |heap: &mut Vec<(usize, f64)>, i0: usize| -> bool {
+        let n = heap.len();
+        let mut i = i0;
+        loop {
+            let j1 = 2 * i + 1;
+            if j1 >= n {
+                break;
+            }
+            let mut j = j1;
+            if j1 + 1 < n && less(heap[j1 + 1].1, heap[j1].1) {
+                j = j1 + 1;
+            }
+            if !less(heap[j].1, heap[i].1) {
+                break;
+            }
+            heap.swap(i, j);
+            i = j;
+        }
+        i > i0
+    };
+    for &(idx, v) in values {
+        if heap.len() < k {
+            heap.push((idx, v));
+            let last = heap.len() - 1;
+            up(&mut heap, last);
+        } else if k > 0 {
+            let root = heap[0].1;
+            let better = if top { root < v } else { root > v };
+            if better || (root.is_nan() && !v.is_nan()) {
+                heap[0] = (idx, v);
+                if k > 1 && !down(&mut heap, 0) {
+                    up(&mut heap, 0);
+                }
+            }
+        }
+    }
+    heap.into_iter().map(|(idx, _)| idx).collect()
+}
+
 /// Orders values ascending (or descending) with NaN last either way, as Prometheus'
 /// topk, bottomk, sort and sort_desc do.
 pub(crate) fn nan_last(a: f64, b: f64, descending: bool) -> std::cmp::Ordering {
@@ -130,15 +186,12 @@ pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
                         by_group.entry(&groups[j]).or_default().push(j);
                     }
                 }
-                for (_, mut members) in by_group {
-                    members.sort_by(|&a, &b| {
-                        nan_last(
-                            input[a].vals[i].unwrap_or(f64::NAN),
-                            input[b].vals[i].unwrap_or(f64::NAN),
-                            top,
-                        )
-                    });
-                    for &j in members.iter().take(kk) {
+                for (_, members) in by_group {
+                    let values: Vec<(usize, f64)> = members
+                        .iter()
+                        .map(|&j| (j, input[j].vals[i].unwrap_or(f64::NAN)))
+                        .collect();
+                    for j in heap_select(&values, kk, top) {
                         out[j].vals[i] = input[j].vals[i];
                     }
                 }

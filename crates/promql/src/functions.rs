@@ -301,6 +301,17 @@ fn holt_winters(pts: &[(i64, f64)], sf: f64, tf: f64) -> Option<f64> {
     Some(s1)
 }
 
+/// Go's `math.Log` as Prometheus 2.42 runs it (amd64 assembly): exact for normal numbers;
+/// a subnormal `x` is decomposed without normalising (exponent -1022, fraction in [0.5, 1)),
+/// so e.g. ln(5e-324) is -709.0896 rather than -744.44. Reproduced so results match.
+fn go_log(x: f64) -> f64 {
+    if x > 0.0 && x < f64::MIN_POSITIVE {
+        let fraction = f64::from_bits((x.to_bits() & ((1u64 << 52) - 1)) | 0x3FE0_0000_0000_0000);
+        return -1022.0 * std::f64::consts::LN_2 + fraction.ln();
+    }
+    x.ln()
+}
+
 /// Go's `math.Max`: +Inf wins, then NaN.
 fn go_max(a: f64, b: f64) -> f64 {
     if a == f64::INFINITY || b == f64::INFINITY {
@@ -521,9 +532,9 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
         "floor" => math(f64::floor),
         "exp" => math(f64::exp),
         "sqrt" => math(f64::sqrt),
-        "ln" => math(f64::ln),
+        "ln" => math(go_log),
         "log2" => math(f64::log2),
-        "log10" => math(f64::log10),
+        "log10" => math(|v| go_log(v) * (1.0 / std::f64::consts::LN_10)),
         "sgn" => math(|v| {
             if v > 0.0 {
                 1.0
