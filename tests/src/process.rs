@@ -108,3 +108,16 @@ pub fn wait_for<T>(
         std::thread::sleep(every);
     }
 }
+
+/// A memory figure of a running process from `/proc/<pid>/status`, in KiB (`VmRSS:` for
+/// resident memory now, `VmHWM:` for its peak); 0 when unavailable.
+pub fn proc_status_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}

@@ -11,24 +11,13 @@ use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use mnemos_e2e::http;
-use mnemos_e2e::process::{free_port, wait_for, ChildGuard};
+use mnemos_e2e::process::{free_port, proc_status_kib, wait_for, ChildGuard};
 use mnemos_promql::{BlockStorage, Engine, Value};
 use mnemos_tsdb::block_writer::symbols_of;
 use mnemos_tsdb::{BlockMeta, BlockWriter, Labels};
 
 const HOUR: i64 = 3_600_000;
 const STEP: i64 = 15_000;
-
-fn rss_kib(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
 
 /// Every series' labels and its value at sample `k`.
 fn series(scale: f64) -> Vec<(Labels, u8)> {
@@ -214,7 +203,7 @@ fn main() {
     }
     println!(
         "peak RSS: Prometheus {} MiB (process), mnemos {} MiB (this benchmark process, blocks memory-mapped)",
-        rss_kib(prom.pid(), "VmHWM:") / 1024,
-        rss_kib(std::process::id(), "VmHWM:") / 1024
+        proc_status_kib(prom.pid(), "VmHWM:") / 1024,
+        proc_status_kib(std::process::id(), "VmHWM:") / 1024
     );
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use mnemos_e2e::component::Component;
 use mnemos_e2e::openmetrics::{self, Spec};
-use mnemos_e2e::process::free_port;
+use mnemos_e2e::process::{free_port, proc_status_kib};
 use mnemos_e2e::prometheus::Prometheus;
 use mnemos_e2e::promtool;
 use mnemos_sidecar::PrometheusClient;
@@ -20,17 +20,6 @@ use mnemos_storeapi::thanos::{series_response, LabelMatcher, SeriesRequest};
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
-}
-
-fn peak_rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 fn main() {
@@ -160,10 +149,10 @@ fn main() {
     );
     println!(
         "sidecar peak RSS: {} MiB",
-        peak_rss_kib(sidecar.pid()) / 1024
+        proc_status_kib(sidecar.pid(), "VmHWM:") / 1024
     );
     println!(
         "prometheus peak RSS: {} MiB",
-        peak_rss_kib(prom.pid()) / 1024
+        proc_status_kib(prom.pid(), "VmHWM:") / 1024
     );
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use mnemos_e2e::component::Component;
 use mnemos_e2e::http;
-use mnemos_e2e::process::{free_port, wait_for, ChildGuard};
+use mnemos_e2e::process::{free_port, proc_status_kib, wait_for, ChildGuard};
 use mnemos_objstore::BucketConfig;
 use mnemos_storeapi::thanos::label_matcher::Type;
 use mnemos_storeapi::thanos::store_client::StoreClient;
@@ -24,17 +24,6 @@ use prometheus_client::registry::Registry;
 
 const HOUR: i64 = 3_600_000;
 const SHARDS: usize = 36;
-
-fn rss_kib(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
 
 fn write_blocks(bucket_dir: &Path, staging: &Path, blocks: usize, series: usize, t0: i64) {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -154,13 +143,13 @@ fn run_store(work: &Path, name: &str, bucket_dir: &Path, blocks: usize, mint: i6
     assert!(loaded.is_some(), "blocks not loaded");
     let all_loaded = begin.elapsed();
     std::thread::sleep(Duration::from_secs(2));
-    let idle = rss_kib(store.pid(), "VmRSS:");
+    let idle = proc_status_kib(store.pid(), "VmRSS:");
     let before = store.metric("mnemos_store_query_bucket_bytes_sum");
     let (n, took) = query(store.grpc_port, mint, maxt);
     let bytes = store.metric("mnemos_store_query_bucket_bytes_sum") - before;
-    let after = rss_kib(store.pid(), "VmRSS:");
+    let after = proc_status_kib(store.pid(), "VmRSS:");
     let (_, warm) = query(store.grpc_port, mint, maxt);
-    let peak = rss_kib(store.pid(), "VmHWM:");
+    let peak = proc_status_kib(store.pid(), "VmHWM:");
     println!(
         "mnemos store ({name}): ready {:.2} s, all {blocks} index headers loaded {:.2} s",
         ready.as_secs_f64(),
@@ -231,7 +220,7 @@ fn main() {
     assert!(ready.is_some());
     let ready = begin.elapsed();
     std::thread::sleep(Duration::from_secs(2));
-    let idle = rss_kib(prom.pid(), "VmRSS:");
+    let idle = proc_status_kib(prom.pid(), "VmRSS:");
     let q = format!(
         "/api/v1/query?query={}&time={}",
         http::encode(&format!(
@@ -246,8 +235,8 @@ fn main() {
     let begin = Instant::now();
     let _ = http::get(port, &q).expect("query");
     let warm = begin.elapsed();
-    let after = rss_kib(prom.pid(), "VmRSS:");
-    let peak = rss_kib(prom.pid(), "VmHWM:");
+    let after = proc_status_kib(prom.pid(), "VmRSS:");
+    let peak = proc_status_kib(prom.pid(), "VmHWM:");
     let count = match r.body.split("\"value\":[").nth(1) {
         Some(v) => v.chars().take_while(|c| *c != ']').collect::<String>(),
         None => format!(
