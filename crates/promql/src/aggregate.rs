@@ -135,7 +135,6 @@ struct Acc {
     n: f64,
     sum: f64,
     mean: f64,
-    m2: f64,
     min: f64,
     max: f64,
     values: Vec<f64>,
@@ -247,7 +246,8 @@ pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
             }
             Ok(Val::Vector(out))
         }
-        "sum" | "avg" | "min" | "max" | "count" | "group" | "stddev" | "stdvar" | "quantile" => {
+        "stddev" | "stdvar" => Ok(Val::Vector(stdvar(&input, modifier, steps, op == "stddev"))),
+        "sum" | "avg" | "min" | "max" | "count" | "group" | "quantile" => {
             let phi = match (&param, op.as_str()) {
                 (Some(Val::Scalar(v)), "quantile") => Some(v.clone()),
                 (_, "quantile") => return Err(exec("quantile needs a scalar parameter")),
@@ -270,7 +270,6 @@ pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
                                 n: 1.0,
                                 sum: v,
                                 mean: v,
-                                m2: 0.0,
                                 min: v,
                                 max: v,
                                 values: if phi.is_some() { vec![v] } else { Vec::new() },
@@ -314,19 +313,15 @@ pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
                             "min" => a.min,
                             "max" => a.max,
                             "count" => a.n,
-                            "group" => 1.0,
                             "quantile" => quantile(
                                 phi.as_ref().map(|p| p[i]).unwrap_or(f64::NAN),
                                 &mut a.values,
                             ),
-                            _ => a.m2,
+                            _ => 1.0, // group
                         })
                     })
                     .collect();
                 out.push(VSeries { labels, vals });
-            }
-            if op == "stddev" || op == "stdvar" {
-                out = stdvar(&input, modifier, steps, op == "stddev");
             }
             Ok(Val::Vector(out))
         }

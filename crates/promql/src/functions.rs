@@ -745,8 +745,9 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
                     let value = s.labels.get(&src).unwrap_or("").to_string();
                     let labels = match regex.captures(&value) {
                         Some(caps) => {
+                            // `$1`, `${1}` and `$name` expand as in Go's regexp templates.
                             let mut res = String::new();
-                            caps.expand(&go_template(&repl), &mut res);
+                            caps.expand(&repl, &mut res);
                             with_label(&s.labels, &dst, &res)
                         }
                         None => s.labels.clone(),
@@ -835,12 +836,6 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
         }
         other => Err(exec(format!("function {other:?} is not supported"))),
     }
-}
-
-/// `$1`, `${1}`, `$name` in Go's regexp template are the same in Rust's `expand`, except
-/// that Go treats `$1x` as `${1x}`; close enough for label_replace replacements.
-fn go_template(s: &str) -> String {
-    s.to_string()
 }
 
 fn over(
