@@ -37,17 +37,12 @@ struct QueryRange {
 }
 
 /// Templates whose queries mnemos answers differently from Prometheus 2.42, with why; every
-/// other query must match. `PROMQL_DIFF_STRICT=1` makes these fail too. (The mismatches this
-/// test found first, `or` merging, rate's factor order, Kahan summation, regression over a
-/// constant infinite series, NaN order in quantile and holt_winters' lazy factor check, are
-/// fixed in the engine, as is Go's `math.Log` of subnormal numbers, now reproduced.)
-const KNOWN_MISMATCHES: &[(&str, &str)] = &[
-    // topk/bottomk now fill a Go-style heap in input order as 2.42 does, which fixed the
-    // instant cases; in range queries a few steps with NaN and tied values still select a
-    // different series (not yet understood).
-    ("topk(2, {s})", "tie/NaN selection at some range steps"),
-    ("bottomk(2, {s})", "tie/NaN selection at some range steps"),
-];
+/// other query must match. `PROMQL_DIFF_STRICT=1` makes these fail too. Empty: every
+/// mismatch this test found is fixed in the engine (`or` merging, rate's factor order, Kahan
+/// summation, regression over a constant infinite series, NaN order in quantile,
+/// holt_winters' lazy factor check, Go's `math.Log` of subnormals, and topk/bottomk's
+/// pop-then-push heap with its NaN-root rule, which decides ties).
+const KNOWN_MISMATCHES: &[(&str, &str)] = &[];
 
 #[derive(Default)]
 struct Tally {

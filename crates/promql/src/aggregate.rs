@@ -62,8 +62,9 @@ pub(crate) fn quantile(phi: f64, values: &mut [f64]) -> f64 {
 }
 
 /// Which of `values` (in input order) topk (`top`) or bottomk keep, chosen exactly as
-/// Prometheus 2.42 does: a Go `container/heap` filled in input order whose root is replaced
-/// by a better value, so ties and NaNs resolve as in Prometheus.
+/// Prometheus 2.42 does: a Go `container/heap` filled in input order; a better value (or
+/// any value when the root is NaN) pops the root and is pushed, so ties and NaNs resolve
+/// as in Prometheus.
 fn heap_select(values: &[(usize, f64)], k: usize, top: bool) -> Vec<usize> {
     // Go's vectorByValueHeap (topk) / vectorByReverseValueHeap (bottomk) Less: NaN first.
     let less = |a: f64, b: f64| a.is_nan() || if top { a < b } else { a > b };
@@ -98,20 +99,27 @@ fn heap_select(values: &[(usize, f64)], k: usize, top: bool) -> Vec<usize> {
         }
         i > i0
     };
+    if k == 0 {
+        return Vec::new();
+    }
     for &(idx, v) in values {
-        if heap.len() < k {
+        let root = heap.first().map_or(f64::NAN, |r| r.1);
+        let better = if top { root < v } else { root > v };
+        if heap.len() < k || better || root.is_nan() {
+            if heap.len() == k {
+                if k == 1 {
+                    heap[0] = (idx, v);
+                    continue;
+                }
+                // heap.Pop: the last element to the root, sift down, drop the old root.
+                let last = heap.len() - 1;
+                heap.swap(0, last);
+                heap.pop();
+                down(&mut heap, 0);
+            }
             heap.push((idx, v));
             let last = heap.len() - 1;
             up(&mut heap, last);
-        } else if k > 0 {
-            let root = heap[0].1;
-            let better = if top { root < v } else { root > v };
-            if better || (root.is_nan() && !v.is_nan()) {
-                heap[0] = (idx, v);
-                if k > 1 && !down(&mut heap, 0) {
-                    up(&mut heap, 0);
-                }
-            }
         }
     }
     heap.into_iter().map(|(idx, _)| idx).collect()
