@@ -10,7 +10,7 @@ use promql_parser::parser::{self as ast, Expr};
 
 use crate::error::{Error, Result};
 use crate::functions;
-use crate::storage::Storage;
+use crate::storage::{SelectHints, Storage};
 use crate::value::{Sample, Series, Value};
 
 /// Engine settings (Prometheus' defaults).
@@ -75,6 +75,8 @@ pub(crate) enum Points {
         matchers: Vec<Matcher>,
         mint: i64,
         maxt: i64,
+        /// The function the range is an argument of, passed to storage as a hint.
+        func: Option<&'static str>,
     },
 }
 
@@ -111,22 +113,29 @@ impl Range {
                 matchers,
                 mint,
                 maxt,
+                func,
             } => {
                 let mut failed: Option<Error> = None;
                 let max = ctx.opts.max_samples;
-                let r = ctx.storage.select_each(matchers, *mint, *maxt, &mut |s| {
-                    let pts: Vec<(i64, f64)> =
-                        s.samples.into_iter().filter(|(_, v)| !stale(*v)).collect();
-                    let step = if pts.len() > max {
-                        Err(Error::TooManySamples)
-                    } else {
-                        f(&s.labels, &pts)
-                    };
-                    step.map_err(|e| {
-                        failed = Some(e);
-                        crate::storage::StorageError("stopped".into())
-                    })
-                });
+                let hints = SelectHints {
+                    func: *func,
+                    range_ms: self.range,
+                };
+                let r = ctx
+                    .storage
+                    .select_hinted(matchers, *mint, *maxt, &hints, &mut |s| {
+                        let pts: Vec<(i64, f64)> =
+                            s.samples.into_iter().filter(|(_, v)| !stale(*v)).collect();
+                        let step = if pts.len() > max {
+                            Err(Error::TooManySamples)
+                        } else {
+                            f(&s.labels, &pts)
+                        };
+                        step.map_err(|e| {
+                            failed = Some(e);
+                            crate::storage::StorageError("stopped".into())
+                        })
+                    });
                 match (failed, r) {
                     (Some(e), _) => Err(e),
                     (None, Err(e)) => Err(Error::Storage(e.0)),
@@ -501,6 +510,7 @@ fn select_matrix(ctx: &Ctx, ms: &ast::MatrixSelector) -> Result<Val> {
             matchers,
             mint,
             maxt,
+            func: None,
         },
         windows,
         range,

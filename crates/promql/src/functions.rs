@@ -5,7 +5,9 @@ use mnemos_tsdb::{Label, Labels};
 use promql_parser::parser::{Call, Expr};
 
 use crate::aggregate::quantile;
-use crate::engine::{drop_name, eval, merge_same_labels, with_label, Ctx, Range, VSeries, Val};
+use crate::engine::{
+    drop_name, eval, merge_same_labels, with_label, Ctx, Points, Range, VSeries, Val,
+};
 use crate::error::{Error, Result};
 
 fn exec(msg: impl Into<String>) -> Error {
@@ -60,9 +62,16 @@ fn string_arg(ctx: &Ctx, e: &Expr) -> Result<String> {
     }
 }
 
-fn range_arg(ctx: &Ctx, e: &Expr) -> Result<Range> {
+/// Evaluates a range-vector argument of function `func`; the name goes with a selection
+/// to storage as a hint (downsampled aggregates, counter-aware dedup).
+fn range_arg(ctx: &Ctx, e: &Expr, func: &'static str) -> Result<Range> {
     match eval(ctx, e)? {
-        Val::Matrix(r) => Ok(r),
+        Val::Matrix(mut r) => {
+            if let Points::Select { func: f, .. } = &mut r.points {
+                *f = Some(func);
+            }
+            Ok(r)
+        }
         _ => Err(exec("expected a range vector argument")),
     }
 }
@@ -416,7 +425,7 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
     match name {
         // Range functions.
         "rate" | "increase" | "delta" => {
-            let r = range_arg(ctx, arg(0)?)?;
+            let r = range_arg(ctx, arg(0)?, name)?;
             let range = r.range;
             let (counter, rate) = (name != "delta", name == "rate");
             Ok(Val::Vector(over_windows(ctx, &r, false, |p, w, _| {
@@ -424,57 +433,57 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
             })?))
         }
         "irate" | "idelta" => {
-            let r = range_arg(ctx, arg(0)?)?;
+            let r = range_arg(ctx, arg(0)?, name)?;
             let rate = name == "irate";
             Ok(Val::Vector(over_windows(ctx, &r, false, |p, _, _| {
                 instant_delta(p, rate)
             })?))
         }
-        "avg_over_time" => over(ctx, arg(0)?, false, |p| Some(avg_over(p))),
-        "sum_over_time" => over(ctx, arg(0)?, false, |p| Some(kahan_sum(p))),
-        "count_over_time" => over(ctx, arg(0)?, false, |p| Some(p.len() as f64)),
-        "min_over_time" => over(ctx, arg(0)?, false, |p| {
+        "avg_over_time" => over(ctx, name, arg(0)?, false, |p| Some(avg_over(p))),
+        "sum_over_time" => over(ctx, name, arg(0)?, false, |p| Some(kahan_sum(p))),
+        "count_over_time" => over(ctx, name, arg(0)?, false, |p| Some(p.len() as f64)),
+        "min_over_time" => over(ctx, name, arg(0)?, false, |p| {
             Some(
                 p.iter()
                     .map(|x| x.1)
                     .fold(f64::NAN, |m, v| if m.is_nan() || v < m { v } else { m }),
             )
         }),
-        "max_over_time" => over(ctx, arg(0)?, false, |p| {
+        "max_over_time" => over(ctx, name, arg(0)?, false, |p| {
             Some(
                 p.iter()
                     .map(|x| x.1)
                     .fold(f64::NAN, |m, v| if m.is_nan() || v > m { v } else { m }),
             )
         }),
-        "last_over_time" => over(ctx, arg(0)?, true, |p| p.last().map(|x| x.1)),
-        "present_over_time" => over(ctx, arg(0)?, false, |_| Some(1.0)),
-        "stddev_over_time" => over(ctx, arg(0)?, false, |p| Some(stats(p).1.sqrt())),
-        "stdvar_over_time" => over(ctx, arg(0)?, false, |p| Some(stats(p).1)),
-        "changes" => over(ctx, arg(0)?, false, |p| {
+        "last_over_time" => over(ctx, name, arg(0)?, true, |p| p.last().map(|x| x.1)),
+        "present_over_time" => over(ctx, name, arg(0)?, false, |_| Some(1.0)),
+        "stddev_over_time" => over(ctx, name, arg(0)?, false, |p| Some(stats(p).1.sqrt())),
+        "stdvar_over_time" => over(ctx, name, arg(0)?, false, |p| Some(stats(p).1)),
+        "changes" => over(ctx, name, arg(0)?, false, |p| {
             Some(
                 p.windows(2)
                     .filter(|w| w[0].1 != w[1].1 && !(w[0].1.is_nan() && w[1].1.is_nan()))
                     .count() as f64,
             )
         }),
-        "resets" => over(ctx, arg(0)?, false, |p| {
+        "resets" => over(ctx, name, arg(0)?, false, |p| {
             Some(p.windows(2).filter(|w| w[1].1 < w[0].1).count() as f64)
         }),
         "quantile_over_time" => {
             let q = scalar_arg(ctx, arg(0)?)?;
-            let r = range_arg(ctx, arg(1)?)?;
+            let r = range_arg(ctx, arg(1)?, name)?;
             let out = over_windows(ctx, &r, false, |p, _, i| {
                 let mut vals: Vec<f64> = p.iter().map(|x| x.1).collect();
                 Some(quantile(q[i], &mut vals))
             })?;
             Ok(Val::Vector(out))
         }
-        "deriv" => over(ctx, arg(0)?, false, |p| {
+        "deriv" => over(ctx, name, arg(0)?, false, |p| {
             (p.len() >= 2).then(|| linear_regression(p, p[0].0).0)
         }),
         "predict_linear" => {
-            let r = range_arg(ctx, arg(0)?)?;
+            let r = range_arg(ctx, arg(0)?, name)?;
             let d = scalar_arg(ctx, arg(1)?)?;
             // The intercept is at the evaluation time, even with `@`.
             let out = over_windows(ctx, &r, false, |p, _, i| {
@@ -486,7 +495,7 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
             Ok(Val::Vector(out))
         }
         "holt_winters" => {
-            let r = range_arg(ctx, arg(0)?)?;
+            let r = range_arg(ctx, arg(0)?, name)?;
             let sf = scalar_arg(ctx, arg(1)?)?;
             let tf = scalar_arg(ctx, arg(2)?)?;
             // Prometheus checks the factors only when it evaluates a series.
@@ -512,7 +521,7 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
             Ok(Val::Vector(out))
         }
         "absent_over_time" => {
-            let r = range_arg(ctx, arg(0)?)?;
+            let r = range_arg(ctx, arg(0)?, name)?;
             let present = over_windows(ctx, &r, false, |_, _, _| Some(1.0))?;
             let vals: Vec<Option<f64>> = (0..steps)
                 .map(|i| (!present.iter().any(|s| s.vals[i].is_some())).then_some(1.0))
@@ -840,11 +849,12 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
 
 fn over(
     ctx: &Ctx,
+    func: &'static str,
     e: &Expr,
     keep_name: bool,
     f: impl Fn(&[(i64, f64)]) -> Option<f64>,
 ) -> Result<Val> {
-    let r = range_arg(ctx, e)?;
+    let r = range_arg(ctx, e, func)?;
     Ok(Val::Vector(over_windows(ctx, &r, keep_name, |p, _, _| {
         f(p)
     })?))

@@ -16,5 +16,5 @@ pub mod value;
 
 pub use engine::{Engine, EngineOptions};
 pub use error::{Error, Result};
-pub use storage::{BlockStorage, MemStorage, Storage, StoredSeries};
+pub use storage::{BlockStorage, MemStorage, SelectHints, Storage, StorageError, StoredSeries};
 pub use value::{Sample, Series, Value};

@@ -18,6 +18,16 @@ pub struct StoredSeries {
 #[error("{0}")]
 pub struct StorageError(pub String);
 
+/// What the engine knows about a selection, for storages that can use it (Prometheus'
+/// `SelectHints`): the querier picks downsampled aggregates and counter-aware dedup by it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SelectHints {
+    /// The function whose range-vector argument this is (`rate`, `max_over_time`, …).
+    pub func: Option<&'static str>,
+    /// The range of the range vector (ms); 0 for instant vectors.
+    pub range_ms: i64,
+}
+
 /// A source of series.
 pub trait Storage: Sync {
     /// Series matching all `matchers` with their samples in `[mint, maxt]` (inclusive).
@@ -41,6 +51,19 @@ pub trait Storage: Sync {
             f(s)?;
         }
         Ok(())
+    }
+
+    /// [`Storage::select_each`] with the engine's hints; the default ignores them.
+    fn select_hinted(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+        hints: &SelectHints,
+        f: &mut dyn FnMut(StoredSeries) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError> {
+        let _ = hints;
+        self.select_each(matchers, mint, maxt, f)
     }
 }
 
