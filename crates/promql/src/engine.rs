@@ -219,6 +219,18 @@ fn to_matchers(vs: &ast::VectorSelector) -> Result<Vec<Matcher>> {
     Ok(out)
 }
 
+/// The matchers of a series selector (`up`, `{job="a"}`, `up{job=~"a.*"}`), as the series
+/// and labels APIs take them in `match[]`; errors worded as Prometheus' parser words them.
+pub fn selector_matchers(selector: &str) -> Result<Vec<Matcher>> {
+    crate::compat::register_functions();
+    match promql_parser::parser::parse(selector).map_err(Error::Parse)? {
+        Expr::VectorSelector(vs) => to_matchers(&vs),
+        _ => Err(Error::Parse(format!(
+            "1:1: parse error: {selector:?} is not a series selector"
+        ))),
+    }
+}
+
 /// Labels without `__name__`.
 pub(crate) fn drop_name(l: &Labels) -> Labels {
     Labels::from_sorted(l.iter().filter(|l| l.name != "__name__").cloned().collect())
