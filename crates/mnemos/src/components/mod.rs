@@ -1,12 +1,14 @@
 //! The long-running components: their flags and how they are wired. Components whose
 //! issue has not landed yet say so and exit non-zero instead of pretending to run.
 
+mod query;
 mod sidecar;
 mod store;
 
 use anyhow::Context;
 use clap::Args;
 
+pub use query::QueryArgs;
 pub use sidecar::SidecarArgs;
 pub use store::StoreArgs;
 
@@ -123,29 +125,5 @@ impl CompactArgs {
     /// Runs the compactor.
     pub fn run(self) -> anyhow::Result<()> {
         not_yet("compact", 7)
-    }
-}
-
-/// `mnemos query` flags.
-#[derive(Debug, Args)]
-pub struct QueryArgs {
-    #[command(flatten)]
-    server: ServerArgs,
-    /// StoreAPI endpoints to query (host:port, dns+host:port, dnssrv+name). Repeatable.
-    #[arg(long = "endpoint", env = "MNEMOS_ENDPOINT", value_delimiter = ',')]
-    endpoints: Vec<String>,
-    /// Labels that identify HA replicas; series equal without them are deduplicated.
-    #[arg(
-        long = "query.replica-label",
-        env = "MNEMOS_QUERY_REPLICA_LABEL",
-        value_delimiter = ','
-    )]
-    replica_labels: Vec<String>,
-}
-
-impl QueryArgs {
-    /// Runs the querier.
-    pub fn run(self) -> anyhow::Result<()> {
-        not_yet("query", 6)
     }
 }

@@ -147,12 +147,11 @@ impl QueryApi {
     }
 
     async fn range(&self, p: Params) -> ApiResult {
-        let start = p
-            .time("start", i64::MIN)
-            .and_then(|v| required(v, "start"))?;
-        let end = p.time("end", i64::MIN).and_then(|v| required(v, "end"))?;
+        let start = p.required_time("start")?;
+        let end = p.required_time("end")?;
         if end < start {
-            return Err(ApiError::bad_data(
+            return Err(ApiError::invalid_param(
+                "end",
                 "end timestamp must not be before start time",
             ));
         }
@@ -160,7 +159,8 @@ impl QueryApi {
             ApiError::invalid_param("step", "cannot parse \"\" to a valid duration")
         })?;
         if step <= 0 {
-            return Err(ApiError::bad_data(
+            return Err(ApiError::invalid_param(
+                "step",
                 "zero or negative query resolution step widths are not accepted. Try a positive integer",
             ));
         }
@@ -181,9 +181,7 @@ impl QueryApi {
     fn match_params(p: &Params) -> Result<Vec<Vec<Matcher>>, ApiError> {
         p.all("match[]")
             .into_iter()
-            .map(|m| {
-                selector_matchers(m).map_err(|e| ApiError::invalid_param("match[]", &e.to_string()))
-            })
+            .map(|m| selector_matchers(m).map_err(|e| ApiError::bad_data(e.to_string())))
             .collect()
     }
 
@@ -314,17 +312,6 @@ impl QueryApi {
             }));
         }
         serde_json::to_string(&by_kind).unwrap_or_else(|_| "{}".into())
-    }
-}
-
-fn required(v: i64, name: &str) -> Result<i64, ApiError> {
-    if v == i64::MIN {
-        Err(ApiError::invalid_param(
-            name,
-            "cannot parse \"\" to a valid timestamp",
-        ))
-    } else {
-        Ok(v)
     }
 }
 

@@ -43,12 +43,21 @@ impl Params {
             .collect()
     }
 
-    /// A time parameter (ms), `default` when absent.
+    /// An optional time parameter (ms), `default` when absent; a bad value is reported as
+    /// Prometheus' `parseTimeParam` reports it.
     pub fn time(&self, name: &str, default: i64) -> Result<i64, ApiError> {
         match self.get(name) {
             None => Ok(default),
-            Some(s) => parse_time(s).map_err(|e| ApiError::invalid_param(name, &e)),
+            Some(s) => parse_time(s).map_err(|e| {
+                ApiError::invalid_param(name, &format!("Invalid time value for '{name}': {e}"))
+            }),
         }
+    }
+
+    /// A required time parameter (ms), as `query_range` reads `start` and `end`.
+    pub fn required_time(&self, name: &str) -> Result<i64, ApiError> {
+        parse_time(self.get(name).unwrap_or_default())
+            .map_err(|e| ApiError::invalid_param(name, &e))
     }
 
     /// A duration parameter (ms), `None` when absent.
