@@ -408,3 +408,85 @@ fn querier_deduplicates_replicas_across_sidecars_and_store_gateway() {
     querier.assert_running();
     drop(sidecar_b_again);
 }
+
+/// Endpoints found by DNS (`dns+localhost:port`) and by file SD (reread when the file
+/// changes, dropped when removed from it), as `/api/v1/stores` shows them.
+#[test]
+fn querier_discovers_endpoints_by_dns_and_file_sd() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let work = work.path();
+    let bucket = work.join("bucket");
+    std::fs::create_dir_all(&bucket).expect("bucket dir");
+    let objstore = format!(
+        "type: FILESYSTEM\nconfig:\n  directory: {}\n",
+        bucket.display()
+    );
+    let mut store = Component::start(
+        work,
+        "store",
+        &[
+            "store".to_string(),
+            format!("--objstore.config={objstore}"),
+            format!("--data-dir={}", work.join("store-data").display()),
+        ],
+    );
+    store.wait_ready(Duration::from_secs(30));
+    let addr = format!("127.0.0.1:{}", store.grpc_port);
+    let healthy_names = |port: u16| -> Vec<String> {
+        let stores = data(port, "/api/v1/stores");
+        stores
+            .as_object()
+            .expect("stores by type")
+            .values()
+            .flat_map(|v| v.as_array().cloned().unwrap_or_default())
+            .filter(|e| e["healthy"] == true)
+            .filter_map(|e| e["name"].as_str().map(str::to_string))
+            .collect()
+    };
+
+    let mut by_dns = Component::start_http(
+        work,
+        "query-dns",
+        &[
+            "query".to_string(),
+            format!("--endpoint=dns+localhost:{}", store.grpc_port),
+        ],
+    );
+    by_dns.wait_ready(Duration::from_secs(30));
+    assert!(
+        healthy_names(by_dns.http_port).contains(&addr),
+        "dns+ endpoint"
+    );
+
+    let sd = work.join("stores.yml");
+    std::fs::write(&sd, "- targets: []\n").expect("write sd file");
+    let mut by_file = Component::start_http(
+        work,
+        "query-file",
+        &[
+            "query".to_string(),
+            format!("--store.sd-files={}", sd.display()),
+            "--endpoint.refresh-interval=500ms".to_string(),
+        ],
+    );
+    by_file.wait_ready(Duration::from_secs(30));
+    assert!(healthy_names(by_file.http_port).is_empty());
+    std::thread::sleep(Duration::from_millis(1100));
+    std::fs::write(&sd, format!("- targets: ['{addr}']\n")).expect("write sd file");
+    let found = wait_for(Duration::from_secs(20), Duration::from_millis(200), || {
+        healthy_names(by_file.http_port)
+            .contains(&addr)
+            .then_some(())
+    });
+    assert!(found.is_some(), "file SD change not picked up");
+    // A later modification time, so the change is seen even on coarse-mtime filesystems.
+    std::thread::sleep(Duration::from_millis(1100));
+    std::fs::write(&sd, "- targets: []\n").expect("write sd file");
+    let dropped = wait_for(Duration::from_secs(20), Duration::from_millis(200), || {
+        healthy_names(by_file.http_port).is_empty().then_some(())
+    });
+    assert!(
+        dropped.is_some(),
+        "endpoint removed from the file is still listed"
+    );
+}

@@ -111,6 +111,7 @@ impl Fanout {
     /// set to `f` once, in label order, with the chunks of every frame that carried it.
     /// Returns the warnings (endpoints that failed, when partial responses are on, and the
     /// endpoints' own warnings).
+    #[tracing::instrument(name = "fanout.series", skip_all, fields(mint = req.mint, maxt = req.maxt))]
     pub async fn select<E>(
         &self,
         req: &SelectRequest,

@@ -135,6 +135,7 @@ impl QueryApi {
         Ok(success(&query_data(&value), &storage.warnings()))
     }
 
+    #[tracing::instrument(name = "query.instant", skip_all)]
     async fn instant(&self, p: Params) -> ApiResult {
         let t = p.time("time", now_ms())?;
         p.duration("timeout")?;
@@ -146,6 +147,7 @@ impl QueryApi {
         .await
     }
 
+    #[tracing::instrument(name = "query.range", skip_all)]
     async fn range(&self, p: Params) -> ApiResult {
         let start = p.required_time("start")?;
         let end = p.required_time("end")?;
@@ -204,6 +206,7 @@ impl QueryApi {
         Ok((req, sets))
     }
 
+    #[tracing::instrument(name = "query.series", skip_all)]
     async fn series(&self, p: Params) -> ApiResult {
         let sets = Self::match_params(&p)?;
         if sets.is_empty() {
