@@ -8,7 +8,7 @@ use std::fmt::Write;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use mnemos_promql::{Sample, Series, Value};
-use mnemos_tsdb::gofmt::{format_e, format_f, special_float};
+use mnemos_tsdb::gofmt::{format_e, special_float};
 use mnemos_tsdb::Labels;
 
 /// Prometheus' error types with their HTTP codes.
@@ -136,6 +136,13 @@ fn quote(s: &str) -> String {
 /// Appends `s` as a JSON string, escaped as Go's `encoding/json` does (HTML-safe).
 pub fn push_str(out: &mut String, s: &str) {
     out.push('"');
+    let plain = |b: u8| b >= 0x20 && !matches!(b, b'"' | b'\\' | b'<' | b'>' | b'&' | 0xe2);
+    if s.bytes().all(plain) {
+        // Nothing to escape (0xe2 starts U+2028/U+2029): one copy.
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -183,14 +190,24 @@ pub fn push_labels(out: &mut String, labels: &Labels) {
 
 /// A sample value as Prometheus writes it (a JSON string).
 pub fn format_value(v: f64) -> String {
+    let mut out = String::new();
+    push_value(&mut out, v);
+    out
+}
+
+/// Appends a sample value as Prometheus writes it, without quotes.
+fn push_value(out: &mut String, v: f64) {
     if let Some(s) = special_float(v) {
-        return s.to_string();
+        out.push_str(s);
+        return;
     }
     let abs = v.abs();
     if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-        format_e(v)
+        out.push_str(&format_e(v));
     } else {
-        format_f(v)
+        // Rust's shortest round-trip digits without exponent are Go's 'f' with precision
+        // -1 (checked against `format_f` in the tests).
+        let _ = write!(out, "{v}");
     }
 }
 
@@ -210,9 +227,9 @@ pub fn push_timestamp(out: &mut String, t: i64) {
 fn push_point(out: &mut String, t: i64, v: f64) {
     out.push('[');
     push_timestamp(out, t);
-    out.push(',');
-    push_str(out, &format_value(v));
-    out.push(']');
+    out.push_str(",\"");
+    push_value(out, v);
+    out.push_str("\"]");
 }
 
 fn push_sample(out: &mut String, s: &Sample) {
@@ -279,6 +296,7 @@ pub fn query_data(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mnemos_tsdb::gofmt::format_f;
 
     #[test]
     fn values_and_timestamps_format_like_prometheus() {
@@ -305,6 +323,24 @@ mod tests {
         assert_eq!(ts(1_700_000_000_500), "1700000000.500");
         assert_eq!(ts(1_700_000_000_007), "1700000000.007");
         assert_eq!(ts(-1500), "-1.500");
+    }
+
+    #[test]
+    fn rust_display_is_go_f_format_in_the_f_range() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..100_000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let v = f64::from_bits(rng);
+            if !v.is_finite() || (v != 0.0 && !(1e-6..1e21).contains(&v.abs())) {
+                continue;
+            }
+            assert_eq!(format!("{v}"), format_f(v), "{v:e}");
+        }
+        for v in [0.1, 1e-6, 123.456, 1e20, 999999999999999900000.0, -0.0, 5e-324_f64.max(1e-6)] {
+            assert_eq!(format!("{v}"), format_f(v));
+        }
     }
 
     #[test]
