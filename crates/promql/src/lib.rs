@@ -16,5 +16,7 @@ pub mod value;
 
 pub use engine::{selector_matchers, Engine, EngineOptions};
 pub use error::{Error, Result};
-pub use storage::{BlockStorage, MemStorage, SelectHints, Storage, StorageError, StoredSeries};
+pub use storage::{
+    collect_series, BlockStorage, MemStorage, SelectHints, Storage, StorageError, StoredSeries,
+};
 pub use value::{Sample, Series, Value};

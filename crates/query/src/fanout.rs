@@ -123,13 +123,7 @@ impl Fanout {
             if !endpoint.may_match(&req.matchers, req.mint, req.maxt) {
                 continue;
             }
-            let status = endpoint.status();
-            if !status.healthy && status.last_check.is_some() {
-                let msg = format!(
-                    "endpoint {} is unavailable: {}",
-                    endpoint.addr,
-                    status.last_error.as_deref().unwrap_or("unhealthy")
-                );
+            if let Some(msg) = unavailable(&endpoint) {
                 self.failure(&endpoint.addr, msg, req.partial_response, &mut warnings)?;
                 continue;
             }
@@ -270,6 +264,18 @@ impl Fanout {
             task,
         }
     }
+}
+
+/// Why an endpoint is not called: its last Info check failed.
+fn unavailable(endpoint: &Endpoint) -> Option<String> {
+    let status = endpoint.status();
+    (!status.healthy && status.last_check.is_some()).then(|| {
+        format!(
+            "endpoint {} is unavailable: {}",
+            endpoint.addr,
+            status.last_error.as_deref().unwrap_or("unhealthy")
+        )
+    })
 }
 
 fn status_text(status: &tonic::Status) -> String {
@@ -424,13 +430,7 @@ impl Fanout {
             if !endpoint.may_match(&req.matchers, req.start, req.end) {
                 continue;
             }
-            let status = endpoint.status();
-            if !status.healthy && status.last_check.is_some() {
-                let msg = format!(
-                    "endpoint {} is unavailable: {}",
-                    endpoint.addr,
-                    status.last_error.as_deref().unwrap_or("unhealthy")
-                );
+            if let Some(msg) = unavailable(&endpoint) {
                 self.failure::<()>(&endpoint.addr, msg, req.partial_response, &mut warnings)
                     .map_err(fanout_error)?;
                 continue;

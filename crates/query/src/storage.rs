@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use mnemos_promql::{SelectHints, Storage, StorageError, StoredSeries};
+use mnemos_promql::{collect_series, SelectHints, Storage, StorageError, StoredSeries};
 use mnemos_tsdb::Matcher;
 use tokio::runtime::Handle;
 
@@ -101,22 +101,7 @@ impl Storage for FanoutStorage {
         mint: i64,
         maxt: i64,
     ) -> Result<Vec<StoredSeries>, StorageError> {
-        let mut out = Vec::new();
-        self.select_hinted(matchers, mint, maxt, &SelectHints::default(), &mut |s| {
-            out.push(s);
-            Ok(())
-        })?;
-        Ok(out)
-    }
-
-    fn select_each(
-        &self,
-        matchers: &[Matcher],
-        mint: i64,
-        maxt: i64,
-        f: &mut dyn FnMut(StoredSeries) -> Result<(), StorageError>,
-    ) -> Result<(), StorageError> {
-        self.select_hinted(matchers, mint, maxt, &SelectHints::default(), f)
+        collect_series(|f| self.select_hinted(matchers, mint, maxt, &SelectHints::default(), f))
     }
 
     fn select_hinted(

@@ -9,17 +9,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use mnemos_e2e::bench::{backfill_blocks, median, numeric_args};
 use mnemos_e2e::component::Component;
 use mnemos_e2e::http::{self, encode};
-use mnemos_e2e::openmetrics::{self, Spec};
 use mnemos_e2e::process::{free_port, proc_status_kib, run_ok};
 use mnemos_e2e::prometheus::Prometheus;
-use mnemos_e2e::promtool;
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
 
 fn replica(work: &Path, blocks: &Path, name: &str) -> Prometheus {
     let data = work.join(format!("{name}-data"));
@@ -46,13 +40,7 @@ fn result(port: u16, path: &str) -> String {
 }
 
 fn main() {
-    let args: Vec<u64> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    let series = *args.first().unwrap_or(&3000) as usize;
-    let samples = *args.get(1).unwrap_or(&240) as usize;
-    let runs = *args.get(2).unwrap_or(&7) as usize;
+    let [series, samples, runs] = numeric_args([3000, 240, 7]).map(|v| v as usize);
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("clock")
@@ -60,20 +48,7 @@ fn main() {
     let start = now - 3 * 3_600_000;
     let work = tempfile::tempdir().expect("tempdir");
     let work = work.path();
-    let om = work.join("data.om");
-    openmetrics::write(
-        &Spec {
-            seed: 1,
-            series,
-            samples_per_series: samples,
-            label_names: 2,
-            start_ms: start,
-            max_step_ms: 30_000,
-        },
-        &om,
-    );
-    let blocks = work.join("blocks");
-    promtool::create_blocks(&om, &blocks);
+    let blocks = backfill_blocks(work, series, samples, start);
     let prom_a = replica(work, &blocks, "a");
     let prom_b = replica(work, &blocks, "b");
     let mut endpoints = Vec::new();
@@ -124,7 +99,9 @@ fn main() {
         // (external labels aside: Prometheus' own answer has none).
         let want = result(prom_a.port, &path);
         let got = result(querier.http_port, &path).replace(",\"cluster\":\"bench\"", "");
-        let got = got.replace("\"cluster\":\"bench\",", "").replace("{\"cluster\":\"bench\"}", "{}");
+        let got = got
+            .replace("\"cluster\":\"bench\",", "")
+            .replace("{\"cluster\":\"bench\"}", "{}");
         assert_eq!(want, got, "{q}: answers differ");
         let (mut a, mut b) = (Vec::new(), Vec::new());
         for _ in 0..runs {
