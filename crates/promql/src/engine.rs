@@ -308,12 +308,16 @@ impl Engine {
             Val::Matrix(r) => {
                 let (ws, we) = r.windows[0];
                 let mut out = Vec::new();
+                // A range vector answer holds all its points at once.
+                let mut total = 0;
                 r.for_each(&ctx, |labels, pts| {
                     let points: Vec<(i64, f64)> = pts
                         .iter()
                         .copied()
                         .filter(|(pt, _)| *pt >= ws && *pt <= we)
                         .collect();
+                    total += points.len();
+                    check_samples(&ctx, total)?;
                     if !points.is_empty() {
                         out.push(Series {
                             labels: labels.clone(),
@@ -742,6 +746,12 @@ mod tests {
         });
         assert_eq!(
             small.instant(&s, "rate(reqs[10m])", 10 * 60_000),
+            Err(Error::TooManySamples)
+        );
+        // A range vector answer counts all its series' points (5 each here), as in
+        // Prometheus.
+        assert_eq!(
+            small.instant(&s, "reqs[4m]", 10 * 60_000),
             Err(Error::TooManySamples)
         );
     }
