@@ -67,8 +67,17 @@ fn string_arg(ctx: &Ctx, e: &Expr) -> Result<String> {
 fn range_arg(ctx: &Ctx, e: &Expr, func: &'static str) -> Result<Range> {
     match eval(ctx, e)? {
         Val::Matrix(mut r) => {
-            if let Points::Select { func: f, .. } = &mut r.points {
-                *f = Some(func);
+            match &mut r.points {
+                Points::Select { func: f, .. } => *f = Some(func),
+                // Computed points (subqueries) count once each, like raw samples.
+                Points::Loaded(series) if func == crate::storage::COUNT_HINT => {
+                    for (_, points) in series.iter_mut() {
+                        for p in points.iter_mut() {
+                            p.1 = crate::storage::as_count(p.1);
+                        }
+                    }
+                }
+                Points::Loaded(_) => {}
             }
             Ok(r)
         }
@@ -441,7 +450,11 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
         }
         "avg_over_time" => over(ctx, name, arg(0)?, false, |p| Some(avg_over(p))),
         "sum_over_time" => over(ctx, name, arg(0)?, false, |p| Some(kahan_sum(p))),
-        "count_over_time" => over(ctx, name, arg(0)?, false, |p| Some(p.len() as f64)),
+        // Storage hands count_over_time each point's sample count as its value (1 for raw
+        // samples, a window's count for downsampled data): the count is their sum.
+        "count_over_time" => over(ctx, name, arg(0)?, false, |p| {
+            Some(p.iter().map(|x| x.1).sum())
+        }),
         "min_over_time" => over(ctx, name, arg(0)?, false, |p| {
             Some(
                 p.iter()

@@ -17,6 +17,7 @@ pub mod value;
 pub use engine::{selector_matchers, Engine, EngineOptions};
 pub use error::{Error, Result};
 pub use storage::{
-    collect_series, BlockStorage, MemStorage, SelectHints, Storage, StorageError, StoredSeries,
+    as_count, collect_series, BlockStorage, MemStorage, SelectHints, Storage, StorageError,
+    StoredSeries, COUNT_HINT,
 };
 pub use value::{Sample, Series, Value};

@@ -18,6 +18,19 @@ pub struct StoredSeries {
 #[error("{0}")]
 pub struct StorageError(pub String);
 
+/// The function whose selections carry sample counts as values (see
+/// [`Storage::select_hinted`]).
+pub const COUNT_HINT: &str = "count_over_time";
+
+/// A raw sample's value as a count: 1, or the staleness marker unchanged.
+pub fn as_count(v: f64) -> f64 {
+    if v.to_bits() == mnemos_tsdb::chunkenc::STALE_NAN_BITS {
+        v
+    } else {
+        1.0
+    }
+}
+
 /// What the engine knows about a selection, for storages that can use it (Prometheus'
 /// `SelectHints`): the querier picks downsampled aggregates and counter-aware dedup by it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -53,7 +66,11 @@ pub trait Storage: Sync {
         Ok(())
     }
 
-    /// [`Storage::select_each`] with the engine's hints; the default ignores them.
+    /// [`Storage::select_each`] with the engine's hints. One hint changes the answer: for
+    /// `count_over_time` every value is the number of raw samples the point stands for (1
+    /// for a raw sample, the window's count for a downsampled one), so counts stay exact
+    /// over downsampled data; staleness markers are kept. The default does that for raw
+    /// data and otherwise ignores the hints.
     fn select_hinted(
         &self,
         matchers: &[Matcher],
@@ -62,8 +79,15 @@ pub trait Storage: Sync {
         hints: &SelectHints,
         f: &mut dyn FnMut(StoredSeries) -> Result<(), StorageError>,
     ) -> Result<(), StorageError> {
-        let _ = hints;
-        self.select_each(matchers, mint, maxt, f)
+        if hints.func != Some(COUNT_HINT) {
+            return self.select_each(matchers, mint, maxt, f);
+        }
+        self.select_each(matchers, mint, maxt, &mut |mut s| {
+            for sample in &mut s.samples {
+                sample.1 = as_count(sample.1);
+            }
+            f(s)
+        })
     }
 }
 

@@ -113,7 +113,14 @@ fn decode_xor(chunk: &thanos::Chunk) -> std::result::Result<Vec<(i64, f64)>, Str
 /// A chunk's samples: the raw chunk, or the aggregate(s) asked for.
 fn decode(c: &AggrChunk, aggregates: &[Aggr]) -> std::result::Result<Vec<(i64, f64)>, String> {
     if let Some(raw) = &c.raw {
-        return decode_xor(raw);
+        let mut samples = decode_xor(raw)?;
+        if aggregates == [Aggr::Count] {
+            // count_over_time over raw data: each sample counts once.
+            for s in &mut samples {
+                s.1 = mnemos_promql::as_count(s.1);
+            }
+        }
+        return Ok(samples);
     }
     let part = |a: Aggr| {
         let chunk = match a {
@@ -291,6 +298,22 @@ mod tests {
         );
         assert_eq!(get(Some("rate"))[2], (599_999, 9.0));
         assert_eq!(get(None), vec![(299_999, 2.5), (599_999, 1.5)]);
+        // count_over_time: a window's count, and 1 per raw sample (mixed series stay exact).
+        assert_eq!(
+            get(Some("count_over_time")),
+            vec![(299_999, 4.0), (599_999, 2.0)]
+        );
+        let later = raw(&[(600_000, 42.0), (615_000, 43.0)]);
+        let mixed = samples(
+            &l,
+            vec![c.clone(), later],
+            &[Aggr::Count],
+            0,
+            i64::MAX,
+            DEDUP,
+        );
+        let total: f64 = mixed.unwrap().iter().map(|s| s.1).sum();
+        assert_eq!(total, 8.0);
         let mut no_counter = c.clone();
         no_counter.counter = None;
         let err = samples(&l, vec![no_counter], &[Aggr::Counter], 0, 1, DEDUP).unwrap_err();
