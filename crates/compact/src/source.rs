@@ -1,0 +1,74 @@
+//! Source blocks opened for compaction or downsampling, with errors attributed to the block
+//! they come from (so that block, and only it, gets a no-compact mark).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use mnemos_tsdb::index::SeriesEntry;
+use mnemos_tsdb::Block;
+use ulid::Ulid;
+
+use crate::error::{BadKind, Error, Result};
+
+/// An opened source block and the replica it comes from.
+pub struct Source {
+    /// Block id.
+    pub id: Ulid,
+    /// The opened block.
+    pub block: Block,
+    /// Values of the replica labels, joined (empty without replica labels).
+    pub replica: String,
+}
+
+impl Source {
+    /// Opens the block in `dir`; failures mark the block corrupt.
+    pub fn open(id: Ulid, dir: &Path, replica: String) -> Result<Self> {
+        let block = Block::open(dir).map_err(|e| corrupt(id, &e))?;
+        Ok(Self { id, block, replica })
+    }
+}
+
+/// A tsdb error while reading block `id`, as a bad-block error.
+pub fn corrupt(id: Ulid, e: &mnemos_tsdb::Error) -> Error {
+    Error::BadBlocks {
+        blocks: vec![id],
+        kind: BadKind::Corrupt,
+        detail: e.to_string(),
+    }
+}
+
+/// Checks that a series' chunks are in time order without overlap.
+pub fn check_chunk_order(id: Ulid, series: &SeriesEntry) -> Result<()> {
+    let mut prev_max: Option<i64> = None;
+    for c in &series.chunks {
+        if c.min_time > c.max_time || prev_max.is_some_and(|p| c.min_time <= p) {
+            return Err(Error::BadBlocks {
+                blocks: vec![id],
+                kind: BadKind::OutOfOrderChunks,
+                detail: format!(
+                    "series {}: chunk [{}, {}] after one ending at {}",
+                    series.labels,
+                    c.min_time,
+                    c.max_time,
+                    prev_max.unwrap_or(i64::MIN)
+                ),
+            });
+        }
+        prev_max = Some(c.max_time);
+    }
+    Ok(())
+}
+
+/// The union of the blocks' symbol tables (sorted, unique).
+pub fn union_symbols<'a>(blocks: impl IntoIterator<Item = &'a Block>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    out.insert(String::new());
+    for b in blocks {
+        for s in b.index().symbols().iter() {
+            if !out.contains(s) {
+                out.insert(s.to_string());
+            }
+        }
+    }
+    out
+}
