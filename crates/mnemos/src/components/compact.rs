@@ -125,7 +125,10 @@ impl CompactArgs {
                 break pass.map(|report| {
                     info!(?report, "one pass done; exiting (no --wait)");
                     if report.failures > 0 {
-                        warn!(failures = report.failures, "some compactions or downsamplings failed");
+                        warn!(
+                            failures = report.failures,
+                            "some compactions or downsamplings failed"
+                        );
                     }
                 });
             }

@@ -421,14 +421,18 @@ impl MarkArgs {
                     mnemos_block::write_mark(&bucket, *id, &mark).await?;
                 }
                 Marker::NoCompact => {
-                    let mark = mnemos_block::NoCompactMark::now(*id, "manual", self.details.clone());
+                    let mark =
+                        mnemos_block::NoCompactMark::now(*id, "manual", self.details.clone());
                     mnemos_block::write_mark(&bucket, *id, &mark).await?;
                 }
             }
-            println!("{id}: marked {}", match self.marker {
-                Marker::Deletion => "for deletion",
-                Marker::NoCompact => "no-compact",
-            });
+            println!(
+                "{id}: marked {}",
+                match self.marker {
+                    Marker::Deletion => "for deletion",
+                    Marker::NoCompact => "no-compact",
+                }
+            );
         }
         Ok(())
     }

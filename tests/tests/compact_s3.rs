@@ -1,0 +1,520 @@
+//! `mnemos compact` over a real S3 server (Garage) with blocks made by promtool and uploaded
+//! with `mnemos tools bucket upload`: one pass compacts 2h blocks of two replicas into 8h
+//! and 2d blocks with correct metas, downsamples the 2d blocks to 5m, deletes the sources;
+//! promtool's dump of a compacted block equals the dump of its sources. A corrupt block and
+//! an overlapping pair with conflicting samples get no-compact marks while the rest is
+//! compacted. Offline deduplication merges replicas. SIGKILLs during passes, then a rerun:
+//! the bucket converges with nothing lost, duplicated or orphaned.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::time::Duration;
+
+use mnemos_block::{read_mark, BucketBlocks, MetaFetcher, NoCompactMark};
+use mnemos_e2e::garage::Garage;
+use mnemos_e2e::openmetrics::{self, Spec};
+use mnemos_e2e::process::{free_port, ChildGuard};
+use mnemos_e2e::{assert_same_dump, mnemos_bin, promtool};
+use mnemos_objstore::{Bucket, BucketConfig};
+use mnemos_tsdb::BlockMeta;
+use prometheus_client::registry::Registry;
+use ulid::Ulid;
+
+/// Start of the test data: 2023-11-15T00:00:00Z, aligned to 2h and to 2d (since the epoch).
+const START_MS: i64 = 1_700_006_400_000;
+const HOUR: i64 = 3_600_000;
+
+struct Env {
+    work: tempfile::TempDir,
+    _garage: Garage,
+    config: PathBuf,
+    bucket: Bucket,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Env {
+    fn start() -> Env {
+        let work = tempfile::tempdir().expect("tempdir");
+        let garage = Garage::start(work.path());
+        let yaml = garage.objstore_yaml(&garage.endpoint());
+        let config = work.path().join("bucket.yml");
+        std::fs::write(&config, &yaml).expect("write objstore config");
+        let bucket = mnemos_objstore::open(
+            &BucketConfig::from_yaml(&yaml).expect("objstore config"),
+            &mut Registry::default(),
+        )
+        .expect("bucket");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        Env {
+            work,
+            _garage: garage,
+            config,
+            bucket,
+            rt,
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.work.path()
+    }
+
+    /// ~3 days of irregular samples (counter resets, gaps, special values) as 2h blocks.
+    fn backfill(&self, name: &str, seed: u64) -> PathBuf {
+        let spec = Spec {
+            seed,
+            series: 12,
+            samples_per_series: 2000,
+            label_names: 1,
+            start_ms: START_MS,
+            max_step_ms: 120_000,
+        };
+        let om = self.path().join(format!("{name}.om"));
+        openmetrics::write(&spec, &om);
+        let dir = self.path().join(name);
+        promtool::create_blocks(&om, &dir);
+        dir
+    }
+
+    /// One 2h block of one gauge: `value(i)` every minute from START_MS.
+    fn single_block(&self, name: &str, value: impl Fn(i64) -> f64) -> PathBuf {
+        let mut om = String::from("# TYPE overlap gauge\n");
+        for i in 0..120 {
+            let t = START_MS + i * 60_000;
+            om.push_str(&format!(
+                "overlap{{k=\"v\"}} {} {}.{:03}\n",
+                value(i),
+                t / 1000,
+                t % 1000
+            ));
+        }
+        om.push_str("# EOF\n");
+        let path = self.path().join(format!("{name}.om"));
+        std::fs::write(&path, om).expect("write openmetrics");
+        let dir = self.path().join(name);
+        promtool::create_blocks(&path, &dir);
+        dir
+    }
+
+    /// `mnemos tools bucket upload --label … <blocks>`; returns the uploaded ids.
+    fn upload(&self, labels: &[&str], blocks: &[PathBuf]) -> Vec<Ulid> {
+        let mut cmd = Command::new(mnemos_bin());
+        cmd.args(["tools", "bucket", "upload"])
+            .arg(format!("--objstore.config-file={}", self.config.display()));
+        for l in labels {
+            cmd.arg(format!("--label={l}"));
+        }
+        cmd.args(blocks);
+        let out = mnemos_e2e::process::stdout_of(&mut cmd);
+        out.lines()
+            .map(|l| Ulid::from_string(l.trim()).expect("uploaded ulid"))
+            .collect()
+    }
+
+    fn compact_cmd(&self, data: &str, extra: &[&str]) -> Command {
+        let mut cmd = Command::new(mnemos_bin());
+        cmd.arg("compact")
+            .arg(format!("--objstore.config-file={}", self.config.display()))
+            .arg(format!("--data-dir={}", self.path().join(data).display()))
+            .arg(format!("--http-address=127.0.0.1:{}", free_port()))
+            .args(["--consistency-delay=0s", "--delete-delay=0s"])
+            .args(extra);
+        cmd
+    }
+
+    /// One compactor pass, which must succeed; returns its output.
+    fn compact(&self, data: &str, extra: &[&str]) -> Output {
+        let out = self
+            .compact_cmd(data, extra)
+            .output()
+            .expect("run mnemos compact");
+        assert!(
+            out.status.success(),
+            "mnemos compact failed: {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    fn blocks(&self) -> BucketBlocks {
+        let fetcher = MetaFetcher::new(self.bucket.clone(), None, &mut Registry::default());
+        self.rt.block_on(fetcher.fetch()).expect("fetch metas")
+    }
+
+    fn no_compact_mark(&self, id: Ulid) -> Option<NoCompactMark> {
+        self.rt
+            .block_on(read_mark::<NoCompactMark>(&self.bucket, id))
+            .expect("read mark")
+    }
+
+    /// promtool's dump of the given bucket blocks, downloaded into one fresh directory.
+    fn dump_bucket_blocks(&self, name: &str, ids: &[Ulid]) -> String {
+        let dir = self.path().join(name);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        for id in ids {
+            self.rt
+                .block_on(mnemos_block::download_block(&self.bucket, *id, &dir))
+                .expect("download");
+        }
+        promtool::dump(&dir, &[])
+    }
+}
+
+/// promtool's dump of local block directories, copied into one data directory.
+fn dump_local(work: &Path, name: &str, blocks: &[PathBuf]) -> String {
+    let dir = work.join(name);
+    for b in blocks {
+        promtool::copy_dir(b, &dir.join(b.file_name().expect("block name")));
+    }
+    promtool::dump(&dir, &[])
+}
+
+fn labels_of(m: &BlockMeta) -> BTreeMap<String, String> {
+    m.thanos
+        .as_ref()
+        .map(|t| t.labels.clone())
+        .unwrap_or_default()
+}
+
+fn source_of(m: &BlockMeta) -> &str {
+    m.thanos.as_ref().map_or("", |t| t.source.as_str())
+}
+
+fn has_labels(m: &BlockMeta, want: &[(&str, &str)]) -> bool {
+    let want: BTreeMap<String, String> = want
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    labels_of(m) == want
+}
+
+/// Live blocks of a stream and resolution.
+fn stream(blocks: &BucketBlocks, labels: &[(&str, &str)], res: i64) -> Vec<(Ulid, Arc<BlockMeta>)> {
+    blocks
+        .live()
+        .filter(|(_, m)| has_labels(m, labels) && m.resolution() == res)
+        .map(|(id, m)| (*id, m.clone()))
+        .collect()
+}
+
+fn sources(id: Ulid, m: &BlockMeta) -> Vec<String> {
+    if m.compaction.sources.is_empty() {
+        vec![id.to_string()]
+    } else {
+        m.compaction.sources.clone()
+    }
+}
+
+/// The live raw blocks of a stream hold each uploaded block exactly once (sources disjoint,
+/// union = uploaded), with sane compaction metas.
+fn check_stream_converged(
+    blocks: &BucketBlocks,
+    labels: &[(&str, &str)],
+    uploaded: &[Ulid],
+) -> Vec<(Ulid, Arc<BlockMeta>)> {
+    let live = stream(blocks, labels, 0);
+    let mut seen = BTreeSet::new();
+    for (id, m) in &live {
+        for s in sources(*id, m) {
+            assert!(
+                seen.insert(s.clone()),
+                "source {s} in two live blocks of {labels:?}"
+            );
+        }
+        if source_of(m) == "compactor" {
+            assert!(
+                m.compaction.level >= 2,
+                "{id}: level {}",
+                m.compaction.level
+            );
+            let mut parents = m.compaction.parents.clone();
+            assert!(
+                parents.len() >= 2 || m.compaction.level >= 2,
+                "{id}: parents {parents:?}"
+            );
+            parents.sort_by_key(|p| p.min_time);
+            assert_eq!(
+                parents.first().map(|p| p.min_time),
+                Some(m.min_time),
+                "{id}"
+            );
+            assert_eq!(
+                parents.iter().map(|p| p.max_time).max(),
+                Some(m.max_time),
+                "{id}"
+            );
+            if m.compaction.level == 2 {
+                let mut ps: Vec<String> = parents.iter().map(|p| p.ulid.clone()).collect();
+                ps.sort();
+                assert_eq!(
+                    ps, m.compaction.sources,
+                    "{id}: level-2 parents are its sources"
+                );
+            }
+        }
+    }
+    let want: BTreeSet<String> = uploaded.iter().map(Ulid::to_string).collect();
+    assert_eq!(
+        seen, want,
+        "live blocks of {labels:?} cover exactly the uploaded blocks"
+    );
+    live
+}
+
+#[test]
+fn compaction_downsampling_and_problem_blocks() {
+    let env = Env::start();
+    let work = env.path().to_path_buf();
+    let a_dir = env.backfill("replica-a", 1);
+    let b_dir = env.backfill("replica-b", 2);
+    let a_blocks = promtool::blocks_in(&a_dir);
+    let b_blocks = promtool::blocks_in(&b_dir);
+    assert!(a_blocks.len() >= 30, "{} blocks", a_blocks.len());
+    let a_ids = env.upload(&["cluster=eu", "replica=a"], &a_blocks);
+    let b_ids = env.upload(&["cluster=eu", "replica=b"], &b_blocks);
+
+    // A third stream with a corrupt block among nine adjacent 2h blocks.
+    let bad_dir = env.backfill("bad", 3);
+    let bad_blocks: Vec<PathBuf> = promtool::blocks_in(&bad_dir).into_iter().take(9).collect();
+    let bad_ids = env.upload(&["cluster=bad"], &bad_blocks);
+    env.rt.block_on(async {
+        let key = format!("{}/index", bad_ids[1]);
+        let mut index = env.bucket.get(&key).await.expect("index").to_vec();
+        index[12] ^= 0xff; // inside the symbol table: the CRC no longer matches
+        env.bucket
+            .put(&key, index.into())
+            .await
+            .expect("corrupt index");
+    });
+    // A fourth stream: two blocks over the same 2h with different values.
+    let x = env.single_block("overlap-x", |i| i as f64);
+    let y = env.single_block("overlap-y", |i| i as f64 + 0.5);
+    let mut overlap = promtool::blocks_in(&x);
+    overlap.extend(promtool::blocks_in(&y));
+    let overlap_ids = env.upload(&["cluster=overlap"], &overlap);
+    assert_eq!(overlap_ids.len(), 2);
+
+    let out = env.compact("compact-data", &[]);
+    let log = String::from_utf8_lossy(&out.stderr).to_string();
+    let blocks = env.blocks();
+
+    // Nothing half-done: no partial uploads, everything marked was deleted (delay 0s).
+    assert!(blocks.partial.is_empty(), "partial: {:?}", blocks.partial);
+    assert!(
+        blocks.deletion_marked.is_empty(),
+        "marked: {:?}",
+        blocks.deletion_marked
+    );
+
+    for (replica, ids, dir_blocks) in [("a", &a_ids, &a_blocks), ("b", &b_ids, &b_blocks)] {
+        let labels = [("cluster", "eu"), ("replica", replica)];
+        let live = check_stream_converged(&blocks, &labels, ids);
+        let compacted: Vec<&(Ulid, Arc<BlockMeta>)> = live
+            .iter()
+            .filter(|(_, m)| source_of(m) == "compactor")
+            .collect();
+        assert!(
+            compacted.iter().any(|(_, m)| m.compaction.level == 3),
+            "replica {replica}: a 2d (level 3) block: {live:?}"
+        );
+        // Every raw block of at least 40h has a 5m block with the same sources and range.
+        let fives = stream(&blocks, &labels, 300_000);
+        let mut big = 0;
+        for (id, m) in &live {
+            if m.max_time - m.min_time < 40 * HOUR {
+                continue;
+            }
+            big += 1;
+            let twin = fives
+                .iter()
+                .find(|(_, f)| f.compaction.sources == m.compaction.sources);
+            let (fid, f) = twin.unwrap_or_else(|| panic!("no 5m block for {id}"));
+            assert_eq!((f.min_time, f.max_time), (m.min_time, m.max_time), "{fid}");
+            assert_eq!(source_of(f), "compactor");
+            assert_eq!(f.compaction.parents[0].ulid, id.to_string());
+            assert!(
+                f.stats.num_series > 0 && f.stats.num_chunks > 0,
+                "{fid}: {:?}",
+                f.stats
+            );
+        }
+        assert!(
+            big >= 1,
+            "replica {replica}: no block of 40h or more: {:?}",
+            live.iter()
+                .map(|(id, m)| (id, (m.max_time - m.min_time) / 60_000, m.compaction.level))
+                .collect::<Vec<_>>()
+        );
+
+        // promtool's dump of the largest compacted block equals its sources' merged dump.
+        let (id, m) = compacted
+            .iter()
+            .max_by_key(|(_, m)| m.max_time - m.min_time)
+            .expect("a compacted block");
+        let got = env.dump_bucket_blocks(&format!("dl-{replica}"), &[*id]);
+        let srcs: Vec<PathBuf> = dir_blocks
+            .iter()
+            .filter(|b| {
+                let name = b.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+                m.compaction.sources.iter().any(|s| s == name)
+            })
+            .cloned()
+            .collect();
+        assert_eq!(srcs.len(), m.compaction.sources.len());
+        let want = dump_local(&work, &format!("src-{replica}"), &srcs);
+        assert!(
+            want.lines().count() > 1000,
+            "{} lines",
+            want.lines().count()
+        );
+        assert_same_dump(
+            &format!("compacted block {id} of replica {replica}"),
+            &want,
+            &got,
+        );
+    }
+
+    // The corrupt block is marked and skipped; its neighbours were compacted anyway.
+    let mark = env
+        .no_compact_mark(bad_ids[1])
+        .expect("no-compact mark on the corrupt block");
+    assert_eq!(mark.reason, "corrupt-block");
+    assert!(mark.details.contains("index"), "details: {}", mark.details);
+    let bad_live = stream(&blocks, &[("cluster", "bad")], 0);
+    assert!(
+        bad_live.iter().any(|(_, m)| source_of(m) == "compactor"
+            && !m.compaction.sources.contains(&bad_ids[1].to_string())),
+        "the rest of the corrupt block's group was compacted: {bad_live:?}"
+    );
+    assert!(
+        bad_live.iter().any(|(id, _)| *id == bad_ids[1]),
+        "the corrupt block stays"
+    );
+
+    // Both blocks of the conflicting overlap are marked; nothing replaced them.
+    for id in &overlap_ids {
+        let mark = env
+            .no_compact_mark(*id)
+            .expect("no-compact mark on overlapping block");
+        assert_eq!(mark.reason, "unresolvable-overlap");
+        assert!(
+            mark.details.contains("__name__=\"overlap\"") && mark.details.contains("0.5"),
+            "details: {}",
+            mark.details
+        );
+    }
+    assert_eq!(stream(&blocks, &[("cluster", "overlap")], 0).len(), 2);
+    assert!(log.contains("marking it no-compact"), "log says why");
+}
+
+#[test]
+fn offline_deduplication_of_replicas() {
+    let env = Env::start();
+    let work = env.path().to_path_buf();
+    // Two replicas that scraped the same samples (the same text backfilled twice).
+    let a_dir = env.backfill("replica-a", 7);
+    let b_dir = env.backfill("replica-b", 7);
+    let a_blocks = promtool::blocks_in(&a_dir);
+    let a_ids = env.upload(&["cluster=eu", "replica=a"], &a_blocks);
+    let b_ids = env.upload(&["cluster=eu", "replica=b"], &promtool::blocks_in(&b_dir));
+    env.compact(
+        "dedup-data",
+        &[
+            "--deduplication.replica-label=replica",
+            "--downsampling.disable",
+        ],
+    );
+    let blocks = env.blocks();
+    assert!(blocks.partial.is_empty() && blocks.deletion_marked.is_empty());
+    // Every live block lost the replica label; together they hold both replicas' sources.
+    let all: Vec<Ulid> = a_ids.iter().chain(&b_ids).copied().collect();
+    let live = check_stream_converged(&blocks, &[("cluster", "eu")], &all);
+    assert!(blocks
+        .live()
+        .all(|(_, m)| !labels_of(m).contains_key("replica")));
+    assert!(blocks.live().all(|(_, m)| m.resolution() == 0));
+    let (id, m) = live
+        .iter()
+        .max_by_key(|(_, m)| m.max_time - m.min_time)
+        .expect("a block");
+    assert!(
+        m.compaction.level >= 3,
+        "{id}: level {}",
+        m.compaction.level
+    );
+    // Identical replicas deduplicate to one replica's data.
+    let srcs: Vec<PathBuf> = a_blocks
+        .iter()
+        .filter(|b| {
+            let name = b.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            m.compaction.sources.iter().any(|s| s == name)
+        })
+        .cloned()
+        .collect();
+    assert!(!srcs.is_empty());
+    let want = dump_local(&work, "src-a", &srcs);
+    let got = env.dump_bucket_blocks("dl", &[*id]);
+    assert_same_dump(&format!("deduplicated block {id}"), &want, &got);
+}
+
+#[test]
+fn sigkill_during_passes_then_rerun_converges() {
+    let env = Env::start();
+    let work = env.path().to_path_buf();
+    let dir = env.backfill("replica-a", 11);
+    let local = promtool::blocks_in(&dir);
+    let ids = env.upload(&["cluster=eu", "replica=a"], &local);
+    let uploaded_samples: u64 = env
+        .blocks()
+        .metas
+        .values()
+        .map(|m| m.stats.num_samples)
+        .sum();
+    // Kill passes at spread-out points (jittered by the clock so runs differ).
+    let jitter = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::from(d.subsec_millis()) % 200)
+        .unwrap_or(0);
+    for (i, delay_ms) in [150u64, 400, 700, 1000, 1500, 2200, 3000]
+        .iter()
+        .enumerate()
+    {
+        let log = work.join(format!("killed-{i}.log"));
+        let guard = ChildGuard::spawn("compact", &mut env.compact_cmd("kill-data", &[]), &log);
+        std::thread::sleep(Duration::from_millis(delay_ms + jitter));
+        let _ = Command::new("kill")
+            .arg("-KILL")
+            .arg(guard.pid().to_string())
+            .status();
+        drop(guard);
+    }
+    env.compact("kill-data", &[]);
+    env.compact("kill-data", &[]);
+    let blocks = env.blocks();
+    assert!(
+        blocks.partial.is_empty(),
+        "orphaned partial uploads: {:?}",
+        blocks.partial
+    );
+    assert!(blocks.deletion_marked.is_empty());
+    let live = check_stream_converged(&blocks, &[("cluster", "eu"), ("replica", "a")], &ids);
+    let samples: u64 = live.iter().map(|(_, m)| m.stats.num_samples).sum();
+    assert_eq!(samples, uploaded_samples, "no sample lost or duplicated");
+    let live_ids: Vec<Ulid> = live.iter().map(|(id, _)| *id).collect();
+    let got = env.dump_bucket_blocks("dl", &live_ids);
+    let want = dump_local(&work, "src", &local);
+    assert_same_dump("all live raw blocks after kills", &want, &got);
+    // Every 5m block downsamples a live raw block.
+    for (id, m) in stream(&blocks, &[("cluster", "eu"), ("replica", "a")], 300_000) {
+        assert!(
+            live.iter()
+                .any(|(_, r)| r.compaction.sources == m.compaction.sources),
+            "5m block {id} has no raw twin"
+        );
+    }
+}
