@@ -13,11 +13,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mnemos_block::{read_mark, BucketBlocks, MetaFetcher, NoCompactMark};
+use mnemos_e2e::component::Component;
 use mnemos_e2e::garage::Garage;
 use mnemos_e2e::openmetrics::{self, Spec};
 use mnemos_e2e::process::{free_port, ChildGuard};
-use mnemos_e2e::{assert_same_dump, mnemos_bin, promtool};
+use mnemos_e2e::{assert_same_dump, dump_line_labels, mnemos_bin, promtool};
 use mnemos_objstore::{Bucket, BucketConfig};
+use mnemos_storeapi::thanos::label_matcher::Type;
+use mnemos_storeapi::thanos::store_client::StoreClient;
+use mnemos_storeapi::thanos::{series_response, Aggr, LabelMatcher, SeriesRequest};
+use mnemos_tsdb::chunkenc::decode_xor_into;
 use mnemos_tsdb::BlockMeta;
 use prometheus_client::registry::Registry;
 use ulid::Ulid;
@@ -264,6 +269,96 @@ fn check_stream_converged(
         "live blocks of {labels:?} cover exactly the uploaded blocks"
     );
     live
+}
+
+/// The store gateway serves the 5m twin of `raw` (whose promtool dump is `raw_dump`) for a
+/// 5m `max_resolution_window`: per series, the counts add up to the raw sample count and the
+/// min and max aggregates to the raw extremes.
+fn check_5m_through_store_gateway(env: &Env, raw: &BlockMeta, raw_dump: &str) {
+    let mut want: BTreeMap<Vec<(String, String)>, (u64, f64, f64)> = BTreeMap::new();
+    for line in raw_dump.lines() {
+        let mut fields = line.rsplitn(3, ' ');
+        let (Some(_ts), Some(v)) = (fields.next(), fields.next()) else {
+            panic!("dump line {line:?}");
+        };
+        let v: f64 = match v {
+            "+Inf" => f64::INFINITY,
+            "-Inf" => f64::NEG_INFINITY,
+            other => other.parse().unwrap_or(f64::NAN),
+        };
+        let e = want
+            .entry(dump_line_labels(line))
+            .or_insert((0, f64::MAX, -f64::MAX));
+        *e = (e.0 + 1, e.1.min(v), e.2.max(v));
+    }
+    let mut store = Component::start(
+        env.path(),
+        "store",
+        &[
+            "store".to_string(),
+            format!("--objstore.config-file={}", env.config.display()),
+            format!("--data-dir={}", env.path().join("store-data").display()),
+        ],
+    );
+    store.wait_ready(Duration::from_secs(30));
+    let request = SeriesRequest {
+        min_time: raw.min_time,
+        max_time: raw.max_time - 1,
+        matchers: vec![
+            LabelMatcher::new(Type::Re, "__name__", ".+"),
+            LabelMatcher::new(Type::Eq, "cluster", "eu"),
+            LabelMatcher::new(Type::Eq, "replica", "a"),
+        ],
+        max_resolution_window: 300_000,
+        aggregates: vec![Aggr::Count as i32, Aggr::Min as i32, Aggr::Max as i32],
+        ..SeriesRequest::default()
+    };
+    let series = env.rt.block_on(async {
+        let mut client = StoreClient::connect(format!("http://127.0.0.1:{}", store.grpc_port))
+            .await
+            .expect("connect");
+        let mut stream = client.series(request).await.expect("series").into_inner();
+        let mut out = Vec::new();
+        while let Some(frame) = stream.message().await.expect("frame") {
+            if let Some(series_response::Result::Series(s)) = frame.result {
+                out.push(s);
+            }
+        }
+        out
+    });
+    assert_eq!(series.len(), want.len(), "series through the store gateway");
+    let decode = |c: &Option<mnemos_storeapi::thanos::Chunk>| -> Vec<f64> {
+        let c = c.as_ref().expect("aggregate present in a 5m chunk");
+        let (mut ts, mut vs) = (Vec::new(), Vec::new());
+        decode_xor_into(&c.data, &mut ts, &mut vs).expect("XOR aggregate");
+        vs
+    };
+    for s in &series {
+        let labels: Vec<(String, String)> = s
+            .labels
+            .iter()
+            .filter(|l| l.name != "cluster" && l.name != "replica")
+            .map(|l| (l.name.clone(), l.value.clone()))
+            .collect();
+        let (count, min, max) = want[&labels];
+        assert!(
+            s.chunks.iter().all(|c| c.raw.is_none()),
+            "{labels:?}: 5m chunks, not raw"
+        );
+        let got_count: f64 = s.chunks.iter().flat_map(|c| decode(&c.count)).sum();
+        assert_eq!(got_count, count as f64, "{labels:?}: count");
+        let got_min = s
+            .chunks
+            .iter()
+            .flat_map(|c| decode(&c.min))
+            .fold(f64::MAX, f64::min);
+        let got_max = s
+            .chunks
+            .iter()
+            .flat_map(|c| decode(&c.max))
+            .fold(-f64::MAX, f64::max);
+        assert_eq!((got_min, got_max), (min, max), "{labels:?}: min and max");
+    }
 }
 
 #[test]

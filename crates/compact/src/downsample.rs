@@ -97,45 +97,45 @@ pub fn downsample_raw(samples: &[(i64, f64)], res: i64) -> Vec<AggrChunkData> {
             }
             windows += 1;
         }
-        let batch: Vec<(i64, f64)> = samples[start..end]
-            .iter()
-            .copied()
-            .filter(|s| !is_stale(s.1))
-            .collect();
-        start = end;
-        if let Some(chunk) = raw_batch(&batch, res) {
+        if let Some(chunk) = raw_batch(&samples[start..end], res) {
             out.push(chunk);
         }
+        start = end;
     }
     out
 }
 
 fn raw_batch(batch: &[(i64, f64)], res: i64) -> Option<AggrChunkData> {
-    let (&(first_t, first_v), &(_, last_v)) = (batch.first()?, batch.last()?);
+    let &(first_t, first_v) = batch.iter().find(|s| !is_stale(s.1))?;
+    let &(last_t, last_v) = batch.iter().rev().find(|s| !is_stale(s.1))?;
     let mut b = AggrChunkBuilder::new();
     b.append(AggrType::Counter, first_t, first_v);
-    let last_t = aggregate_windows(batch, res, |t, a| {
+    let stamp = aggregate_windows(batch, last_t, res, |t, a| {
         b.append(AggrType::Count, t, a.count as f64);
         b.append(AggrType::Sum, t, a.sum);
         b.append(AggrType::Min, t, a.min);
         b.append(AggrType::Max, t, a.max);
         b.append(AggrType::Counter, t, a.counter);
     });
-    b.append(AggrType::Counter, last_t, last_v);
+    b.append(AggrType::Counter, stamp, last_v);
     b.finish()
 }
 
-/// Feeds `batch` to an aggregator window by window, calling `emit` at each window end
-/// (capped at the batch's last timestamp); returns the last emitted timestamp.
+/// Feeds `batch` (stale markers skipped) to an aggregator window by window, calling `emit`
+/// at each window end capped at `last_t` (the batch's last timestamp); returns the last
+/// emitted timestamp.
 fn aggregate_windows(
     batch: &[(i64, f64)],
+    last_t: i64,
     res: i64,
     mut emit: impl FnMut(i64, &Aggregator),
 ) -> i64 {
-    let last_t = batch.last().map_or(0, |s| s.0);
     let mut a = Aggregator::new();
     let mut next_t: Option<i64> = None;
     for &(t, v) in batch {
+        if is_stale(v) {
+            continue;
+        }
         if next_t.is_none_or(|n| t > n) {
             if let Some(n) = next_t {
                 emit(n, &a);
@@ -242,7 +242,7 @@ pub fn downsample_aggr(series: &AggrSeries, res: i64) -> Vec<AggrChunkData> {
         let c = pick(&counter);
         if let Some(&(t0, v0)) = c.first() {
             ab.append(AggrType::Counter, t0, v0);
-            let last_t = aggregate_windows(&c, res, |t, a| {
+            let last_t = aggregate_windows(&c, c[c.len() - 1].0, res, |t, a| {
                 ab.append(AggrType::Counter, t, a.counter);
             });
             // The last raw value after the final chunk; between chunks the running total

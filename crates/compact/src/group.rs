@@ -72,11 +72,13 @@ mod tests {
 
     fn meta(labels: &[(&str, &str)], res: i64) -> Arc<BlockMeta> {
         let mut m = BlockMeta::new(Ulid::new().to_string(), 0, 1);
-        let mut t = ThanosMeta::default();
-        t.labels = labels
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let mut t = ThanosMeta {
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..ThanosMeta::default()
+        };
         t.downsample.resolution = res;
         m.thanos = Some(t);
         Arc::new(m)

@@ -169,13 +169,29 @@ fn merge_same_stream(
     replica_of: &HashMap<String, (Ulid, String)>,
     stats: &mut MergeStats,
 ) -> Result<Vec<(i64, f64)>> {
-    let mut tagged: Vec<(i64, u64, usize)> = Vec::new();
-    let mut buf = Vec::new();
-    for (i, (block, entry)) in group.iter().enumerate() {
-        buf.clear();
+    let mut parts: Vec<Vec<(i64, f64)>> = Vec::with_capacity(group.len());
+    for (block, entry) in group {
+        let mut buf = Vec::new();
         read_part(block, entry, replica_of, &mut buf)?;
         stats.samples_in += buf.len() as u64;
-        tagged.extend(buf.iter().map(|&(t, v)| (t, v.to_bits(), i)));
+        parts.push(buf);
+    }
+    // The usual case, adjacent blocks: parts in time order without overlap.
+    let mut order: Vec<usize> = (0..parts.len()).filter(|&i| !parts[i].is_empty()).collect();
+    order.sort_by_key(|&i| parts[i][0].0);
+    if order
+        .windows(2)
+        .all(|w| parts[w[0]][parts[w[0]].len() - 1].0 < parts[w[1]][0].0)
+    {
+        let mut out = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+        for i in order {
+            out.extend_from_slice(&parts[i]);
+        }
+        return Ok(out);
+    }
+    let mut tagged: Vec<(i64, u64, usize)> = Vec::new();
+    for (i, p) in parts.iter().enumerate() {
+        tagged.extend(p.iter().map(|&(t, v)| (t, v.to_bits(), i)));
     }
     // Parts are mostly disjoint and each sorted: a stable sort is cheap.
     tagged.sort_by_key(|s| s.0);
@@ -271,5 +287,184 @@ pub fn aggr_windows(raw: &RawChunk) -> u64 {
             .and_then(|p| p.get(..2))
             .map_or(0, |h| u64::from(u16::from_be_bytes([h[0], h[1]]))),
         Err(_) => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mnemos_tsdb::block_writer::symbols_of;
+    use mnemos_tsdb::tombstones::{Interval, Tombstones};
+
+    type Series = (Labels, Vec<(i64, f64)>);
+
+    fn write(parent: &Path, series: &[Series]) -> (Ulid, std::path::PathBuf) {
+        let labels: Vec<&Labels> = series.iter().map(|s| &s.0).collect();
+        let mut w =
+            BlockWriter::create(parent, symbols_of(labels.iter().copied())).expect("writer");
+        let (mut min, mut max) = (i64::MAX, i64::MIN);
+        for (l, s) in series {
+            w.add_series(l, s).expect("add");
+            min = min.min(s[0].0);
+            max = max.max(s[s.len() - 1].0 + 1);
+        }
+        let meta = w
+            .finish(BlockMeta::new(String::new(), min, max))
+            .expect("finish");
+        let id = Ulid::from_string(&meta.ulid).expect("ulid");
+        (id, parent.join(&meta.ulid))
+    }
+
+    fn read_all(dir: &Path) -> Vec<Series> {
+        let set = BlockSet::open(dir).expect("open");
+        set.select(&[], i64::MIN, i64::MAX)
+            .expect("select")
+            .map(|p| {
+                let p = p.expect("series");
+                let s = p.samples(i64::MIN, i64::MAX).expect("samples");
+                (p.labels, s)
+            })
+            .collect()
+    }
+
+    fn l(name: &str, v: &str) -> Labels {
+        Labels::from_pairs([("__name__", name), ("i", v)])
+    }
+
+    fn run(
+        dir: &Path,
+        blocks: &[(Ulid, std::path::PathBuf, &str)],
+        dedup: bool,
+    ) -> Result<(BlockMeta, MergeStats)> {
+        let sources = blocks
+            .iter()
+            .map(|(id, d, r)| Source::open(*id, d, r.to_string()).expect("open"))
+            .collect();
+        let out = dir.join("out");
+        std::fs::create_dir_all(&out).expect("mkdir");
+        compact_blocks(
+            sources,
+            &out,
+            BlockMeta::new(String::new(), 0, 1_000_000),
+            dedup,
+        )
+    }
+
+    #[test]
+    fn merges_series_collapses_identical_overlaps_applies_tombstones() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let a: Vec<(i64, f64)> = (0..300).map(|i| (i * 1000, i as f64)).collect();
+        let (ida, da) = write(
+            tmp.path(),
+            &[(l("m", "1"), a[..200].to_vec()), (l("m", "2"), a.clone())],
+        );
+        // Overlaps the first block's m{i="1"} with identical samples, and adds a series.
+        let (idb, db) = write(
+            tmp.path(),
+            &[(l("m", "1"), a[150..].to_vec()), (l("m", "3"), a.clone())],
+        );
+        // Delete [10s, 19s] of m{i="2"} in block a.
+        let block = mnemos_tsdb::Block::open(&da).expect("open");
+        let sid = block
+            .select(&[mnemos_tsdb::Matcher::equal("i", "2")])
+            .expect("select")[0];
+        let mut t = Tombstones::new();
+        t.add(
+            u64::from(sid),
+            Interval {
+                min_time: 10_000,
+                max_time: 19_000,
+            },
+        );
+        t.write_to_dir(&da).expect("tombstones");
+        let (meta, stats) =
+            run(tmp.path(), &[(ida, da, ""), (idb, db, "")], false).expect("compact");
+        let got = read_all(&tmp.path().join("out").join(&meta.ulid));
+        let want_2: Vec<(i64, f64)> = a
+            .iter()
+            .copied()
+            .filter(|s| !(10_000..=19_000).contains(&s.0))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (l("m", "1"), a.clone()),
+                (l("m", "2"), want_2),
+                (l("m", "3"), a.clone())
+            ]
+        );
+        assert_eq!(stats.samples_out, 300 + 290 + 300);
+        assert_eq!(meta.stats.num_samples, 890);
+        // Re-chunked at 120 samples: 3 + 3 + 3 chunks.
+        assert_eq!(meta.stats.num_chunks, 9);
+        assert_eq!(meta.stats.num_tombstones, 0);
+    }
+
+    #[test]
+    fn conflicting_overlap_names_both_blocks() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (ida, da) = write(tmp.path(), &[(l("m", "1"), vec![(0, 1.0), (1000, 2.0)])]);
+        let (idb, db) = write(tmp.path(), &[(l("m", "1"), vec![(1000, 2.5), (2000, 3.0)])]);
+        match run(tmp.path(), &[(ida, da, ""), (idb, db, "")], false) {
+            Err(Error::BadBlocks {
+                blocks,
+                kind,
+                detail,
+            }) => {
+                assert_eq!(kind, BadKind::UnresolvableOverlap);
+                let want: std::collections::BTreeSet<Ulid> = [ida, idb].into();
+                assert_eq!(
+                    blocks
+                        .into_iter()
+                        .collect::<std::collections::BTreeSet<_>>(),
+                    want
+                );
+                assert!(
+                    detail.contains("2.5") && detail.contains("1000"),
+                    "{detail}"
+                );
+            }
+            other => panic!("want a conflict, got {:?}", other.map(|r| r.1)),
+        }
+        // No half-written block is left behind.
+        let left: Vec<_> = std::fs::read_dir(tmp.path().join("out"))
+            .expect("ls")
+            .collect();
+        assert!(left.is_empty());
+    }
+
+    #[test]
+    fn replicas_are_merged_with_the_penalty_algorithm() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        // DESIGN.md section 6, first vector: replica a has a gap that b fills.
+        let (ida, da) = write(
+            tmp.path(),
+            &[(
+                l("m", "1"),
+                vec![(10_000, 1.0), (20_000, 2.0), (200_000, 5.0), (210_000, 6.0)],
+            )],
+        );
+        let (idb, db) = write(
+            tmp.path(),
+            &[(l("m", "1"), vec![(60_000, 3.0), (70_000, 4.0)])],
+        );
+        let (meta, _) = run(tmp.path(), &[(ida, da, "a"), (idb, db, "b")], true).expect("compact");
+        let got = read_all(&tmp.path().join("out").join(&meta.ulid));
+        let want = vec![
+            (10_000, 1.0),
+            (20_000, 2.0),
+            (60_000, 3.0),
+            (70_000, 4.0),
+            (200_000, 5.0),
+            (210_000, 6.0),
+        ];
+        assert_eq!(got, vec![(l("m", "1"), want)]);
+    }
+
+    #[test]
+    fn counters_by_name() {
+        assert!(is_counter(&l("http_requests_total", "1")));
+        assert!(is_counter(&l("rpc_duration_seconds_count", "1")));
+        assert!(!is_counter(&l("temperature", "1")));
     }
 }
