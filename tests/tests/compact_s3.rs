@@ -13,10 +13,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mnemos_block::{read_mark, BucketBlocks, MetaFetcher, NoCompactMark};
-use mnemos_e2e::component::Component;
+use mnemos_e2e::component::{metric_sum, Component};
 use mnemos_e2e::garage::Garage;
+use mnemos_e2e::http;
 use mnemos_e2e::openmetrics::{self, Spec};
-use mnemos_e2e::process::{free_port, ChildGuard};
+use mnemos_e2e::process::{free_port, wait_for, ChildGuard};
 use mnemos_e2e::{assert_same_dump, dump_line_labels, mnemos_bin, promtool};
 use mnemos_objstore::{Bucket, BucketConfig};
 use mnemos_storeapi::thanos::label_matcher::Type;
@@ -120,12 +121,12 @@ impl Env {
             .collect()
     }
 
-    fn compact_cmd(&self, data: &str, extra: &[&str]) -> Command {
+    fn compact_cmd(&self, data: &str, http_port: u16, extra: &[&str]) -> Command {
         let mut cmd = Command::new(mnemos_bin());
         cmd.arg("compact")
             .arg(format!("--objstore.config-file={}", self.config.display()))
             .arg(format!("--data-dir={}", self.path().join(data).display()))
-            .arg(format!("--http-address=127.0.0.1:{}", free_port()))
+            .arg(format!("--http-address=127.0.0.1:{http_port}"))
             .args(["--consistency-delay=0s", "--delete-delay=0s"])
             .args(extra);
         cmd
@@ -134,7 +135,7 @@ impl Env {
     /// One compactor pass, which must succeed; returns its output.
     fn compact(&self, data: &str, extra: &[&str]) -> Output {
         let out = self
-            .compact_cmd(data, extra)
+            .compact_cmd(data, free_port(), extra)
             .output()
             .expect("run mnemos compact");
         assert!(
@@ -472,6 +473,13 @@ fn compaction_downsampling_and_problem_blocks() {
             &want,
             &got,
         );
+        assert!(
+            m.max_time - m.min_time >= 40 * HOUR,
+            "the largest block has a 5m twin"
+        );
+        if replica == "a" {
+            check_5m_through_store_gateway(&env, m, &got);
+        }
     }
 
     // The corrupt block is marked and skipped; its neighbours were compacted anyway.
@@ -517,13 +525,52 @@ fn offline_deduplication_of_replicas() {
     let a_blocks = promtool::blocks_in(&a_dir);
     let a_ids = env.upload(&["cluster=eu", "replica=a"], &a_blocks);
     let b_ids = env.upload(&["cluster=eu", "replica=b"], &promtool::blocks_in(&b_dir));
-    env.compact(
+    // This time as a long-running compactor (--wait), watched through /metrics.
+    let port = free_port();
+    let mut cmd = env.compact_cmd(
         "dedup-data",
+        port,
         &[
             "--deduplication.replica-label=replica",
             "--downsampling.disable",
+            "--wait",
+            "--wait-interval=1h",
         ],
     );
+    let mut compactor = ChildGuard::spawn("compact", &mut cmd, &work.join("compact-wait.log"));
+    let metrics = wait_for(Duration::from_secs(60), Duration::from_millis(200), || {
+        compactor.assert_running();
+        let body = http::get(port, "/metrics").ok()?.body;
+        (metric_sum(
+            &body,
+            "mnemos_compact_last_successful_run_timestamp_seconds",
+        ) > 0.0)
+            .then_some(body)
+    })
+    .expect("a successful pass within 60s");
+    let m = |name: &str| metric_sum(&metrics, name);
+    let uploaded = (a_ids.len() + b_ids.len()) as f64;
+    assert_eq!(m("mnemos_compact_passes_total"), 1.0);
+    assert_eq!(m("mnemos_compact_pass_failures_total"), 0.0);
+    assert_eq!(m("mnemos_compact_groups"), 1.0, "replicas form one group");
+    assert!(
+        m("mnemos_compact_compactions_total") >= a_ids.len() as f64,
+        "{metrics}"
+    );
+    assert_eq!(
+        m("mnemos_compact_compactions_total"),
+        m("mnemos_compact_compactions_planned_total")
+    );
+    assert!(m("mnemos_compact_vertical_compactions_total") >= a_ids.len() as f64);
+    assert!(m("mnemos_compact_blocks_marked_total") >= uploaded);
+    assert_eq!(
+        m("mnemos_compact_blocks_deleted_total"),
+        m("mnemos_compact_blocks_marked_total")
+    );
+    assert!(
+        m("mnemos_compact_read_bytes_total") > 0.0 && m("mnemos_compact_written_bytes_total") > 0.0
+    );
+    compactor.stop(Duration::from_secs(10));
     let blocks = env.blocks();
     assert!(blocks.partial.is_empty() && blocks.deletion_marked.is_empty());
     // Every live block lost the replica label; together they hold both replicas' sources.
@@ -580,7 +627,11 @@ fn sigkill_during_passes_then_rerun_converges() {
         .enumerate()
     {
         let log = work.join(format!("killed-{i}.log"));
-        let guard = ChildGuard::spawn("compact", &mut env.compact_cmd("kill-data", &[]), &log);
+        let guard = ChildGuard::spawn(
+            "compact",
+            &mut env.compact_cmd("kill-data", free_port(), &[]),
+            &log,
+        );
         std::thread::sleep(Duration::from_millis(delay_ms + jitter));
         let _ = Command::new("kill")
             .arg("-KILL")
