@@ -513,6 +513,24 @@ fn compaction_downsampling_and_problem_blocks() {
     }
     assert_eq!(stream(&blocks, &[("cluster", "overlap")], 0).len(), 2);
     assert!(log.contains("marking it no-compact"), "log says why");
+
+    // Retention per resolution: the data is years old, so one day of raw retention expires
+    // every raw block while the 5m blocks (kept forever) stay.
+    let fives_before: BTreeSet<Ulid> = blocks
+        .live()
+        .filter(|(_, m)| m.resolution() == 300_000)
+        .map(|(id, _)| *id)
+        .collect();
+    assert!(!fives_before.is_empty());
+    env.compact("compact-data", &["--retention.resolution-raw=1d"]);
+    let after = env.blocks();
+    assert!(
+        after.metas.values().all(|m| m.resolution() == 300_000),
+        "raw blocks left"
+    );
+    let fives_after: BTreeSet<Ulid> = after.metas.keys().copied().collect();
+    assert_eq!(fives_after, fives_before);
+    assert!(after.partial.is_empty() && after.deletion_marked.is_empty());
 }
 
 #[test]

@@ -134,3 +134,138 @@ pub fn downsample_block(
     meta.thanos = Some(thanos);
     Ok((writer.finish(meta)?, stats))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::downsample::{RES_1H, RES_5M};
+    use mnemos_tsdb::block_writer::symbols_of;
+    use mnemos_tsdb::{Block, Labels};
+    use ulid::Ulid;
+
+    fn open(dir: &Path) -> Source {
+        let id = Ulid::from_string(
+            &dir.file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_string(),
+        )
+        .expect("ulid dir");
+        Source::open(id, dir, String::new()).expect("open")
+    }
+
+    /// Per series: (sum of counts, sum of sums, min, max, last counter value) over all chunks.
+    fn totals(dir: &Path) -> Vec<(Labels, f64, f64, f64, f64, f64)> {
+        let block = Block::open(dir).expect("open");
+        let mut out = Vec::new();
+        let mut part = Vec::new();
+        for id in block.index().all_postings().expect("postings") {
+            let s = block.index().series(id).expect("series");
+            let mut t = (s.labels.clone(), 0.0, 0.0, f64::MAX, -f64::MAX, 0.0);
+            let mut counters = Vec::new();
+            for c in &s.chunks {
+                let raw = block.chunks().chunk(c.chunk_ref).expect("chunk");
+                assert_eq!(raw.encoding, AGGR_ENCODING);
+                decode_part(&raw.data, AggrType::Count, &mut part).expect("count");
+                t.1 += part.iter().map(|p| p.1).sum::<f64>();
+                decode_part(&raw.data, AggrType::Sum, &mut part).expect("sum");
+                t.2 += part.iter().map(|p| p.1).sum::<f64>();
+                decode_part(&raw.data, AggrType::Min, &mut part).expect("min");
+                t.3 = part.iter().map(|p| p.1).fold(t.3, f64::min);
+                decode_part(&raw.data, AggrType::Max, &mut part).expect("max");
+                t.4 = part.iter().map(|p| p.1).fold(t.4, f64::max);
+                decode_part(&raw.data, AggrType::Counter, &mut part).expect("counter");
+                counters.push(part.clone());
+            }
+            let (c, _) = crate::downsample::apply_counter_resets(&counters);
+            t.5 = c.last().map_or(0.0, |s| s.1);
+            out.push(t);
+        }
+        out
+    }
+
+    #[test]
+    fn raw_to_5m_to_1h_keeps_totals() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let labels = [
+            Labels::from_pairs([("__name__", "g"), ("i", "1")]),
+            Labels::from_pairs([("__name__", "requests_total"), ("i", "2")]),
+        ];
+        let mut w = BlockWriter::create(tmp.path(), symbols_of(labels.iter())).expect("writer");
+        // 11 days at 1-minute scrapes: integer-valued samples keep float sums exact.
+        let n = 11 * 24 * 60;
+        let gauge: Vec<(i64, f64)> = (0..n)
+            .map(|i| (i * 60_000, ((i * 7) % 13) as f64 - 6.0))
+            .collect();
+        // A counter growing by 2 a minute, reset to 0 every 1,000 minutes.
+        let counter: Vec<(i64, f64)> = (0..n)
+            .map(|i| (i * 60_000, ((i % 1000) * 2) as f64))
+            .collect();
+        w.add_series(&labels[0], &gauge).expect("gauge");
+        w.add_series(&labels[1], &counter).expect("counter");
+        let meta = w
+            .finish(BlockMeta::new(String::new(), 0, n * 60_000))
+            .expect("finish");
+        let raw = open(&tmp.path().join(&meta.ulid));
+
+        let out = tmp.path().join("out");
+        std::fs::create_dir_all(&out).expect("mkdir");
+        let (five, stats) = downsample_block(&raw, RES_5M, &out).expect("5m");
+        assert_eq!(stats.samples_in, 2 * n as u64);
+        assert_eq!(five.resolution(), RES_5M);
+        assert_eq!((five.min_time, five.max_time), (0, n * 60_000));
+        assert_eq!(five.compaction.parents[0].ulid, meta.ulid);
+        let five_src = open(&out.join(&five.ulid));
+        let (hour, _) = downsample_block(&five_src, RES_1H, &out).expect("1h");
+        assert_eq!(hour.resolution(), RES_1H);
+        assert!(
+            downsample_block(&five_src, RES_5M, &out).is_err(),
+            "not finer"
+        );
+
+        // Raw totals: the counter's increase counts each reset's new value.
+        let increase: f64 = counter
+            .windows(2)
+            .map(|w| {
+                if w[1].1 >= w[0].1 {
+                    w[1].1 - w[0].1
+                } else {
+                    w[1].1
+                }
+            })
+            .sum::<f64>()
+            + counter[0].1;
+        let want = vec![
+            (
+                labels[0].clone(),
+                n as f64,
+                gauge.iter().map(|s| s.1).sum::<f64>(),
+                -6.0,
+                6.0,
+            ),
+            (
+                labels[1].clone(),
+                n as f64,
+                counter.iter().map(|s| s.1).sum::<f64>(),
+                0.0,
+                1998.0,
+            ),
+        ];
+        for dir in [out.join(&five.ulid), out.join(&hour.ulid)] {
+            let got = totals(&dir);
+            assert_eq!(got.len(), 2);
+            for (g, w) in got.iter().zip(&want) {
+                assert_eq!(
+                    (&g.0, g.1, g.2, g.3, g.4),
+                    (&w.0, w.1, w.2, w.3, w.4),
+                    "{}",
+                    dir.display()
+                );
+            }
+            assert_eq!(got[1].5, increase, "counter total in {}", dir.display());
+        }
+        // 1h windows: 11 days × 24 per series, in chunks of at most 120 windows.
+        assert_eq!(hour.stats.num_samples, 2 * 11 * 24);
+        assert_eq!(hour.stats.num_chunks, 2 * (264_u64.div_ceil(120)));
+    }
+}
