@@ -104,6 +104,15 @@ impl AggrChunkBuilder {
         self.max_time = Some(self.max_time.map_or(t, |m| m.max(t)));
     }
 
+    /// Appends one window's five aggregates (count, sum, min, max, counter) at `t`.
+    pub fn append_window(&mut self, t: i64, values: [f64; 5]) {
+        for (enc, v) in self.parts.iter_mut().zip(values) {
+            enc.append(t, v);
+        }
+        self.min_time = Some(self.min_time.map_or(t, |m| m.min(t)));
+        self.max_time = Some(self.max_time.map_or(t, |m| m.max(t)));
+    }
+
     /// Whether nothing was appended.
     pub fn is_empty(&self) -> bool {
         self.min_time.is_none()

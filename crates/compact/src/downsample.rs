@@ -105,18 +105,39 @@ pub fn downsample_raw(samples: &[(i64, f64)], res: i64) -> Vec<AggrChunkData> {
     out
 }
 
+/// Aggregates one batch of raw samples window by window in a single pass (the hot loop of
+/// downsampling: branch-free counter arithmetic, no per-sample window bookkeeping).
 fn raw_batch(batch: &[(i64, f64)], res: i64) -> Option<AggrChunkData> {
     let &(first_t, first_v) = batch.iter().find(|s| !is_stale(s.1))?;
     let &(last_t, last_v) = batch.iter().rev().find(|s| !is_stale(s.1))?;
     let mut b = AggrChunkBuilder::new();
     b.append(AggrType::Counter, first_t, first_v);
-    let stamp = aggregate_windows(batch, last_t, res, |t, a| {
-        b.append(AggrType::Count, t, a.count as f64);
-        b.append(AggrType::Sum, t, a.sum);
-        b.append(AggrType::Min, t, a.min);
-        b.append(AggrType::Max, t, a.max);
-        b.append(AggrType::Counter, t, a.counter);
-    });
+    // The running counter starts at the first value; a drop is a reset.
+    let (mut counter, mut last) = (first_v, first_v);
+    let mut stamp = last_t;
+    let mut i = 0;
+    while i < batch.len() {
+        let w = window_end(batch[i].0, res);
+        let (mut count, mut sum, mut min, mut max) = (0u64, 0.0f64, f64::MAX, -f64::MAX);
+        while i < batch.len() && batch[i].0 <= w {
+            let v = batch[i].1;
+            i += 1;
+            if is_stale(v) {
+                continue;
+            }
+            counter += v - if v < last { 0.0 } else { last };
+            last = v;
+            count += 1;
+            sum += v;
+            min = min.min(v);
+            max = max.max(v);
+        }
+        if count == 0 {
+            continue;
+        }
+        stamp = w.min(last_t);
+        b.append_window(stamp, [count as f64, sum, min, max, counter]);
+    }
     b.append(AggrType::Counter, stamp, last_v);
     b.finish()
 }
