@@ -5,7 +5,8 @@
 //! halts: a block it cannot compact gets a no-compact mark, a log line and a metric.
 //!
 //! Layers, bottom up: [`aggr`] (AggrChunk encoding), [`downsample`] (one series),
-//! [`plan`] and [`group`] (pure planning), [`source`], [`merge`] and [`downsample_block`]
+//! [`plan`] and [`group`] (pure planning), [`source`], [`rechunk`], [`merge`] and
+//! [`downsample_block`]
 //! (local blocks in, a local block out), [`journal`], and [`compactor`] (the bucket pass).
 #![deny(missing_docs)]
 
@@ -19,6 +20,7 @@ pub mod journal;
 pub mod merge;
 pub mod metrics;
 pub mod plan;
+pub mod rechunk;
 pub mod source;
 
 pub use compactor::{Compactor, Config, PassReport};

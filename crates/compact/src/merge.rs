@@ -17,6 +17,7 @@ use ulid::Ulid;
 
 use crate::aggr::{decode_aggr, AGGR_ENCODING};
 use crate::error::{BadKind, Error, Result};
+use crate::rechunk::copy_or_rechunk;
 use crate::source::{check_chunk_order, corrupt, union_symbols, Source};
 
 /// Series between two progress log lines.
@@ -130,6 +131,20 @@ fn merge_raw_series(
     writer: &mut BlockWriter,
     stats: &mut MergeStats,
 ) -> Result<()> {
+    let replicas: std::collections::BTreeSet<&str> = parts
+        .parts
+        .iter()
+        .filter_map(|(b, _)| replica_of.get(&b.meta().ulid).map(|(_, r)| r.as_str()))
+        .collect();
+    if !dedup || replicas.len() <= 1 {
+        let fast = copy_or_rechunk(&parts.parts, |b| source_id(b, replica_of))?;
+        if let Some((chunks, n)) = fast {
+            stats.samples_in += n;
+            stats.samples_out += n;
+            writer.add_series_chunks(&parts.labels, &chunks, n)?;
+            return Ok(());
+        }
+    }
     let samples = if let [(block, entry)] = parts.parts.as_slice() {
         let mut out = Vec::new();
         read_part(block, entry, replica_of, &mut out)?;
