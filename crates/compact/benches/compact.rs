@@ -1,7 +1,8 @@
 //! Compactor throughput on local blocks (no bucket): raw → 5m downsampling of a 2-day block
 //! and 2h → 8h compaction of four adjacent blocks, both through the real block reader and
 //! writer (chunk decoding, merging, re-encoding, index writing), plus the in-memory raw → 5m
-//! aggregation of one series alone. Data: 15 s scrapes; half the series are gauges (a random
+//! aggregation of one series alone, and a vertical compaction with offline deduplication of
+//! two replicas (the general, re-encoding path). Data: 15 s scrapes; half the series are gauges (a random
 //! walk in hundredths), half counters (integer increments with occasional resets).
 
 use std::hint::black_box;
@@ -137,6 +138,31 @@ fn bench(c: &mut Criterion) {
             let meta = BlockMeta::new(String::new(), 0, 8 * HOUR_MS);
             let (meta, stats) = compact_blocks(sources, &out, meta, false).expect("compact");
             assert_eq!(stats.samples_out, total);
+            std::fs::remove_dir_all(out.join(&meta.ulid)).expect("clean");
+        })
+    });
+
+    // Vertical compaction with offline dedup: the same 2h block from two replicas (the
+    // general path: decode, penalty merge, re-encode).
+    let (a, _) = &blocks[0];
+    let copy = tmp.path().join(Ulid::new().to_string());
+    std::fs::create_dir_all(copy.join("chunks")).expect("mkdir");
+    for f in ["index", "tombstones", "chunks/000001"] {
+        std::fs::copy(a.join(f), copy.join(f)).expect("copy block file");
+    }
+    let mut meta = BlockMeta::read_from_dir(a).expect("meta");
+    meta.ulid = copy.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+    meta.write_to_dir(&copy).expect("meta");
+    g.throughput(Throughput::Elements(2 * blocks[0].1));
+    g.bench_function("dedup_2_replicas_2h", |b| {
+        b.iter(|| {
+            let mut ra = open(a);
+            ra.replica = "a".into();
+            let mut rb = open(&copy);
+            rb.replica = "b".into();
+            let meta = BlockMeta::new(String::new(), 0, 2 * HOUR_MS);
+            let (meta, stats) = compact_blocks(vec![ra, rb], &out, meta, true).expect("dedup");
+            assert_eq!(stats.samples_out, blocks[0].1);
             std::fs::remove_dir_all(out.join(&meta.ulid)).expect("clean");
         })
     });
