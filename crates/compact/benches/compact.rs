@@ -61,7 +61,7 @@ fn samples(labels: &Labels, seed: u64, from: i64, to: i64) -> Vec<(i64, f64)> {
     let mut t = from;
     while t < to {
         if counter {
-            if rng.next() % 5000 == 0 {
+            if rng.next().is_multiple_of(5000) {
                 v = 0.0;
             } else {
                 v += (rng.next() % 4) as f64;
@@ -151,7 +151,11 @@ fn bench(c: &mut Criterion) {
         std::fs::copy(a.join(f), copy.join(f)).expect("copy block file");
     }
     let mut meta = BlockMeta::read_from_dir(a).expect("meta");
-    meta.ulid = copy.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+    meta.ulid = copy
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string();
     meta.write_to_dir(&copy).expect("meta");
     g.throughput(Throughput::Elements(2 * blocks[0].1));
     g.bench_function("dedup_2_replicas_2h", |b| {

@@ -144,13 +144,8 @@ mod tests {
     use ulid::Ulid;
 
     fn open(dir: &Path) -> Source {
-        let id = Ulid::from_string(
-            &dir.file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default()
-                .to_string(),
-        )
-        .expect("ulid dir");
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let id = Ulid::from_string(name).expect("ulid dir");
         Source::open(id, dir, String::new()).expect("open")
     }
 
