@@ -24,6 +24,7 @@ use crate::group::{external_labels, group_blocks, GroupKey};
 use crate::journal::Journal;
 use crate::merge::compact_blocks;
 use crate::metrics::{Metrics, ResolutionLabel};
+use crate::partials::PartialTracker;
 use crate::plan::{check_ranges, plan, PlanBlock};
 use crate::source::Source;
 
@@ -33,7 +34,8 @@ pub const COMPACTOR_SOURCE: &str = "compactor";
 pub const DOWNSAMPLE_5M_MIN_SPAN: i64 = 40 * 3_600_000;
 /// 5m blocks spanning at least this long (ms) are downsampled to 1h.
 pub const DOWNSAMPLE_1H_MIN_SPAN: i64 = 10 * 24 * 3_600_000;
-/// Partial uploads (no meta.json) older than this, by ULID time, are abandoned (as Thanos).
+/// Partial uploads (no meta.json) this old by ULID time and seen by the compactor for this
+/// long are abandoned and deleted (Thanos uses the ULID time alone).
 pub const PARTIAL_UPLOAD_MAX_AGE: Duration = Duration::from_secs(2 * 24 * 3600);
 /// Upper bound on compactions in one pass (a safety net against a planning loop).
 const MAX_COMPACTIONS_PER_PASS: usize = 100_000;
@@ -85,6 +87,7 @@ pub struct Compactor {
     config: Config,
     metrics: Metrics,
     journal: Journal,
+    partials: PartialTracker,
 }
 
 fn now_ms() -> i64 {
@@ -132,12 +135,14 @@ impl Compactor {
             registry,
         );
         let journal = Journal::new(config.data_dir.join("uploads-in-progress"));
+        let partials = PartialTracker::new(config.data_dir.join("partial-uploads-seen"));
         Ok(Self {
             bucket,
             fetcher,
             metrics: Metrics::new(registry),
             config,
             journal,
+            partials,
         })
     }
 
@@ -607,13 +612,19 @@ impl Compactor {
             self.metrics.blocks_deleted.inc();
             report.deleted += 1;
         }
-        let max_age = PARTIAL_UPLOAD_MAX_AGE.as_millis() as i64;
-        for id in blocks.partial.difference(&blocks.deletion_marked) {
-            if now_ms() - (id.timestamp_ms() as i64) < max_age {
+        let max_age = PARTIAL_UPLOAD_MAX_AGE.as_secs() as i64;
+        let partial: BTreeSet<Ulid> = blocks
+            .partial
+            .difference(&blocks.deletion_marked)
+            .copied()
+            .collect();
+        for id in self.partials.observe(&partial, now_s, max_age)? {
+            let ulid_age = now_s - (id.timestamp_ms() / 1000) as i64;
+            if ulid_age < max_age {
                 continue;
             }
-            warn!(block = %id, "deleting a partial upload older than {PARTIAL_UPLOAD_MAX_AGE:?}");
-            delete_block(&self.bucket, *id).await?;
+            warn!(block = %id, "deleting a partial upload seen for {PARTIAL_UPLOAD_MAX_AGE:?}");
+            delete_block(&self.bucket, id).await?;
             self.metrics.partial_deleted.inc();
         }
         Ok(())

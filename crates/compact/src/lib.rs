@@ -19,6 +19,7 @@ pub mod group;
 pub mod journal;
 pub mod merge;
 pub mod metrics;
+pub mod partials;
 pub mod plan;
 pub mod rechunk;
 pub mod source;
