@@ -682,3 +682,113 @@ fn sigkill_during_passes_then_rerun_converges() {
         );
     }
 }
+
+/// A copy of `block` under a new ULID whose time is `age` ago.
+fn copy_with_age(block: &Path, parent: &Path, age: Duration) -> PathBuf {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as u64;
+    let id = Ulid::from_parts(now - age.as_millis() as u64, Ulid::new().random()).to_string();
+    let dest = parent.join(&id);
+    promtool::copy_dir(block, &dest);
+    let mut meta = BlockMeta::read_from_dir(&dest).expect("meta");
+    meta.ulid = id;
+    meta.compaction.sources = vec![meta.ulid.clone()];
+    meta.write_to_dir(&dest).expect("write meta");
+    dest
+}
+
+fn mark(env: &Env, id: Ulid, marker: &str, details: &str) {
+    mnemos_e2e::process::run_ok(
+        Command::new(mnemos_bin())
+            .args(["tools", "bucket", "mark"])
+            .arg(format!("--objstore.config-file={}", env.config.display()))
+            .arg(format!("--id={id}"))
+            .arg(format!("--marker={marker}"))
+            .arg(format!("--details={details}")),
+    );
+}
+
+#[test]
+fn consistency_delay_manual_marks_and_identical_overlaps() {
+    let env = Env::start();
+    let work = env.path().to_path_buf();
+    let dir = env.backfill("stream", 13);
+    // Blocks uploaded two hours ago (by ULID time), past the default 30m consistency delay.
+    let local: Vec<PathBuf> = promtool::blocks_in(&dir)
+        .iter()
+        .take(12)
+        .map(|b| copy_with_age(b, &work.join("old"), Duration::from_secs(7200)))
+        .collect();
+    let ids = env.upload(&["cluster=eu"], &local);
+    // A fresh duplicate of block 1: younger than the default 30m consistency delay.
+    let dup = copy_with_age(&local[1], &work.join("dups"), Duration::ZERO);
+    let dup_id = env.upload(&["cluster=eu"], &[dup])[0];
+    // Operator marks: keep block 5 as it is, delete block 11.
+    mark(&env, ids[5], "no-compact", "hands off");
+    mark(&env, ids[11], "deletion", "not wanted");
+
+    let mut cmd = Command::new(mnemos_bin());
+    cmd.arg("compact")
+        .arg(format!("--objstore.config-file={}", env.config.display()))
+        .arg(format!("--data-dir={}", work.join("data").display()))
+        .arg(format!("--http-address=127.0.0.1:{}", free_port()))
+        .args(["--delete-delay=0s", "--downsampling.disable"]);
+    mnemos_e2e::process::run_ok(&mut cmd);
+    let blocks = env.blocks();
+    assert!(
+        blocks.metas.contains_key(&dup_id),
+        "the young block is left alone"
+    );
+    assert!(!blocks.deletion_marked.contains(&dup_id));
+    let mark5 = env.no_compact_mark(ids[5]).expect("manual mark");
+    assert_eq!(
+        (mark5.reason.as_str(), mark5.details.as_str()),
+        ("manual", "hands off")
+    );
+    assert!(
+        blocks.metas.contains_key(&ids[5]),
+        "the no-compact block stays"
+    );
+    assert!(
+        !blocks.metas.contains_key(&ids[11]),
+        "the deletion-marked block is deleted"
+    );
+    let compacted: Vec<(Ulid, Arc<BlockMeta>)> = blocks
+        .live()
+        .filter(|(_, m)| source_of(m) == "compactor")
+        .map(|(id, m)| (*id, m.clone()))
+        .collect();
+    assert!(!compacted.is_empty());
+    for (id, m) in &compacted {
+        assert!(!m.compaction.sources.contains(&ids[5].to_string()), "{id}");
+        assert!(!m.compaction.sources.contains(&dup_id.to_string()), "{id}");
+    }
+
+    // Without the delay, the duplicate overlaps the block holding block 1: a vertical
+    // compaction collapses the identical samples.
+    env.compact("data", &["--downsampling.disable"]);
+    let blocks = env.blocks();
+    assert!(!blocks.metas.contains_key(&dup_id));
+    let (id, m) = blocks
+        .live()
+        .find(|(_, m)| m.compaction.sources.contains(&dup_id.to_string()))
+        .expect("a block made from the duplicate");
+    assert!(m.compaction.sources.contains(&ids[1].to_string()));
+    let srcs: Vec<PathBuf> = local
+        .iter()
+        .filter(|b| {
+            let name = b.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            m.compaction.sources.iter().any(|s| s == name)
+        })
+        .cloned()
+        .collect();
+    let want = dump_local(&work, "src", &srcs);
+    let got = env.dump_bucket_blocks("dl", &[*id]);
+    assert_same_dump(
+        &format!("block {id} with a collapsed duplicate"),
+        &want,
+        &got,
+    );
+}
