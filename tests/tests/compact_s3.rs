@@ -761,9 +761,19 @@ fn consistency_delay_manual_marks_and_identical_overlaps() {
         .map(|(id, m)| (*id, m.clone()))
         .collect();
     assert!(!compacted.is_empty());
+    let five = blocks.metas[&ids[5]].clone();
     for (id, m) in &compacted {
         assert!(!m.compaction.sources.contains(&ids[5].to_string()), "{id}");
         assert!(!m.compaction.sources.contains(&dup_id.to_string()), "{id}");
+        // Plans are cut at the no-compact block: nothing new spans it.
+        assert!(
+            m.max_time <= five.min_time || m.min_time >= five.max_time,
+            "{id} [{}, {}) spans the no-compact block [{}, {})",
+            m.min_time,
+            m.max_time,
+            five.min_time,
+            five.max_time
+        );
     }
 
     // Without the delay, the duplicate overlaps the block holding block 1: a vertical

@@ -198,14 +198,20 @@ impl Compactor {
         self.config.data_dir.join("scratch")
     }
 
-    /// Blocks to work on: complete, unmarked, and old enough (compactor output always is).
-    fn eligible(&self, blocks: &BucketBlocks) -> BTreeMap<Ulid, Arc<BlockMeta>> {
+    /// Blocks to work on: complete, not marked for deletion, old enough (compactor output
+    /// always is), and without a no-compact mark unless `with_no_compact`.
+    fn eligible(
+        &self,
+        blocks: &BucketBlocks,
+        with_no_compact: bool,
+    ) -> BTreeMap<Ulid, Arc<BlockMeta>> {
         let cutoff = now_ms() - self.config.consistency_delay.as_millis() as i64;
         blocks
             .metas
             .iter()
             .filter(|(id, _)| {
-                !blocks.deletion_marked.contains(id) && !blocks.no_compact_marked.contains(id)
+                !blocks.deletion_marked.contains(id)
+                    && (with_no_compact || !blocks.no_compact_marked.contains(id))
             })
             .filter(|(id, m)| {
                 let source = m.thanos.as_ref().map_or("", |t| t.source.as_str());
@@ -222,20 +228,23 @@ impl Compactor {
             if self.mark_replaced(&blocks, report).await? > 0 {
                 continue;
             }
-            let eligible = self.eligible(&blocks);
+            // No-compact blocks take part in planning (the planner cuts them out of plans).
+            let eligible = self.eligible(&blocks, true);
             let groups = group_blocks(eligible.iter(), &self.config.replica_labels);
             self.metrics.groups.set(groups.len() as i64);
+            let marked = &blocks.no_compact_marked;
             let next =
                 groups
                     .iter()
                     .filter(|(k, _)| !skip.contains(k))
-                    .find_map(|(key, blocks)| {
-                        let spans: Vec<PlanBlock> = blocks
+                    .find_map(|(key, members)| {
+                        let spans: Vec<PlanBlock> = members
                             .iter()
                             .map(|(id, m)| PlanBlock {
                                 id: *id,
                                 min_time: m.min_time,
                                 max_time: m.max_time,
+                                no_compact: marked.contains(id),
                             })
                             .collect();
                         let ids = plan(&spans, &self.config.ranges);
@@ -493,7 +502,7 @@ impl Compactor {
             (RES_5M, RES_1H, DOWNSAMPLE_1H_MIN_SPAN),
         ] {
             let blocks = self.fetcher.fetch().await?;
-            let eligible = self.eligible(&blocks);
+            let eligible = self.eligible(&blocks, false);
             // Sources already downsampled to `to` (by any live block of that resolution).
             let done: BTreeSet<&String> = blocks
                 .live()

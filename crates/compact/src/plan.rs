@@ -2,6 +2,9 @@
 //! Thanos uses it). Overlapping blocks come first (vertical compaction); otherwise, for each
 //! range after the first, blocks that fall into one aligned range are compacted together
 //! when they fill the range or lie before the newest block. The newest block is left alone.
+//! Blocks with a no-compact mark take part in choosing the range (so marking a block does
+//! not shift what gets compacted) but are cut out of the plan: the first run of two or more
+//! unmarked blocks on either side is compacted, so no new block spans a marked one.
 
 use ulid::Ulid;
 
@@ -22,13 +25,16 @@ pub struct PlanBlock {
     pub min_time: i64,
     /// End (ms, exclusive).
     pub max_time: i64,
+    /// The block has a no-compact mark.
+    pub no_compact: bool,
 }
 
 /// The blocks to compact together next, or an empty list when nothing is to be done.
 pub fn plan(blocks: &[PlanBlock], ranges: &[i64]) -> Vec<Ulid> {
     let mut sorted: Vec<&PlanBlock> = blocks.iter().collect();
     sorted.sort_by_key(|b| (b.min_time, b.max_time, b.id));
-    let overlapping = first_overlapping(&sorted);
+    let unmarked: Vec<&PlanBlock> = sorted.iter().copied().filter(|b| !b.no_compact).collect();
+    let overlapping = first_overlapping(&unmarked);
     if !overlapping.is_empty() {
         return overlapping;
     }
@@ -67,8 +73,14 @@ fn select_range(sorted: &[&PlanBlock], ranges: &[i64]) -> Vec<Ulid> {
     for &range in ranges.iter().skip(1) {
         for part in split_by_range(sorted, range) {
             let (mint, maxt) = (part[0].min_time, part[part.len() - 1].max_time);
-            if part.len() > 1 && (maxt - mint == range || maxt <= high_time) {
-                return part.iter().map(|b| b.id).collect();
+            if part.len() < 2 || (maxt - mint != range && maxt > high_time) {
+                continue;
+            }
+            // Cut out marked blocks: the first run of at least two unmarked ones.
+            for run in part.split(|b| b.no_compact) {
+                if run.len() > 1 {
+                    return run.iter().map(|b| b.id).collect();
+                }
             }
         }
     }
@@ -135,6 +147,7 @@ mod tests {
                 id: Ulid::from_parts(i as u64 + 1, 0),
                 min_time: a * H,
                 max_time: b * H,
+                no_compact: false,
             })
             .collect()
     }
@@ -181,6 +194,34 @@ mod tests {
         let bs = blocks(&[(1, 9), (9, 11), (11, 13), (16, 18), (18, 20)]);
         // (1,9) crosses the 8h boundary; (9,11),(11,13) lie in [8,16) before the newest.
         assert_eq!(plan(&bs, &DEFAULT_RANGES), ids(&bs, &[1, 2]));
+    }
+
+    #[test]
+    fn marked_blocks_are_cut_out_of_plans() {
+        let mut bs = blocks(&[(0, 2), (2, 4), (4, 6), (6, 8), (8, 10), (10, 12), (16, 18)]);
+        // Marking block 1 leaves [0,2) alone and compacts 2..8; the range stays [0,8).
+        bs[1].no_compact = true;
+        assert_eq!(plan(&bs, &DEFAULT_RANGES), ids(&bs, &[2, 3]));
+        // A marked block does not count as overlapping.
+        let mut bs = blocks(&[(0, 2), (0, 2), (2, 4)]);
+        bs[1].no_compact = true;
+        assert!(plan(&bs, &DEFAULT_RANGES).is_empty());
+        // Alone between marked ones: nothing to compact in that range; the next range goes on.
+        let spans = [
+            (0, 2),
+            (2, 4),
+            (4, 6),
+            (6, 8),
+            (8, 10),
+            (10, 12),
+            (12, 14),
+            (14, 16),
+            (16, 18),
+        ];
+        let mut bs = blocks(&spans);
+        bs[0].no_compact = true;
+        bs[2].no_compact = true;
+        assert_eq!(plan(&bs, &DEFAULT_RANGES), ids(&bs, &[4, 5, 6, 7]));
     }
 
     #[test]
