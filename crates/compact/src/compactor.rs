@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use futures::{stream, StreamExt, TryStreamExt};
 use mnemos_block::{
     delete_block, download_block, read_mark, upload_block, write_mark, BucketBlocks, DeletionMark,
     MetaFetcher, NoCompactMark,
@@ -37,6 +38,8 @@ pub const DOWNSAMPLE_1H_MIN_SPAN: i64 = 10 * 24 * 3_600_000;
 /// Partial uploads (no meta.json) this old by ULID time and seen by the compactor for this
 /// long are abandoned and deleted (Thanos uses the ULID time alone).
 pub const PARTIAL_UPLOAD_MAX_AGE: Duration = Duration::from_secs(2 * 24 * 3600);
+/// Blocks of one plan downloaded at once.
+const DOWNLOAD_CONCURRENCY: usize = 4;
 /// Upper bound on compactions in one pass (a safety net against a planning loop).
 const MAX_COMPACTIONS_PER_PASS: usize = 100_000;
 
@@ -308,11 +311,14 @@ impl Compactor {
             ids = ?metas.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>(),
             "compacting"
         );
-        let mut dirs = Vec::with_capacity(metas.len());
-        for (id, _) in metas {
-            let dir = download_block(&self.bucket, *id, work).await?;
-            self.metrics.bytes_read.inc_by(dir_size(&dir));
-            dirs.push(dir);
+        // Downloads run concurrently (a few at a time), results in plan order.
+        let dirs: Vec<PathBuf> = stream::iter(metas.iter().map(|(id, _)| *id))
+            .map(|id| download_block(&self.bucket, id, work))
+            .buffered(DOWNLOAD_CONCURRENCY)
+            .try_collect()
+            .await?;
+        for dir in &dirs {
+            self.metrics.bytes_read.inc_by(dir_size(dir));
         }
         let replica_labels = self.config.replica_labels.clone();
         let dedup = !replica_labels.is_empty();
@@ -602,6 +608,23 @@ impl Compactor {
         Ok(())
     }
 
+    /// Removes cached metas of blocks no longer in the bucket (the fetcher only adds).
+    fn prune_meta_cache(&self, blocks: &BucketBlocks) {
+        let dir = self.config.data_dir.join("meta-syncer");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let Some(id) = name.to_str().and_then(|n| Ulid::from_string(n).ok()) else {
+                continue;
+            };
+            if !blocks.metas.contains_key(&id) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+
     async fn delete_marked(&self, report: &mut PassReport) -> Result<()> {
         let blocks = self.fetcher.fetch().await?;
         let now_s = now_ms() / 1000;
@@ -621,6 +644,7 @@ impl Compactor {
             self.metrics.blocks_deleted.inc();
             report.deleted += 1;
         }
+        self.prune_meta_cache(&blocks);
         let max_age = PARTIAL_UPLOAD_MAX_AGE.as_secs() as i64;
         let partial: BTreeSet<Ulid> = blocks
             .partial
