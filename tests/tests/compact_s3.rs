@@ -277,6 +277,9 @@ fn check_stream_converged(
 /// min and max aggregates to the raw extremes.
 fn check_5m_through_store_gateway(env: &Env, raw: &BlockMeta, raw_dump: &str) {
     let mut want: BTreeMap<Vec<(String, String)>, (u64, f64, f64)> = BTreeMap::new();
+    // Per series: the counter total (first value plus increases, a drop being a reset) and
+    // the last value, computed from the raw samples in dump (time) order.
+    let mut counters: BTreeMap<Vec<(String, String)>, (f64, f64)> = BTreeMap::new();
     for line in raw_dump.lines() {
         let mut fields = line.rsplitn(3, ' ');
         let (Some(_ts), Some(v)) = (fields.next(), fields.next()) else {
@@ -291,7 +294,13 @@ fn check_5m_through_store_gateway(env: &Env, raw: &BlockMeta, raw_dump: &str) {
             .entry(dump_line_labels(line))
             .or_insert((0, f64::MAX, -f64::MAX));
         *e = (e.0 + 1, e.1.min(v), e.2.max(v));
+        if line.starts_with("{__name__=\"mnemos_requests_total\"") {
+            let c = counters.entry(dump_line_labels(line)).or_insert((v, v));
+            c.0 += if v >= c.1 { v - c.1 } else { v };
+            c.1 = v;
+        }
     }
+    assert!(!counters.is_empty(), "the data has counters");
     let mut store = Component::start(
         env.path(),
         "store",
@@ -311,7 +320,12 @@ fn check_5m_through_store_gateway(env: &Env, raw: &BlockMeta, raw_dump: &str) {
             LabelMatcher::new(Type::Eq, "replica", "a"),
         ],
         max_resolution_window: 300_000,
-        aggregates: vec![Aggr::Count as i32, Aggr::Min as i32, Aggr::Max as i32],
+        aggregates: vec![
+            Aggr::Count as i32,
+            Aggr::Min as i32,
+            Aggr::Max as i32,
+            Aggr::Counter as i32,
+        ],
         ..SeriesRequest::default()
     };
     let series = env.rt.block_on(async {
@@ -359,6 +373,27 @@ fn check_5m_through_store_gateway(env: &Env, raw: &BlockMeta, raw_dump: &str) {
             .flat_map(|c| decode(&c.max))
             .fold(-f64::MAX, f64::max);
         assert_eq!((got_min, got_max), (min, max), "{labels:?}: min and max");
+        if let Some(&(total, last)) = counters.get(&labels) {
+            // Read the counter parts as Thanos does: a sample at the previous timestamp is
+            // the true last raw value of a chunk; otherwise increases add up, drops reset.
+            let mut state: Option<(i64, f64, f64)> = None; // (last t, last raw, total)
+            for c in &s.chunks {
+                let part = c.counter.as_ref().expect("counter part");
+                let (mut ts, mut vs) = (Vec::new(), Vec::new());
+                decode_xor_into(&part.data, &mut ts, &mut vs).expect("XOR counter");
+                for (t, v) in ts.into_iter().zip(vs) {
+                    state = Some(match state {
+                        None => (t, v, v),
+                        Some((lt, lv, tot)) if t > lt => {
+                            (t, v, tot + if v >= lv { v - lv } else { v })
+                        }
+                        Some((lt, _, tot)) => (lt, v, tot),
+                    });
+                }
+            }
+            let (_, got_last, got_total) = state.expect("counter samples");
+            assert_eq!((got_total, got_last), (total, last), "{labels:?}: counter");
+        }
     }
 }
 
