@@ -14,6 +14,9 @@ pub enum BadKind {
     /// The block overlaps another one of its group with different samples at the same
     /// timestamps, and no replica labels say which one to prefer.
     UnresolvableOverlap,
+    /// Chunks this compactor cannot decode (native histograms) would have to be merged,
+    /// re-cut or downsampled.
+    UnsupportedEncoding,
 }
 
 impl BadKind {
@@ -23,6 +26,7 @@ impl BadKind {
             BadKind::Corrupt => "corrupt-block",
             BadKind::OutOfOrderChunks => "out-of-order-chunks",
             BadKind::UnresolvableOverlap => "unresolvable-overlap",
+            BadKind::UnsupportedEncoding => "unsupported-chunk-encoding",
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The fast path of compaction: a series whose parts are disjoint in time and untouched by
 //! tombstones keeps its full chunks byte for byte; only short chunks (typically cut at a
-//! block boundary) are decoded and re-cut into chunks of about 120 samples. Any other series
-//! takes the general path (decode, merge, re-encode).
+//! block boundary) are decoded and re-cut into chunks of about 120 samples; chunks of other
+//! encodings (native histograms) are copied as they are. Any other series takes the general
+//! path (decode, merge, re-encode), which handles XOR chunks only.
 
 use bytes::Bytes;
 use mnemos_tsdb::block_writer::SAMPLES_PER_CHUNK;
@@ -57,9 +58,6 @@ pub fn copy_or_rechunk(
                 .chunks()
                 .chunk(c.chunk_ref)
                 .map_err(|e| corrupt(id, &e))?;
-            if raw.kind() != Some(Encoding::Xor) {
-                return Ok(None);
-            }
             let n = raw
                 .data
                 .get(..2)
@@ -69,9 +67,11 @@ pub fn copy_or_rechunk(
                     kind: BadKind::Corrupt,
                     detail: format!("series {}: empty chunk at {}", entry.labels, c.chunk_ref),
                 })?;
-            if n >= MIN_COPY_SAMPLES
-                && (out.pending.is_empty() || out.pending.len() >= MIN_COPY_SAMPLES)
-            {
+            // Other encodings (native histograms) are copied as they are: never re-cut.
+            let other = raw.kind() != Some(Encoding::Xor);
+            let full = n >= MIN_COPY_SAMPLES
+                && (out.pending.is_empty() || out.pending.len() >= MIN_COPY_SAMPLES);
+            if other || full {
                 out.flush_all();
                 out.total += n as u64;
                 out.chunks.push((*c, raw));
@@ -196,6 +196,75 @@ mod tests {
             got.extend(ts.into_iter().zip(vs));
         }
         assert_eq!(got, all);
+    }
+
+    /// A block whose one series holds a single chunk of encoding 2 (a native histogram;
+    /// the payload is opaque here) at `[t, t + 10]`.
+    fn histogram_block(parent: &std::path::Path, labels: &Labels, t: i64) -> Block {
+        let mut w = BlockWriter::create(parent, symbols_of([labels])).expect("writer");
+        let raw = RawChunk {
+            encoding: 2,
+            data: Bytes::from_static(&[0, 3, 0xde, 0xad, 0xbe, 0xef]),
+        };
+        let meta = ChunkMeta {
+            min_time: t,
+            max_time: t + 10,
+            chunk_ref: 0,
+        };
+        w.add_series_chunks(labels, &[(meta, raw)], 3).expect("add");
+        let m = w
+            .finish(BlockMeta::new(String::new(), t, t + 11))
+            .expect("finish");
+        Block::open(&parent.join(m.ulid)).expect("open")
+    }
+
+    #[test]
+    fn other_encodings_are_copied_or_refused() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let l = Labels::from_pairs([("__name__", "h")]);
+        let set = BlockSet::from_blocks(vec![
+            histogram_block(tmp.path(), &l, 0),
+            histogram_block(tmp.path(), &l, 100),
+        ]);
+        let parts = set
+            .select(&[], i64::MIN, i64::MAX)
+            .expect("select")
+            .next()
+            .expect("one")
+            .expect("series");
+        let (chunks, n) = copy_or_rechunk(&parts.parts, |_| Ulid::nil())
+            .expect("ok")
+            .expect("fast path");
+        assert_eq!(n, 6);
+        assert_eq!(chunks.len(), 2);
+        assert!(chunks
+            .iter()
+            .all(|(_, r)| r.encoding == 2 && r.data.len() == 6));
+
+        // Overlapping: the general path cannot decode them; the blocks are named.
+        let a = histogram_block(tmp.path(), &l, 0);
+        let b = histogram_block(tmp.path(), &l, 5);
+        let ids: Vec<Ulid> = [&a, &b]
+            .iter()
+            .map(|blk| Ulid::from_string(&blk.meta().ulid).expect("ulid"))
+            .collect();
+        let sources = [a, b]
+            .into_iter()
+            .zip(&ids)
+            .map(|(blk, id)| {
+                crate::source::Source::open(*id, blk.dir(), String::new()).expect("open")
+            })
+            .collect();
+        let out = tmp.path().join("out");
+        std::fs::create_dir_all(&out).expect("mkdir");
+        let meta = BlockMeta::new(String::new(), 0, 16);
+        match crate::merge::compact_blocks(sources, &out, meta, false) {
+            Err(Error::BadBlocks { kind, blocks, .. }) => {
+                assert_eq!(kind, BadKind::UnsupportedEncoding);
+                assert!(ids.contains(&blocks[0]));
+            }
+            other => panic!("want unsupported encoding, got {:?}", other.map(|r| r.1)),
+        }
     }
 
     #[test]

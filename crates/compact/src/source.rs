@@ -30,9 +30,13 @@ impl Source {
 
 /// A tsdb error while reading block `id`, as a bad-block error.
 pub fn corrupt(id: Ulid, e: &mnemos_tsdb::Error) -> Error {
+    let kind = match e {
+        mnemos_tsdb::Error::UnsupportedEncoding { .. } => BadKind::UnsupportedEncoding,
+        _ => BadKind::Corrupt,
+    };
     Error::BadBlocks {
         blocks: vec![id],
-        kind: BadKind::Corrupt,
+        kind,
         detail: e.to_string(),
     }
 }
