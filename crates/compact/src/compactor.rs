@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::{stream, StreamExt, TryStreamExt};
@@ -20,7 +20,7 @@ use ulid::Ulid;
 
 use crate::downsample::{RES_1H, RES_5M};
 use crate::downsample_block::downsample_block;
-use crate::error::{Error, IoContext, Result};
+use crate::error::{BadKind, Error, IoContext, Result};
 use crate::group::{external_labels, group_blocks, GroupKey};
 use crate::journal::Journal;
 use crate::merge::compact_blocks;
@@ -91,6 +91,8 @@ pub struct Compactor {
     metrics: Metrics,
     journal: Journal,
     partials: PartialTracker,
+    /// Blocks found not downsamplable (native histograms) in this process.
+    not_downsampled: Mutex<BTreeSet<Ulid>>,
 }
 
 fn now_ms() -> i64 {
@@ -146,6 +148,7 @@ impl Compactor {
             config,
             journal,
             partials,
+            not_downsampled: Mutex::new(BTreeSet::new()),
         })
     }
 
@@ -528,8 +531,30 @@ impl Compactor {
                 if sources.iter().all(|s| done.contains(s)) {
                     continue;
                 }
+                if self
+                    .not_downsampled
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .contains(id)
+                {
+                    continue;
+                }
                 match self.downsample_one(*id, to).await {
                     Ok(()) => report.downsamples += 1,
+                    Err(Error::BadBlocks {
+                        kind: BadKind::UnsupportedEncoding,
+                        detail,
+                        ..
+                    }) => {
+                        // The block compacts fine (its chunks are copied); it just cannot
+                        // be downsampled. No mark, not retried while this process runs.
+                        self.metrics.downsample_failures.inc();
+                        warn!(block = %id, %detail, "block holds chunks that cannot be downsampled; leaving it raw");
+                        self.not_downsampled
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(*id);
+                    }
                     Err(Error::BadBlocks {
                         blocks,
                         kind,
