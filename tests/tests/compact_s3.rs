@@ -430,7 +430,10 @@ fn compaction_downsampling_and_problem_blocks() {
     let overlap_ids = env.upload(&["cluster=overlap"], &overlap);
     assert_eq!(overlap_ids.len(), 2);
 
-    let out = env.compact("compact-data", &[]);
+    let out = env.compact(
+        "compact-data",
+        &["--compact.concurrency=2", "--downsample.concurrency=2"],
+    );
     let log = String::from_utf8_lossy(&out.stderr).to_string();
     let blocks = env.blocks();
 

@@ -64,6 +64,10 @@ pub struct Config {
     pub retention_1h: Duration,
     /// Whether to downsample.
     pub downsampling: bool,
+    /// Groups compacted at once (each compaction uses one core).
+    pub compact_concurrency: usize,
+    /// Blocks downsampled at once.
+    pub downsample_concurrency: usize,
 }
 
 /// What one pass did.
@@ -239,49 +243,60 @@ impl Compactor {
             let groups = group_blocks(eligible.iter(), &self.config.replica_labels);
             self.metrics.groups.set(groups.len() as i64);
             let marked = &blocks.no_compact_marked;
-            let next =
-                groups
-                    .iter()
-                    .filter(|(k, _)| !skip.contains(k))
-                    .find_map(|(key, members)| {
-                        let spans: Vec<PlanBlock> = members
-                            .iter()
-                            .map(|(id, m)| PlanBlock {
-                                id: *id,
-                                min_time: m.min_time,
-                                max_time: m.max_time,
-                                no_compact: marked.contains(id),
-                            })
-                            .collect();
-                        let ids = plan(&spans, &self.config.ranges);
-                        (!ids.is_empty()).then(|| (key.clone(), ids))
-                    });
-            let Some((key, ids)) = next else {
-                return Ok(());
-            };
-            self.metrics.compactions_planned.inc();
-            let metas: Vec<(Ulid, Arc<BlockMeta>)> = ids
+            // The next plan of every group; up to `compact_concurrency` run at once.
+            let plans: Vec<(GroupKey, Vec<(Ulid, Arc<BlockMeta>)>)> = groups
                 .iter()
-                .filter_map(|id| eligible.get(id).map(|m| (*id, m.clone())))
+                .filter(|(k, _)| !skip.contains(k))
+                .filter_map(|(key, members)| {
+                    let spans: Vec<PlanBlock> = members
+                        .iter()
+                        .map(|(id, m)| PlanBlock {
+                            id: *id,
+                            min_time: m.min_time,
+                            max_time: m.max_time,
+                            no_compact: marked.contains(id),
+                        })
+                        .collect();
+                    let metas: Vec<(Ulid, Arc<BlockMeta>)> = plan(&spans, &self.config.ranges)
+                        .iter()
+                        .filter_map(|id| eligible.get(id).map(|m| (*id, m.clone())))
+                        .collect();
+                    (metas.len() > 1).then(|| (key.clone(), metas))
+                })
+                .take(self.config.compact_concurrency.max(1))
                 .collect();
-            match self.compact_plan(&key, metas).await {
-                Ok(()) => report.compactions += 1,
-                Err(Error::BadBlocks {
-                    blocks,
-                    kind,
-                    detail,
-                }) => {
-                    self.metrics.compaction_failures.inc();
-                    for id in blocks {
-                        self.mark_no_compact(id, kind.reason(), &detail, report)
-                            .await?;
+            if plans.is_empty() {
+                return Ok(());
+            }
+            self.metrics.compactions_planned.inc_by(plans.len() as u64);
+            let results: Vec<(GroupKey, Result<()>)> = stream::iter(plans)
+                .map(|(key, metas)| async move {
+                    let result = self.compact_plan(&key, metas).await;
+                    (key, result)
+                })
+                .buffer_unordered(self.config.compact_concurrency.max(1))
+                .collect()
+                .await;
+            for (key, result) in results {
+                match result {
+                    Ok(()) => report.compactions += 1,
+                    Err(Error::BadBlocks {
+                        blocks,
+                        kind,
+                        detail,
+                    }) => {
+                        self.metrics.compaction_failures.inc();
+                        for id in blocks {
+                            self.mark_no_compact(id, kind.reason(), &detail, report)
+                                .await?;
+                        }
                     }
-                }
-                Err(e) => {
-                    self.metrics.compaction_failures.inc();
-                    report.failures += 1;
-                    error!(group = %key, error = %e, "compaction failed; skipping the group this pass");
-                    skip.insert(key);
+                    Err(e) => {
+                        self.metrics.compaction_failures.inc();
+                        report.failures += 1;
+                        error!(group = %key, error = %e, "compaction failed; skipping the group this pass");
+                        skip.insert(key);
+                    }
                 }
             }
         }
@@ -518,6 +533,7 @@ impl Compactor {
                 .filter(|(_, m)| m.resolution() == to)
                 .flat_map(|(_, m)| m.compaction.sources.iter())
                 .collect();
+            let mut todo = Vec::new();
             for (id, meta) in &eligible {
                 if meta.resolution() != from || meta.max_time - meta.min_time < min_span {
                     continue;
@@ -539,7 +555,15 @@ impl Compactor {
                 {
                     continue;
                 }
-                match self.downsample_one(*id, to).await {
+                todo.push(*id);
+            }
+            let results: Vec<(Ulid, Result<()>)> = stream::iter(todo)
+                .map(|id| async move { (id, self.downsample_one(id, to).await) })
+                .buffer_unordered(self.config.downsample_concurrency.max(1))
+                .collect()
+                .await;
+            for (id, result) in results {
+                match result {
                     Ok(()) => report.downsamples += 1,
                     Err(Error::BadBlocks {
                         kind: BadKind::UnsupportedEncoding,
@@ -553,7 +577,7 @@ impl Compactor {
                         self.not_downsampled
                             .lock()
                             .unwrap_or_else(|p| p.into_inner())
-                            .insert(*id);
+                            .insert(id);
                     }
                     Err(Error::BadBlocks {
                         blocks,

@@ -79,6 +79,20 @@ pub struct CompactArgs {
     /// Retention of 1h-downsampled blocks (0d: forever).
     #[arg(long = "retention.resolution-1h", env = "MNEMOS_RETENTION_RESOLUTION_1H", default_value = "0d", value_parser = duration_or_zero)]
     retention_1h: Duration,
+    /// Groups compacted at once (each compaction keeps one core busy).
+    #[arg(
+        long = "compact.concurrency",
+        env = "MNEMOS_COMPACT_CONCURRENCY",
+        default_value = "1"
+    )]
+    compact_concurrency: usize,
+    /// Blocks downsampled at once.
+    #[arg(
+        long = "downsample.concurrency",
+        env = "MNEMOS_DOWNSAMPLE_CONCURRENCY",
+        default_value = "1"
+    )]
+    downsample_concurrency: usize,
     /// Do not downsample.
     #[arg(long = "downsampling.disable", env = "MNEMOS_DOWNSAMPLING_DISABLE")]
     downsampling_disable: bool,
@@ -101,6 +115,8 @@ impl CompactArgs {
             retention_5m: self.retention_5m,
             retention_1h: self.retention_1h,
             downsampling: !self.downsampling_disable,
+            compact_concurrency: self.compact_concurrency,
+            downsample_concurrency: self.downsample_concurrency,
         }
     }
 
