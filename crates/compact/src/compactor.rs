@@ -43,6 +43,9 @@ const DOWNLOAD_CONCURRENCY: usize = 4;
 /// Upper bound on compactions in one pass (a safety net against a planning loop).
 const MAX_COMPACTIONS_PER_PASS: usize = 100_000;
 
+/// The blocks of one plan with their metas, in time order.
+type PlanMetas = Vec<(Ulid, Arc<BlockMeta>)>;
+
 /// What the compactor does and where.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -244,7 +247,7 @@ impl Compactor {
             self.metrics.groups.set(groups.len() as i64);
             let marked = &blocks.no_compact_marked;
             // The next plan of every group; up to `compact_concurrency` run at once.
-            let plans: Vec<(GroupKey, Vec<(Ulid, Arc<BlockMeta>)>)> = groups
+            let plans: Vec<(GroupKey, PlanMetas)> = groups
                 .iter()
                 .filter(|(k, _)| !skip.contains(k))
                 .filter_map(|(key, members)| {
