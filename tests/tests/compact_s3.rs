@@ -272,10 +272,11 @@ fn check_stream_converged(
     live
 }
 
-/// The store gateway serves the 5m twin of `raw` (whose promtool dump is `raw_dump`) for a
-/// 5m `max_resolution_window`: per series, the counts add up to the raw sample count and the
-/// min and max aggregates to the raw extremes.
-fn check_5m_through_store_gateway(env: &Env, raw: &BlockMeta, raw_dump: &str) {
+/// The store gateway serves the downsampled twin of `raw` (whose promtool dump is
+/// `raw_dump`) for a `max_resolution_window` of `res`: per series, the counts add up to the
+/// raw sample count, the min and max aggregates to the raw extremes, and the counter parts
+/// to the raw counter total.
+fn check_downsampled_through_store_gateway(env: &Env, raw: &BlockMeta, raw_dump: &str, res: i64) {
     let mut want: BTreeMap<Vec<(String, String)>, (u64, f64, f64)> = BTreeMap::new();
     // Per series: the counter total (first value plus increases, a drop being a reset) and
     // the last value, computed from the raw samples in dump (time) order.
@@ -307,7 +308,10 @@ fn check_5m_through_store_gateway(env: &Env, raw: &BlockMeta, raw_dump: &str) {
         &[
             "store".to_string(),
             format!("--objstore.config-file={}", env.config.display()),
-            format!("--data-dir={}", env.path().join("store-data").display()),
+            format!(
+                "--data-dir={}",
+                env.path().join(format!("store-data-{res}")).display()
+            ),
         ],
     );
     store.wait_ready(Duration::from_secs(30));
@@ -319,7 +323,7 @@ fn check_5m_through_store_gateway(env: &Env, raw: &BlockMeta, raw_dump: &str) {
             LabelMatcher::new(Type::Eq, "cluster", "eu"),
             LabelMatcher::new(Type::Eq, "replica", "a"),
         ],
-        max_resolution_window: 300_000,
+        max_resolution_window: res,
         aggregates: vec![
             Aggr::Count as i32,
             Aggr::Min as i32,
@@ -360,6 +364,10 @@ fn check_5m_through_store_gateway(env: &Env, raw: &BlockMeta, raw_dump: &str) {
             s.chunks.iter().all(|c| c.raw.is_none()),
             "{labels:?}: 5m chunks, not raw"
         );
+        // One count per window of `res`: the resolution asked for was served.
+        let windows = s.chunks.iter().flat_map(|c| decode(&c.count)).count() as i64;
+        let most = (raw.max_time - raw.min_time) / res + 1;
+        assert!(windows <= most, "{labels:?}: {windows} windows of {res} ms");
         let got_count: f64 = s.chunks.iter().flat_map(|c| decode(&c.count)).sum();
         assert_eq!(got_count, count as f64, "{labels:?}: count");
         let got_min = s
@@ -516,7 +524,7 @@ fn compaction_downsampling_and_problem_blocks() {
             "the largest block has a 5m twin"
         );
         if replica == "a" {
-            check_5m_through_store_gateway(&env, m, &got);
+            check_downsampled_through_store_gateway(&env, m, &got, 300_000);
         }
     }
 
@@ -839,4 +847,72 @@ fn consistency_delay_manual_marks_and_identical_overlaps() {
         &want,
         &got,
     );
+}
+
+#[test]
+fn two_weeks_downsampled_to_one_hour() {
+    let env = Env::start();
+    let work = env.path().to_path_buf();
+    // 17 days from a 14-day boundary (since the epoch), a gauge and a counter every 2 minutes.
+    const DAY: i64 = 24 * HOUR;
+    let start = 1_699_488_000_000;
+    assert_eq!(start % (14 * DAY), 0);
+    let mut om = String::from("# TYPE mnemos_gauge gauge\n");
+    let n = 17 * DAY / 120_000;
+    for i in 0..n {
+        let t = start + i * 120_000;
+        om.push_str(&format!(
+            "mnemos_gauge{{k=\"g\"}} {} {}\n",
+            (i * 37 % 101) as f64 / 4.0,
+            t / 1000
+        ));
+    }
+    om.push_str("# TYPE mnemos_requests counter\n");
+    for i in 0..n {
+        let t = start + i * 120_000;
+        // A reset every 1,000 samples.
+        om.push_str(&format!(
+            "mnemos_requests_total{{k=\"c\"}} {} {}\n",
+            (i % 1000) * 3,
+            t / 1000
+        ));
+    }
+    om.push_str("# EOF\n");
+    let om_path = work.join("two-weeks.om");
+    std::fs::write(&om_path, om).expect("write openmetrics");
+    let dir = work.join("two-weeks");
+    promtool::create_blocks(&om_path, &dir);
+    let local = promtool::blocks_in(&dir);
+    env.upload(&["cluster=eu", "replica=a"], &local);
+
+    env.compact("data", &["--compact.concurrency=2"]);
+    let blocks = env.blocks();
+    let labels = [("cluster", "eu"), ("replica", "a")];
+    let raw = stream(&blocks, &labels, 0);
+    let (_, fortnight) = raw
+        .iter()
+        .find(|(_, m)| m.min_time == start && m.max_time > start + 13 * DAY)
+        .unwrap_or_else(|| panic!("a 14d raw block: {raw:?}"));
+    assert_eq!(fortnight.compaction.level, 4, "2h -> 8h -> 2d -> 14d");
+    for res in [300_000, 3_600_000] {
+        let twin = stream(&blocks, &labels, res)
+            .into_iter()
+            .find(|(_, m)| m.compaction.sources == fortnight.compaction.sources);
+        let (id, m) = twin.unwrap_or_else(|| panic!("no {res} ms block of the 14d block"));
+        assert_eq!(
+            (m.min_time, m.max_time),
+            (fortnight.min_time, fortnight.max_time),
+            "{id}"
+        );
+    }
+    let srcs: Vec<PathBuf> = local
+        .iter()
+        .filter(|b| {
+            let name = b.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            fortnight.compaction.sources.iter().any(|s| s == name)
+        })
+        .cloned()
+        .collect();
+    let raw_dump = dump_local(&work, "src", &srcs);
+    check_downsampled_through_store_gateway(&env, fortnight, &raw_dump, 3_600_000);
 }
