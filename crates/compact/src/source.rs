@@ -76,3 +76,45 @@ pub fn union_symbols<'a>(blocks: impl IntoIterator<Item = &'a Block>) -> BTreeSe
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mnemos_tsdb::chunks::ChunkMeta;
+    use mnemos_tsdb::Labels;
+
+    fn entry(spans: &[(i64, i64)]) -> SeriesEntry {
+        SeriesEntry {
+            id: 1,
+            labels: Labels::from_pairs([("__name__", "m")]),
+            chunks: spans
+                .iter()
+                .map(|&(min_time, max_time)| ChunkMeta {
+                    min_time,
+                    max_time,
+                    chunk_ref: 0,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn chunk_order() {
+        let id = Ulid::from_parts(1, 1);
+        assert!(check_chunk_order(id, &entry(&[(0, 10), (11, 20)])).is_ok());
+        // Prometheus' writer refuses these; old or foreign blocks can hold them.
+        for bad in [&[(0, 10), (5, 20)][..], &[(0, 10), (10, 20)], &[(20, 10)]] {
+            match check_chunk_order(id, &entry(bad)) {
+                Err(Error::BadBlocks {
+                    blocks,
+                    kind,
+                    detail,
+                }) => {
+                    assert_eq!((blocks, kind), (vec![id], BadKind::OutOfOrderChunks));
+                    assert!(detail.contains("__name__=\"m\""), "{detail}");
+                }
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
+    }
+}
