@@ -18,7 +18,7 @@ use mnemos_e2e::garage::Garage;
 use mnemos_e2e::http;
 use mnemos_e2e::openmetrics::{self, Spec};
 use mnemos_e2e::process::{free_port, wait_for, ChildGuard};
-use mnemos_e2e::{assert_same_dump, dump_line_labels, mnemos_bin, promtool};
+use mnemos_e2e::{assert_same_dump, dump_line_labels, mnemos_bin, promtool, storeapi};
 use mnemos_objstore::{Bucket, BucketConfig};
 use mnemos_storeapi::thanos::label_matcher::Type;
 use mnemos_storeapi::thanos::store_client::StoreClient;
@@ -405,6 +405,32 @@ fn check_downsampled_through_store_gateway(env: &Env, raw: &BlockMeta, raw_dump:
     }
 }
 
+/// Every raw series of the bucket through a fresh store gateway (sorted by labels).
+fn raw_series_via_store(env: &Env, name: &str) -> Vec<storeapi::SeriesSamples> {
+    let mut store = Component::start(
+        env.path(),
+        &format!("store-{name}"),
+        &[
+            "store".to_string(),
+            format!("--objstore.config-file={}", env.config.display()),
+            format!(
+                "--data-dir={}",
+                env.path().join(format!("store-{name}")).display()
+            ),
+        ],
+    );
+    store.wait_ready(Duration::from_secs(30));
+    let request = SeriesRequest {
+        min_time: i64::MIN,
+        max_time: i64::MAX,
+        matchers: vec![LabelMatcher::new(Type::Re, "__name__", ".+")],
+        ..SeriesRequest::default()
+    };
+    let (series, warnings) = storeapi::series(store.grpc_port, request).expect("Series");
+    assert!(warnings.is_empty(), "{warnings:?}");
+    series
+}
+
 #[test]
 fn compaction_downsampling_and_problem_blocks() {
     let env = Env::start();
@@ -681,6 +707,8 @@ fn sigkill_during_passes_then_rerun_converges() {
         .values()
         .map(|m| m.stats.num_samples)
         .sum();
+    let before = raw_series_via_store(&env, "before");
+    assert!(before.len() >= 10, "{} series", before.len());
     // Kill passes at spread-out points (jittered by the clock so runs differ).
     let jitter = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -715,6 +743,27 @@ fn sigkill_during_passes_then_rerun_converges() {
     let live = check_stream_converged(&blocks, &[("cluster", "eu"), ("replica", "a")], &ids);
     let samples: u64 = live.iter().map(|(_, m)| m.stats.num_samples).sum();
     assert_eq!(samples, uploaded_samples, "no sample lost or duplicated");
+    // The store gateway returns the same raw series and samples as before compaction.
+    let after = raw_series_via_store(&env, "after");
+    assert_eq!(
+        after.len(),
+        before.len(),
+        "series through the store gateway"
+    );
+    for (a, b) in after.iter().zip(&before) {
+        assert_eq!(a.labels, b.labels);
+        assert!(
+            a.samples.len() == b.samples.len()
+                && a.samples
+                    .iter()
+                    .zip(&b.samples)
+                    .all(|(x, y)| x.0 == y.0 && x.1.to_bits() == y.1.to_bits()),
+            "{:?}: samples differ after compaction ({} vs {})",
+            a.labels,
+            a.samples.len(),
+            b.samples.len()
+        );
+    }
     let live_ids: Vec<Ulid> = live.iter().map(|(id, _)| *id).collect();
     let got = env.dump_bucket_blocks("dl", &live_ids);
     let want = dump_local(&work, "src", &local);
