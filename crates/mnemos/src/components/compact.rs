@@ -9,7 +9,7 @@ use clap::Args;
 use mnemos_compact::{Compactor, Config};
 use mnemos_server::{bind, register_build_info, router, serve_http, Readiness, Shutdown};
 use prometheus_client::registry::Registry;
-use tracing::{info, warn};
+use tracing::info;
 
 use super::{parse_duration, runtime, ObjstoreArgs};
 
@@ -138,14 +138,16 @@ impl CompactArgs {
                 _ = shutdown.clone().wait() => break Ok(()),
             };
             if !self.wait {
-                break pass.map(|report| {
+                // One pass: a failure (retried by the next run) makes the exit status 1.
+                break pass.map_err(anyhow::Error::from).and_then(|report| {
                     info!(?report, "one pass done; exiting (no --wait)");
                     if report.failures > 0 {
-                        warn!(
-                            failures = report.failures,
-                            "some compactions or downsamplings failed"
+                        anyhow::bail!(
+                            "{} compactions or downsamplings failed (see the log); the next run retries them",
+                            report.failures
                         );
                     }
+                    Ok(())
                 });
             }
             tokio::select! {
