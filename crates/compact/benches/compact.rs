@@ -107,6 +107,17 @@ fn bench(c: &mut Criterion) {
 
     // raw → 5m: one 2-day block, 1,000 series × 11,520 samples (11.5 M samples).
     let (two_days, ds_samples) = write_block(tmp.path(), 1000, 0, 48 * HOUR_MS);
+    {
+        // Sizes, for docs/benchmarks.md: what downsampling saves on disk.
+        let (meta, _) = downsample_block(&open(&two_days), RES_5M, &out).expect("downsample");
+        let five = out.join(&meta.ulid);
+        eprintln!(
+            "raw 2-day block: {} bytes; its 5m block: {} bytes",
+            open(&two_days).block.size_bytes(),
+            open(&five).block.size_bytes()
+        );
+        std::fs::remove_dir_all(five).expect("clean");
+    }
     let mut g = c.benchmark_group("downsample");
     g.sample_size(10);
     g.throughput(Throughput::Elements(ds_samples));
