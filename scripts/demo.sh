@@ -2,8 +2,8 @@
 # Local demo on the embedded defaults, all on 127.0.0.1: two Prometheus
 # replicas (replica="a"/"b") scraping the same targets with short blocks, a
 # sidecar next to each shipping blocks to a filesystem bucket and serving
-# StoreAPI, and a store gateway serving the bucket. Components join the demo as
-# they land (compactor, querier: see README).
+# StoreAPI, a store gateway serving the bucket, and the querier over all of them
+# (deduplicating the replicas). Prints the querier URL and a sample query.
 # Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,6 +47,7 @@ start_sidecar() { # name prometheus-port
     --objstore.config="$OBJSTORE" --grpc-address="127.0.0.1:$grpc" --http-address="127.0.0.1:$http" \
     >"$WORK/$1/sidecar.log" 2>&1 &
   PIDS+=($!)
+  ENDPOINTS+=("--endpoint=127.0.0.1:$grpc")
   echo "sidecar for $1: StoreAPI 127.0.0.1:$grpc, metrics http://127.0.0.1:$http/metrics"
 }
 start_store() {
@@ -54,14 +55,29 @@ start_store() {
   "$MNEMOS" store --objstore.config="$OBJSTORE" --data-dir="$WORK/store" --sync-block-duration=30s \
     --grpc-address="127.0.0.1:$grpc" --http-address="127.0.0.1:$http" >"$WORK/store.log" 2>&1 &
   PIDS+=($!)
+  ENDPOINTS+=("--endpoint=127.0.0.1:$grpc")
   echo "store gateway: StoreAPI 127.0.0.1:$grpc, metrics http://127.0.0.1:$http/metrics"
 }
+start_query() {
+  QUERY_PORT="${MNEMOS_DEMO_QUERY_PORT:-$(free_port)}"
+  "$MNEMOS" query "${ENDPOINTS[@]}" --query.replica-label=replica \
+    --http-address="127.0.0.1:$QUERY_PORT" >"$WORK/query.log" 2>&1 &
+  PIDS+=($!)
+}
+ENDPOINTS=()
 start_prometheus prom-a "$PORT_A" a
 start_prometheus prom-b "$PORT_B" b
 start_sidecar prom-a "$PORT_A"
 start_sidecar prom-b "$PORT_B"
 start_store
+start_query
 
+until curl -sf "http://127.0.0.1:$QUERY_PORT/-/ready" >/dev/null; do sleep 1; done
+echo
+echo "Querier (Prometheus API, point Grafana here): http://127.0.0.1:$QUERY_PORT"
+echo "Sample query (one series per target, replicas merged; add &dedup=false to see both):"
+echo "  curl -s 'http://127.0.0.1:$QUERY_PORT/api/v1/query?query=up'"
+echo "  curl -s 'http://127.0.0.1:$QUERY_PORT/api/v1/query?query=up&dedup=false'"
 echo "Prometheus replica a: http://127.0.0.1:$PORT_A   replica b: http://127.0.0.1:$PORT_B"
 echo "Work dir: $WORK (the first block appears after about 2.5 minutes, then one a minute; bucket: $BUCKET)"
 echo "Waiting for the first shipped block..."
@@ -73,5 +89,9 @@ echo
 echo "\$ mnemos tools tsdb dump --match 'up' $WORK/prom-a/data | head"
 "$MNEMOS" tools tsdb dump --match 'up' "$WORK/prom-a/data" | head
 echo
-echo "Running; Ctrl-C stops everything."
+echo "\$ curl -s 'http://127.0.0.1:$QUERY_PORT/api/v1/query?query=up'"
+curl -s "http://127.0.0.1:$QUERY_PORT/api/v1/query?query=up"
+echo
+echo
+echo "Querier: http://127.0.0.1:$QUERY_PORT   Running; Ctrl-C stops everything."
 wait

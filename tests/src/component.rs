@@ -11,7 +11,7 @@ use crate::process::{free_port, wait_for, ChildGuard};
 
 /// A mnemos server process.
 pub struct Component {
-    /// gRPC port (StoreAPI, Info API).
+    /// gRPC port (StoreAPI, Info API); 0 for HTTP-only components.
     pub grpc_port: u16,
     /// HTTP port (/metrics, /-/healthy, /-/ready).
     pub http_port: u16,
@@ -24,13 +24,30 @@ impl Component {
     /// Starts `mnemos <args…> --grpc-address … --http-address …` logging to
     /// `<work>/<name>.log`, and waits until `/-/healthy` answers.
     pub fn start(work: &Path, name: &str, args: &[String]) -> Self {
-        let grpc_port = free_port();
-        let http_port = free_port();
+        Self::start_on(work, name, args, Some(free_port()), free_port())
+    }
+
+    /// Like [`Component::start`] for a component without gRPC (the querier).
+    pub fn start_http(work: &Path, name: &str, args: &[String]) -> Self {
+        Self::start_on(work, name, args, None, free_port())
+    }
+
+    /// Starts on given ports (a restart that must keep its address); no
+    /// `--grpc-address` when `grpc_port` is `None`.
+    pub fn start_on(
+        work: &Path,
+        name: &str,
+        args: &[String],
+        grpc_port: Option<u16>,
+        http_port: u16,
+    ) -> Self {
         let log = work.join(format!("{name}.log"));
         let mut cmd = Command::new(mnemos_bin());
-        cmd.args(args)
-            .arg(format!("--grpc-address=127.0.0.1:{grpc_port}"))
-            .arg(format!("--http-address=127.0.0.1:{http_port}"))
+        cmd.args(args);
+        if let Some(port) = grpc_port {
+            cmd.arg(format!("--grpc-address=127.0.0.1:{port}"));
+        }
+        cmd.arg(format!("--http-address=127.0.0.1:{http_port}"))
             .env("MNEMOS_LOG_LEVEL", "debug");
         let mut guard = ChildGuard::spawn(name, &mut cmd, &log);
         let healthy = wait_for(Duration::from_secs(30), Duration::from_millis(100), || {
@@ -45,7 +62,7 @@ impl Component {
             log.display()
         );
         Self {
-            grpc_port,
+            grpc_port: grpc_port.unwrap_or(0),
             http_port,
             log,
             guard,

@@ -15,9 +15,28 @@ pub struct Response {
 
 /// GET `path` (with query string, already URL-encoded) from `127.0.0.1:port`.
 pub fn get(port: u16, path: &str) -> std::io::Result<Response> {
+    request(
+        port,
+        &format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n"),
+    )
+}
+
+/// POST a form (`application/x-www-form-urlencoded`, already encoded) to `path`, as
+/// Grafana sends queries.
+pub fn post_form(port: u16, path: &str, form: &str) -> std::io::Result<Response> {
+    request(
+        port,
+        &format!(
+            "POST {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+            form.len()
+        ),
+    )
+}
+
+fn request(port: u16, head_and_body: &str) -> std::io::Result<Response> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
     s.set_read_timeout(Some(Duration::from_secs(30)))?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n")?;
+    s.write_all(head_and_body.as_bytes())?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;
     let text = String::from_utf8_lossy(&raw).into_owned();

@@ -2,6 +2,7 @@
 //! `promtool` and `prometheus` (Debian package). Everything binds to 127.0.0.1
 //! on free ports, and every child process is killed when its guard drops.
 
+pub mod bench;
 pub mod component;
 pub mod faultproxy;
 pub mod garage;

@@ -79,6 +79,37 @@ pub struct TestTarget {
 impl TestTarget {
     /// Starts serving a counter, a fractional gauge and a sometimes-NaN gauge.
     pub fn start() -> Self {
+        Self::serving(|n| {
+            format!(
+                "# TYPE flaky_requests_total counter\nflaky_requests_total{{path=\"/a\"}} {}\nflaky_requests_total{{path=\"/b\"}} {}\n# TYPE flaky_temperature gauge\nflaky_temperature {}\nflaky_ratio {}\n",
+                n * 3,
+                if n % 10 == 9 { 0 } else { n * 7 + 1 },
+                20.0 + (n as f64) * 0.125,
+                if n.is_multiple_of(4) { "NaN".to_string() } else { format!("{}", 1.0 / (n as f64 + 1.0)) }
+            )
+        })
+    }
+
+    /// Starts serving values that depend on the clock only, so every scraper sees the same
+    /// series: `clock_requests_total{path="/a"}` grows by 10/s and `{path="/b"}` by 20/s
+    /// (from the target's start), `clock_seconds` is the Unix time.
+    pub fn clock() -> Self {
+        let started = std::time::Instant::now();
+        Self::serving(move |_| {
+            let ms = started.elapsed().as_millis() as u64;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            format!(
+                "# TYPE clock_requests_total counter\nclock_requests_total{{path=\"/a\"}} {}\nclock_requests_total{{path=\"/b\"}} {}\n# TYPE clock_seconds gauge\nclock_seconds {now}\n",
+                ms / 100,
+                ms / 50
+            )
+        })
+    }
+
+    /// Serves `body(n)` at the n-th scrape (from 0).
+    pub fn serving(body: impl Fn(u64) -> String + Send + 'static) -> Self {
         let port = free_port();
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind test target");
         listener.set_nonblocking(true).expect("nonblocking");
@@ -93,14 +124,7 @@ impl TestTarget {
                         let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
                         let mut buf = [0u8; 4096];
                         let _ = s.read(&mut buf);
-                        let n = scrapes.fetch_add(1, Ordering::SeqCst);
-                        let body = format!(
-                            "# TYPE flaky_requests_total counter\nflaky_requests_total{{path=\"/a\"}} {}\nflaky_requests_total{{path=\"/b\"}} {}\n# TYPE flaky_temperature gauge\nflaky_temperature {}\nflaky_ratio {}\n",
-                            n * 3,
-                            if n % 10 == 9 { 0 } else { n * 7 + 1 },
-                            20.0 + (n as f64) * 0.125,
-                            if n.is_multiple_of(4) { "NaN".to_string() } else { format!("{}", 1.0 / (n as f64 + 1.0)) }
-                        );
+                        let body = body(scrapes.fetch_add(1, Ordering::SeqCst));
                         let _ = write!(
                             s,
                             "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",

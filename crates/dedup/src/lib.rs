@@ -56,10 +56,25 @@ impl<'a> Cursor<'a> {
     /// the first sample at or after `t` without moving past the ones before it: a
     /// penalty only delays a replica, it does not discard its samples.
     fn peek(&mut self, after: i64, t: i64) -> Option<(usize, (i64, f64))> {
-        self.pos += self.samples[self.pos..].partition_point(|(st, _)| *st < after);
-        let i = self.pos + self.samples[self.pos..].partition_point(|(st, _)| *st < t);
+        self.pos = first_at_or_after(self.samples, self.pos, after);
+        let i = first_at_or_after(self.samples, self.pos, t);
         self.samples.get(i).map(|s| (i, *s))
     }
+}
+
+/// The index of the first sample at or after `t`, searching from `from`: galloping, since
+/// the answer is almost always within a few samples.
+fn first_at_or_after(samples: &[(i64, f64)], from: usize, t: i64) -> usize {
+    let mut lo = from;
+    let mut step = 1;
+    let mut hi = from;
+    while hi < samples.len() && samples[hi].0 < t {
+        lo = hi + 1;
+        hi += step;
+        step *= 2;
+    }
+    let hi = hi.min(samples.len());
+    lo + samples[lo..hi].partition_point(|(st, _)| *st < t)
 }
 
 /// Merges two replicas with the penalty algorithm.
@@ -179,6 +194,17 @@ mod tests {
                 (100000, 15.0)
             ]
         );
+    }
+
+    #[test]
+    fn galloping_search_finds_the_first_sample_at_or_after() {
+        let s: Vec<(i64, f64)> = (0..100).map(|i| (i * 10, 0.0)).collect();
+        for from in [0, 3, 50, 99, 100] {
+            for t in [-5, 0, 5, 10, 495, 500, 990, 991, 2000] {
+                let want = from + s[from..].partition_point(|x| x.0 < t);
+                assert_eq!(first_at_or_after(&s, from, t), want, "from {from} t {t}");
+            }
+        }
     }
 
     #[test]

@@ -219,6 +219,18 @@ fn to_matchers(vs: &ast::VectorSelector) -> Result<Vec<Matcher>> {
     Ok(out)
 }
 
+/// The matchers of a series selector (`up`, `{job="a"}`, `up{job=~"a.*"}`), as the series
+/// and labels APIs take them in `match[]`; errors worded as Prometheus' parser words them.
+pub fn selector_matchers(selector: &str) -> Result<Vec<Matcher>> {
+    crate::compat::register_functions();
+    match promql_parser::parser::parse(selector).map_err(Error::Parse)? {
+        Expr::VectorSelector(vs) => to_matchers(&vs),
+        _ => Err(Error::Parse(format!(
+            "1:1: parse error: {selector:?} is not a series selector"
+        ))),
+    }
+}
+
 /// Labels without `__name__`.
 pub(crate) fn drop_name(l: &Labels) -> Labels {
     Labels::from_sorted(l.iter().filter(|l| l.name != "__name__").cloned().collect())
@@ -296,12 +308,16 @@ impl Engine {
             Val::Matrix(r) => {
                 let (ws, we) = r.windows[0];
                 let mut out = Vec::new();
+                // A range vector answer holds all its points at once.
+                let mut total = 0;
                 r.for_each(&ctx, |labels, pts| {
                     let points: Vec<(i64, f64)> = pts
                         .iter()
                         .copied()
                         .filter(|(pt, _)| *pt >= ws && *pt <= we)
                         .collect();
+                    total += points.len();
+                    check_samples(&ctx, total)?;
                     if !points.is_empty() {
                         out.push(Series {
                             labels: labels.clone(),
@@ -730,6 +746,12 @@ mod tests {
         });
         assert_eq!(
             small.instant(&s, "rate(reqs[10m])", 10 * 60_000),
+            Err(Error::TooManySamples)
+        );
+        // A range vector answer counts all its series' points (5 each here), as in
+        // Prometheus.
+        assert_eq!(
+            small.instant(&s, "reqs[4m]", 10 * 60_000),
             Err(Error::TooManySamples)
         );
     }

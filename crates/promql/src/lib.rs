@@ -14,7 +14,9 @@ pub mod storage;
 pub mod testscript;
 pub mod value;
 
-pub use engine::{Engine, EngineOptions};
+pub use engine::{selector_matchers, Engine, EngineOptions};
 pub use error::{Error, Result};
-pub use storage::{BlockStorage, MemStorage, SelectHints, Storage, StorageError, StoredSeries};
+pub use storage::{
+    collect_series, BlockStorage, MemStorage, SelectHints, Storage, StorageError, StoredSeries,
+};
 pub use value::{Sample, Series, Value};

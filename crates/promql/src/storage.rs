@@ -148,6 +148,21 @@ impl BlockStorage {
     }
 }
 
+/// Collects the series a streaming selection hands out: `select` for storages whose
+/// natural form is `select_each`.
+pub fn collect_series(
+    select: impl FnOnce(
+        &mut dyn FnMut(StoredSeries) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError>,
+) -> Result<Vec<StoredSeries>, StorageError> {
+    let mut out = Vec::new();
+    select(&mut |s| {
+        out.push(s);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
 impl Storage for BlockStorage {
     fn select(
         &self,
@@ -155,12 +170,7 @@ impl Storage for BlockStorage {
         mint: i64,
         maxt: i64,
     ) -> Result<Vec<StoredSeries>, StorageError> {
-        let mut out = Vec::new();
-        self.select_each(matchers, mint, maxt, &mut |s| {
-            out.push(s);
-            Ok(())
-        })?;
-        Ok(out)
+        collect_series(|f| self.select_each(matchers, mint, maxt, f))
     }
 
     fn select_each(

@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use mnemos_e2e::bench::median;
 use mnemos_e2e::http;
 use mnemos_e2e::process::{free_port, proc_status_kib, wait_for, ChildGuard};
 use mnemos_promql::{BlockStorage, Engine, Value};
@@ -101,11 +102,6 @@ fn write_blocks(dir: &Path, scale: f64, t0: i64) {
         all.len(),
         begin.elapsed().as_secs_f64()
     );
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
 }
 
 fn main() {

@@ -6,30 +6,18 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use mnemos_e2e::bench::{backfill_blocks, median, numeric_args};
 use mnemos_e2e::component::Component;
-use mnemos_e2e::openmetrics::{self, Spec};
 use mnemos_e2e::process::{free_port, proc_status_kib};
 use mnemos_e2e::prometheus::Prometheus;
-use mnemos_e2e::promtool;
 use mnemos_sidecar::PrometheusClient;
 use mnemos_storeapi::prometheus as prom;
 use mnemos_storeapi::thanos::label_matcher::Type;
 use mnemos_storeapi::thanos::store_client::StoreClient;
 use mnemos_storeapi::thanos::{series_response, LabelMatcher, SeriesRequest};
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 fn main() {
-    let args: Vec<u64> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    let series = *args.first().unwrap_or(&10_000) as usize;
-    let samples = *args.get(1).unwrap_or(&240) as usize;
-    let runs = *args.get(2).unwrap_or(&7) as usize;
+    let [series, samples, runs] = numeric_args([10_000, 240, 7]).map(|v| v as usize);
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("clock")
@@ -38,20 +26,9 @@ fn main() {
 
     let work = tempfile::tempdir().expect("tempdir");
     let work = work.path();
-    let om = work.join("data.om");
-    openmetrics::write(
-        &Spec {
-            seed: 1,
-            series,
-            samples_per_series: samples,
-            label_names: 2,
-            start_ms: start,
-            max_step_ms: 30_000,
-        },
-        &om,
-    );
-    let data = work.join("prometheus-data");
-    promtool::create_blocks(&om, &data);
+    // Where Prometheus::start expects the data of a server named "prometheus".
+    let blocks = backfill_blocks(work, series, samples, start);
+    std::fs::rename(blocks, work.join("prometheus-data")).expect("move blocks");
     let port = free_port();
     let config = "global: {scrape_interval: 1h, external_labels: {cluster: bench, replica: a}}\nscrape_configs: []\n";
     let prom = Prometheus::start(work, "prometheus", config, "2h", port);

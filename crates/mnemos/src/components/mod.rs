@@ -1,7 +1,7 @@
-//! The long-running components: their flags and how they are wired. Components whose
-//! issue has not landed yet say so and exit non-zero instead of pretending to run.
+//! The long-running components: their flags and how they are wired.
 
 mod compact;
+mod query;
 mod sidecar;
 mod store;
 
@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::Args;
 
 pub use compact::CompactArgs;
+pub use query::QueryArgs;
 pub use sidecar::SidecarArgs;
 pub use store::StoreArgs;
 
@@ -97,30 +98,3 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-fn not_yet(component: &str, issue: u32) -> anyhow::Result<()> {
-    anyhow::bail!("`mnemos {component}` is not implemented yet (tracked in issue #{issue})")
-}
-
-/// `mnemos query` flags.
-#[derive(Debug, Args)]
-pub struct QueryArgs {
-    #[command(flatten)]
-    server: ServerArgs,
-    /// StoreAPI endpoints to query (host:port, dns+host:port, dnssrv+name). Repeatable.
-    #[arg(long = "endpoint", env = "MNEMOS_ENDPOINT", value_delimiter = ',')]
-    endpoints: Vec<String>,
-    /// Labels that identify HA replicas; series equal without them are deduplicated.
-    #[arg(
-        long = "query.replica-label",
-        env = "MNEMOS_QUERY_REPLICA_LABEL",
-        value_delimiter = ','
-    )]
-    replica_labels: Vec<String>,
-}
-
-impl QueryArgs {
-    /// Runs the querier.
-    pub fn run(self) -> anyhow::Result<()> {
-        not_yet("query", 6)
-    }
-}

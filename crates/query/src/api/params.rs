@@ -1,0 +1,225 @@
+//! Request parameters as Prometheus reads them: from the URL query and, for
+//! form-encoded POSTs, the body; times and durations in Prometheus' formats; errors worded as
+//! Prometheus words them.
+
+use crate::api::response::ApiError;
+
+/// A request's parameters in order (a name may repeat, e.g. `match[]`).
+#[derive(Clone, Debug, Default)]
+pub struct Params(pub Vec<(String, String)>);
+
+impl Params {
+    /// Parameters from a URL query string and an optional form body.
+    pub fn parse(query: Option<&str>, form: Option<&[u8]>) -> Result<Self, ApiError> {
+        let mut out: Vec<(String, String)> = match query {
+            Some(q) => serde_urlencoded::from_str(q)
+                .map_err(|e| ApiError::bad_data(format!("invalid query string: {e}")))?,
+            None => Vec::new(),
+        };
+        if let Some(body) = form {
+            let more: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+                .map_err(|e| ApiError::bad_data(format!("invalid form body: {e}")))?;
+            // Go's FormValue prefers the body over the URL query.
+            out.splice(0..0, more);
+        }
+        Ok(Self(out))
+    }
+
+    /// The first value of `name` (empty values count as absent, as in Go's FormValue).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// Every value of `name`.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// An optional time parameter (ms), `default` when absent; a bad value is reported as
+    /// Prometheus' `parseTimeParam` reports it.
+    pub fn time(&self, name: &str, default: i64) -> Result<i64, ApiError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(s) => parse_time(s).map_err(|e| {
+                ApiError::invalid_param(name, &format!("Invalid time value for '{name}': {e}"))
+            }),
+        }
+    }
+
+    /// A required time parameter (ms), as `query_range` reads `start` and `end`.
+    pub fn required_time(&self, name: &str) -> Result<i64, ApiError> {
+        parse_time(self.get(name).unwrap_or_default())
+            .map_err(|e| ApiError::invalid_param(name, &e))
+    }
+
+    /// A duration parameter (ms), `None` when absent.
+    pub fn duration(&self, name: &str) -> Result<Option<i64>, ApiError> {
+        self.get(name)
+            .map(|s| parse_duration_ms(s).map_err(|e| ApiError::invalid_param(name, &e)))
+            .transpose()
+    }
+
+    /// A boolean parameter (`true`/`1`/`false`/`0`, any case), `default` when absent.
+    pub fn flag(&self, name: &str, default: bool) -> Result<bool, ApiError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(s) => match s.to_ascii_lowercase().as_str() {
+                "true" | "1" => Ok(true),
+                "false" | "0" => Ok(false),
+                _ => Err(ApiError::invalid_param(
+                    name,
+                    &format!("cannot parse {s:?} to a boolean"),
+                )),
+            },
+        }
+    }
+}
+
+/// The earliest and latest times the API accepts (Prometheus' `minTime`/`maxTime`, ms).
+pub const MIN_TIME_MS: i64 = -9_223_309_901_257_974;
+/// See [`MIN_TIME_MS`].
+pub const MAX_TIME_MS: i64 = 9_223_309_901_257_974;
+
+/// A Unix time in seconds (fractions to the millisecond) or RFC 3339, to ms.
+pub fn parse_time(s: &str) -> Result<i64, String> {
+    let bad = || format!("cannot parse {s:?} to a valid timestamp");
+    if let Ok(f) = s.parse::<f64>() {
+        if !f.is_finite() {
+            return Err(bad());
+        }
+        let secs = f.trunc();
+        let ms = ((f - secs) * 1000.0).round();
+        let total = secs * 1000.0 + ms;
+        if total > MAX_TIME_MS as f64 || total < MIN_TIME_MS as f64 {
+            return Err(bad());
+        }
+        return Ok(total as i64);
+    }
+    parse_rfc3339(s).ok_or_else(bad)
+}
+
+/// RFC 3339 (`2026-11-22T06:00:00Z`, `…T06:00:00.123+01:00`) to ms.
+fn parse_rfc3339(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let t = s.get(r)?;
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())?
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (hour, min, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut ms = 0i64;
+    if b.get(i) == Some(&b'.') {
+        let start = i + 1;
+        i = start;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let frac = s.get(start..i)?;
+        if frac.is_empty() {
+            return None;
+        }
+        let digits: String = frac.chars().chain("000".chars()).take(3).collect();
+        ms = digits.parse().ok()?;
+    }
+    let offset_min = match b.get(i)? {
+        b'Z' | b'z' if i + 1 == b.len() => 0,
+        c @ (b'+' | b'-') if i + 6 == b.len() && b[i + 3] == b':' => {
+            let m = num(i + 1..i + 3)? * 60 + num(i + 4..i + 6)?;
+            if *c == b'-' {
+                -m
+            } else {
+                m
+            }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(year, month, day);
+    Some(((days * 86_400 + hour * 3600 + min * 60 + sec - offset_min * 60) * 1000) + ms)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Seconds as a float, or a Prometheus duration (`5m`, `1h30m`), to ms.
+pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
+    if let Ok(f) = s.parse::<f64>() {
+        let ms = f * 1000.0;
+        if !ms.is_finite() || ms.abs() > i64::MAX as f64 / 1e6 {
+            return Err(format!(
+                "cannot parse {s:?} to a valid duration. It overflows int64"
+            ));
+        }
+        return Ok(ms.round() as i64);
+    }
+    promql_parser::util::parse_duration(s)
+        .map(|d| d.as_millis() as i64)
+        .map_err(|_| format!("cannot parse {s:?} to a valid duration"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_parse_like_prometheus() {
+        assert_eq!(parse_time("1700000000"), Ok(1_700_000_000_000));
+        assert_eq!(parse_time("1700000000.123"), Ok(1_700_000_000_123));
+        assert_eq!(parse_time("2026-11-22T06:00:00Z"), Ok(1_795_327_200_000));
+        assert_eq!(
+            parse_time("2026-11-22T07:00:00.5+01:00"),
+            Ok(1_795_327_200_500)
+        );
+        assert_eq!(
+            parse_time("yesterday"),
+            Err("cannot parse \"yesterday\" to a valid timestamp".into())
+        );
+        assert!(parse_time("2026-13-22T06:00:00Z").is_err());
+    }
+
+    #[test]
+    fn durations_parse_like_prometheus() {
+        assert_eq!(parse_duration_ms("15"), Ok(15_000));
+        assert_eq!(parse_duration_ms("0.5"), Ok(500));
+        assert_eq!(parse_duration_ms("1h30m"), Ok(5_400_000));
+        assert_eq!(
+            parse_duration_ms("fast"),
+            Err("cannot parse \"fast\" to a valid duration".into())
+        );
+    }
+
+    #[test]
+    fn form_body_comes_first_and_repeats_are_kept() {
+        let p = Params::parse(Some("query=up&match[]=a"), Some(b"query=down&match[]=b")).unwrap();
+        assert_eq!(p.get("query"), Some("down"));
+        assert_eq!(p.all("match[]"), ["b", "a"]);
+        assert!(p.flag("dedup", true).unwrap());
+    }
+}

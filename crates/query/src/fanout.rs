@@ -1,0 +1,478 @@
+//! Fan-out: one `Series` call per endpoint that may hold matching data, all at once; the
+//! sorted answers are merged k-way as they arrive (each endpoint's stream goes through a
+//! small bounded channel, so memory holds a few series per endpoint, not whole answers).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mnemos_storeapi::thanos::{
+    self, label_matcher, series_response, AggrChunk, PartialResponseStrategy, SeriesRequest,
+};
+use mnemos_tsdb::{Label, Labels, MatchType, Matcher};
+use tokio::sync::mpsc;
+
+use crate::endpoints::{Endpoint, EndpointSet};
+use crate::metrics::QueryMetrics;
+
+/// Series frames buffered per endpoint.
+const STREAM_BUFFER: usize = 64;
+
+/// One selection, as the fan-out sends it.
+#[derive(Clone, Debug, Default)]
+pub struct SelectRequest {
+    /// Label matchers (all must match).
+    pub matchers: Vec<Matcher>,
+    /// Start (ms, inclusive).
+    pub mint: i64,
+    /// End (ms, inclusive).
+    pub maxt: i64,
+    /// Labels only, no chunks (`/api/v1/series`).
+    pub skip_chunks: bool,
+    /// Coarsest downsampling resolution acceptable (ms); 0 = raw only.
+    pub max_resolution_ms: i64,
+    /// Aggregates wanted from downsampled blocks.
+    pub aggregates: Vec<thanos::Aggr>,
+    /// Replica labels the endpoints drop (deduplication on); empty otherwise.
+    pub without_replica_labels: Vec<String>,
+    /// Whether a failing endpoint only adds a warning.
+    pub partial_response: bool,
+    /// The enclosing PromQL function, step and range, passed on as query hints.
+    pub func: Option<String>,
+    /// Query step (ms).
+    pub step_ms: i64,
+    /// Range of the range vector (ms).
+    pub range_ms: i64,
+}
+
+/// How a fan-out ended without an answer.
+#[derive(Debug)]
+pub enum FanoutError<E> {
+    /// An endpoint failed and partial responses are off.
+    Endpoint(crate::Error),
+    /// The consumer stopped the merge with its own error.
+    Stopped(E),
+}
+
+/// Sends selections to endpoints and merges their answers.
+pub struct Fanout {
+    endpoints: Arc<EndpointSet>,
+    response_timeout: Option<Duration>,
+    metrics: QueryMetrics,
+}
+
+/// A message from one endpoint's stream.
+enum Frame {
+    Series(Labels, Vec<AggrChunk>),
+    Warning(String),
+    Failed(String),
+}
+
+/// One endpoint's stream and its current head.
+struct Stream {
+    endpoint: Arc<Endpoint>,
+    rx: mpsc::Receiver<Frame>,
+    head: Option<(Labels, Vec<AggrChunk>)>,
+    done: bool,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Stream {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Fanout {
+    /// A fan-out over `endpoints`; `response_timeout` bounds the wait for each message of
+    /// an endpoint's answer (`None`: no bound besides the query's own timeout).
+    pub fn new(
+        endpoints: Arc<EndpointSet>,
+        response_timeout: Option<Duration>,
+        metrics: QueryMetrics,
+    ) -> Self {
+        Self {
+            endpoints,
+            response_timeout,
+            metrics,
+        }
+    }
+
+    /// The endpoint set.
+    pub fn endpoints(&self) -> &Arc<EndpointSet> {
+        &self.endpoints
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &QueryMetrics {
+        &self.metrics
+    }
+
+    /// Selects series from every endpoint that may hold them and hands each distinct label
+    /// set to `f` once, in label order, with the chunks of every frame that carried it.
+    /// Returns the warnings (endpoints that failed, when partial responses are on, and the
+    /// endpoints' own warnings).
+    #[tracing::instrument(name = "fanout.series", skip_all, fields(mint = req.mint, maxt = req.maxt))]
+    pub async fn select<E>(
+        &self,
+        req: &SelectRequest,
+        mut f: impl FnMut(Labels, Vec<AggrChunk>) -> Result<(), E>,
+    ) -> Result<Vec<String>, FanoutError<E>> {
+        let mut warnings = Vec::new();
+        let mut streams = Vec::new();
+        for endpoint in self.endpoints.all() {
+            if !endpoint.may_match(&req.matchers, req.mint, req.maxt) {
+                continue;
+            }
+            if let Some(msg) = unavailable(&endpoint) {
+                self.failure(&endpoint.addr, msg, req.partial_response, &mut warnings)?;
+                continue;
+            }
+            streams.push(self.open(endpoint, series_request(req)));
+        }
+        loop {
+            for s in streams.iter_mut() {
+                if s.head.is_none() && !s.done {
+                    self.advance(s, req.partial_response, &mut warnings).await?;
+                }
+            }
+            let Some(min) = streams
+                .iter()
+                .filter_map(|s| s.head.as_ref().map(|h| &h.0))
+                .min()
+                .cloned()
+            else {
+                break;
+            };
+            let mut chunks = Vec::new();
+            let mut frames = 0u64;
+            for s in streams.iter_mut() {
+                // An endpoint may send one series in several consecutive frames.
+                while s.head.as_ref().is_some_and(|h| h.0 == min) {
+                    if let Some((_, c)) = s.head.take() {
+                        chunks.extend(c);
+                        frames += 1;
+                    }
+                    self.advance(s, req.partial_response, &mut warnings).await?;
+                }
+            }
+            self.metrics
+                .replicas_merged
+                .inc_by(frames.saturating_sub(1));
+            f(min, chunks).map_err(FanoutError::Stopped)?;
+        }
+        if warnings.iter().any(|w| w.starts_with("endpoint ")) {
+            self.metrics.partial_responses.inc();
+        }
+        Ok(warnings)
+    }
+
+    fn failure<E>(
+        &self,
+        addr: &str,
+        msg: String,
+        partial: bool,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), FanoutError<E>> {
+        self.metrics.endpoint_failure(addr);
+        tracing::warn!(endpoint = addr, error = %msg, "series call failed");
+        if partial {
+            warnings.push(msg);
+            Ok(())
+        } else {
+            Err(FanoutError::Endpoint(crate::Error::EndpointFailed(msg)))
+        }
+    }
+
+    /// Pulls the next series of `s` into its head (warnings on the way are collected).
+    async fn advance<E>(
+        &self,
+        s: &mut Stream,
+        partial: bool,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), FanoutError<E>> {
+        loop {
+            match s.rx.recv().await {
+                None => {
+                    s.done = true;
+                    return Ok(());
+                }
+                Some(Frame::Series(labels, chunks)) => {
+                    self.metrics.series_received.inc();
+                    s.head = Some((labels, chunks));
+                    return Ok(());
+                }
+                Some(Frame::Warning(w)) => {
+                    warnings.push(format!("endpoint {}: {w}", s.endpoint.addr));
+                }
+                Some(Frame::Failed(e)) => {
+                    s.done = true;
+                    let msg = format!("endpoint {}: {e}", s.endpoint.addr);
+                    return self.failure(&s.endpoint.addr, msg, partial, warnings);
+                }
+            }
+        }
+    }
+
+    /// Starts the `Series` call of one endpoint, feeding a bounded channel.
+    fn open(&self, endpoint: Arc<Endpoint>, req: SeriesRequest) -> Stream {
+        let (tx, rx) = mpsc::channel(STREAM_BUFFER);
+        let mut client = endpoint.store_client();
+        let timeout = self.response_timeout;
+        self.metrics.series_calls.inc();
+        let task = tokio::spawn(async move {
+            let within = |what: &str| format!("{what} timed out after {timeout:?}");
+            let call = client.series(req);
+            let answer = match timeout {
+                Some(t) => tokio::time::timeout(t, call).await.ok(),
+                None => Some(call.await),
+            };
+            let mut stream = match answer {
+                None => {
+                    let _ = tx.send(Frame::Failed(within("series call"))).await;
+                    return;
+                }
+                Some(Err(status)) => {
+                    let _ = tx.send(Frame::Failed(status_text(&status))).await;
+                    return;
+                }
+                Some(Ok(resp)) => resp.into_inner(),
+            };
+            loop {
+                let next = match timeout {
+                    Some(t) => tokio::time::timeout(t, stream.message()).await.ok(),
+                    None => Some(stream.message().await),
+                };
+                let frames = match next {
+                    None => vec![Frame::Failed(within("receiving series"))],
+                    Some(Err(status)) => vec![Frame::Failed(status_text(&status))],
+                    Some(Ok(None)) => return,
+                    Some(Ok(Some(msg))) => frames_of(msg),
+                };
+                for frame in frames {
+                    let last = matches!(frame, Frame::Failed(_));
+                    if tx.send(frame).await.is_err() || last {
+                        return;
+                    }
+                }
+            }
+        });
+        Stream {
+            endpoint,
+            rx,
+            head: None,
+            done: false,
+            task,
+        }
+    }
+}
+
+/// Why an endpoint is not called: its last Info check failed.
+fn unavailable(endpoint: &Endpoint) -> Option<String> {
+    let status = endpoint.status();
+    (!status.healthy && status.last_check.is_some()).then(|| {
+        format!(
+            "endpoint {} is unavailable: {}",
+            endpoint.addr,
+            status.last_error.as_deref().unwrap_or("unhealthy")
+        )
+    })
+}
+
+fn status_text(status: &tonic::Status) -> String {
+    format!(
+        "rpc error: code = {:?} desc = {}",
+        status.code(),
+        status.message()
+    )
+}
+
+fn frames_of(msg: thanos::SeriesResponse) -> Vec<Frame> {
+    let series = |s: thanos::Series| {
+        let labels = Labels::from_labels(
+            s.labels
+                .into_iter()
+                .map(|l| Label::new(l.name, l.value))
+                .collect(),
+        );
+        Frame::Series(labels, s.chunks)
+    };
+    match msg.result {
+        Some(series_response::Result::Series(s)) => vec![series(s)],
+        Some(series_response::Result::Batch(b)) => b.series.into_iter().map(series).collect(),
+        Some(series_response::Result::Warning(w)) => vec![Frame::Warning(w)],
+        Some(series_response::Result::Hints(_)) | None => Vec::new(),
+    }
+}
+
+/// The StoreAPI request for a selection.
+fn series_request(req: &SelectRequest) -> SeriesRequest {
+    SeriesRequest {
+        min_time: req.mint,
+        max_time: req.maxt,
+        matchers: req.matchers.iter().map(label_matcher).collect(),
+        max_resolution_window: req.max_resolution_ms,
+        aggregates: req.aggregates.iter().map(|a| *a as i32).collect(),
+        partial_response_disabled: !req.partial_response,
+        partial_response_strategy: if req.partial_response {
+            PartialResponseStrategy::Warn
+        } else {
+            PartialResponseStrategy::Abort
+        } as i32,
+        skip_chunks: req.skip_chunks,
+        step: req.step_ms,
+        range: req.range_ms,
+        query_hints: req.func.as_ref().map(|f| thanos::QueryHints {
+            step_millis: req.step_ms,
+            func: Some(thanos::Func { name: f.clone() }),
+            range: Some(thanos::Range {
+                millis: req.range_ms,
+            }),
+            ..Default::default()
+        }),
+        without_replica_labels: req.without_replica_labels.clone(),
+        ..Default::default()
+    }
+}
+
+/// A tsdb matcher as a StoreAPI matcher.
+pub fn label_matcher(m: &Matcher) -> thanos::LabelMatcher {
+    let kind = match m.kind {
+        MatchType::Equal => label_matcher::Type::Eq,
+        MatchType::NotEqual => label_matcher::Type::Neq,
+        MatchType::Regex => label_matcher::Type::Re,
+        MatchType::NotRegex => label_matcher::Type::Nre,
+    };
+    thanos::LabelMatcher::new(kind, m.name.clone(), m.value.clone())
+}
+
+/// What the label APIs ask every endpoint.
+#[derive(Clone, Debug, Default)]
+pub struct LabelsRequest {
+    /// Series matchers (empty: all series).
+    pub matchers: Vec<Matcher>,
+    /// Start (ms).
+    pub start: i64,
+    /// End (ms).
+    pub end: i64,
+    /// Replica labels to leave out (deduplication on).
+    pub without_replica_labels: Vec<String>,
+    /// Whether a failing endpoint only adds a warning.
+    pub partial_response: bool,
+}
+
+impl Fanout {
+    /// Label names of the matching series on every endpoint, sorted, each once.
+    pub async fn label_names(
+        &self,
+        req: &LabelsRequest,
+    ) -> crate::Result<(Vec<String>, Vec<String>)> {
+        let request = thanos::LabelNamesRequest {
+            partial_response_disabled: !req.partial_response,
+            start: req.start,
+            end: req.end,
+            matchers: req.matchers.iter().map(label_matcher).collect(),
+            without_replica_labels: req.without_replica_labels.clone(),
+            ..Default::default()
+        };
+        let (mut names, warnings) = self
+            .on_each_endpoint(req, move |mut client| {
+                let request = request.clone();
+                async move {
+                    let r = client.label_names(request).await?.into_inner();
+                    Ok((r.names, r.warnings))
+                }
+            })
+            .await?;
+        // Endpoints that keep replica labels anyway must not show them.
+        names.retain(|n| !req.without_replica_labels.contains(n));
+        Ok((names, warnings))
+    }
+
+    /// Values of label `name` on the matching series of every endpoint, sorted, each once.
+    pub async fn label_values(
+        &self,
+        name: &str,
+        req: &LabelsRequest,
+    ) -> crate::Result<(Vec<String>, Vec<String>)> {
+        let request = thanos::LabelValuesRequest {
+            label: name.to_string(),
+            partial_response_disabled: !req.partial_response,
+            start: req.start,
+            end: req.end,
+            matchers: req.matchers.iter().map(label_matcher).collect(),
+            without_replica_labels: req.without_replica_labels.clone(),
+            ..Default::default()
+        };
+        self.on_each_endpoint(req, move |mut client| {
+            let request = request.clone();
+            async move {
+                let r = client.label_values(request).await?.into_inner();
+                Ok((r.values, r.warnings))
+            }
+        })
+        .await
+    }
+
+    /// Runs `call` on every endpoint that may hold matching series, concurrently, and
+    /// unions the strings they return.
+    async fn on_each_endpoint<F, Fut>(
+        &self,
+        req: &LabelsRequest,
+        call: F,
+    ) -> crate::Result<(Vec<String>, Vec<String>)>
+    where
+        F: Fn(thanos::store_client::StoreClient<tonic::transport::Channel>) -> Fut,
+        Fut: std::future::Future<Output = Result<(Vec<String>, Vec<String>), tonic::Status>>,
+    {
+        let mut warnings = Vec::new();
+        let mut calls = Vec::new();
+        for endpoint in self.endpoints.all() {
+            if !endpoint.may_match(&req.matchers, req.start, req.end) {
+                continue;
+            }
+            if let Some(msg) = unavailable(&endpoint) {
+                self.failure::<()>(&endpoint.addr, msg, req.partial_response, &mut warnings)
+                    .map_err(fanout_error)?;
+                continue;
+            }
+            let fut = call(endpoint.store_client());
+            let timeout = self.response_timeout;
+            calls.push(async move {
+                let answer = match timeout {
+                    Some(t) => tokio::time::timeout(t, fut).await.unwrap_or_else(|_| {
+                        Err(tonic::Status::deadline_exceeded(format!(
+                            "timed out after {t:?}"
+                        )))
+                    }),
+                    None => fut.await,
+                };
+                (endpoint, answer)
+            });
+        }
+        let mut values = std::collections::BTreeSet::new();
+        for (endpoint, answer) in futures::future::join_all(calls).await {
+            match answer {
+                Ok((v, w)) => {
+                    values.extend(v);
+                    warnings.extend(
+                        w.into_iter()
+                            .map(|w| format!("endpoint {}: {w}", endpoint.addr)),
+                    );
+                }
+                Err(status) => {
+                    let msg = format!("endpoint {}: {}", endpoint.addr, status_text(&status));
+                    self.failure::<()>(&endpoint.addr, msg, req.partial_response, &mut warnings)
+                        .map_err(fanout_error)?;
+                }
+            }
+        }
+        Ok((values.into_iter().collect(), warnings))
+    }
+}
+
+fn fanout_error(e: FanoutError<()>) -> crate::Error {
+    match e {
+        FanoutError::Endpoint(e) => e,
+        FanoutError::Stopped(()) => crate::Error::EndpointFailed("stopped".into()),
+    }
+}

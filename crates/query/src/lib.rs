@@ -1,0 +1,17 @@
+//! The querier (DESIGN.md sections 3, 6 and 8): finds StoreAPI endpoints (static, DNS, file
+//! discovery) and polls their Info API ([`endpoints`]), fans a selection out to every
+//! endpoint that can hold matching data and merges the sorted streams ([`fanout`]), turns a
+//! series' chunks into samples with HA deduplication ([`series`]), lets the PromQL engine
+//! read through all that ([`storage`]), and serves the Prometheus HTTP API ([`api`]).
+
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod endpoints;
+mod error;
+pub mod fanout;
+pub mod metrics;
+pub mod series;
+pub mod storage;
+
+pub use error::{Error, Result};

@@ -1,0 +1,299 @@
+//! One series' chunks, gathered from every endpoint, as samples: identical chunks dropped,
+//! the right aggregate picked from downsampled chunks (DESIGN.md section 7), overlapping
+//! sources (HA replicas, or a sidecar and a store gateway holding the same block) split
+//! apart and merged: with the penalty algorithm when deduplicating (DESIGN.md section 6),
+//! by timestamp otherwise.
+
+use std::collections::HashSet;
+
+use mnemos_storeapi::thanos::{self, chunk::Encoding, Aggr, AggrChunk};
+use mnemos_tsdb::chunkenc::XorIter;
+use mnemos_tsdb::Labels;
+
+use crate::{Error, Result};
+
+/// The functions whose input is a counter: deduplication adjusts replica switches and
+/// downsampled data is read from the counter aggregate.
+pub fn is_counter_func(func: Option<&str>) -> bool {
+    matches!(func, Some("rate" | "increase" | "irate" | "resets"))
+}
+
+/// The aggregates to read from downsampled blocks for the input of `func` (DESIGN.md
+/// section 7): counter for rate/increase/irate/resets, min/max/count/sum for the matching
+/// `_over_time` function, sum and count (their ratio, the window's average) otherwise.
+pub fn aggregates_for(func: Option<&str>) -> Vec<Aggr> {
+    match func {
+        f if is_counter_func(f) => vec![Aggr::Counter],
+        Some("min_over_time") => vec![Aggr::Min],
+        Some("max_over_time") => vec![Aggr::Max],
+        Some("count_over_time") => vec![Aggr::Count],
+        Some("sum_over_time") => vec![Aggr::Sum],
+        _ => vec![Aggr::Count, Aggr::Sum],
+    }
+}
+
+/// How a series' sources are merged.
+#[derive(Clone, Copy, Debug)]
+pub struct MergeMode {
+    /// Penalty-merge overlapping sources (HA deduplication); otherwise merge by timestamp.
+    pub dedup: bool,
+    /// Adjust counter values on replica switches.
+    pub counter: bool,
+}
+
+/// The samples of one series from its chunks, within `[mint, maxt]`.
+pub fn samples(
+    labels: &Labels,
+    chunks: Vec<AggrChunk>,
+    aggregates: &[Aggr],
+    mint: i64,
+    maxt: i64,
+    mode: MergeMode,
+) -> Result<Vec<(i64, f64)>> {
+    let chunk_err = |reason: String| Error::Chunk {
+        series: labels.to_string(),
+        reason,
+    };
+    let mut seen = HashSet::new();
+    let mut decoded: Vec<Vec<(i64, f64)>> = Vec::with_capacity(chunks.len());
+    for c in chunks {
+        if !seen.insert(identity(&c)) {
+            continue;
+        }
+        let pts = decode(&c, aggregates).map_err(chunk_err)?;
+        if !pts.is_empty() {
+            decoded.push(pts);
+        }
+    }
+    let groups = split_overlapping(decoded);
+    let merged = match groups.len() {
+        0 => Vec::new(),
+        1 => groups.into_iter().next().unwrap_or_default(),
+        _ if mode.dedup => {
+            let refs: Vec<&[(i64, f64)]> = groups.iter().map(Vec::as_slice).collect();
+            mnemos_dedup::merge_replicas(&refs, mode.counter)
+        }
+        _ => merge_by_time(groups),
+    };
+    let lo = merged.partition_point(|s| s.0 < mint);
+    let hi = merged.partition_point(|s| s.0 <= maxt);
+    Ok(merged[lo..hi].to_vec())
+}
+
+/// What makes two chunks the same: time range and content hash.
+fn identity(c: &AggrChunk) -> (i64, i64, u64) {
+    let hash = |ch: &Option<thanos::Chunk>| {
+        ch.as_ref().map_or(0, |ch| {
+            if ch.hash != 0 {
+                ch.hash
+            } else {
+                xxhash_rust::xxh64::xxh64(&ch.data, 0)
+            }
+        })
+    };
+    let mut h = hash(&c.raw);
+    for part in [&c.count, &c.sum, &c.min, &c.max, &c.counter] {
+        h = h.rotate_left(7) ^ hash(part);
+    }
+    (c.min_time, c.max_time, h)
+}
+
+fn decode_xor(chunk: &thanos::Chunk) -> std::result::Result<Vec<(i64, f64)>, String> {
+    if chunk.r#type != Encoding::Xor as i32 {
+        return Err(format!("unsupported chunk encoding {}", chunk.r#type));
+    }
+    let mut it = XorIter::new(&chunk.data).map_err(|e| e.to_string())?;
+    let mut out = Vec::with_capacity(usize::from(it.num_samples()));
+    while let Some(s) = it.next_sample().map_err(|e| e.to_string())? {
+        out.push(s);
+    }
+    Ok(out)
+}
+
+/// A chunk's samples: the raw chunk, or the aggregate(s) asked for.
+fn decode(c: &AggrChunk, aggregates: &[Aggr]) -> std::result::Result<Vec<(i64, f64)>, String> {
+    if let Some(raw) = &c.raw {
+        return decode_xor(raw);
+    }
+    let part = |a: Aggr| {
+        let chunk = match a {
+            Aggr::Count => &c.count,
+            Aggr::Sum => &c.sum,
+            Aggr::Min => &c.min,
+            Aggr::Max => &c.max,
+            Aggr::Counter => &c.counter,
+            Aggr::Raw => &c.raw,
+        };
+        chunk
+            .as_ref()
+            .ok_or_else(|| format!("downsampled chunk has no {} aggregate", a.as_str_name()))
+            .and_then(decode_xor)
+    };
+    match aggregates {
+        [a] => part(*a),
+        _ => {
+            // The window average: sum / count, matched by timestamp.
+            let (sum, count) = (part(Aggr::Sum)?, part(Aggr::Count)?);
+            let mut out = Vec::with_capacity(sum.len());
+            let mut j = 0;
+            for (t, s) in sum {
+                while j < count.len() && count[j].0 < t {
+                    j += 1;
+                }
+                if let Some(&(ct, n)) = count.get(j) {
+                    if ct == t {
+                        out.push((t, s / n));
+                    }
+                }
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// Splits chunks (as sample runs) into groups whose runs don't overlap in time; each group
+/// is one source's continuous view, concatenated in time order.
+fn split_overlapping(mut runs: Vec<Vec<(i64, f64)>>) -> Vec<Vec<(i64, f64)>> {
+    runs.sort_by_key(|r| r.first().map_or(i64::MIN, |s| s.0));
+    let mut groups: Vec<Vec<(i64, f64)>> = Vec::new();
+    for run in runs {
+        let first = run.first().map_or(i64::MIN, |s| s.0);
+        match groups
+            .iter_mut()
+            .find(|g| g.last().is_none_or(|s| s.0 < first))
+        {
+            Some(g) => g.extend(run),
+            None => groups.push(run),
+        }
+    }
+    groups
+}
+
+/// Merges sorted sample runs by timestamp; the first run wins a shared timestamp.
+fn merge_by_time(groups: Vec<Vec<(i64, f64)>>) -> Vec<(i64, f64)> {
+    let mut all: Vec<(i64, usize, f64)> = groups
+        .into_iter()
+        .enumerate()
+        .flat_map(|(g, run)| run.into_iter().map(move |(t, v)| (t, g, v)))
+        .collect();
+    all.sort_by_key(|s| (s.0, s.1));
+    all.dedup_by_key(|s| s.0);
+    all.into_iter().map(|(t, _, v)| (t, v)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mnemos_tsdb::chunkenc::encode_xor;
+
+    fn raw(samples: &[(i64, f64)]) -> AggrChunk {
+        let data = encode_xor(samples);
+        AggrChunk {
+            min_time: samples[0].0,
+            max_time: samples[samples.len() - 1].0,
+            raw: Some(thanos::Chunk {
+                r#type: Encoding::Xor as i32,
+                hash: xxhash_rust::xxh64::xxh64(&data, 0),
+                data: data.into(),
+            }),
+            ..Default::default()
+        }
+    }
+
+    const DEDUP: MergeMode = MergeMode {
+        dedup: true,
+        counter: true,
+    };
+
+    #[test]
+    fn identical_chunks_are_dropped_and_sources_merge() {
+        let l = Labels::from_pairs([("__name__", "x")]);
+        let a = [(1000, 1.0), (2000, 2.0)];
+        let b = [(3000, 3.0), (4000, 4.0)];
+        // The same chunk from a sidecar and a store gateway, plus the next chunk.
+        let got = samples(&l, vec![raw(&a), raw(&a), raw(&b)], &[], 0, 10_000, DEDUP).unwrap();
+        assert_eq!(got, [a, b].concat());
+        let plain = MergeMode {
+            dedup: false,
+            counter: false,
+        };
+        let got = samples(&l, vec![raw(&a), raw(&b), raw(&a)], &[], 1500, 3000, plain).unwrap();
+        assert_eq!(got, vec![(2000, 2.0), (3000, 3.0)]);
+    }
+
+    #[test]
+    fn replicas_are_penalty_merged_with_counter_adjustment() {
+        // DESIGN.md section 6's counter vector, each replica one chunk.
+        let a = [
+            (10000, 8.0),
+            (20000, 9.0),
+            (50001, 10.0),
+            (60000, 11.0),
+            (70000, 12.0),
+            (80000, 13.0),
+            (90000, 14.0),
+            (100000, 15.0),
+        ];
+        let b = [(10001, 8.0), (45001, 8.5), (55001, 9.5), (65001, 10.5)];
+        let l = Labels::from_pairs([("__name__", "c")]);
+        let got = samples(&l, vec![raw(&a), raw(&b)], &[], 0, i64::MAX, DEDUP).unwrap();
+        let ts: Vec<i64> = got.iter().map(|s| s.0).collect();
+        assert_eq!(ts, [10000, 20000, 45001, 55001, 65001, 90000, 100000]);
+        assert_eq!(got[2].1, 9.0);
+        // Without dedup both replicas' samples are kept.
+        let all = MergeMode {
+            dedup: false,
+            counter: false,
+        };
+        assert_eq!(
+            samples(&l, vec![raw(&a), raw(&b)], &[], 0, i64::MAX, all)
+                .unwrap()
+                .len(),
+            12
+        );
+    }
+
+    #[test]
+    fn downsampled_chunks_give_the_asked_aggregate() {
+        let part = |s: &[(i64, f64)]| {
+            let data = encode_xor(s);
+            Some(thanos::Chunk {
+                r#type: Encoding::Xor as i32,
+                hash: 0,
+                data: data.into(),
+            })
+        };
+        let c = AggrChunk {
+            min_time: 0,
+            max_time: 600_000,
+            count: part(&[(299_999, 4.0), (599_999, 2.0)]),
+            sum: part(&[(299_999, 10.0), (599_999, 3.0)]),
+            min: part(&[(299_999, 1.0), (599_999, 1.0)]),
+            max: part(&[(299_999, 4.0), (599_999, 2.0)]),
+            counter: part(&[(0, 0.0), (299_999, 7.0), (599_999, 9.0)]),
+            ..Default::default()
+        };
+        let l = Labels::new();
+        let get = |func: Option<&str>| {
+            samples(
+                &l,
+                vec![c.clone()],
+                &aggregates_for(func),
+                0,
+                i64::MAX,
+                DEDUP,
+            )
+            .unwrap()
+        };
+        assert_eq!(
+            get(Some("max_over_time")),
+            vec![(299_999, 4.0), (599_999, 2.0)]
+        );
+        assert_eq!(get(Some("rate"))[2], (599_999, 9.0));
+        assert_eq!(get(None), vec![(299_999, 2.5), (599_999, 1.5)]);
+        let mut no_counter = c.clone();
+        no_counter.counter = None;
+        let err = samples(&l, vec![no_counter], &[Aggr::Counter], 0, 1, DEDUP).unwrap_err();
+        assert!(err.to_string().contains("no COUNTER aggregate"), "{err}");
+    }
+}

@@ -1,0 +1,147 @@
+//! The PromQL engine's view of the StoreAPI fan-out: one [`FanoutStorage`] per query, with
+//! that query's deduplication, partial-response and resolution choices, collecting the
+//! warnings the answer will carry.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use mnemos_promql::{collect_series, SelectHints, Storage, StorageError, StoredSeries};
+use mnemos_tsdb::Matcher;
+use tokio::runtime::Handle;
+
+use crate::fanout::{Fanout, FanoutError, SelectRequest};
+use crate::series::{aggregates_for, is_counter_func, samples, MergeMode};
+
+/// Per-query read options (the API's `dedup`, `replicaLabels[]`, `partial_response`,
+/// `max_source_resolution` parameters).
+#[derive(Clone, Debug, Default)]
+pub struct ReadOptions {
+    /// Merge HA replicas.
+    pub dedup: bool,
+    /// The labels that tell replicas apart.
+    pub replica_labels: Vec<String>,
+    /// Answer with warnings when an endpoint fails.
+    pub partial_response: bool,
+    /// Coarsest acceptable downsampling resolution (ms).
+    pub max_resolution_ms: i64,
+    /// Query step (ms), passed on as a hint.
+    pub step_ms: i64,
+}
+
+/// [`Storage`] over the fan-out, for one query. The engine runs on a blocking thread; each
+/// selection runs on the runtime behind `handle`.
+pub struct FanoutStorage {
+    fanout: Arc<Fanout>,
+    handle: Handle,
+    options: ReadOptions,
+    warnings: Mutex<BTreeSet<String>>,
+    endpoint_failed: AtomicBool,
+}
+
+impl FanoutStorage {
+    /// A storage for one query.
+    pub fn new(fanout: Arc<Fanout>, handle: Handle, options: ReadOptions) -> Self {
+        Self {
+            fanout,
+            handle,
+            options,
+            warnings: Mutex::new(BTreeSet::new()),
+            endpoint_failed: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether a selection failed because an endpoint failed (partial responses off).
+    pub fn endpoint_failed(&self) -> bool {
+        self.endpoint_failed.load(Ordering::Relaxed)
+    }
+
+    /// The warnings collected so far (sorted, each once).
+    pub fn warnings(&self) -> Vec<String> {
+        self.warnings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    /// The request for a selection under this query's options.
+    pub fn request(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+        func: Option<&str>,
+    ) -> SelectRequest {
+        SelectRequest {
+            matchers: matchers.to_vec(),
+            mint,
+            maxt,
+            skip_chunks: false,
+            max_resolution_ms: self.options.max_resolution_ms,
+            aggregates: aggregates_for(func),
+            without_replica_labels: if self.options.dedup {
+                self.options.replica_labels.clone()
+            } else {
+                Vec::new()
+            },
+            partial_response: self.options.partial_response,
+            func: func.map(str::to_string),
+            step_ms: self.options.step_ms,
+            range_ms: 0,
+        }
+    }
+}
+
+impl Storage for FanoutStorage {
+    fn select(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<StoredSeries>, StorageError> {
+        collect_series(|f| self.select_hinted(matchers, mint, maxt, &SelectHints::default(), f))
+    }
+
+    fn select_hinted(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+        hints: &SelectHints,
+        f: &mut dyn FnMut(StoredSeries) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError> {
+        let mut req = self.request(matchers, mint, maxt, hints.func);
+        req.range_ms = hints.range_ms;
+        let mode = MergeMode {
+            dedup: self.options.dedup,
+            counter: is_counter_func(hints.func),
+        };
+        let aggregates = req.aggregates.clone();
+        let answer = self
+            .handle
+            .block_on(self.fanout.select(&req, |labels, chunks| {
+                let samples = samples(&labels, chunks, &aggregates, mint, maxt, mode)
+                    .map_err(|e| StorageError(e.to_string()))?;
+                if samples.is_empty() {
+                    return Ok(());
+                }
+                f(StoredSeries { labels, samples })
+            }));
+        match answer {
+            Ok(warnings) => {
+                self.warnings
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .extend(warnings);
+                Ok(())
+            }
+            Err(FanoutError::Endpoint(e)) => {
+                self.endpoint_failed.store(true, Ordering::Relaxed);
+                Err(StorageError(e.to_string()))
+            }
+            Err(FanoutError::Stopped(e)) => Err(e),
+        }
+    }
+}
