@@ -965,3 +965,221 @@ fn two_weeks_downsampled_to_one_hour() {
     let raw_dump = dump_local(&work, "src", &srcs);
     check_downsampled_through_store_gateway(&env, fortnight, &raw_dump, 3_600_000);
 }
+
+/// GET a query API path on the querier; the `data` of a successful answer.
+fn query_data(port: u16, path: &str) -> serde_json::Value {
+    let r = http::get(port, path).expect("query request");
+    let v: serde_json::Value =
+        serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{path}: {e}: {}", r.body));
+    assert_eq!(r.status, 200, "{path}: {v}");
+    assert_eq!(v["status"], "success", "{path}: {v}");
+    v["data"].clone()
+}
+
+/// Per series (labels as JSON text), the `(t ms, value)` points of a range query answer.
+fn query_matrix(
+    port: u16,
+    query: &str,
+    start: i64,
+    end: i64,
+    step: &str,
+    res: &str,
+) -> Vec<(String, Vec<(i64, f64)>)> {
+    let secs = |ms: i64| format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000));
+    let path = format!(
+        "/api/v1/query_range?query={}&start={}&end={}&step={step}{}",
+        http::encode(query),
+        secs(start),
+        secs(end),
+        // Raw: no parameter (the querier's default; it refuses `0s`, see the report).
+        if res == "raw" {
+            String::new()
+        } else {
+            format!("&max_source_resolution={res}")
+        }
+    );
+    let data = query_data(port, &path);
+    assert_eq!(data["resultType"], "matrix", "{data}");
+    let mut out: Vec<(String, Vec<(i64, f64)>)> = data["result"]
+        .as_array()
+        .expect("result")
+        .iter()
+        .map(|s| {
+            let points = s["values"]
+                .as_array()
+                .expect("values")
+                .iter()
+                .map(|p| {
+                    let t = (p[0].as_f64().expect("t") * 1000.0).round() as i64;
+                    (t, p[1].as_str().expect("v").parse::<f64>().expect("float"))
+                })
+                .collect();
+            (s["metric"].to_string(), points)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// A store gateway and a querier over the bucket; returns them (alive) and the querier's port.
+fn start_query_path(env: &Env, name: &str) -> (Component, Component, u16) {
+    let mut store = Component::start(
+        env.path(),
+        &format!("store-{name}"),
+        &[
+            "store".to_string(),
+            format!("--objstore.config-file={}", env.config.display()),
+            format!(
+                "--data-dir={}",
+                env.path().join(format!("store-{name}")).display()
+            ),
+        ],
+    );
+    store.wait_ready(Duration::from_secs(30));
+    let mut querier = Component::start_http(
+        env.path(),
+        &format!("query-{name}"),
+        &[
+            "query".to_string(),
+            format!("--endpoint=127.0.0.1:{}", store.grpc_port),
+            "--endpoint.refresh-interval=1s".to_string(),
+        ],
+    );
+    querier.wait_ready(Duration::from_secs(30));
+    let port = querier.http_port;
+    // Ready once the store's blocks are visible through the querier.
+    let seen = wait_for(Duration::from_secs(30), Duration::from_millis(200), || {
+        let d = query_data(port, "/api/v1/series?match[]=mnemos_gauge");
+        (!d.as_array().is_some_and(|a| a.is_empty())).then_some(())
+    });
+    assert!(seen.is_some(), "querier sees the store's series");
+    (store, querier, port)
+}
+
+fn assert_close(
+    what: &str,
+    want: &[(String, Vec<(i64, f64)>)],
+    got: &[(String, Vec<(i64, f64)>)],
+    rel: f64,
+) {
+    assert_eq!(
+        want.iter().map(|s| &s.0).collect::<Vec<_>>(),
+        got.iter().map(|s| &s.0).collect::<Vec<_>>(),
+        "{what}: series"
+    );
+    for ((labels, w), (_, g)) in want.iter().zip(got) {
+        assert_eq!(w.len(), g.len(), "{what} {labels}: points");
+        assert!(w.len() > 100, "{what} {labels}: {} points", w.len());
+        for (a, b) in w.iter().zip(g) {
+            assert_eq!(a.0, b.0, "{what} {labels}: timestamps");
+            let tol = rel * a.1.abs().max(b.1.abs()).max(1e-9);
+            assert!(
+                (a.1 - b.1).abs() <= tol,
+                "{what} {labels} at {}: raw {} vs downsampled {}",
+                a.0,
+                a.1,
+                b.1
+            );
+        }
+    }
+}
+
+#[test]
+fn queries_before_and_after_compaction_and_from_downsampled_blocks() {
+    let env = Env::start();
+    let work = env.path().to_path_buf();
+    // Three days, every 30 s: two gauges (a random walk in quarters, so sums are exact) and
+    // two counters growing by 20-29 a scrape with a reset about every 7 hours. (Over an
+    // hour, the raw and the 5m rate differ by about one scrape's increase in 120, so a
+    // counter whose increases vary by ±100% would not stay within 1%.)
+    let n = 3 * 24 * 120;
+    let mut rng: u64 = 42;
+    let mut next = move || {
+        rng = rng
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        rng >> 33
+    };
+    let mut om = String::from("# TYPE mnemos_gauge gauge\n");
+    for g in 0..2 {
+        let mut v = 0.0f64;
+        for i in 0..n {
+            v += (next() % 9) as f64 / 4.0 - 1.0;
+            let t = START_MS + i * 30_000;
+            om.push_str(&format!("mnemos_gauge{{g=\"{g}\"}} {v} {}\n", t / 1000));
+        }
+    }
+    om.push_str("# TYPE mnemos_requests counter\n");
+    for c in 0..2 {
+        let mut v = 0u64;
+        for i in 0..n {
+            v = if next() % 840 == 0 {
+                0
+            } else {
+                v + 20 + next() % 10
+            };
+            let t = START_MS + i * 30_000;
+            om.push_str(&format!(
+                "mnemos_requests_total{{c=\"{c}\"}} {v} {}\n",
+                t / 1000
+            ));
+        }
+    }
+    om.push_str("# EOF\n");
+    let om_path = work.join("dense.om");
+    std::fs::write(&om_path, om).expect("write openmetrics");
+    let dir = work.join("dense");
+    promtool::create_blocks(&om_path, &dir);
+    env.upload(&["cluster=eu", "replica=a"], &promtool::blocks_in(&dir));
+
+    // Raw answers before compaction.
+    let (start, end) = (START_MS, START_MS + 70 * HOUR);
+    let raw_queries = [
+        ("mnemos_gauge", "7m"),
+        ("mnemos_requests_total", "7m"),
+        ("rate(mnemos_requests_total[10m])", "15m"),
+    ];
+    let before: Vec<_> = {
+        let (_s, _q, port) = start_query_path(&env, "before");
+        raw_queries
+            .iter()
+            .map(|(q, step)| query_matrix(port, q, start, end, step, "raw"))
+            .collect()
+    };
+
+    env.compact("data", &[]);
+    let blocks = env.blocks();
+    let five = stream(&blocks, &[("cluster", "eu"), ("replica", "a")], 300_000);
+    assert_eq!(five.len(), 1, "one 5m block");
+    let (five_min, five_max) = (five[0].1.min_time, five[0].1.max_time);
+
+    let (_s, _q, port) = start_query_path(&env, "after");
+    for ((q, step), want) in raw_queries.iter().zip(&before) {
+        let got = query_matrix(port, q, start, end, step, "raw");
+        assert_eq!(&got, want, "{q}: raw answers before and after compaction");
+    }
+    // Over the downsampled range, at the ends of 5m windows: a range of 5m minus 1ms then
+    // covers whole windows (ranges are closed at both ends in Prometheus 2.42), and the 5m
+    // aggregates give the raw answers. (count_over_time is left out: the querier counts the
+    // points of the count aggregate instead of adding them up, 1 instead of 10 per window.)
+    let (ws, we) = (
+        five_min - five_min % 300_000 + 600_000 - 1,
+        five_max - 600_000,
+    );
+    for (q, rel) in [
+        ("sum_over_time(mnemos_gauge[4m59s999ms])", 1e-9),
+        ("min_over_time(mnemos_gauge[4m59s999ms])", 0.0),
+        ("max_over_time(mnemos_gauge[4m59s999ms])", 0.0),
+        ("sum_over_time(mnemos_gauge[59m59s999ms])", 1e-9),
+    ] {
+        let raw = query_matrix(port, q, ws, we, "5m", "raw");
+        let down = query_matrix(port, q, ws, we, "5m", "5m");
+        assert_close(q, &raw, &down, rel);
+    }
+    // rate/increase over the 5m counter aggregate are not compared here: the querier reads
+    // the counter parts as a plain series, so the last raw value appended at a chunk's end
+    // (same timestamp as its last window, DESIGN.md section 7) is dropped and a chunk with a
+    // reset inside makes a false reset at the next chunk's start (raw rate 0.83/s, 5m rate
+    // 3.86/s at 1700078399999 with this data). The compactor side of the counter format is
+    // checked against raw counter totals through the store gateway in the tests above.
+}
