@@ -1,74 +1,16 @@
-//! Downsampled chunks (Thanos' `AggrChunk`, encoding byte `0xff`): five optional XOR chunks
-//! in the order count, sum, min, max, counter, each stored as `uvarint length | encoding
-//! byte | data`, a length of 0 meaning the part is absent.
+//! Downsampled chunks (Thanos' `AggrChunk`, encoding byte `0xff`): the codec lives in
+//! `mnemos_tsdb::chunkenc::aggr` (shared with readers); this module builds chunks from
+//! appended aggregates and decodes single parts.
 
-use mnemos_tsdb::chunkenc::{decode_xor_into, Encoding, XorEncoder};
-use mnemos_tsdb::encoding::decode_uvarint;
+use mnemos_tsdb::chunkenc::{decode_xor_into, XorEncoder};
 
 use crate::error::{Error, Result};
 
-/// Encoding byte of an aggregate chunk in a chunk segment file.
-pub const AGGR_ENCODING: u8 = 0xff;
-
-/// The five aggregates, in storage order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AggrType {
-    /// Samples per window.
-    Count = 0,
-    /// Sum of the values per window.
-    Sum = 1,
-    /// Minimum per window.
-    Min = 2,
-    /// Maximum per window.
-    Max = 3,
-    /// Running counter total (resets applied), plus the first and last raw values.
-    Counter = 4,
-}
-
-/// Encodes the five parts (XOR chunk bytes, `None` when absent) as one aggregate chunk.
-pub fn encode_aggr(parts: [Option<&[u8]>; 5]) -> Vec<u8> {
-    let total: usize = parts.iter().flatten().map(|p| p.len() + 11).sum();
-    let mut out = Vec::with_capacity(total + 5);
-    for part in parts {
-        match part {
-            None => out.push(0),
-            Some(data) => {
-                put_uvarint(&mut out, data.len() as u64);
-                out.push(Encoding::Xor.as_byte());
-                out.extend_from_slice(data);
-            }
-        }
-    }
-    out
-}
+pub use mnemos_tsdb::chunkenc::aggr::{encode_aggr, AggrType, AGGR_ENCODING};
 
 /// Splits aggregate chunk data into its five XOR parts (`None` when absent).
 pub fn decode_aggr(data: &[u8]) -> Result<[Option<&[u8]>; 5]> {
-    let mut out: [Option<&[u8]>; 5] = [None; 5];
-    let mut at = 0usize;
-    for (i, slot) in out.iter_mut().enumerate() {
-        let (len, n) = decode_uvarint(data.get(at..).unwrap_or_default())
-            .ok_or_else(|| Error::Chunk(format!("aggregate chunk: bad length of part {i}")))?;
-        at += n;
-        if len == 0 {
-            continue;
-        }
-        let len = usize::try_from(len)
-            .map_err(|_| Error::Chunk(format!("aggregate chunk: part {i} too long")))?;
-        let end = at
-            .checked_add(1 + len)
-            .filter(|&e| e <= data.len())
-            .ok_or_else(|| Error::Chunk(format!("aggregate chunk: part {i} runs past the end")))?;
-        let encoding = data[at];
-        if encoding != Encoding::Xor.as_byte() {
-            return Err(Error::Chunk(format!(
-                "aggregate chunk: part {i} has encoding {encoding}, want XOR"
-            )));
-        }
-        *slot = Some(&data[at + 1..end]);
-        at = end;
-    }
-    Ok(out)
+    mnemos_tsdb::chunkenc::aggr::decode_aggr(data).map_err(|e| Error::Chunk(e.to_string()))
 }
 
 /// Decodes one part of an aggregate chunk into samples (empty when absent).
@@ -129,14 +71,6 @@ impl AggrChunkBuilder {
         let parts = [parts[0], parts[1], parts[2], parts[3], parts[4]];
         Some((min, max, encode_aggr(parts)))
     }
-}
-
-fn put_uvarint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
 }
 
 #[cfg(test)]

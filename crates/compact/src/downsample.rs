@@ -186,32 +186,7 @@ pub struct AggrSeries {
     pub counter_chunks: Vec<Vec<(i64, f64)>>,
 }
 
-/// The counter samples of consecutive chunks with resets applied: a monotonic running
-/// total. A sample at the same timestamp as the previous one is a chunk's true last raw
-/// value: it only sets the value the next sample is compared with. Returns the samples and
-/// the last raw value.
-pub fn apply_counter_resets(chunks: &[Vec<(i64, f64)>]) -> (Vec<(i64, f64)>, f64) {
-    let mut out: Vec<(i64, f64)> = Vec::new();
-    let (mut last_t, mut last_v, mut total) = (i64::MIN, 0.0f64, 0.0f64);
-    for &(t, v) in chunks.iter().flatten() {
-        if v.is_nan() {
-            continue;
-        }
-        if out.is_empty() {
-            (last_t, last_v, total) = (t, v, v);
-            out.push((t, v));
-            continue;
-        }
-        if t > last_t {
-            total += if v >= last_v { v - last_v } else { v };
-            (last_t, last_v) = (t, v);
-            out.push((t, total));
-        } else {
-            last_v = v;
-        }
-    }
-    (out, last_v)
-}
+pub use mnemos_tsdb::chunkenc::aggr::apply_counter_resets;
 
 /// Downsamples aggregates (of a finer resolution) to resolution `res`.
 pub fn downsample_aggr(series: &AggrSeries, res: i64) -> Vec<AggrChunkData> {
