@@ -1,6 +1,6 @@
-//! The long-running components: their flags and how they are wired. Components whose
-//! issue has not landed yet say so and exit non-zero instead of pretending to run.
+//! The long-running components: their flags and how they are wired.
 
+mod compact;
 mod query;
 mod sidecar;
 mod store;
@@ -8,6 +8,7 @@ mod store;
 use anyhow::Context;
 use clap::Args;
 
+pub use compact::CompactArgs;
 pub use query::QueryArgs;
 pub use sidecar::SidecarArgs;
 pub use store::StoreArgs;
@@ -95,35 +96,4 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
-}
-
-fn not_yet(component: &str, issue: u32) -> anyhow::Result<()> {
-    anyhow::bail!("`mnemos {component}` is not implemented yet (tracked in issue #{issue})")
-}
-
-/// `mnemos compact` flags.
-#[derive(Debug, Args)]
-pub struct CompactArgs {
-    #[command(flatten)]
-    objstore: ObjstoreArgs,
-    /// HTTP listen address (/metrics, health).
-    #[arg(
-        long = "http-address",
-        env = "MNEMOS_HTTP_ADDRESS",
-        default_value = "0.0.0.0:10902"
-    )]
-    http_address: String,
-    /// Local scratch directory for compaction.
-    #[arg(long = "data-dir", env = "MNEMOS_DATA_DIR", default_value = "./data")]
-    data_dir: std::path::PathBuf,
-    /// Keep running, compacting every --wait-interval.
-    #[arg(long = "wait", env = "MNEMOS_WAIT")]
-    wait: bool,
-}
-
-impl CompactArgs {
-    /// Runs the compactor.
-    pub fn run(self) -> anyhow::Result<()> {
-        not_yet("compact", 7)
-    }
 }

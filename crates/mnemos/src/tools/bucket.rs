@@ -1,4 +1,4 @@
-//! `mnemos tools bucket ls|inspect|upload|verify`: blocks in object storage.
+//! `mnemos tools bucket ls|inspect|upload|verify|download|mark`: blocks in object storage.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -29,6 +29,8 @@ pub enum BucketCommand {
     Verify(VerifyArgs),
     /// Downloads blocks into a local directory (one `<ULID>` directory each).
     Download(DownloadArgs),
+    /// Puts a deletion or no-compact mark on blocks (as Thanos' `tools bucket mark`).
+    Mark(MarkArgs),
 }
 
 impl BucketCommand {
@@ -41,6 +43,7 @@ impl BucketCommand {
                 BucketCommand::Upload(a) => a.run().await,
                 BucketCommand::Verify(a) => a.run().await,
                 BucketCommand::Download(a) => a.run().await,
+                BucketCommand::Mark(a) => a.run().await,
             }
         })
     }
@@ -371,6 +374,65 @@ impl DownloadArgs {
         for id in &self.ids {
             let dir = mnemos_block::download_block(&bucket, *id, &self.dir).await?;
             println!("{}", dir.display());
+        }
+        Ok(())
+    }
+}
+
+/// The kinds of mark `tools bucket mark` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Marker {
+    /// `deletion-mark.json`: the compactor deletes the block after `--delete-delay`.
+    #[value(name = "deletion")]
+    Deletion,
+    /// `no-compact-mark.json`: the compactor leaves the block alone.
+    #[value(name = "no-compact")]
+    NoCompact,
+}
+
+/// `mnemos tools bucket mark`
+#[derive(Debug, Args)]
+pub struct MarkArgs {
+    #[command(flatten)]
+    objstore: ObjstoreArgs,
+    /// Blocks to mark (repeatable).
+    #[arg(long = "id", env = "MNEMOS_ID", value_delimiter = ',', required = true)]
+    ids: Vec<Ulid>,
+    /// The mark to write.
+    #[arg(long = "marker", env = "MNEMOS_MARKER", value_enum)]
+    marker: Marker,
+    /// Why (written into the mark).
+    #[arg(long = "details", env = "MNEMOS_DETAILS", default_value = "")]
+    details: String,
+}
+
+impl MarkArgs {
+    async fn run(self) -> anyhow::Result<()> {
+        let (bucket, blocks) = fetch(&self.objstore).await?;
+        for id in &self.ids {
+            if !blocks.metas.contains_key(id) {
+                bail!("block {id} is not in the bucket (or has no readable meta.json)");
+            }
+        }
+        for id in &self.ids {
+            match self.marker {
+                Marker::Deletion => {
+                    let mark = mnemos_block::DeletionMark::now(*id, self.details.clone());
+                    mnemos_block::write_mark(&bucket, *id, &mark).await?;
+                }
+                Marker::NoCompact => {
+                    let mark =
+                        mnemos_block::NoCompactMark::now(*id, "manual", self.details.clone());
+                    mnemos_block::write_mark(&bucket, *id, &mark).await?;
+                }
+            }
+            println!(
+                "{id}: marked {}",
+                match self.marker {
+                    Marker::Deletion => "for deletion",
+                    Marker::NoCompact => "no-compact",
+                }
+            );
         }
         Ok(())
     }

@@ -43,6 +43,7 @@
 //! different samples).
 #![deny(missing_docs)]
 
+pub mod aggr;
 mod bstream;
 mod xor;
 

@@ -1,0 +1,717 @@
+//! One compactor pass over a bucket: compact until no group has a plan, downsample, apply
+//! retention, then delete what was marked long enough ago. Problem blocks get no-compact
+//! marks and the pass goes on with the rest.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures::{stream, StreamExt, TryStreamExt};
+use mnemos_block::{
+    delete_block, download_block, read_mark, upload_block, write_mark, BucketBlocks, DeletionMark,
+    MetaFetcher, NoCompactMark,
+};
+use mnemos_objstore::Bucket;
+use mnemos_tsdb::meta::{BlockMeta, ThanosMeta};
+use prometheus_client::registry::Registry;
+use tracing::{error, info, warn};
+use ulid::Ulid;
+
+use crate::downsample::{RES_1H, RES_5M};
+use crate::downsample_block::downsample_block;
+use crate::error::{BadKind, Error, IoContext, Result};
+use crate::group::{external_labels, group_blocks, GroupKey};
+use crate::journal::Journal;
+use crate::merge::compact_blocks;
+use crate::metrics::{Metrics, ResolutionLabel};
+use crate::partials::PartialTracker;
+use crate::plan::{check_ranges, plan, PlanBlock};
+use crate::source::Source;
+
+/// `thanos.source` of blocks this compactor writes.
+pub const COMPACTOR_SOURCE: &str = "compactor";
+/// Raw blocks spanning at least this long (ms) are downsampled to 5m.
+pub const DOWNSAMPLE_5M_MIN_SPAN: i64 = 40 * 3_600_000;
+/// 5m blocks spanning at least this long (ms) are downsampled to 1h.
+pub const DOWNSAMPLE_1H_MIN_SPAN: i64 = 10 * 24 * 3_600_000;
+/// Partial uploads (no meta.json) this old by ULID time and seen by the compactor for this
+/// long are abandoned and deleted (Thanos uses the ULID time alone).
+pub const PARTIAL_UPLOAD_MAX_AGE: Duration = Duration::from_secs(2 * 24 * 3600);
+/// Blocks of one plan downloaded at once.
+const DOWNLOAD_CONCURRENCY: usize = 4;
+/// Upper bound on compactions in one pass (a safety net against a planning loop).
+const MAX_COMPACTIONS_PER_PASS: usize = 100_000;
+
+/// The blocks of one plan with their metas, in time order.
+type PlanMetas = Vec<(Ulid, Arc<BlockMeta>)>;
+
+/// What the compactor does and where.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Local scratch directory (downloads, new blocks, meta cache, upload journal).
+    pub data_dir: PathBuf,
+    /// Compaction ranges in ms, smallest first (2h, 8h, 2d, 14d by default).
+    pub ranges: Vec<i64>,
+    /// Blocks younger than this (by ULID time) are not touched, unless a compactor wrote them.
+    pub consistency_delay: Duration,
+    /// External labels that tell HA replicas apart; when set, replicas are merged offline.
+    pub replica_labels: Vec<String>,
+    /// Time between a deletion mark and the deletion.
+    pub delete_delay: Duration,
+    /// Retention of raw blocks (zero: forever).
+    pub retention_raw: Duration,
+    /// Retention of 5m blocks (zero: forever).
+    pub retention_5m: Duration,
+    /// Retention of 1h blocks (zero: forever).
+    pub retention_1h: Duration,
+    /// Whether to downsample.
+    pub downsampling: bool,
+    /// Groups compacted at once (each compaction uses one core).
+    pub compact_concurrency: usize,
+    /// Blocks downsampled at once.
+    pub downsample_concurrency: usize,
+}
+
+/// What one pass did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PassReport {
+    /// Compactions done.
+    pub compactions: usize,
+    /// Downsampled blocks uploaded.
+    pub downsamples: usize,
+    /// Blocks given a no-compact mark.
+    pub marked_no_compact: usize,
+    /// Blocks given a deletion mark.
+    pub marked_deletion: usize,
+    /// Blocks deleted.
+    pub deleted: usize,
+    /// Plans or downsamplings that failed for reasons other than a bad block.
+    pub failures: usize,
+}
+
+/// The compactor of one bucket.
+pub struct Compactor {
+    bucket: Bucket,
+    fetcher: MetaFetcher,
+    config: Config,
+    metrics: Metrics,
+    journal: Journal,
+    partials: PartialTracker,
+    /// Blocks found not downsamplable (native histograms) in this process.
+    not_downsampled: Mutex<BTreeSet<Ulid>>,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+fn fresh_dir(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).at(dir)?;
+    }
+    std::fs::create_dir_all(dir).at(dir)
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Task(e.to_string()))?
+}
+
+impl Compactor {
+    /// A compactor over `bucket`; registers its metrics (and the meta fetcher's).
+    pub fn new(bucket: Bucket, config: Config, registry: &mut Registry) -> Result<Self> {
+        check_ranges(&config.ranges).map_err(Error::Config)?;
+        std::fs::create_dir_all(&config.data_dir).at(&config.data_dir)?;
+        let fetcher = MetaFetcher::new(
+            bucket.clone(),
+            Some(config.data_dir.join("meta-syncer")),
+            registry,
+        );
+        let journal = Journal::new(config.data_dir.join("uploads-in-progress"));
+        let partials = PartialTracker::new(config.data_dir.join("partial-uploads-seen"));
+        Ok(Self {
+            bucket,
+            fetcher,
+            metrics: Metrics::new(registry),
+            config,
+            journal,
+            partials,
+            not_downsampled: Mutex::new(BTreeSet::new()),
+        })
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Runs one pass; counts it and records the time of success.
+    pub async fn run_pass(&self) -> Result<PassReport> {
+        self.metrics.passes.inc();
+        let started = std::time::Instant::now();
+        let result = self.pass().await;
+        match &result {
+            Ok(report) if report.failures == 0 => {
+                self.metrics.last_success.set(now_ms() as f64 / 1000.0);
+                info!(
+                    ?report,
+                    elapsed_s = started.elapsed().as_secs_f64(),
+                    "compactor pass done"
+                );
+            }
+            Ok(report) => {
+                self.metrics.pass_failures.inc();
+                warn!(
+                    ?report,
+                    "compactor pass done with failures; they are retried next pass"
+                );
+            }
+            Err(e) => {
+                self.metrics.pass_failures.inc();
+                error!(error = %e, "compactor pass failed");
+            }
+        }
+        result
+    }
+
+    async fn pass(&self) -> Result<PassReport> {
+        let mut report = PassReport::default();
+        fresh_dir(&self.scratch())?;
+        self.clean_aborted_uploads().await?;
+        self.compact_all(&mut report).await?;
+        if self.config.downsampling {
+            self.downsample_all(&mut report).await?;
+        }
+        self.apply_retention(&mut report).await?;
+        self.delete_marked(&mut report).await?;
+        let _ = std::fs::remove_dir_all(self.scratch());
+        Ok(report)
+    }
+
+    fn scratch(&self) -> PathBuf {
+        self.config.data_dir.join("scratch")
+    }
+
+    /// Blocks to work on: complete, not marked for deletion, old enough (compactor output
+    /// always is), and without a no-compact mark unless `with_no_compact`.
+    fn eligible(
+        &self,
+        blocks: &BucketBlocks,
+        with_no_compact: bool,
+    ) -> BTreeMap<Ulid, Arc<BlockMeta>> {
+        let cutoff = now_ms() - self.config.consistency_delay.as_millis() as i64;
+        blocks
+            .metas
+            .iter()
+            .filter(|(id, _)| {
+                !blocks.deletion_marked.contains(id)
+                    && (with_no_compact || !blocks.no_compact_marked.contains(id))
+            })
+            .filter(|(id, m)| {
+                let source = m.thanos.as_ref().map_or("", |t| t.source.as_str());
+                source == COMPACTOR_SOURCE || (id.timestamp_ms() as i64) <= cutoff
+            })
+            .map(|(id, m)| (*id, m.clone()))
+            .collect()
+    }
+
+    async fn compact_all(&self, report: &mut PassReport) -> Result<()> {
+        let mut skip: BTreeSet<GroupKey> = BTreeSet::new();
+        for _ in 0..MAX_COMPACTIONS_PER_PASS {
+            let blocks = self.fetcher.fetch().await?;
+            if self.mark_replaced(&blocks, report).await? > 0 {
+                continue;
+            }
+            // No-compact blocks take part in planning (the planner cuts them out of plans).
+            let eligible = self.eligible(&blocks, true);
+            let groups = group_blocks(eligible.iter(), &self.config.replica_labels);
+            self.metrics.groups.set(groups.len() as i64);
+            let marked = &blocks.no_compact_marked;
+            // The next plan of every group; up to `compact_concurrency` run at once.
+            let plans: Vec<(GroupKey, PlanMetas)> = groups
+                .iter()
+                .filter(|(k, _)| !skip.contains(k))
+                .filter_map(|(key, members)| {
+                    let spans: Vec<PlanBlock> = members
+                        .iter()
+                        .map(|(id, m)| PlanBlock {
+                            id: *id,
+                            min_time: m.min_time,
+                            max_time: m.max_time,
+                            no_compact: marked.contains(id),
+                        })
+                        .collect();
+                    let metas: Vec<(Ulid, Arc<BlockMeta>)> = plan(&spans, &self.config.ranges)
+                        .iter()
+                        .filter_map(|id| eligible.get(id).map(|m| (*id, m.clone())))
+                        .collect();
+                    (metas.len() > 1).then(|| (key.clone(), metas))
+                })
+                .take(self.config.compact_concurrency.max(1))
+                .collect();
+            if plans.is_empty() {
+                return Ok(());
+            }
+            self.metrics.compactions_planned.inc_by(plans.len() as u64);
+            let results: Vec<(GroupKey, Result<()>)> = stream::iter(plans)
+                .map(|(key, metas)| async move {
+                    let result = self.compact_plan(&key, metas).await;
+                    (key, result)
+                })
+                .buffer_unordered(self.config.compact_concurrency.max(1))
+                .collect()
+                .await;
+            for (key, result) in results {
+                match result {
+                    Ok(()) => report.compactions += 1,
+                    Err(Error::BadBlocks {
+                        blocks,
+                        kind,
+                        detail,
+                    }) => {
+                        self.metrics.compaction_failures.inc();
+                        for id in blocks {
+                            self.mark_no_compact(id, kind.reason(), &detail, report)
+                                .await?;
+                        }
+                    }
+                    Err(e) => {
+                        self.metrics.compaction_failures.inc();
+                        report.failures += 1;
+                        error!(group = %key, error = %e, "compaction failed; skipping the group this pass");
+                        skip.insert(key);
+                    }
+                }
+            }
+        }
+        warn!("compaction stopped after {MAX_COMPACTIONS_PER_PASS} plans in one pass");
+        Ok(())
+    }
+
+    async fn compact_plan(&self, key: &GroupKey, metas: Vec<(Ulid, Arc<BlockMeta>)>) -> Result<()> {
+        let Some(first) = metas.first().map(|(id, _)| *id) else {
+            return Ok(());
+        };
+        let work = self.scratch().join(format!("compact-{first}"));
+        fresh_dir(&work)?;
+        let result = self.compact_in(key, &metas, &work).await;
+        let _ = std::fs::remove_dir_all(&work);
+        result
+    }
+
+    async fn compact_in(
+        &self,
+        key: &GroupKey,
+        metas: &[(Ulid, Arc<BlockMeta>)],
+        work: &Path,
+    ) -> Result<()> {
+        let vertical = metas.windows(2).any(|w| w[1].1.min_time < w[0].1.max_time);
+        info!(
+            group = %key,
+            blocks = metas.len(),
+            vertical,
+            ids = ?metas.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>(),
+            "compacting"
+        );
+        // Downloads run concurrently (a few at a time), results in plan order.
+        let dirs: Vec<PathBuf> = stream::iter(metas.iter().map(|(id, _)| *id))
+            .map(|id| download_block(&self.bucket, id, work))
+            .buffered(DOWNLOAD_CONCURRENCY)
+            .try_collect()
+            .await?;
+        for dir in &dirs {
+            self.metrics.bytes_read.inc_by(dir_size(dir));
+        }
+        let replica_labels = self.config.replica_labels.clone();
+        let dedup = !replica_labels.is_empty();
+        let meta = self.compacted_meta(key, metas);
+        let ids: Vec<Ulid> = metas.iter().map(|(id, _)| *id).collect();
+        let replicas: Vec<String> = metas
+            .iter()
+            .map(|(_, m)| {
+                let labels = external_labels(m);
+                replica_labels
+                    .iter()
+                    .map(|l| labels.get(l).cloned().unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect();
+        let out = work.join("out");
+        std::fs::create_dir_all(&out).at(&out)?;
+        let out_parent = out.clone();
+        let (new_meta, stats) = blocking(move || {
+            let mut sources = Vec::with_capacity(ids.len());
+            for ((id, dir), replica) in ids.iter().zip(&dirs).zip(replicas) {
+                sources.push(Source::open(*id, dir, replica)?);
+            }
+            compact_blocks(sources, &out_parent, meta, dedup)
+        })
+        .await?;
+        let new_id = self.upload(&out, &new_meta).await?;
+        self.metrics.samples_written.inc_by(stats.samples_out);
+        for (id, _) in metas {
+            let details = format!("compacted into {new_id}");
+            write_mark(&self.bucket, *id, &DeletionMark::now(*id, details)).await?;
+            self.metrics.marked("deletion", "compacted");
+        }
+        self.metrics.compactions.inc();
+        if vertical {
+            self.metrics.vertical_compactions.inc();
+        }
+        info!(
+            group = %key,
+            block = %new_id,
+            level = new_meta.compaction.level,
+            series = stats.series,
+            samples_in = stats.samples_in,
+            samples_out = stats.samples_out,
+            "compacted; sources marked for deletion"
+        );
+        Ok(())
+    }
+
+    /// The meta of a compaction's result (ULID and stats are filled in by the writer).
+    fn compacted_meta(&self, key: &GroupKey, metas: &[(Ulid, Arc<BlockMeta>)]) -> BlockMeta {
+        let min = metas.iter().map(|(_, m)| m.min_time).min().unwrap_or(0);
+        let max = metas.iter().map(|(_, m)| m.max_time).max().unwrap_or(0);
+        let mut meta = BlockMeta::new(String::new(), min, max);
+        meta.compaction.level = metas
+            .iter()
+            .map(|(_, m)| m.compaction.level)
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let sources: BTreeSet<String> = metas
+            .iter()
+            .flat_map(|(id, m)| {
+                let own = if m.compaction.sources.is_empty() {
+                    vec![id.to_string()]
+                } else {
+                    m.compaction.sources.clone()
+                };
+                own.into_iter()
+            })
+            .collect();
+        meta.compaction.sources = sources.into_iter().collect();
+        meta.compaction.parents = metas.iter().map(|(_, m)| m.desc()).collect();
+        let mut thanos = ThanosMeta {
+            version: 1,
+            labels: key.labels.clone(),
+            source: COMPACTOR_SOURCE.into(),
+            ..ThanosMeta::default()
+        };
+        thanos.downsample.resolution = key.resolution;
+        meta.thanos = Some(thanos);
+        meta
+    }
+
+    /// Uploads the single block written under `parent`, journaled so that a crash mid-upload
+    /// leaves nothing behind after the next pass.
+    async fn upload(&self, parent: &Path, meta: &BlockMeta) -> Result<Ulid> {
+        let id = Ulid::from_string(&meta.ulid).map_err(|e| {
+            Error::Task(format!("new block has no valid ULID {:?}: {e}", meta.ulid))
+        })?;
+        let dir = parent.join(&meta.ulid);
+        self.journal.add(id)?;
+        let thanos = meta.thanos.clone().unwrap_or_default();
+        upload_block(&self.bucket, &dir, thanos).await?;
+        self.journal.remove(id)?;
+        self.metrics.bytes_written.inc_by(dir_size(&dir));
+        Ok(id)
+    }
+
+    /// Deletes what uploads interrupted by a crash left: blocks in the journal still
+    /// without meta.json.
+    async fn clean_aborted_uploads(&self) -> Result<()> {
+        for id in self.journal.list()? {
+            if !self
+                .bucket
+                .exists(&format!("{id}/meta.json"))
+                .await
+                .map_err(mnemos_block::Error::from)?
+            {
+                warn!(block = %id, "deleting a partial upload left by an interrupted run");
+                delete_block(&self.bucket, id).await?;
+                self.metrics.partial_deleted.inc();
+            }
+            self.journal.remove(id)?;
+        }
+        Ok(())
+    }
+
+    /// Marks blocks whose sources another block of the same resolution covers (the result
+    /// of a compaction whose sources were not all marked before a crash). Returns how many.
+    async fn mark_replaced(&self, blocks: &BucketBlocks, report: &mut PassReport) -> Result<usize> {
+        let live: Vec<(Ulid, &Arc<BlockMeta>)> = blocks.live().map(|(id, m)| (*id, m)).collect();
+        let sources_of = |id: &Ulid, m: &BlockMeta| -> BTreeSet<String> {
+            if m.compaction.sources.is_empty() {
+                BTreeSet::from([id.to_string()])
+            } else {
+                m.compaction.sources.iter().cloned().collect()
+            }
+        };
+        let sets: Vec<BTreeSet<String>> = live.iter().map(|(id, m)| sources_of(id, m)).collect();
+        let mut containing: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, set) in sets.iter().enumerate() {
+            for s in set {
+                containing.entry(s.as_str()).or_default().push(i);
+            }
+        }
+        let mut marked = 0;
+        for (i, (id, meta)) in live.iter().enumerate() {
+            let Some(first) = sets[i].iter().next() else {
+                continue;
+            };
+            let by = containing
+                .get(first.as_str())
+                .into_iter()
+                .flatten()
+                .find(|&&j| {
+                    let (other, om) = &live[j];
+                    j != i
+                        && om.resolution() == meta.resolution()
+                        && sets[i].is_subset(&sets[j])
+                        && (sets[i].len() < sets[j].len()
+                            || (om.compaction.level, *other) > (meta.compaction.level, *id))
+                });
+            if let Some(&j) = by {
+                let details = format!(
+                    "replaced by {} (its sources include all of this block's)",
+                    live[j].0
+                );
+                info!(block = %id, %details, "marking replaced block for deletion");
+                write_mark(&self.bucket, *id, &DeletionMark::now(*id, details)).await?;
+                self.metrics.marked("deletion", "replaced");
+                report.marked_deletion += 1;
+                marked += 1;
+            }
+        }
+        Ok(marked)
+    }
+
+    async fn mark_no_compact(
+        &self,
+        id: Ulid,
+        reason: &str,
+        detail: &str,
+        report: &mut PassReport,
+    ) -> Result<()> {
+        warn!(block = %id, reason, detail, "block cannot be compacted: marking it no-compact; the rest goes on");
+        write_mark(&self.bucket, id, &NoCompactMark::now(id, reason, detail)).await?;
+        self.metrics.marked("no-compact", reason);
+        report.marked_no_compact += 1;
+        Ok(())
+    }
+
+    async fn downsample_all(&self, report: &mut PassReport) -> Result<()> {
+        for (from, to, min_span) in [
+            (0, RES_5M, DOWNSAMPLE_5M_MIN_SPAN),
+            (RES_5M, RES_1H, DOWNSAMPLE_1H_MIN_SPAN),
+        ] {
+            let blocks = self.fetcher.fetch().await?;
+            let eligible = self.eligible(&blocks, false);
+            // Sources already downsampled to `to` (by any live block of that resolution).
+            let done: BTreeSet<&String> = blocks
+                .live()
+                .filter(|(_, m)| m.resolution() == to)
+                .flat_map(|(_, m)| m.compaction.sources.iter())
+                .collect();
+            let mut todo = Vec::new();
+            for (id, meta) in &eligible {
+                if meta.resolution() != from || meta.max_time - meta.min_time < min_span {
+                    continue;
+                }
+                let own = id.to_string();
+                let sources: Vec<&String> = if meta.compaction.sources.is_empty() {
+                    vec![&own]
+                } else {
+                    meta.compaction.sources.iter().collect()
+                };
+                if sources.iter().all(|s| done.contains(s)) {
+                    continue;
+                }
+                if self
+                    .not_downsampled
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .contains(id)
+                {
+                    continue;
+                }
+                todo.push(*id);
+            }
+            let results: Vec<(Ulid, Result<()>)> = stream::iter(todo)
+                .map(|id| async move { (id, self.downsample_one(id, to).await) })
+                .buffer_unordered(self.config.downsample_concurrency.max(1))
+                .collect()
+                .await;
+            for (id, result) in results {
+                match result {
+                    Ok(()) => report.downsamples += 1,
+                    Err(Error::BadBlocks {
+                        kind: BadKind::UnsupportedEncoding,
+                        detail,
+                        ..
+                    }) => {
+                        // The block compacts fine (its chunks are copied); it just cannot
+                        // be downsampled. No mark, not retried while this process runs.
+                        self.metrics.downsample_failures.inc();
+                        warn!(block = %id, %detail, "block holds chunks that cannot be downsampled; leaving it raw");
+                        self.not_downsampled
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(id);
+                    }
+                    Err(Error::BadBlocks {
+                        blocks,
+                        kind,
+                        detail,
+                    }) => {
+                        self.metrics.downsample_failures.inc();
+                        for b in blocks {
+                            self.mark_no_compact(b, kind.reason(), &detail, report)
+                                .await?;
+                        }
+                    }
+                    Err(e) => {
+                        self.metrics.downsample_failures.inc();
+                        report.failures += 1;
+                        error!(block = %id, resolution = to, error = %e, "downsampling failed; retried next pass");
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn downsample_one(&self, id: Ulid, res: i64) -> Result<()> {
+        let work = self.scratch().join(format!("downsample-{id}"));
+        fresh_dir(&work)?;
+        let result = async {
+            info!(block = %id, resolution = res, "downsampling");
+            let dir = download_block(&self.bucket, id, &work).await?;
+            self.metrics.bytes_read.inc_by(dir_size(&dir));
+            let out = work.join("out");
+            std::fs::create_dir_all(&out).at(&out)?;
+            let out_parent = out.clone();
+            let (meta, stats) = blocking(move || {
+                let source = Source::open(id, &dir, String::new())?;
+                downsample_block(&source, res, &out_parent)
+            })
+            .await?;
+            let new_id = self.upload(&out, &meta).await?;
+            self.metrics.samples_written.inc_by(stats.samples_out);
+            self.metrics
+                .downsamples
+                .get_or_create(&ResolutionLabel { resolution: res })
+                .inc();
+            info!(block = %id, downsampled = %new_id, resolution = res, series = stats.series,
+                samples_in = stats.samples_in, windows_out = stats.samples_out, "downsampled");
+            Ok(())
+        }
+        .await;
+        let _ = std::fs::remove_dir_all(&work);
+        result
+    }
+
+    async fn apply_retention(&self, report: &mut PassReport) -> Result<()> {
+        let retention = |res: i64| match res {
+            0 => self.config.retention_raw,
+            RES_5M => self.config.retention_5m,
+            RES_1H => self.config.retention_1h,
+            _ => Duration::ZERO,
+        };
+        let now = now_ms();
+        let blocks = self.fetcher.fetch().await?;
+        for (id, meta) in blocks.live() {
+            let keep = retention(meta.resolution());
+            if keep.is_zero() || meta.max_time >= now - keep.as_millis() as i64 {
+                continue;
+            }
+            let details = format!(
+                "retention of resolution {} ({keep:?}) expired",
+                meta.resolution()
+            );
+            info!(block = %id, %details, "marking block for deletion");
+            write_mark(&self.bucket, *id, &DeletionMark::now(*id, details)).await?;
+            self.metrics.marked("deletion", "retention");
+            report.marked_deletion += 1;
+        }
+        Ok(())
+    }
+
+    /// Removes cached metas of blocks no longer in the bucket (the fetcher only adds).
+    fn prune_meta_cache(&self, blocks: &BucketBlocks) {
+        let dir = self.config.data_dir.join("meta-syncer");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let Some(id) = name.to_str().and_then(|n| Ulid::from_string(n).ok()) else {
+                continue;
+            };
+            if !blocks.metas.contains_key(&id) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+
+    async fn delete_marked(&self, report: &mut PassReport) -> Result<()> {
+        let blocks = self.fetcher.fetch().await?;
+        let now_s = now_ms() / 1000;
+        for id in &blocks.deletion_marked {
+            let mark: Option<DeletionMark> = match read_mark(&self.bucket, *id).await {
+                Ok(m) => m,
+                Err(e) => {
+                    warn!(block = %id, error = %e, "unreadable deletion mark; deleting after the delay from now");
+                    None
+                }
+            };
+            let marked_at = mark.map_or(now_s, |m| m.deletion_time);
+            if now_s - marked_at < self.config.delete_delay.as_secs() as i64 {
+                continue;
+            }
+            delete_block(&self.bucket, *id).await?;
+            self.metrics.blocks_deleted.inc();
+            report.deleted += 1;
+        }
+        self.prune_meta_cache(&blocks);
+        let max_age = PARTIAL_UPLOAD_MAX_AGE.as_secs() as i64;
+        let partial: BTreeSet<Ulid> = blocks
+            .partial
+            .difference(&blocks.deletion_marked)
+            .copied()
+            .collect();
+        for id in self.partials.observe(&partial, now_s, max_age)? {
+            let ulid_age = now_s - (id.timestamp_ms() / 1000) as i64;
+            if ulid_age < max_age {
+                continue;
+            }
+            warn!(block = %id, "deleting a partial upload seen for {PARTIAL_UPLOAD_MAX_AGE:?}");
+            delete_block(&self.bucket, id).await?;
+            self.metrics.partial_deleted.inc();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,266 @@
+//! Downsampling of a whole local block into a new block of a coarser resolution: series by
+//! series (memory holds one series), raw samples or aggregate chunks in, aggregate chunks out.
+
+use std::path::Path;
+
+use bytes::Bytes;
+use mnemos_tsdb::chunks::{ChunkMeta, RawChunk};
+use mnemos_tsdb::meta::BlockMeta;
+use mnemos_tsdb::BlockWriter;
+use tracing::info;
+
+use crate::aggr::{decode_part, AggrType, AGGR_ENCODING};
+use crate::downsample::{downsample_aggr, downsample_raw, AggrChunkData, AggrSeries};
+use crate::error::{Error, Result};
+use crate::merge::MergeStats;
+use crate::source::{check_chunk_order, corrupt, Source};
+
+/// Series between two progress log lines.
+const PROGRESS_EVERY: usize = 100_000;
+
+/// Downsamples `source` to resolution `res` into a new block under `out_parent`; the new
+/// block keeps the time range, level, sources and labels, with `source`'s block as parent.
+pub fn downsample_block(
+    source: &Source,
+    res: i64,
+    out_parent: &Path,
+) -> Result<(BlockMeta, MergeStats)> {
+    let block = &source.block;
+    let src = block.meta();
+    if src.resolution() >= res {
+        return Err(Error::Config(format!(
+            "block {} has resolution {}, not finer than {res}",
+            source.id,
+            src.resolution()
+        )));
+    }
+    let symbols: Vec<String> = block.index().symbols().iter().map(str::to_string).collect();
+    let mut writer = BlockWriter::create(out_parent, symbols)?;
+    let mut stats = MergeStats::default();
+    let result = (|| -> Result<()> {
+        let ids = block
+            .index()
+            .all_postings()
+            .map_err(|e| corrupt(source.id, &e))?;
+        let total = ids.len();
+        let mut samples = Vec::new();
+        let mut part = Vec::new();
+        for (n, sid) in ids.into_iter().enumerate() {
+            if n > 0 && n % PROGRESS_EVERY == 0 {
+                info!(block = %source.id, series_done = n, series_total = total, "downsampling progress");
+            }
+            let entry = block
+                .index()
+                .series(sid)
+                .map_err(|e| corrupt(source.id, &e))?;
+            check_chunk_order(source.id, &entry)?;
+            let chunks: Vec<AggrChunkData> = if src.resolution() == 0 {
+                samples.clear();
+                block
+                    .read_samples(&entry, i64::MIN, i64::MAX, &mut samples)
+                    .map_err(|e| corrupt(source.id, &e))?;
+                stats.samples_in += samples.len() as u64;
+                downsample_raw(&samples, res)
+            } else {
+                let mut series = AggrSeries::default();
+                for c in &entry.chunks {
+                    let raw = block
+                        .chunks()
+                        .chunk(c.chunk_ref)
+                        .map_err(|e| corrupt(source.id, &e))?;
+                    if raw.encoding != AGGR_ENCODING {
+                        continue;
+                    }
+                    let bad = |e: Error| Error::BadBlocks {
+                        blocks: vec![source.id],
+                        kind: crate::error::BadKind::Corrupt,
+                        detail: format!("series {}: {e}", entry.labels),
+                    };
+                    for (p, dst) in [
+                        (AggrType::Count, &mut series.count),
+                        (AggrType::Sum, &mut series.sum),
+                        (AggrType::Min, &mut series.min),
+                        (AggrType::Max, &mut series.max),
+                    ] {
+                        decode_part(&raw.data, p, &mut part).map_err(bad)?;
+                        dst.extend_from_slice(&part);
+                    }
+                    decode_part(&raw.data, AggrType::Counter, &mut part).map_err(bad)?;
+                    series.counter_chunks.push(part.clone());
+                }
+                stats.samples_in += series.count.len() as u64;
+                downsample_aggr(&series, res)
+            };
+            let mut windows = 0u64;
+            let out: Vec<(ChunkMeta, RawChunk)> = chunks
+                .into_iter()
+                .map(|(min_time, max_time, data)| {
+                    let raw = RawChunk {
+                        encoding: AGGR_ENCODING,
+                        data: Bytes::from(data),
+                    };
+                    windows += crate::merge::aggr_windows(&raw);
+                    (
+                        ChunkMeta {
+                            min_time,
+                            max_time,
+                            chunk_ref: 0,
+                        },
+                        raw,
+                    )
+                })
+                .collect();
+            if !out.is_empty() {
+                stats.series += 1;
+            }
+            stats.samples_out += windows;
+            writer.add_series_chunks(&entry.labels, &out, windows)?;
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = writer.abort();
+        return Err(e);
+    }
+    let mut meta = BlockMeta::new(String::new(), src.min_time, src.max_time);
+    meta.compaction.level = src.compaction.level;
+    meta.compaction.sources = src.compaction.sources.clone();
+    meta.compaction.parents = vec![src.desc()];
+    let mut thanos = src.thanos.clone().unwrap_or_default();
+    thanos.downsample.resolution = res;
+    thanos.source = "compactor".into();
+    thanos.files.clear();
+    thanos.segment_files.clear();
+    meta.thanos = Some(thanos);
+    Ok((writer.finish(meta)?, stats))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::downsample::{RES_1H, RES_5M};
+    use mnemos_tsdb::block_writer::symbols_of;
+    use mnemos_tsdb::{Block, Labels};
+    use ulid::Ulid;
+
+    fn open(dir: &Path) -> Source {
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let id = Ulid::from_string(name).expect("ulid dir");
+        Source::open(id, dir, String::new()).expect("open")
+    }
+
+    /// Per series: (sum of counts, sum of sums, min, max, last counter value) over all chunks.
+    fn totals(dir: &Path) -> Vec<(Labels, f64, f64, f64, f64, f64)> {
+        let block = Block::open(dir).expect("open");
+        let mut out = Vec::new();
+        let mut part = Vec::new();
+        for id in block.index().all_postings().expect("postings") {
+            let s = block.index().series(id).expect("series");
+            let mut t = (s.labels.clone(), 0.0, 0.0, f64::MAX, -f64::MAX, 0.0);
+            let mut counters = Vec::new();
+            for c in &s.chunks {
+                let raw = block.chunks().chunk(c.chunk_ref).expect("chunk");
+                assert_eq!(raw.encoding, AGGR_ENCODING);
+                decode_part(&raw.data, AggrType::Count, &mut part).expect("count");
+                t.1 += part.iter().map(|p| p.1).sum::<f64>();
+                decode_part(&raw.data, AggrType::Sum, &mut part).expect("sum");
+                t.2 += part.iter().map(|p| p.1).sum::<f64>();
+                decode_part(&raw.data, AggrType::Min, &mut part).expect("min");
+                t.3 = part.iter().map(|p| p.1).fold(t.3, f64::min);
+                decode_part(&raw.data, AggrType::Max, &mut part).expect("max");
+                t.4 = part.iter().map(|p| p.1).fold(t.4, f64::max);
+                decode_part(&raw.data, AggrType::Counter, &mut part).expect("counter");
+                counters.push(part.clone());
+            }
+            let (c, _) = crate::downsample::apply_counter_resets(&counters);
+            t.5 = c.last().map_or(0.0, |s| s.1);
+            out.push(t);
+        }
+        out
+    }
+
+    #[test]
+    fn raw_to_5m_to_1h_keeps_totals() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let labels = [
+            Labels::from_pairs([("__name__", "g"), ("i", "1")]),
+            Labels::from_pairs([("__name__", "requests_total"), ("i", "2")]),
+        ];
+        let mut w = BlockWriter::create(tmp.path(), symbols_of(labels.iter())).expect("writer");
+        // 11 days at 1-minute scrapes: integer-valued samples keep float sums exact.
+        let n = 11 * 24 * 60;
+        let gauge: Vec<(i64, f64)> = (0..n)
+            .map(|i| (i * 60_000, ((i * 7) % 13) as f64 - 6.0))
+            .collect();
+        // A counter growing by 2 a minute, reset to 0 every 1,000 minutes.
+        let counter: Vec<(i64, f64)> = (0..n)
+            .map(|i| (i * 60_000, ((i % 1000) * 2) as f64))
+            .collect();
+        w.add_series(&labels[0], &gauge).expect("gauge");
+        w.add_series(&labels[1], &counter).expect("counter");
+        let meta = w
+            .finish(BlockMeta::new(String::new(), 0, n * 60_000))
+            .expect("finish");
+        let raw = open(&tmp.path().join(&meta.ulid));
+
+        let out = tmp.path().join("out");
+        std::fs::create_dir_all(&out).expect("mkdir");
+        let (five, stats) = downsample_block(&raw, RES_5M, &out).expect("5m");
+        assert_eq!(stats.samples_in, 2 * n as u64);
+        assert_eq!(five.resolution(), RES_5M);
+        assert_eq!((five.min_time, five.max_time), (0, n * 60_000));
+        assert_eq!(five.compaction.parents[0].ulid, meta.ulid);
+        let five_src = open(&out.join(&five.ulid));
+        let (hour, _) = downsample_block(&five_src, RES_1H, &out).expect("1h");
+        assert_eq!(hour.resolution(), RES_1H);
+        assert!(
+            downsample_block(&five_src, RES_5M, &out).is_err(),
+            "not finer"
+        );
+
+        // Raw totals: the counter's increase counts each reset's new value.
+        let increase: f64 = counter
+            .windows(2)
+            .map(|w| {
+                if w[1].1 >= w[0].1 {
+                    w[1].1 - w[0].1
+                } else {
+                    w[1].1
+                }
+            })
+            .sum::<f64>()
+            + counter[0].1;
+        let want = vec![
+            (
+                labels[0].clone(),
+                n as f64,
+                gauge.iter().map(|s| s.1).sum::<f64>(),
+                -6.0,
+                6.0,
+            ),
+            (
+                labels[1].clone(),
+                n as f64,
+                counter.iter().map(|s| s.1).sum::<f64>(),
+                0.0,
+                1998.0,
+            ),
+        ];
+        for dir in [out.join(&five.ulid), out.join(&hour.ulid)] {
+            let got = totals(&dir);
+            assert_eq!(got.len(), 2);
+            for (g, w) in got.iter().zip(&want) {
+                assert_eq!(
+                    (&g.0, g.1, g.2, g.3, g.4),
+                    (&w.0, w.1, w.2, w.3, w.4),
+                    "{}",
+                    dir.display()
+                );
+            }
+            assert_eq!(got[1].5, increase, "counter total in {}", dir.display());
+        }
+        // 1h windows: 11 days × 24 per series, in chunks of at most 120 windows.
+        assert_eq!(hour.stats.num_samples, 2 * 11 * 24);
+        assert_eq!(hour.stats.num_chunks, 2 * (264_u64.div_ceil(120)));
+    }
+}

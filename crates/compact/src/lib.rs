@@ -1,0 +1,28 @@
+//! The mnemos compactor (DESIGN.md sections 1, 4, 6, 7): groups the blocks of a bucket by
+//! external labels and resolution, compacts them 2h → 8h → 2d → 14d (vertical compaction of
+//! overlaps, offline HA deduplication with replica labels), downsamples raw → 5m → 1h,
+//! applies retention per resolution and deletes replaced blocks after a delay. It never
+//! halts: a block it cannot compact gets a no-compact mark, a log line and a metric.
+//!
+//! Layers, bottom up: [`aggr`] (AggrChunk encoding), [`downsample`] (one series),
+//! [`plan`] and [`group`] (pure planning), [`source`], [`rechunk`], [`merge`] and
+//! [`downsample_block`]
+//! (local blocks in, a local block out), [`journal`], and [`compactor`] (the bucket pass).
+#![deny(missing_docs)]
+
+pub mod aggr;
+pub mod compactor;
+pub mod downsample;
+pub mod downsample_block;
+pub mod error;
+pub mod group;
+pub mod journal;
+pub mod merge;
+pub mod metrics;
+pub mod partials;
+pub mod plan;
+pub mod rechunk;
+pub mod source;
+
+pub use compactor::{Compactor, Config, PassReport};
+pub use error::{BadKind, Error, Result};

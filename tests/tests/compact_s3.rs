@@ -1,0 +1,1185 @@
+//! `mnemos compact` over a real S3 server (Garage) with blocks made by promtool and uploaded
+//! with `mnemos tools bucket upload`: one pass compacts 2h blocks of two replicas into 8h
+//! and 2d blocks with correct metas, downsamples the 2d blocks to 5m, deletes the sources;
+//! promtool's dump of a compacted block equals the dump of its sources. A corrupt block and
+//! an overlapping pair with conflicting samples get no-compact marks while the rest is
+//! compacted. Offline deduplication merges replicas. SIGKILLs during passes, then a rerun:
+//! the bucket converges with nothing lost, duplicated or orphaned.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::time::Duration;
+
+use mnemos_block::{read_mark, BucketBlocks, MetaFetcher, NoCompactMark};
+use mnemos_e2e::component::{metric_sum, Component};
+use mnemos_e2e::garage::Garage;
+use mnemos_e2e::http;
+use mnemos_e2e::openmetrics::{self, Spec};
+use mnemos_e2e::process::{free_port, wait_for, ChildGuard};
+use mnemos_e2e::{assert_same_dump, dump_line_labels, mnemos_bin, promtool, storeapi};
+use mnemos_objstore::{Bucket, BucketConfig};
+use mnemos_storeapi::thanos::label_matcher::Type;
+use mnemos_storeapi::thanos::store_client::StoreClient;
+use mnemos_storeapi::thanos::{series_response, Aggr, LabelMatcher, SeriesRequest};
+use mnemos_tsdb::chunkenc::decode_xor_into;
+use mnemos_tsdb::BlockMeta;
+use prometheus_client::registry::Registry;
+use ulid::Ulid;
+
+/// Start of the test data: 2023-11-15T00:00:00Z, aligned to 2h and to 2d (since the epoch).
+const START_MS: i64 = 1_700_006_400_000;
+const HOUR: i64 = 3_600_000;
+
+struct Env {
+    work: tempfile::TempDir,
+    _garage: Garage,
+    config: PathBuf,
+    bucket: Bucket,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Env {
+    fn start() -> Env {
+        let work = tempfile::tempdir().expect("tempdir");
+        let garage = Garage::start(work.path());
+        let yaml = garage.objstore_yaml(&garage.endpoint());
+        let config = work.path().join("bucket.yml");
+        std::fs::write(&config, &yaml).expect("write objstore config");
+        let bucket = mnemos_objstore::open(
+            &BucketConfig::from_yaml(&yaml).expect("objstore config"),
+            &mut Registry::default(),
+        )
+        .expect("bucket");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        Env {
+            work,
+            _garage: garage,
+            config,
+            bucket,
+            rt,
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.work.path()
+    }
+
+    /// ~3 days of irregular samples (counter resets, gaps, special values) as 2h blocks.
+    fn backfill(&self, name: &str, seed: u64) -> PathBuf {
+        let spec = Spec {
+            seed,
+            series: 12,
+            samples_per_series: 2000,
+            label_names: 1,
+            start_ms: START_MS,
+            max_step_ms: 120_000,
+        };
+        let om = self.path().join(format!("{name}.om"));
+        openmetrics::write(&spec, &om);
+        let dir = self.path().join(name);
+        promtool::create_blocks(&om, &dir);
+        dir
+    }
+
+    /// One 2h block of one gauge: `value(i)` every minute from START_MS.
+    fn single_block(&self, name: &str, value: impl Fn(i64) -> f64) -> PathBuf {
+        let mut om = String::from("# TYPE overlap gauge\n");
+        for i in 0..120 {
+            let t = START_MS + i * 60_000;
+            om.push_str(&format!(
+                "overlap{{k=\"v\"}} {} {}.{:03}\n",
+                value(i),
+                t / 1000,
+                t % 1000
+            ));
+        }
+        om.push_str("# EOF\n");
+        let path = self.path().join(format!("{name}.om"));
+        std::fs::write(&path, om).expect("write openmetrics");
+        let dir = self.path().join(name);
+        promtool::create_blocks(&path, &dir);
+        dir
+    }
+
+    /// `mnemos tools bucket upload --label … <blocks>`; returns the uploaded ids.
+    fn upload(&self, labels: &[&str], blocks: &[PathBuf]) -> Vec<Ulid> {
+        let mut cmd = Command::new(mnemos_bin());
+        cmd.args(["tools", "bucket", "upload"])
+            .arg(format!("--objstore.config-file={}", self.config.display()));
+        for l in labels {
+            cmd.arg(format!("--label={l}"));
+        }
+        cmd.args(blocks);
+        let out = mnemos_e2e::process::stdout_of(&mut cmd);
+        out.lines()
+            .map(|l| Ulid::from_string(l.trim()).expect("uploaded ulid"))
+            .collect()
+    }
+
+    fn compact_cmd(&self, data: &str, http_port: u16, extra: &[&str]) -> Command {
+        let mut cmd = Command::new(mnemos_bin());
+        cmd.arg("compact")
+            .arg(format!("--objstore.config-file={}", self.config.display()))
+            .arg(format!("--data-dir={}", self.path().join(data).display()))
+            .arg(format!("--http-address=127.0.0.1:{http_port}"))
+            .args(["--consistency-delay=0s", "--delete-delay=0s"])
+            .args(extra);
+        cmd
+    }
+
+    /// One compactor pass, which must succeed; returns its output.
+    fn compact(&self, data: &str, extra: &[&str]) -> Output {
+        let out = self
+            .compact_cmd(data, free_port(), extra)
+            .output()
+            .expect("run mnemos compact");
+        assert!(
+            out.status.success(),
+            "mnemos compact failed: {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    fn blocks(&self) -> BucketBlocks {
+        let fetcher = MetaFetcher::new(self.bucket.clone(), None, &mut Registry::default());
+        self.rt.block_on(fetcher.fetch()).expect("fetch metas")
+    }
+
+    fn no_compact_mark(&self, id: Ulid) -> Option<NoCompactMark> {
+        self.rt
+            .block_on(read_mark::<NoCompactMark>(&self.bucket, id))
+            .expect("read mark")
+    }
+
+    /// promtool's dump of the given bucket blocks, downloaded into one fresh directory.
+    fn dump_bucket_blocks(&self, name: &str, ids: &[Ulid]) -> String {
+        let dir = self.path().join(name);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        for id in ids {
+            self.rt
+                .block_on(mnemos_block::download_block(&self.bucket, *id, &dir))
+                .expect("download");
+        }
+        promtool::dump(&dir, &[])
+    }
+}
+
+/// promtool's dump of local block directories, copied into one data directory.
+fn dump_local(work: &Path, name: &str, blocks: &[PathBuf]) -> String {
+    let dir = work.join(name);
+    for b in blocks {
+        promtool::copy_dir(b, &dir.join(b.file_name().expect("block name")));
+    }
+    promtool::dump(&dir, &[])
+}
+
+fn labels_of(m: &BlockMeta) -> BTreeMap<String, String> {
+    m.thanos
+        .as_ref()
+        .map(|t| t.labels.clone())
+        .unwrap_or_default()
+}
+
+fn source_of(m: &BlockMeta) -> &str {
+    m.thanos.as_ref().map_or("", |t| t.source.as_str())
+}
+
+fn has_labels(m: &BlockMeta, want: &[(&str, &str)]) -> bool {
+    let want: BTreeMap<String, String> = want
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    labels_of(m) == want
+}
+
+/// Live blocks of a stream and resolution.
+fn stream(blocks: &BucketBlocks, labels: &[(&str, &str)], res: i64) -> Vec<(Ulid, Arc<BlockMeta>)> {
+    blocks
+        .live()
+        .filter(|(_, m)| has_labels(m, labels) && m.resolution() == res)
+        .map(|(id, m)| (*id, m.clone()))
+        .collect()
+}
+
+fn sources(id: Ulid, m: &BlockMeta) -> Vec<String> {
+    if m.compaction.sources.is_empty() {
+        vec![id.to_string()]
+    } else {
+        m.compaction.sources.clone()
+    }
+}
+
+/// The live raw blocks of a stream hold each uploaded block exactly once (sources disjoint,
+/// union = uploaded), with sane compaction metas.
+fn check_stream_converged(
+    blocks: &BucketBlocks,
+    labels: &[(&str, &str)],
+    uploaded: &[Ulid],
+) -> Vec<(Ulid, Arc<BlockMeta>)> {
+    let live = stream(blocks, labels, 0);
+    let mut seen = BTreeSet::new();
+    for (id, m) in &live {
+        for s in sources(*id, m) {
+            assert!(
+                seen.insert(s.clone()),
+                "source {s} in two live blocks of {labels:?}"
+            );
+        }
+        if source_of(m) == "compactor" {
+            assert!(
+                m.compaction.level >= 2,
+                "{id}: level {}",
+                m.compaction.level
+            );
+            let mut parents = m.compaction.parents.clone();
+            assert!(
+                parents.len() >= 2 || m.compaction.level >= 2,
+                "{id}: parents {parents:?}"
+            );
+            parents.sort_by_key(|p| p.min_time);
+            assert_eq!(
+                parents.first().map(|p| p.min_time),
+                Some(m.min_time),
+                "{id}"
+            );
+            assert_eq!(
+                parents.iter().map(|p| p.max_time).max(),
+                Some(m.max_time),
+                "{id}"
+            );
+            if m.compaction.level == 2 {
+                let mut ps: Vec<String> = parents.iter().map(|p| p.ulid.clone()).collect();
+                ps.sort();
+                assert_eq!(
+                    ps, m.compaction.sources,
+                    "{id}: level-2 parents are its sources"
+                );
+            }
+        }
+    }
+    let want: BTreeSet<String> = uploaded.iter().map(Ulid::to_string).collect();
+    assert_eq!(
+        seen, want,
+        "live blocks of {labels:?} cover exactly the uploaded blocks"
+    );
+    live
+}
+
+/// The store gateway serves the downsampled twin of `raw` (whose promtool dump is
+/// `raw_dump`) for a `max_resolution_window` of `res`: per series, the counts add up to the
+/// raw sample count, the min and max aggregates to the raw extremes, and the counter parts
+/// to the raw counter total.
+fn check_downsampled_through_store_gateway(env: &Env, raw: &BlockMeta, raw_dump: &str, res: i64) {
+    let mut want: BTreeMap<Vec<(String, String)>, (u64, f64, f64)> = BTreeMap::new();
+    // Per series: the counter total (first value plus increases, a drop being a reset) and
+    // the last value, computed from the raw samples in dump (time) order.
+    let mut counters: BTreeMap<Vec<(String, String)>, (f64, f64)> = BTreeMap::new();
+    for line in raw_dump.lines() {
+        let mut fields = line.rsplitn(3, ' ');
+        let (Some(_ts), Some(v)) = (fields.next(), fields.next()) else {
+            panic!("dump line {line:?}");
+        };
+        let v: f64 = match v {
+            "+Inf" => f64::INFINITY,
+            "-Inf" => f64::NEG_INFINITY,
+            other => other.parse().unwrap_or(f64::NAN),
+        };
+        let e = want
+            .entry(dump_line_labels(line))
+            .or_insert((0, f64::MAX, -f64::MAX));
+        *e = (e.0 + 1, e.1.min(v), e.2.max(v));
+        if line.starts_with("{__name__=\"mnemos_requests_total\"") {
+            let c = counters.entry(dump_line_labels(line)).or_insert((v, v));
+            c.0 += if v >= c.1 { v - c.1 } else { v };
+            c.1 = v;
+        }
+    }
+    assert!(!counters.is_empty(), "the data has counters");
+    let mut store = Component::start(
+        env.path(),
+        "store",
+        &[
+            "store".to_string(),
+            format!("--objstore.config-file={}", env.config.display()),
+            format!(
+                "--data-dir={}",
+                env.path().join(format!("store-data-{res}")).display()
+            ),
+        ],
+    );
+    store.wait_ready(Duration::from_secs(30));
+    let request = SeriesRequest {
+        min_time: raw.min_time,
+        max_time: raw.max_time - 1,
+        matchers: vec![
+            LabelMatcher::new(Type::Re, "__name__", ".+"),
+            LabelMatcher::new(Type::Eq, "cluster", "eu"),
+            LabelMatcher::new(Type::Eq, "replica", "a"),
+        ],
+        max_resolution_window: res,
+        aggregates: vec![
+            Aggr::Count as i32,
+            Aggr::Min as i32,
+            Aggr::Max as i32,
+            Aggr::Counter as i32,
+        ],
+        ..SeriesRequest::default()
+    };
+    let series = env.rt.block_on(async {
+        let mut client = StoreClient::connect(format!("http://127.0.0.1:{}", store.grpc_port))
+            .await
+            .expect("connect");
+        let mut stream = client.series(request).await.expect("series").into_inner();
+        let mut out = Vec::new();
+        while let Some(frame) = stream.message().await.expect("frame") {
+            if let Some(series_response::Result::Series(s)) = frame.result {
+                out.push(s);
+            }
+        }
+        out
+    });
+    assert_eq!(series.len(), want.len(), "series through the store gateway");
+    let decode = |c: &Option<mnemos_storeapi::thanos::Chunk>| -> Vec<f64> {
+        let c = c.as_ref().expect("aggregate present in a 5m chunk");
+        let (mut ts, mut vs) = (Vec::new(), Vec::new());
+        decode_xor_into(&c.data, &mut ts, &mut vs).expect("XOR aggregate");
+        vs
+    };
+    for s in &series {
+        let labels: Vec<(String, String)> = s
+            .labels
+            .iter()
+            .filter(|l| l.name != "cluster" && l.name != "replica")
+            .map(|l| (l.name.clone(), l.value.clone()))
+            .collect();
+        let (count, min, max) = want[&labels];
+        assert!(
+            s.chunks.iter().all(|c| c.raw.is_none()),
+            "{labels:?}: 5m chunks, not raw"
+        );
+        // One count per window of `res`: the resolution asked for was served.
+        let windows = s.chunks.iter().flat_map(|c| decode(&c.count)).count() as i64;
+        let most = (raw.max_time - raw.min_time) / res + 1;
+        assert!(windows <= most, "{labels:?}: {windows} windows of {res} ms");
+        let got_count: f64 = s.chunks.iter().flat_map(|c| decode(&c.count)).sum();
+        assert_eq!(got_count, count as f64, "{labels:?}: count");
+        let got_min = s
+            .chunks
+            .iter()
+            .flat_map(|c| decode(&c.min))
+            .fold(f64::MAX, f64::min);
+        let got_max = s
+            .chunks
+            .iter()
+            .flat_map(|c| decode(&c.max))
+            .fold(-f64::MAX, f64::max);
+        assert_eq!((got_min, got_max), (min, max), "{labels:?}: min and max");
+        if let Some(&(total, last)) = counters.get(&labels) {
+            // Read the counter parts as Thanos does: a sample at the previous timestamp is
+            // the true last raw value of a chunk; otherwise increases add up, drops reset.
+            let mut state: Option<(i64, f64, f64)> = None; // (last t, last raw, total)
+            for c in &s.chunks {
+                let part = c.counter.as_ref().expect("counter part");
+                let (mut ts, mut vs) = (Vec::new(), Vec::new());
+                decode_xor_into(&part.data, &mut ts, &mut vs).expect("XOR counter");
+                for (t, v) in ts.into_iter().zip(vs) {
+                    state = Some(match state {
+                        None => (t, v, v),
+                        Some((lt, lv, tot)) if t > lt => {
+                            (t, v, tot + if v >= lv { v - lv } else { v })
+                        }
+                        Some((lt, _, tot)) => (lt, v, tot),
+                    });
+                }
+            }
+            let (_, got_last, got_total) = state.expect("counter samples");
+            assert_eq!((got_total, got_last), (total, last), "{labels:?}: counter");
+        }
+    }
+}
+
+/// Every raw series of the bucket through a fresh store gateway (sorted by labels).
+fn raw_series_via_store(env: &Env, name: &str) -> Vec<storeapi::SeriesSamples> {
+    let mut store = Component::start(
+        env.path(),
+        &format!("store-{name}"),
+        &[
+            "store".to_string(),
+            format!("--objstore.config-file={}", env.config.display()),
+            format!(
+                "--data-dir={}",
+                env.path().join(format!("store-{name}")).display()
+            ),
+        ],
+    );
+    store.wait_ready(Duration::from_secs(30));
+    let request = SeriesRequest {
+        min_time: i64::MIN,
+        max_time: i64::MAX,
+        matchers: vec![LabelMatcher::new(Type::Re, "__name__", ".+")],
+        ..SeriesRequest::default()
+    };
+    let (series, warnings) = storeapi::series(store.grpc_port, request).expect("Series");
+    assert!(warnings.is_empty(), "{warnings:?}");
+    series
+}
+
+#[test]
+fn compaction_downsampling_and_problem_blocks() {
+    let env = Env::start();
+    let work = env.path().to_path_buf();
+    let a_dir = env.backfill("replica-a", 1);
+    let b_dir = env.backfill("replica-b", 2);
+    let a_blocks = promtool::blocks_in(&a_dir);
+    let b_blocks = promtool::blocks_in(&b_dir);
+    assert!(a_blocks.len() >= 30, "{} blocks", a_blocks.len());
+    let a_ids = env.upload(&["cluster=eu", "replica=a"], &a_blocks);
+    let b_ids = env.upload(&["cluster=eu", "replica=b"], &b_blocks);
+
+    // A third stream with a corrupt block among nine adjacent 2h blocks.
+    let bad_dir = env.backfill("bad", 3);
+    let bad_blocks: Vec<PathBuf> = promtool::blocks_in(&bad_dir).into_iter().take(9).collect();
+    let bad_ids = env.upload(&["cluster=bad"], &bad_blocks);
+    env.rt.block_on(async {
+        let key = format!("{}/index", bad_ids[1]);
+        let mut index = env.bucket.get(&key).await.expect("index").to_vec();
+        index[12] ^= 0xff; // inside the symbol table: the CRC no longer matches
+        env.bucket
+            .put(&key, index.into())
+            .await
+            .expect("corrupt index");
+    });
+    // A fourth stream: two blocks over the same 2h with different values.
+    let x = env.single_block("overlap-x", |i| i as f64);
+    let y = env.single_block("overlap-y", |i| i as f64 + 0.5);
+    let mut overlap = promtool::blocks_in(&x);
+    overlap.extend(promtool::blocks_in(&y));
+    let overlap_ids = env.upload(&["cluster=overlap"], &overlap);
+    assert_eq!(overlap_ids.len(), 2);
+
+    let out = env.compact(
+        "compact-data",
+        &["--compact.concurrency=2", "--downsample.concurrency=2"],
+    );
+    let log = String::from_utf8_lossy(&out.stderr).to_string();
+    let blocks = env.blocks();
+
+    // Nothing half-done: no partial uploads, everything marked was deleted (delay 0s).
+    assert!(blocks.partial.is_empty(), "partial: {:?}", blocks.partial);
+    assert!(
+        blocks.deletion_marked.is_empty(),
+        "marked: {:?}",
+        blocks.deletion_marked
+    );
+
+    for (replica, ids, dir_blocks) in [("a", &a_ids, &a_blocks), ("b", &b_ids, &b_blocks)] {
+        let labels = [("cluster", "eu"), ("replica", replica)];
+        let live = check_stream_converged(&blocks, &labels, ids);
+        let compacted: Vec<&(Ulid, Arc<BlockMeta>)> = live
+            .iter()
+            .filter(|(_, m)| source_of(m) == "compactor")
+            .collect();
+        assert!(
+            compacted.iter().any(|(_, m)| m.compaction.level == 3),
+            "replica {replica}: a 2d (level 3) block: {live:?}"
+        );
+        // Every raw block of at least 40h has a 5m block with the same sources and range.
+        let fives = stream(&blocks, &labels, 300_000);
+        let mut big = 0;
+        for (id, m) in &live {
+            if m.max_time - m.min_time < 40 * HOUR {
+                continue;
+            }
+            big += 1;
+            let twin = fives
+                .iter()
+                .find(|(_, f)| f.compaction.sources == m.compaction.sources);
+            let (fid, f) = twin.unwrap_or_else(|| panic!("no 5m block for {id}"));
+            assert_eq!((f.min_time, f.max_time), (m.min_time, m.max_time), "{fid}");
+            assert_eq!(source_of(f), "compactor");
+            assert_eq!(f.compaction.parents[0].ulid, id.to_string());
+            assert!(
+                f.stats.num_series > 0 && f.stats.num_chunks > 0,
+                "{fid}: {:?}",
+                f.stats
+            );
+        }
+        assert!(
+            big >= 1,
+            "replica {replica}: no block of 40h or more: {:?}",
+            live.iter()
+                .map(|(id, m)| (id, (m.max_time - m.min_time) / 60_000, m.compaction.level))
+                .collect::<Vec<_>>()
+        );
+
+        // promtool's dump of the largest compacted block equals its sources' merged dump.
+        let (id, m) = compacted
+            .iter()
+            .max_by_key(|(_, m)| m.max_time - m.min_time)
+            .expect("a compacted block");
+        let got = env.dump_bucket_blocks(&format!("dl-{replica}"), &[*id]);
+        let srcs: Vec<PathBuf> = dir_blocks
+            .iter()
+            .filter(|b| {
+                let name = b.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+                m.compaction.sources.iter().any(|s| s == name)
+            })
+            .cloned()
+            .collect();
+        assert_eq!(srcs.len(), m.compaction.sources.len());
+        let want = dump_local(&work, &format!("src-{replica}"), &srcs);
+        assert!(
+            want.lines().count() > 1000,
+            "{} lines",
+            want.lines().count()
+        );
+        assert_same_dump(
+            &format!("compacted block {id} of replica {replica}"),
+            &want,
+            &got,
+        );
+        assert!(
+            m.max_time - m.min_time >= 40 * HOUR,
+            "the largest block has a 5m twin"
+        );
+        if replica == "a" {
+            check_downsampled_through_store_gateway(&env, m, &got, 300_000);
+        }
+    }
+
+    // The corrupt block is marked and skipped; its neighbours were compacted anyway.
+    let mark = env
+        .no_compact_mark(bad_ids[1])
+        .expect("no-compact mark on the corrupt block");
+    assert_eq!(mark.reason, "corrupt-block");
+    assert!(mark.details.contains("index"), "details: {}", mark.details);
+    let bad_live = stream(&blocks, &[("cluster", "bad")], 0);
+    assert!(
+        bad_live.iter().any(|(_, m)| source_of(m) == "compactor"
+            && !m.compaction.sources.contains(&bad_ids[1].to_string())),
+        "the rest of the corrupt block's group was compacted: {bad_live:?}"
+    );
+    assert!(
+        bad_live.iter().any(|(id, _)| *id == bad_ids[1]),
+        "the corrupt block stays"
+    );
+
+    // Both blocks of the conflicting overlap are marked; nothing replaced them.
+    for id in &overlap_ids {
+        let mark = env
+            .no_compact_mark(*id)
+            .expect("no-compact mark on overlapping block");
+        assert_eq!(mark.reason, "unresolvable-overlap");
+        assert!(
+            mark.details.contains("__name__=\"overlap\"") && mark.details.contains("0.5"),
+            "details: {}",
+            mark.details
+        );
+    }
+    assert_eq!(stream(&blocks, &[("cluster", "overlap")], 0).len(), 2);
+    assert!(log.contains("marking it no-compact"), "log says why");
+
+    // Retention per resolution: the data is years old, so one day of raw retention expires
+    // every raw block while the 5m blocks (kept forever) stay.
+    let fives_before: BTreeSet<Ulid> = blocks
+        .live()
+        .filter(|(_, m)| m.resolution() == 300_000)
+        .map(|(id, _)| *id)
+        .collect();
+    assert!(!fives_before.is_empty());
+    env.compact("compact-data", &["--retention.resolution-raw=1d"]);
+    let after = env.blocks();
+    assert!(
+        after.metas.values().all(|m| m.resolution() == 300_000),
+        "raw blocks left"
+    );
+    let fives_after: BTreeSet<Ulid> = after.metas.keys().copied().collect();
+    assert_eq!(fives_after, fives_before);
+    assert!(after.partial.is_empty() && after.deletion_marked.is_empty());
+}
+
+#[test]
+fn offline_deduplication_of_replicas() {
+    let env = Env::start();
+    let work = env.path().to_path_buf();
+    // Two replicas that scraped the same samples (the same text backfilled twice).
+    let a_dir = env.backfill("replica-a", 7);
+    let b_dir = env.backfill("replica-b", 7);
+    let a_blocks = promtool::blocks_in(&a_dir);
+    let a_ids = env.upload(&["cluster=eu", "replica=a"], &a_blocks);
+    let b_ids = env.upload(&["cluster=eu", "replica=b"], &promtool::blocks_in(&b_dir));
+    // This time as a long-running compactor (--wait), watched through /metrics.
+    let port = free_port();
+    let mut cmd = env.compact_cmd(
+        "dedup-data",
+        port,
+        &[
+            "--deduplication.replica-label=replica",
+            "--downsampling.disable",
+            "--wait",
+            "--wait-interval=1h",
+        ],
+    );
+    let mut compactor = ChildGuard::spawn("compact", &mut cmd, &work.join("compact-wait.log"));
+    let metrics = wait_for(Duration::from_secs(60), Duration::from_millis(200), || {
+        compactor.assert_running();
+        let body = http::get(port, "/metrics").ok()?.body;
+        (metric_sum(
+            &body,
+            "mnemos_compact_last_successful_run_timestamp_seconds",
+        ) > 0.0)
+            .then_some(body)
+    })
+    .expect("a successful pass within 60s");
+    let m = |name: &str| metric_sum(&metrics, name);
+    let uploaded = (a_ids.len() + b_ids.len()) as f64;
+    assert_eq!(m("mnemos_compact_passes_total"), 1.0);
+    assert_eq!(m("mnemos_compact_pass_failures_total"), 0.0);
+    assert_eq!(m("mnemos_compact_groups"), 1.0, "replicas form one group");
+    assert!(
+        m("mnemos_compact_compactions_total") >= a_ids.len() as f64,
+        "{metrics}"
+    );
+    assert_eq!(
+        m("mnemos_compact_compactions_total"),
+        m("mnemos_compact_compactions_planned_total")
+    );
+    assert!(m("mnemos_compact_vertical_compactions_total") >= a_ids.len() as f64);
+    assert!(m("mnemos_compact_blocks_marked_total") >= uploaded);
+    assert_eq!(
+        m("mnemos_compact_blocks_deleted_total"),
+        m("mnemos_compact_blocks_marked_total")
+    );
+    assert!(
+        m("mnemos_compact_read_bytes_total") > 0.0 && m("mnemos_compact_written_bytes_total") > 0.0
+    );
+    compactor.stop(Duration::from_secs(10));
+    let blocks = env.blocks();
+    assert!(blocks.partial.is_empty() && blocks.deletion_marked.is_empty());
+    // Every live block lost the replica label; together they hold both replicas' sources.
+    let all: Vec<Ulid> = a_ids.iter().chain(&b_ids).copied().collect();
+    let live = check_stream_converged(&blocks, &[("cluster", "eu")], &all);
+    assert!(blocks
+        .live()
+        .all(|(_, m)| !labels_of(m).contains_key("replica")));
+    assert!(blocks.live().all(|(_, m)| m.resolution() == 0));
+    let (id, m) = live
+        .iter()
+        .max_by_key(|(_, m)| m.max_time - m.min_time)
+        .expect("a block");
+    assert!(
+        m.compaction.level >= 3,
+        "{id}: level {}",
+        m.compaction.level
+    );
+    // Identical replicas deduplicate to one replica's data.
+    let srcs: Vec<PathBuf> = a_blocks
+        .iter()
+        .filter(|b| {
+            let name = b.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            m.compaction.sources.iter().any(|s| s == name)
+        })
+        .cloned()
+        .collect();
+    assert!(!srcs.is_empty());
+    let want = dump_local(&work, "src-a", &srcs);
+    let got = env.dump_bucket_blocks("dl", &[*id]);
+    assert_same_dump(&format!("deduplicated block {id}"), &want, &got);
+}
+
+#[test]
+fn sigkill_during_passes_then_rerun_converges() {
+    let env = Env::start();
+    let work = env.path().to_path_buf();
+    let dir = env.backfill("replica-a", 11);
+    let local = promtool::blocks_in(&dir);
+    let ids = env.upload(&["cluster=eu", "replica=a"], &local);
+    let uploaded_samples: u64 = env
+        .blocks()
+        .metas
+        .values()
+        .map(|m| m.stats.num_samples)
+        .sum();
+    let before = raw_series_via_store(&env, "before");
+    assert!(before.len() >= 10, "{} series", before.len());
+    // Kill passes at spread-out points (jittered by the clock so runs differ).
+    let jitter = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::from(d.subsec_millis()) % 200)
+        .unwrap_or(0);
+    for (i, delay_ms) in [150u64, 400, 700, 1000, 1500, 2200, 3000]
+        .iter()
+        .enumerate()
+    {
+        let log = work.join(format!("killed-{i}.log"));
+        let guard = ChildGuard::spawn(
+            "compact",
+            &mut env.compact_cmd("kill-data", free_port(), &[]),
+            &log,
+        );
+        std::thread::sleep(Duration::from_millis(delay_ms + jitter));
+        let _ = Command::new("kill")
+            .arg("-KILL")
+            .arg(guard.pid().to_string())
+            .status();
+        drop(guard);
+    }
+    env.compact("kill-data", &[]);
+    env.compact("kill-data", &[]);
+    let blocks = env.blocks();
+    assert!(
+        blocks.partial.is_empty(),
+        "orphaned partial uploads: {:?}",
+        blocks.partial
+    );
+    assert!(blocks.deletion_marked.is_empty());
+    let live = check_stream_converged(&blocks, &[("cluster", "eu"), ("replica", "a")], &ids);
+    let samples: u64 = live.iter().map(|(_, m)| m.stats.num_samples).sum();
+    assert_eq!(samples, uploaded_samples, "no sample lost or duplicated");
+    // The store gateway returns the same raw series and samples as before compaction.
+    let after = raw_series_via_store(&env, "after");
+    assert_eq!(
+        after.len(),
+        before.len(),
+        "series through the store gateway"
+    );
+    for (a, b) in after.iter().zip(&before) {
+        assert_eq!(a.labels, b.labels);
+        assert!(
+            a.samples.len() == b.samples.len()
+                && a.samples
+                    .iter()
+                    .zip(&b.samples)
+                    .all(|(x, y)| x.0 == y.0 && x.1.to_bits() == y.1.to_bits()),
+            "{:?}: samples differ after compaction ({} vs {})",
+            a.labels,
+            a.samples.len(),
+            b.samples.len()
+        );
+    }
+    let live_ids: Vec<Ulid> = live.iter().map(|(id, _)| *id).collect();
+    let got = env.dump_bucket_blocks("dl", &live_ids);
+    let want = dump_local(&work, "src", &local);
+    assert_same_dump("all live raw blocks after kills", &want, &got);
+    // Every 5m block downsamples a live raw block.
+    for (id, m) in stream(&blocks, &[("cluster", "eu"), ("replica", "a")], 300_000) {
+        assert!(
+            live.iter()
+                .any(|(_, r)| r.compaction.sources == m.compaction.sources),
+            "5m block {id} has no raw twin"
+        );
+    }
+}
+
+/// A copy of `block` under a new ULID whose time is `age` ago.
+fn copy_with_age(block: &Path, parent: &Path, age: Duration) -> PathBuf {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as u64;
+    let id = Ulid::from_parts(now - age.as_millis() as u64, Ulid::new().random()).to_string();
+    let dest = parent.join(&id);
+    promtool::copy_dir(block, &dest);
+    let mut meta = BlockMeta::read_from_dir(&dest).expect("meta");
+    meta.ulid = id;
+    meta.compaction.sources = vec![meta.ulid.clone()];
+    meta.write_to_dir(&dest).expect("write meta");
+    dest
+}
+
+fn mark(env: &Env, id: Ulid, marker: &str, details: &str) {
+    mnemos_e2e::process::run_ok(
+        Command::new(mnemos_bin())
+            .args(["tools", "bucket", "mark"])
+            .arg(format!("--objstore.config-file={}", env.config.display()))
+            .arg(format!("--id={id}"))
+            .arg(format!("--marker={marker}"))
+            .arg(format!("--details={details}")),
+    );
+}
+
+#[test]
+fn consistency_delay_manual_marks_and_identical_overlaps() {
+    let env = Env::start();
+    let work = env.path().to_path_buf();
+    let dir = env.backfill("stream", 13);
+    // Blocks uploaded two hours ago (by ULID time), past the default 30m consistency delay.
+    let local: Vec<PathBuf> = promtool::blocks_in(&dir)
+        .iter()
+        .take(12)
+        .map(|b| copy_with_age(b, &work.join("old"), Duration::from_secs(7200)))
+        .collect();
+    let ids = env.upload(&["cluster=eu"], &local);
+    // A fresh duplicate of block 1: younger than the default 30m consistency delay.
+    let dup = copy_with_age(&local[1], &work.join("dups"), Duration::ZERO);
+    let dup_id = env.upload(&["cluster=eu"], &[dup])[0];
+    // Operator marks: keep block 5 as it is, delete block 11.
+    mark(&env, ids[5], "no-compact", "hands off");
+    mark(&env, ids[11], "deletion", "not wanted");
+
+    let mut cmd = Command::new(mnemos_bin());
+    cmd.arg("compact")
+        .arg(format!("--objstore.config-file={}", env.config.display()))
+        .arg(format!("--data-dir={}", work.join("data").display()))
+        .arg(format!("--http-address=127.0.0.1:{}", free_port()))
+        .args(["--delete-delay=0s", "--downsampling.disable"]);
+    mnemos_e2e::process::run_ok(&mut cmd);
+    let blocks = env.blocks();
+    assert!(
+        blocks.metas.contains_key(&dup_id),
+        "the young block is left alone"
+    );
+    assert!(!blocks.deletion_marked.contains(&dup_id));
+    let mark5 = env.no_compact_mark(ids[5]).expect("manual mark");
+    assert_eq!(
+        (mark5.reason.as_str(), mark5.details.as_str()),
+        ("manual", "hands off")
+    );
+    assert!(
+        blocks.metas.contains_key(&ids[5]),
+        "the no-compact block stays"
+    );
+    assert!(
+        !blocks.metas.contains_key(&ids[11]),
+        "the deletion-marked block is deleted"
+    );
+    let compacted: Vec<(Ulid, Arc<BlockMeta>)> = blocks
+        .live()
+        .filter(|(_, m)| source_of(m) == "compactor")
+        .map(|(id, m)| (*id, m.clone()))
+        .collect();
+    assert!(!compacted.is_empty());
+    let five = blocks.metas[&ids[5]].clone();
+    for (id, m) in &compacted {
+        assert!(!m.compaction.sources.contains(&ids[5].to_string()), "{id}");
+        assert!(!m.compaction.sources.contains(&dup_id.to_string()), "{id}");
+        // Plans are cut at the no-compact block: nothing new spans it.
+        assert!(
+            m.max_time <= five.min_time || m.min_time >= five.max_time,
+            "{id} [{}, {}) spans the no-compact block [{}, {})",
+            m.min_time,
+            m.max_time,
+            five.min_time,
+            five.max_time
+        );
+    }
+
+    // Without the delay, the duplicate overlaps the block holding block 1: a vertical
+    // compaction collapses the identical samples.
+    env.compact("data", &["--downsampling.disable"]);
+    let blocks = env.blocks();
+    assert!(!blocks.metas.contains_key(&dup_id));
+    let (id, m) = blocks
+        .live()
+        .find(|(_, m)| m.compaction.sources.contains(&dup_id.to_string()))
+        .expect("a block made from the duplicate");
+    assert!(m.compaction.sources.contains(&ids[1].to_string()));
+    let srcs: Vec<PathBuf> = local
+        .iter()
+        .filter(|b| {
+            let name = b.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            m.compaction.sources.iter().any(|s| s == name)
+        })
+        .cloned()
+        .collect();
+    let want = dump_local(&work, "src", &srcs);
+    let got = env.dump_bucket_blocks("dl", &[*id]);
+    assert_same_dump(
+        &format!("block {id} with a collapsed duplicate"),
+        &want,
+        &got,
+    );
+}
+
+#[test]
+fn two_weeks_downsampled_to_one_hour() {
+    let env = Env::start();
+    let work = env.path().to_path_buf();
+    // 17 days from a 14-day boundary (since the epoch), a gauge and a counter every 2 minutes.
+    const DAY: i64 = 24 * HOUR;
+    let start = 1_699_488_000_000;
+    assert_eq!(start % (14 * DAY), 0);
+    let mut om = String::from("# TYPE mnemos_gauge gauge\n");
+    let n = 17 * DAY / 120_000;
+    for i in 0..n {
+        let t = start + i * 120_000;
+        om.push_str(&format!(
+            "mnemos_gauge{{k=\"g\"}} {} {}\n",
+            (i * 37 % 101) as f64 / 4.0,
+            t / 1000
+        ));
+    }
+    om.push_str("# TYPE mnemos_requests counter\n");
+    for i in 0..n {
+        let t = start + i * 120_000;
+        // A reset every 1,000 samples.
+        om.push_str(&format!(
+            "mnemos_requests_total{{k=\"c\"}} {} {}\n",
+            (i % 1000) * 3,
+            t / 1000
+        ));
+    }
+    om.push_str("# EOF\n");
+    let om_path = work.join("two-weeks.om");
+    std::fs::write(&om_path, om).expect("write openmetrics");
+    let dir = work.join("two-weeks");
+    promtool::create_blocks(&om_path, &dir);
+    let local = promtool::blocks_in(&dir);
+    env.upload(&["cluster=eu", "replica=a"], &local);
+
+    env.compact("data", &["--compact.concurrency=2"]);
+    let blocks = env.blocks();
+    let labels = [("cluster", "eu"), ("replica", "a")];
+    let raw = stream(&blocks, &labels, 0);
+    let (_, fortnight) = raw
+        .iter()
+        .find(|(_, m)| m.min_time == start && m.max_time > start + 13 * DAY)
+        .unwrap_or_else(|| panic!("a 14d raw block: {raw:?}"));
+    assert_eq!(fortnight.compaction.level, 4, "2h -> 8h -> 2d -> 14d");
+    for res in [300_000, 3_600_000] {
+        let twin = stream(&blocks, &labels, res)
+            .into_iter()
+            .find(|(_, m)| m.compaction.sources == fortnight.compaction.sources);
+        let (id, m) = twin.unwrap_or_else(|| panic!("no {res} ms block of the 14d block"));
+        assert_eq!(
+            (m.min_time, m.max_time),
+            (fortnight.min_time, fortnight.max_time),
+            "{id}"
+        );
+    }
+    let srcs: Vec<PathBuf> = local
+        .iter()
+        .filter(|b| {
+            let name = b.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            fortnight.compaction.sources.iter().any(|s| s == name)
+        })
+        .cloned()
+        .collect();
+    let raw_dump = dump_local(&work, "src", &srcs);
+    check_downsampled_through_store_gateway(&env, fortnight, &raw_dump, 3_600_000);
+}
+
+/// GET a query API path on the querier; the `data` of a successful answer.
+fn query_data(port: u16, path: &str) -> serde_json::Value {
+    let r = http::get(port, path).expect("query request");
+    let v: serde_json::Value =
+        serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{path}: {e}: {}", r.body));
+    assert_eq!(r.status, 200, "{path}: {v}");
+    assert_eq!(v["status"], "success", "{path}: {v}");
+    v["data"].clone()
+}
+
+/// Per series (labels as JSON text), the `(t ms, value)` points of a range query answer.
+fn query_matrix(
+    port: u16,
+    query: &str,
+    start: i64,
+    end: i64,
+    step: &str,
+    res: &str,
+) -> Vec<(String, Vec<(i64, f64)>)> {
+    let secs = |ms: i64| format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000));
+    let path = format!(
+        "/api/v1/query_range?query={}&start={}&end={}&step={step}{}",
+        http::encode(query),
+        secs(start),
+        secs(end),
+        // Raw: no parameter (the querier's default; it refuses `0s`, see the report).
+        if res == "raw" {
+            String::new()
+        } else {
+            format!("&max_source_resolution={res}")
+        }
+    );
+    let data = query_data(port, &path);
+    assert_eq!(data["resultType"], "matrix", "{data}");
+    let mut out: Vec<(String, Vec<(i64, f64)>)> = data["result"]
+        .as_array()
+        .expect("result")
+        .iter()
+        .map(|s| {
+            let points = s["values"]
+                .as_array()
+                .expect("values")
+                .iter()
+                .map(|p| {
+                    let t = (p[0].as_f64().expect("t") * 1000.0).round() as i64;
+                    (t, p[1].as_str().expect("v").parse::<f64>().expect("float"))
+                })
+                .collect();
+            (s["metric"].to_string(), points)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// A store gateway and a querier over the bucket; returns them (alive) and the querier's port.
+fn start_query_path(env: &Env, name: &str) -> (Component, Component, u16) {
+    let mut store = Component::start(
+        env.path(),
+        &format!("store-{name}"),
+        &[
+            "store".to_string(),
+            format!("--objstore.config-file={}", env.config.display()),
+            format!(
+                "--data-dir={}",
+                env.path().join(format!("store-{name}")).display()
+            ),
+        ],
+    );
+    store.wait_ready(Duration::from_secs(30));
+    let mut querier = Component::start_http(
+        env.path(),
+        &format!("query-{name}"),
+        &[
+            "query".to_string(),
+            format!("--endpoint=127.0.0.1:{}", store.grpc_port),
+            "--endpoint.refresh-interval=1s".to_string(),
+        ],
+    );
+    querier.wait_ready(Duration::from_secs(30));
+    let port = querier.http_port;
+    // Ready once the store's blocks are visible through the querier.
+    let seen = wait_for(Duration::from_secs(30), Duration::from_millis(200), || {
+        let d = query_data(port, "/api/v1/series?match[]=mnemos_gauge");
+        (!d.as_array().is_some_and(|a| a.is_empty())).then_some(())
+    });
+    assert!(seen.is_some(), "querier sees the store's series");
+    (store, querier, port)
+}
+
+fn assert_close(
+    what: &str,
+    want: &[(String, Vec<(i64, f64)>)],
+    got: &[(String, Vec<(i64, f64)>)],
+    rel: f64,
+) {
+    assert_eq!(
+        want.iter().map(|s| &s.0).collect::<Vec<_>>(),
+        got.iter().map(|s| &s.0).collect::<Vec<_>>(),
+        "{what}: series"
+    );
+    for ((labels, w), (_, g)) in want.iter().zip(got) {
+        assert_eq!(w.len(), g.len(), "{what} {labels}: points");
+        assert!(w.len() > 100, "{what} {labels}: {} points", w.len());
+        for (a, b) in w.iter().zip(g) {
+            assert_eq!(a.0, b.0, "{what} {labels}: timestamps");
+            let tol = rel * a.1.abs().max(b.1.abs()).max(1e-9);
+            assert!(
+                (a.1 - b.1).abs() <= tol,
+                "{what} {labels} at {}: raw {} vs downsampled {}",
+                a.0,
+                a.1,
+                b.1
+            );
+        }
+    }
+}
+
+#[test]
+fn queries_before_and_after_compaction_and_from_downsampled_blocks() {
+    let env = Env::start();
+    let work = env.path().to_path_buf();
+    // Three days, every 30 s: two gauges (a random walk in quarters, so sums are exact) and
+    // two counters growing by 20-29 a scrape with a reset about every 7 hours. (Over an
+    // hour, the raw and the 5m rate differ by about one scrape's increase in 120, so a
+    // counter whose increases vary by ±100% would not stay within 1%.)
+    let n = 3 * 24 * 120;
+    let mut rng: u64 = 42;
+    let mut next = move || {
+        rng = rng
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        rng >> 33
+    };
+    let mut om = String::from("# TYPE mnemos_gauge gauge\n");
+    for g in 0..2 {
+        let mut v = 0.0f64;
+        for i in 0..n {
+            v += (next() % 9) as f64 / 4.0 - 1.0;
+            let t = START_MS + i * 30_000;
+            om.push_str(&format!("mnemos_gauge{{g=\"{g}\"}} {v} {}\n", t / 1000));
+        }
+    }
+    om.push_str("# TYPE mnemos_requests counter\n");
+    for c in 0..2 {
+        let mut v = 0u64;
+        for i in 0..n {
+            v = if next() % 840 == 0 {
+                0
+            } else {
+                v + 20 + next() % 10
+            };
+            let t = START_MS + i * 30_000;
+            om.push_str(&format!(
+                "mnemos_requests_total{{c=\"{c}\"}} {v} {}\n",
+                t / 1000
+            ));
+        }
+    }
+    om.push_str("# EOF\n");
+    let om_path = work.join("dense.om");
+    std::fs::write(&om_path, om).expect("write openmetrics");
+    let dir = work.join("dense");
+    promtool::create_blocks(&om_path, &dir);
+    env.upload(&["cluster=eu", "replica=a"], &promtool::blocks_in(&dir));
+
+    // Raw answers before compaction.
+    let (start, end) = (START_MS, START_MS + 70 * HOUR);
+    let raw_queries = [
+        ("mnemos_gauge", "7m"),
+        ("mnemos_requests_total", "7m"),
+        ("rate(mnemos_requests_total[10m])", "15m"),
+    ];
+    let before: Vec<_> = {
+        let (_s, _q, port) = start_query_path(&env, "before");
+        raw_queries
+            .iter()
+            .map(|(q, step)| query_matrix(port, q, start, end, step, "raw"))
+            .collect()
+    };
+
+    env.compact("data", &[]);
+    let blocks = env.blocks();
+    let five = stream(&blocks, &[("cluster", "eu"), ("replica", "a")], 300_000);
+    assert_eq!(five.len(), 1, "one 5m block");
+    let (five_min, five_max) = (five[0].1.min_time, five[0].1.max_time);
+
+    let (_s, _q, port) = start_query_path(&env, "after");
+    for ((q, step), want) in raw_queries.iter().zip(&before) {
+        let got = query_matrix(port, q, start, end, step, "raw");
+        assert_eq!(&got, want, "{q}: raw answers before and after compaction");
+    }
+    // Over the downsampled range, at the ends of 5m windows: a range of 5m minus 1ms then
+    // covers whole windows (ranges are closed at both ends in Prometheus 2.42), and the 5m
+    // aggregates give the raw answers. (count_over_time is left out: the querier counts the
+    // points of the count aggregate instead of adding them up, 1 instead of 10 per window.)
+    let (ws, we) = (
+        five_min - five_min % 300_000 + 600_000 - 1,
+        five_max - 600_000,
+    );
+    for (q, rel) in [
+        ("sum_over_time(mnemos_gauge[4m59s999ms])", 1e-9),
+        ("min_over_time(mnemos_gauge[4m59s999ms])", 0.0),
+        ("max_over_time(mnemos_gauge[4m59s999ms])", 0.0),
+        ("sum_over_time(mnemos_gauge[59m59s999ms])", 1e-9),
+    ] {
+        let raw = query_matrix(port, q, ws, we, "5m", "raw");
+        let down = query_matrix(port, q, ws, we, "5m", "5m");
+        assert_close(q, &raw, &down, rel);
+    }
+    // rate/increase over the 5m counter aggregate are not compared here: the querier reads
+    // the counter parts as a plain series, so the last raw value appended at a chunk's end
+    // (same timestamp as its last window, DESIGN.md section 7) is dropped and a chunk with a
+    // reset inside makes a false reset at the next chunk's start (raw rate 0.83/s, 5m rate
+    // 3.86/s at 1700078399999 with this data). The compactor side of the counter format is
+    // checked against raw counter totals through the store gateway in the tests above.
+}
