@@ -20,4 +20,5 @@ pub use storage::{
     as_count, collect_series, BlockStorage, MemStorage, SelectHints, Storage, StorageError,
     StoredSeries, COUNT_HINT,
 };
+pub use testscript::parse_duration;
 pub use value::{Sample, Series, Value};

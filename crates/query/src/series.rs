@@ -55,17 +55,24 @@ pub fn samples(
         reason,
     };
     let mut seen = HashSet::new();
-    let mut decoded: Vec<Vec<(i64, f64)>> = Vec::with_capacity(chunks.len());
+    let mut decoded: Vec<Run> = Vec::with_capacity(chunks.len());
+    let counter_aggregate = aggregates == [Aggr::Counter];
     for c in chunks {
         if !seen.insert(identity(&c)) {
             continue;
         }
-        let pts = decode(&c, aggregates).map_err(chunk_err)?;
-        if !pts.is_empty() {
-            decoded.push(pts);
+        let samples = decode(&c, aggregates).map_err(chunk_err)?;
+        if !samples.is_empty() {
+            decoded.push(Run {
+                samples,
+                counter_aggregate: counter_aggregate && c.raw.is_none(),
+            });
         }
     }
-    let groups = split_overlapping(decoded);
+    let groups: Vec<Vec<(i64, f64)>> = split_overlapping(decoded)
+        .into_iter()
+        .map(flatten_group)
+        .collect();
     let merged = match groups.len() {
         0 => Vec::new(),
         1 => groups.into_iter().next().unwrap_or_default(),
@@ -158,22 +165,43 @@ fn decode(c: &AggrChunk, aggregates: &[Aggr]) -> std::result::Result<Vec<(i64, f
     }
 }
 
+/// One chunk's samples.
+struct Run {
+    samples: Vec<(i64, f64)>,
+    /// The counter part of a downsampled chunk: a running total that restarts per chunk,
+    /// ending with the chunk's last raw value at its last window's timestamp.
+    counter_aggregate: bool,
+}
+
 /// Splits chunks (as sample runs) into groups whose runs don't overlap in time; each group
-/// is one source's continuous view, concatenated in time order.
-fn split_overlapping(mut runs: Vec<Vec<(i64, f64)>>) -> Vec<Vec<(i64, f64)>> {
-    runs.sort_by_key(|r| r.first().map_or(i64::MIN, |s| s.0));
-    let mut groups: Vec<Vec<(i64, f64)>> = Vec::new();
+/// is one source's continuous view, its runs in time order.
+fn split_overlapping(mut runs: Vec<Run>) -> Vec<Vec<Run>> {
+    runs.sort_by_key(|r| r.samples.first().map_or(i64::MIN, |s| s.0));
+    let mut groups: Vec<Vec<Run>> = Vec::new();
     for run in runs {
-        let first = run.first().map_or(i64::MIN, |s| s.0);
-        match groups
-            .iter_mut()
-            .find(|g| g.last().is_none_or(|s| s.0 < first))
-        {
-            Some(g) => g.extend(run),
-            None => groups.push(run),
+        let first = run.samples.first().map_or(i64::MIN, |s| s.0);
+        let ends_before = |g: &Vec<Run>| {
+            g.last()
+                .and_then(|r| r.samples.last())
+                .is_none_or(|s| s.0 < first)
+        };
+        match groups.iter_mut().find(|g| ends_before(g)) {
+            Some(g) => g.push(run),
+            None => groups.push(vec![run]),
         }
     }
     groups
+}
+
+/// A group's samples. Downsampled counter parts are read across chunks as one counter with
+/// resets applied (Thanos' counter format: a chunk's appended last raw value decides whether
+/// the next chunk starts after a reset), so rate and increase see no false resets.
+fn flatten_group(runs: Vec<Run>) -> Vec<(i64, f64)> {
+    if runs.iter().any(|r| r.counter_aggregate) {
+        let parts: Vec<Vec<(i64, f64)>> = runs.into_iter().map(|r| r.samples).collect();
+        return mnemos_tsdb::chunkenc::aggr::apply_counter_resets(&parts).0;
+    }
+    runs.into_iter().flat_map(|r| r.samples).collect()
 }
 
 /// Merges sorted sample runs by timestamp; the first run wins a shared timestamp.

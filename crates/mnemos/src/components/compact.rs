@@ -13,19 +13,6 @@ use tracing::info;
 
 use super::{parse_duration, runtime, ObjstoreArgs};
 
-/// A duration flag that may be zero (`0`, `0s`, `0d`; Prometheus' parser refuses them).
-fn duration_or_zero(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let digits = s.chars().take_while(|c| c.is_ascii_digit());
-    if !s.is_empty() && s.starts_with('0') && digits.clone().all(|c| c == '0') {
-        let rest = &s[digits.count()..];
-        if rest.is_empty() || ["ms", "s", "m", "h", "d", "w", "y"].contains(&rest) {
-            return Ok(Duration::ZERO);
-        }
-    }
-    parse_duration(s)
-}
-
 /// `mnemos compact` flags.
 #[derive(Debug, Args)]
 pub struct CompactArgs {
@@ -48,7 +35,7 @@ pub struct CompactArgs {
     #[arg(long = "wait-interval", env = "MNEMOS_WAIT_INTERVAL", default_value = "5m", value_parser = parse_duration)]
     wait_interval: Duration,
     /// Blocks younger than this (by ULID time) are left alone, unless a compactor wrote them.
-    #[arg(long = "consistency-delay", env = "MNEMOS_CONSISTENCY_DELAY", default_value = "30m", value_parser = duration_or_zero)]
+    #[arg(long = "consistency-delay", env = "MNEMOS_CONSISTENCY_DELAY", default_value = "30m", value_parser = parse_duration)]
     consistency_delay: Duration,
     /// Compaction ranges, smallest first, each a multiple of the previous.
     #[arg(
@@ -68,16 +55,16 @@ pub struct CompactArgs {
     )]
     replica_labels: Vec<String>,
     /// Time between a block's deletion mark and its deletion.
-    #[arg(long = "delete-delay", env = "MNEMOS_DELETE_DELAY", default_value = "48h", value_parser = duration_or_zero)]
+    #[arg(long = "delete-delay", env = "MNEMOS_DELETE_DELAY", default_value = "48h", value_parser = parse_duration)]
     delete_delay: Duration,
     /// Retention of raw blocks (0d: forever).
-    #[arg(long = "retention.resolution-raw", env = "MNEMOS_RETENTION_RESOLUTION_RAW", default_value = "0d", value_parser = duration_or_zero)]
+    #[arg(long = "retention.resolution-raw", env = "MNEMOS_RETENTION_RESOLUTION_RAW", default_value = "0d", value_parser = parse_duration)]
     retention_raw: Duration,
     /// Retention of 5m-downsampled blocks (0d: forever).
-    #[arg(long = "retention.resolution-5m", env = "MNEMOS_RETENTION_RESOLUTION_5M", default_value = "0d", value_parser = duration_or_zero)]
+    #[arg(long = "retention.resolution-5m", env = "MNEMOS_RETENTION_RESOLUTION_5M", default_value = "0d", value_parser = parse_duration)]
     retention_5m: Duration,
     /// Retention of 1h-downsampled blocks (0d: forever).
-    #[arg(long = "retention.resolution-1h", env = "MNEMOS_RETENTION_RESOLUTION_1H", default_value = "0d", value_parser = duration_or_zero)]
+    #[arg(long = "retention.resolution-1h", env = "MNEMOS_RETENTION_RESOLUTION_1H", default_value = "0d", value_parser = parse_duration)]
     retention_1h: Duration,
     /// Groups compacted at once (each compaction keeps one core busy).
     #[arg(
@@ -169,9 +156,9 @@ mod tests {
     #[test]
     fn zero_durations() {
         for z in ["0", "0s", "0d", "00h"] {
-            assert_eq!(duration_or_zero(z), Ok(Duration::ZERO), "{z}");
+            assert_eq!(parse_duration(z), Ok(Duration::ZERO), "{z}");
         }
-        assert_eq!(duration_or_zero("48h"), Ok(Duration::from_secs(48 * 3600)));
-        assert!(duration_or_zero("0x").is_err());
+        assert_eq!(parse_duration("48h"), Ok(Duration::from_secs(48 * 3600)));
+        assert!(parse_duration("0x").is_err());
     }
 }

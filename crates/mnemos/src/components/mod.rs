@@ -86,9 +86,9 @@ impl ObjstoreArgs {
     }
 }
 
-/// Parses a Prometheus duration (`30s`, `5m`, `2h`, `1d`, `2w`, `1h30m`).
+/// Parses a Prometheus duration (`0s`, `30s`, `5m`, `2h`, `1d`, `2w`, `1h30m`).
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    promql_parser::util::parse_duration(s)
+    mnemos_promql::parse_duration(s.trim()).map(|ms| std::time::Duration::from_millis(ms as u64))
 }
 
 /// A multi-threaded Tokio runtime for a component.

@@ -179,9 +179,7 @@ pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
         }
         return Ok(ms.round() as i64);
     }
-    promql_parser::util::parse_duration(s)
-        .map(|d| d.as_millis() as i64)
-        .map_err(|_| format!("cannot parse {s:?} to a valid duration"))
+    mnemos_promql::parse_duration(s).map_err(|_| format!("cannot parse {s:?} to a valid duration"))
 }
 
 #[cfg(test)]
@@ -209,6 +207,8 @@ mod tests {
         assert_eq!(parse_duration_ms("15"), Ok(15_000));
         assert_eq!(parse_duration_ms("0.5"), Ok(500));
         assert_eq!(parse_duration_ms("1h30m"), Ok(5_400_000));
+        assert_eq!(parse_duration_ms("0s"), Ok(0));
+        assert_eq!(parse_duration_ms("5m"), Ok(300_000));
         assert_eq!(
             parse_duration_ms("fast"),
             Err("cannot parse \"fast\" to a valid duration".into())
