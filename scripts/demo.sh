@@ -2,8 +2,9 @@
 # Local demo on the embedded defaults, all on 127.0.0.1: two Prometheus
 # replicas (replica="a"/"b") scraping the same targets with short blocks, a
 # sidecar next to each shipping blocks to a filesystem bucket and serving
-# StoreAPI, a store gateway serving the bucket, and the querier over all of them
-# (deduplicating the replicas). Prints the querier URL and a sample query.
+# StoreAPI, a store gateway serving the bucket, a compactor compacting the bucket
+# every minute, and the querier over all of them (deduplicating the replicas).
+# Prints the querier URL and a sample query.
 # Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,6 +59,13 @@ start_store() {
   ENDPOINTS+=("--endpoint=127.0.0.1:$grpc")
   echo "store gateway: StoreAPI 127.0.0.1:$grpc, metrics http://127.0.0.1:$http/metrics"
 }
+start_compactor() {
+  local http; http=$(free_port)
+  "$MNEMOS" compact --objstore.config="$OBJSTORE" --data-dir="$WORK/compact" --wait --wait-interval=1m \
+    --consistency-delay=0s --delete-delay=5m --http-address="127.0.0.1:$http" >"$WORK/compact.log" 2>&1 &
+  PIDS+=($!)
+  echo "compactor: metrics http://127.0.0.1:$http/metrics (log $WORK/compact.log)"
+}
 start_query() {
   QUERY_PORT="${MNEMOS_DEMO_QUERY_PORT:-$(free_port)}"
   "$MNEMOS" query "${ENDPOINTS[@]}" --query.replica-label=replica \
@@ -70,6 +78,7 @@ start_prometheus prom-b "$PORT_B" b
 start_sidecar prom-a "$PORT_A"
 start_sidecar prom-b "$PORT_B"
 start_store
+start_compactor
 start_query
 
 until curl -sf "http://127.0.0.1:$QUERY_PORT/-/ready" >/dev/null; do sleep 1; done
