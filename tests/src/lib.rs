@@ -10,6 +10,7 @@ pub mod http;
 pub mod openmetrics;
 pub mod otlp;
 pub mod process;
+pub mod promapi;
 pub mod prometheus;
 pub mod promql_diff;
 pub mod promtool;

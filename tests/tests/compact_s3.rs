@@ -18,6 +18,7 @@ use mnemos_e2e::garage::Garage;
 use mnemos_e2e::http;
 use mnemos_e2e::openmetrics::{self, Spec};
 use mnemos_e2e::process::{free_port, wait_for, ChildGuard};
+use mnemos_e2e::promapi::{data, matrix};
 use mnemos_e2e::{assert_same_dump, dump_line_labels, mnemos_bin, promtool, storeapi};
 use mnemos_objstore::{Bucket, BucketConfig};
 use mnemos_storeapi::thanos::label_matcher::Type;
@@ -405,8 +406,8 @@ fn check_downsampled_through_store_gateway(env: &Env, raw: &BlockMeta, raw_dump:
     }
 }
 
-/// Every raw series of the bucket through a fresh store gateway (sorted by labels).
-fn raw_series_via_store(env: &Env, name: &str) -> Vec<storeapi::SeriesSamples> {
+/// A ready store gateway over the bucket.
+fn start_store(env: &Env, name: &str) -> Component {
     let mut store = Component::start(
         env.path(),
         &format!("store-{name}"),
@@ -420,6 +421,12 @@ fn raw_series_via_store(env: &Env, name: &str) -> Vec<storeapi::SeriesSamples> {
         ],
     );
     store.wait_ready(Duration::from_secs(30));
+    store
+}
+
+/// Every raw series of the bucket through a fresh store gateway (sorted by labels).
+fn raw_series_via_store(env: &Env, name: &str) -> Vec<storeapi::SeriesSamples> {
+    let store = start_store(env, name);
     let request = SeriesRequest {
         min_time: i64::MIN,
         max_time: i64::MAX,
@@ -966,16 +973,6 @@ fn two_weeks_downsampled_to_one_hour() {
     check_downsampled_through_store_gateway(&env, fortnight, &raw_dump, 3_600_000);
 }
 
-/// GET a query API path on the querier; the `data` of a successful answer.
-fn query_data(port: u16, path: &str) -> serde_json::Value {
-    let r = http::get(port, path).expect("query request");
-    let v: serde_json::Value =
-        serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{path}: {e}: {}", r.body));
-    assert_eq!(r.status, 200, "{path}: {v}");
-    assert_eq!(v["status"], "success", "{path}: {v}");
-    v["data"].clone()
-}
-
 /// Per series (labels as JSON text), the `(t ms, value)` points of a range query answer.
 fn query_matrix(
     port: u16,
@@ -998,44 +995,12 @@ fn query_matrix(
             format!("&max_source_resolution={res}")
         }
     );
-    let data = query_data(port, &path);
-    assert_eq!(data["resultType"], "matrix", "{data}");
-    let mut out: Vec<(String, Vec<(i64, f64)>)> = data["result"]
-        .as_array()
-        .expect("result")
-        .iter()
-        .map(|s| {
-            let points = s["values"]
-                .as_array()
-                .expect("values")
-                .iter()
-                .map(|p| {
-                    let t = (p[0].as_f64().expect("t") * 1000.0).round() as i64;
-                    (t, p[1].as_str().expect("v").parse::<f64>().expect("float"))
-                })
-                .collect();
-            (s["metric"].to_string(), points)
-        })
-        .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
+    matrix(&data(port, &path))
 }
 
 /// A store gateway and a querier over the bucket; returns them (alive) and the querier's port.
 fn start_query_path(env: &Env, name: &str) -> (Component, Component, u16) {
-    let mut store = Component::start(
-        env.path(),
-        &format!("store-{name}"),
-        &[
-            "store".to_string(),
-            format!("--objstore.config-file={}", env.config.display()),
-            format!(
-                "--data-dir={}",
-                env.path().join(format!("store-{name}")).display()
-            ),
-        ],
-    );
-    store.wait_ready(Duration::from_secs(30));
+    let store = start_store(env, name);
     let mut querier = Component::start_http(
         env.path(),
         &format!("query-{name}"),
@@ -1049,7 +1014,7 @@ fn start_query_path(env: &Env, name: &str) -> (Component, Component, u16) {
     let port = querier.http_port;
     // Ready once the store's blocks are visible through the querier.
     let seen = wait_for(Duration::from_secs(30), Duration::from_millis(200), || {
-        let d = query_data(port, "/api/v1/series?match[]=mnemos_gauge");
+        let d = data(port, "/api/v1/series?match[]=mnemos_gauge");
         (!d.as_array().is_some_and(|a| a.is_empty())).then_some(())
     });
     assert!(seen.is_some(), "querier sees the store's series");

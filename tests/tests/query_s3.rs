@@ -19,6 +19,7 @@ use mnemos_e2e::component::Component;
 use mnemos_e2e::garage::Garage;
 use mnemos_e2e::http::{self, encode};
 use mnemos_e2e::process::{free_port, wait_for};
+use mnemos_e2e::promapi::{data, matrix};
 use mnemos_e2e::prometheus::{Prometheus, TestTarget};
 use serde_json::Value;
 
@@ -64,13 +65,6 @@ fn call(port: u16, path: &str, form: Option<&str>) -> (u16, Value) {
     (r.status, v)
 }
 
-fn data(port: u16, path: &str) -> Value {
-    let (status, v) = call(port, path, None);
-    assert_eq!(status, 200, "{path}: {v}");
-    assert_eq!(v["status"], "success", "{path}: {v}");
-    v["data"].clone()
-}
-
 fn range_path(query: &str, start: i64, end: i64, step: &str, extra: &str) -> String {
     format!(
         "/api/v1/query_range?query={}&start={}&end={}&step={step}{extra}",
@@ -78,30 +72,6 @@ fn range_path(query: &str, start: i64, end: i64, step: &str, extra: &str) -> Str
         secs(start),
         secs(end),
     )
-}
-
-/// Per series (labels as JSON text): the `(t ms, value)` points of a matrix.
-fn matrix(data: &Value) -> Vec<(String, Vec<(i64, f64)>)> {
-    assert_eq!(data["resultType"], "matrix", "{data}");
-    let mut out: Vec<(String, Vec<(i64, f64)>)> = data["result"]
-        .as_array()
-        .expect("result")
-        .iter()
-        .map(|s| {
-            let points = s["values"]
-                .as_array()
-                .expect("values")
-                .iter()
-                .map(|p| {
-                    let t = (p[0].as_f64().expect("t") * 1000.0).round() as i64;
-                    (t, p[1].as_str().expect("v").parse::<f64>().expect("float"))
-                })
-                .collect();
-            (s["metric"].to_string(), points)
-        })
-        .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
 }
 
 fn labels_of(data: &Value) -> Vec<String> {
