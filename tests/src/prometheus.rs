@@ -27,6 +27,19 @@ impl Prometheus {
     /// Starts Prometheus with `config` (YAML) in `work`, block duration
     /// `block` (hidden flags; short blocks make tests fast), and waits until ready.
     pub fn start(work: &Path, name: &str, config: &str, block: &str, port: u16) -> Self {
+        Self::start_with(work, name, config, block, block, port)
+    }
+
+    /// Like [`Prometheus::start`] with different minimum and maximum block durations, so
+    /// that Prometheus compacts its blocks (ranges min, 3×min, … up to max).
+    pub fn start_with(
+        work: &Path,
+        name: &str,
+        config: &str,
+        min_block: &str,
+        max_block: &str,
+        port: u16,
+    ) -> Self {
         let data_dir = work.join(format!("{name}-data"));
         std::fs::create_dir_all(&data_dir).expect("create data dir");
         let cfg = work.join(format!("{name}.yml"));
@@ -35,8 +48,8 @@ impl Prometheus {
         cmd.arg(format!("--config.file={}", cfg.display()))
             .arg(format!("--storage.tsdb.path={}", data_dir.display()))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg(format!("--storage.tsdb.min-block-duration={block}"))
-            .arg(format!("--storage.tsdb.max-block-duration={block}"))
+            .arg(format!("--storage.tsdb.min-block-duration={min_block}"))
+            .arg(format!("--storage.tsdb.max-block-duration={max_block}"))
             .arg("--storage.tsdb.retention.time=10y")
             .arg("--web.enable-admin-api");
         let mut guard = ChildGuard::spawn(name, &mut cmd, &work.join(format!("{name}.log")));

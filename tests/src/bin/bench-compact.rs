@@ -1,0 +1,147 @@
+//! Peer benchmark of compaction: the same three adjacent 2h blocks (promtool backfill)
+//! compacted into one 6h block by Prometheus 2.42's own compactor (its `compact blocks` log
+//! line gives the duration) and by mnemos' compactor merge (`mnemos_compact::merge::
+//! compact_blocks`, the step `mnemos compact` runs after its download); both write and
+//! fsync the new block. Checks that `promtool tsdb dump` of both results is identical.
+//! Usage: `bench-compact [SERIES] [RUNS]` (defaults 3000 3).
+
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use mnemos_compact::merge::compact_blocks;
+use mnemos_compact::source::Source;
+use mnemos_e2e::bench::{backfill_blocks, median, numeric_args};
+use mnemos_e2e::process::{free_port, wait_for};
+use mnemos_e2e::prometheus::Prometheus;
+use mnemos_e2e::promtool;
+use mnemos_tsdb::BlockMeta;
+use ulid::Ulid;
+
+const HOUR: i64 = 3_600_000;
+
+/// Go's duration text (`1.5s`, `850.2ms`, `2m3.1s`) in seconds.
+fn go_duration(s: &str) -> Option<f64> {
+    let (mut total, mut rest) = (0.0, s);
+    while !rest.is_empty() {
+        let n = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+        let value: f64 = rest[..n].parse().ok()?;
+        rest = &rest[n..];
+        let u = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        total += value
+            * match &rest[..u] {
+                "h" => 3600.0,
+                "m" => 60.0,
+                "s" => 1.0,
+                "ms" => 1e-3,
+                "µs" | "us" => 1e-6,
+                "ns" => 1e-9,
+                _ => return None,
+            };
+        rest = &rest[u..];
+    }
+    Some(total)
+}
+
+fn open(dir: &Path) -> Source {
+    let id = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| Ulid::from_string(n).ok())
+        .expect("block dir named by ULID");
+    Source::open(id, dir, String::new()).expect("open block")
+}
+
+fn main() {
+    let [series, runs] = numeric_args([3000, 3]).map(|v| v as usize);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    // 8 hours starting on a 6h boundary: four 2h blocks, the first three fill one 6h range.
+    let start = (now - 2 * 24 * HOUR) / (6 * HOUR) * (6 * HOUR);
+    let work = tempfile::tempdir().expect("tempdir");
+    let work = work.path();
+    let blocks = backfill_blocks(work, series, 1920, start);
+    let dirs = promtool::blocks_in(&blocks);
+    assert!(dirs.len() >= 4, "{} blocks", dirs.len());
+    let sources: Vec<_> = dirs
+        .iter()
+        .filter(|d| {
+            let m = BlockMeta::read_from_dir(d).expect("meta");
+            m.max_time <= start + 6 * HOUR
+        })
+        .cloned()
+        .collect();
+    assert_eq!(sources.len(), 3, "three 2h blocks in the first 6h");
+    let samples: u64 = sources
+        .iter()
+        .map(|d| BlockMeta::read_from_dir(d).expect("meta").stats.num_samples)
+        .sum();
+
+    // Prometheus: the blocks in its data dir, ranges 2h and 6h; it compacts the first 6h on
+    // its first compaction cycle (about a minute after start) and logs the duration.
+    let data = work.join("prometheus-data");
+    for d in &dirs {
+        promtool::copy_dir(d, &data.join(d.file_name().expect("name")));
+    }
+    let config = "global: {scrape_interval: 1h}\nscrape_configs: []\n";
+    let prom = Prometheus::start_with(work, "prometheus", config, "2h", "6h", free_port());
+    let log = work.join("prometheus.log");
+    let line = wait_for(Duration::from_secs(180), Duration::from_millis(500), || {
+        std::fs::read_to_string(&log)
+            .ok()?
+            .lines()
+            .find(|l| l.contains("msg=\"compact blocks\""))
+            .map(str::to_string)
+    })
+    .expect("Prometheus compacted within 3 minutes");
+    let prom_secs = line
+        .split_whitespace()
+        .find_map(|f| f.strip_prefix("duration="))
+        .and_then(go_duration)
+        .expect("duration in the compact log line");
+    let prom_block = line
+        .split_whitespace()
+        .find_map(|f| f.strip_prefix("ulid="))
+        .expect("ulid in the compact log line")
+        .to_string();
+
+    // mnemos: the same three blocks.
+    let out = work.join("mnemos-out");
+    std::fs::create_dir_all(&out).expect("mkdir");
+    let mut times = Vec::new();
+    let mut last = None;
+    for _ in 0..runs {
+        if let Some(id) = last.take() {
+            std::fs::remove_dir_all(out.join::<String>(id)).expect("clean");
+        }
+        let opened: Vec<Source> = sources.iter().map(|d| open(d)).collect();
+        let meta = BlockMeta::new(String::new(), start, start + 6 * HOUR);
+        let begin = Instant::now();
+        let (meta, stats) = compact_blocks(opened, &out, meta, false).expect("compact");
+        times.push(begin.elapsed());
+        assert_eq!(stats.samples_out, samples);
+        last = Some(meta.ulid);
+    }
+    let mnemos_secs = median(times).as_secs_f64();
+    let ours = out.join(last.expect("a run"));
+    let theirs = data.join(&prom_block);
+    let want = promtool::dump(promtool::single_block_dir(&theirs).path(), &[]);
+    let got = promtool::dump(promtool::single_block_dir(&ours).path(), &[]);
+    assert!(want == got, "promtool dumps of the two 6h blocks differ");
+    drop(prom);
+    println!("3 × 2h blocks → 6h: {series} series, {samples} samples; promtool dumps identical");
+    println!(
+        "prometheus 2.42 compactor: {:.3} s ({:.1} M samples/s)",
+        prom_secs,
+        samples as f64 / prom_secs / 1e6
+    );
+    println!(
+        "mnemos compact_blocks (median of {runs}): {:.3} s ({:.1} M samples/s)",
+        mnemos_secs,
+        samples as f64 / mnemos_secs / 1e6
+    );
+    println!("ratio prometheus/mnemos: {:.2}", prom_secs / mnemos_secs);
+}
