@@ -31,11 +31,13 @@ impl TimeBound {
         if let Ok(d) = promql_duration(rest) {
             return Ok(TimeBound::Relative(sign * d));
         }
-        parse_rfc3339(s).map(TimeBound::Absolute).ok_or_else(|| {
-            Error::Config(format!(
-                "{s:?} is neither an RFC 3339 time nor a duration like -2w"
-            ))
-        })
+        mnemos_tsdb::gofmt::parse_rfc3339(s)
+            .map(TimeBound::Absolute)
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "{s:?} is neither an RFC 3339 time nor a duration like -2w"
+                ))
+            })
     }
 
     /// The bound in ms at time `now_ms`.
@@ -94,45 +96,6 @@ fn promql_duration(s: &str) -> std::result::Result<i64, ()> {
     } else {
         Err(())
     }
-}
-
-/// `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)` to ms.
-fn parse_rfc3339(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || (b[10] != b'T' && b[10] != b't') {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let mut at = 19;
-    let mut millis = 0;
-    if b.get(at) == Some(&b'.') {
-        let start = at + 1;
-        at = start;
-        while at < b.len() && b[at].is_ascii_digit() {
-            at += 1;
-        }
-        let frac = &s[start..at];
-        millis = format!("{frac:0<3}")[..3].parse().ok()?;
-    }
-    let offset = match &s[at..] {
-        "Z" | "z" => 0,
-        tz if tz.len() == 6 => {
-            let sign = if tz.starts_with('-') { -1 } else { 1 };
-            sign * (tz[1..3].parse::<i64>().ok()? * 60 + tz[4..6].parse::<i64>().ok()?) * 60
-        }
-        _ => return None,
-    };
-    // Days from civil (Howard Hinnant).
-    let y2 = if mo <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(((days * 86_400 + h * 3600 + mi * 60 + se - offset) * 1000) + millis)
 }
 
 /// One relabel rule (Prometheus' format; actions `keep`, `drop`, `hashmod`).
