@@ -441,7 +441,14 @@ pub(crate) fn eval(ctx: &Ctx, expr: &Expr) -> Result<Val> {
     }
 }
 
-fn select_vector(ctx: &Ctx, vs: &ast::VectorSelector) -> Result<Val> {
+/// A vector selector evaluated at every step: per series, `value_of` the latest sample at or
+/// before the step within the lookback window (staleness markers end a series). Series
+/// without any value are dropped; the second result is the number of values.
+fn select_instant(
+    ctx: &Ctx,
+    vs: &ast::VectorSelector,
+    value_of: impl Fn((i64, f64)) -> f64,
+) -> Result<(Vec<VSeries>, usize)> {
     let matchers = to_matchers(vs)?;
     let refs = ref_times(ctx, &vs.at, &vs.offset);
     let lb = ctx.opts.lookback_delta;
@@ -454,28 +461,30 @@ fn select_vector(ctx: &Ctx, vs: &ast::VectorSelector) -> Result<Val> {
     let mut total = 0;
     let mut out = Vec::with_capacity(stored.len());
     for s in stored {
-        let mut vals = Vec::with_capacity(refs.len());
-        for &rt in &refs {
-            // Latest sample at or before rt, within the lookback window.
-            let i = s.samples.partition_point(|(t, _)| *t <= rt);
-            let v = if i == 0 {
-                None
-            } else {
-                let (t, v) = s.samples[i - 1];
-                (t >= rt - lb && !stale(v)).then_some(v)
-            };
-            if v.is_some() {
-                total += 1;
-            }
-            vals.push(v);
-        }
-        if vals.iter().any(Option::is_some) {
+        let vals: Vec<Option<f64>> = refs
+            .iter()
+            .map(|&rt| {
+                let i = s.samples.partition_point(|(t, _)| *t <= rt);
+                (i > 0)
+                    .then(|| s.samples[i - 1])
+                    .filter(|(t, v)| *t >= rt - lb && !stale(*v))
+                    .map(&value_of)
+            })
+            .collect();
+        let n = vals.iter().filter(|v| v.is_some()).count();
+        if n > 0 {
+            total += n;
             out.push(VSeries {
                 labels: s.labels,
                 vals,
             });
         }
     }
+    Ok((out, total))
+}
+
+fn select_vector(ctx: &Ctx, vs: &ast::VectorSelector) -> Result<Val> {
+    let (out, total) = select_instant(ctx, vs, |(_, v)| v)?;
     check_samples(ctx, total)?;
     Ok(Val::Vector(out))
 }
@@ -483,34 +492,7 @@ fn select_vector(ctx: &Ctx, vs: &ast::VectorSelector) -> Result<Val> {
 /// A vector selector whose values are the selected samples' timestamps (seconds), for
 /// `timestamp()`.
 pub(crate) fn select_timestamps(ctx: &Ctx, vs: &ast::VectorSelector) -> Result<Vec<VSeries>> {
-    let matchers = to_matchers(vs)?;
-    let refs = ref_times(ctx, &vs.at, &vs.offset);
-    let lb = ctx.opts.lookback_delta;
-    let mint = refs.iter().min().copied().unwrap_or(0) - lb;
-    let maxt = refs.iter().max().copied().unwrap_or(0);
-    let stored = ctx
-        .storage
-        .select(&matchers, mint, maxt)
-        .map_err(|e| Error::Storage(e.0))?;
-    Ok(stored
-        .into_iter()
-        .filter_map(|s| {
-            let vals: Vec<Option<f64>> = refs
-                .iter()
-                .map(|&rt| {
-                    let i = s.samples.partition_point(|(t, _)| *t <= rt);
-                    (i > 0)
-                        .then(|| s.samples[i - 1])
-                        .filter(|(t, v)| *t >= rt - lb && !stale(*v))
-                        .map(|(t, _)| t as f64 / 1000.0)
-                })
-                .collect();
-            vals.iter().any(Option::is_some).then_some(VSeries {
-                labels: s.labels,
-                vals,
-            })
-        })
-        .collect())
+    Ok(select_instant(ctx, vs, |(t, _)| t as f64 / 1000.0)?.0)
 }
 
 fn select_matrix(ctx: &Ctx, ms: &ast::MatrixSelector) -> Result<Val> {
