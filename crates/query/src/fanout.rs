@@ -118,17 +118,19 @@ impl Fanout {
         mut f: impl FnMut(Labels, Vec<AggrChunk>) -> Result<(), E>,
     ) -> Result<Vec<String>, FanoutError<E>> {
         let mut warnings = Vec::new();
-        let mut streams = Vec::new();
-        for endpoint in self.endpoints.all() {
-            if !endpoint.may_match(&req.matchers, req.mint, req.maxt) {
-                continue;
-            }
-            if let Some(msg) = unavailable(&endpoint) {
-                self.failure(&endpoint.addr, msg, req.partial_response, &mut warnings)?;
-                continue;
-            }
-            streams.push(self.open(endpoint, series_request(req)));
-        }
+        let targets = self
+            .targets(
+                &req.matchers,
+                req.mint,
+                req.maxt,
+                req.partial_response,
+                &mut warnings,
+            )
+            .map_err(FanoutError::Endpoint)?;
+        let mut streams: Vec<Stream> = targets
+            .into_iter()
+            .map(|endpoint| self.open(endpoint, series_request(req)))
+            .collect();
         loop {
             for s in streams.iter_mut() {
                 if s.head.is_none() && !s.done {
@@ -164,6 +166,32 @@ impl Fanout {
             self.metrics.partial_responses.inc();
         }
         Ok(warnings)
+    }
+
+    /// The endpoints to call for a selection: those that may hold matching series. Known
+    /// unhealthy ones are failures instead: warnings, or the error when partial responses
+    /// are off.
+    fn targets(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+        partial: bool,
+        warnings: &mut Vec<String>,
+    ) -> crate::Result<Vec<Arc<Endpoint>>> {
+        let mut out = Vec::new();
+        for endpoint in self.endpoints.all() {
+            if !endpoint.may_match(matchers, mint, maxt) {
+                continue;
+            }
+            match unavailable(&endpoint) {
+                Some(msg) => self
+                    .failure::<()>(&endpoint.addr, msg, partial, warnings)
+                    .map_err(fanout_error)?,
+                None => out.push(endpoint),
+            }
+        }
+        Ok(out)
     }
 
     fn failure<E>(
@@ -426,15 +454,14 @@ impl Fanout {
     {
         let mut warnings = Vec::new();
         let mut calls = Vec::new();
-        for endpoint in self.endpoints.all() {
-            if !endpoint.may_match(&req.matchers, req.start, req.end) {
-                continue;
-            }
-            if let Some(msg) = unavailable(&endpoint) {
-                self.failure::<()>(&endpoint.addr, msg, req.partial_response, &mut warnings)
-                    .map_err(fanout_error)?;
-                continue;
-            }
+        let targets = self.targets(
+            &req.matchers,
+            req.start,
+            req.end,
+            req.partial_response,
+            &mut warnings,
+        )?;
+        for endpoint in targets {
             let fut = call(endpoint.store_client());
             let timeout = self.response_timeout;
             calls.push(async move {
