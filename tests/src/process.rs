@@ -20,12 +20,33 @@ pub fn run_ok(cmd: &mut Command) -> Output {
         .unwrap_or_else(|e| panic!("spawning {cmd:?}: {e}"));
     assert!(
         out.status.success(),
-        "{cmd:?} failed with {}\nstdout:\n{}\nstderr:\n{}",
+        "{cmd:?} failed with {}\nstdout:\n{}\nstderr: {}",
         out.status,
         String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        log_digest(&String::from_utf8_lossy(&out.stderr))
     );
     out
+}
+
+/// The part of a process log worth reading when it failed: its WARN and ERROR lines
+/// first (CI shows only the head of a failure), then its last lines.
+pub fn log_digest(log: &str) -> String {
+    const TAIL: usize = 15;
+    let lines: Vec<&str> = log.lines().collect();
+    let problems: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.contains(" WARN ") || l.contains(" ERROR ") || l.starts_with("Error"))
+        .collect();
+    let tail = &lines[lines.len().saturating_sub(TAIL)..];
+    format!(
+        "{} warning/error lines:\n{}\nlast {} of {} lines:\n{}",
+        problems.len(),
+        problems.join("\n"),
+        tail.len(),
+        lines.len(),
+        tail.join("\n")
+    )
 }
 
 /// Runs a command and returns its stdout as text.

@@ -17,7 +17,7 @@ use mnemos_e2e::component::{metric_sum, Component};
 use mnemos_e2e::garage::Garage;
 use mnemos_e2e::http;
 use mnemos_e2e::openmetrics::{self, Spec};
-use mnemos_e2e::process::{free_port, wait_for, ChildGuard};
+use mnemos_e2e::process::{free_port, log_digest, wait_for, ChildGuard};
 use mnemos_e2e::promapi::{data, matrix};
 use mnemos_e2e::{assert_same_dump, dump_line_labels, mnemos_bin, promtool, storeapi};
 use mnemos_objstore::{Bucket, BucketConfig};
@@ -143,7 +143,7 @@ impl Env {
             out.status.success(),
             "mnemos compact failed: {}\n{}",
             out.status,
-            String::from_utf8_lossy(&out.stderr)
+            log_digest(&String::from_utf8_lossy(&out.stderr))
         );
         out
     }
