@@ -13,6 +13,7 @@ use mnemos_block::{
     MetaFetcher, NoCompactMark,
 };
 use mnemos_objstore::Bucket;
+use mnemos_tsdb::block::dir_size;
 use mnemos_tsdb::meta::{BlockMeta, ThanosMeta};
 use prometheus_client::registry::Registry;
 use tracing::{error, info, warn};
@@ -107,20 +108,6 @@ fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
-}
-
-fn dir_size(dir: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .filter_map(|e| e.ok())
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_dir() => dir_size(&e.path()),
-            Ok(m) => m.len(),
-            Err(_) => 0,
-        })
-        .sum()
 }
 
 fn fresh_dir(dir: &Path) -> Result<()> {

@@ -141,7 +141,8 @@ fn push_filtered(
     }
 }
 
-fn dir_size(dir: &Path) -> u64 {
+/// Bytes of the files under `dir`, recursively; unreadable entries count as 0.
+pub fn dir_size(dir: &Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
