@@ -3,6 +3,9 @@
 //! line gives the duration) and by mnemos' compactor merge (`mnemos_compact::merge::
 //! compact_blocks`, the step `mnemos compact` runs after its download); both write and
 //! fsync the new block. Checks that `promtool tsdb dump` of both results is identical.
+//! Then memory: the peak RSS of the Prometheus process after that compaction, and of a
+//! whole `mnemos compact` pass (download, merge, upload of every full 6h range, one after
+//! the other) over the same blocks in a filesystem bucket with ranges 2h,6h.
 //! Usage: `bench-compact [SERIES] [RUNS]` (defaults 3000 3).
 
 use std::path::Path;
@@ -11,9 +14,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use mnemos_compact::merge::compact_blocks;
 use mnemos_compact::source::Source;
 use mnemos_e2e::bench::{backfill_blocks, median, numeric_args};
-use mnemos_e2e::process::{free_port, wait_for};
+use mnemos_e2e::process::{free_port, log_digest, proc_status_kib, run_ok, wait_for, ChildGuard};
 use mnemos_e2e::prometheus::Prometheus;
 use mnemos_e2e::promtool;
+use mnemos_e2e::{http, mnemos_bin};
 use mnemos_tsdb::BlockMeta;
 use ulid::Ulid;
 
@@ -102,6 +106,7 @@ fn main() {
         .find_map(|f| f.strip_prefix("duration="))
         .and_then(go_duration)
         .expect("duration in the compact log line");
+    let prom_peak_mib = proc_status_kib(prom.pid(), "VmHWM:") / 1024;
     let prom_block = line
         .split_whitespace()
         .find_map(|f| f.strip_prefix("ulid="))
@@ -132,6 +137,8 @@ fn main() {
     let got = promtool::dump(promtool::single_block_dir(&ours).path(), &[]);
     assert!(want == got, "promtool dumps of the two 6h blocks differ");
     drop(prom);
+    // Every backfilled block, as Prometheus has them: one pass compacts each full 6h range.
+    let (pass_secs, mnemos_peak_mib) = compactor_pass(work, &dirs);
     println!("3 × 2h blocks → 6h: {series} series, {samples} samples; promtool dumps identical");
     println!(
         "prometheus 2.42 compactor: {:.3} s ({:.1} M samples/s)",
@@ -144,4 +151,74 @@ fn main() {
         samples as f64 / mnemos_secs / 1e6
     );
     println!("ratio prometheus/mnemos: {:.2}", prom_secs / mnemos_secs);
+    println!(
+        "peak RSS: prometheus 2.42 process {prom_peak_mib} MiB (startup, open blocks, compaction)"
+    );
+    println!(
+        "peak RSS: mnemos compact process {mnemos_peak_mib} MiB (a whole pass over all {} blocks: download, merge, upload of each full 6h range; {pass_secs:.3} s)",
+        dirs.len()
+    );
+}
+
+/// One `mnemos compact` pass over `blocks` uploaded to a filesystem bucket (ranges 2h,6h,
+/// no downsampling); returns the pass' duration from its log and the process' peak RSS in
+/// MiB, read before it is stopped.
+fn compactor_pass(work: &Path, blocks: &[std::path::PathBuf]) -> (f64, u64) {
+    let config = work.join("bucket.yml");
+    let yaml = format!(
+        "type: FILESYSTEM\nconfig:\n  directory: {}\n",
+        work.join("bucket").display()
+    );
+    std::fs::write(&config, yaml).expect("write bucket config");
+    let objstore = format!("--objstore.config-file={}", config.display());
+    run_ok(
+        std::process::Command::new(mnemos_bin())
+            .args(["tools", "bucket", "upload", &objstore, "--label=replica=a"])
+            .args(blocks),
+    );
+    let port = free_port();
+    let log = work.join("mnemos-compact.log");
+    let mut cmd = std::process::Command::new(mnemos_bin());
+    cmd.args([
+        "compact",
+        &objstore,
+        "--wait",
+        "--wait-interval=1h",
+        "--consistency-delay=0s",
+        "--compact.ranges=2h,6h",
+        "--downsampling.disable",
+    ])
+    .arg(format!(
+        "--data-dir={}",
+        work.join("compact-data").display()
+    ))
+    .arg(format!("--http-address=127.0.0.1:{port}"));
+    let mut child = ChildGuard::spawn("mnemos-compact", &mut cmd, &log);
+    let elapsed = wait_for(Duration::from_secs(300), Duration::from_millis(50), || {
+        child.assert_running();
+        let text = std::fs::read_to_string(&log).ok()?;
+        let line = text.lines().find(|l| l.contains("compactor pass done"))?;
+        line.split_whitespace()
+            .find_map(|f| f.strip_prefix("elapsed_s="))
+            .and_then(|v| v.parse::<f64>().ok())
+    })
+    .expect("mnemos compact finished a pass within 5 minutes");
+    let metrics = http::get(port, "/metrics").expect("metrics").body;
+    let compactions: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("mnemos_compact_compactions_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0);
+    assert!(
+        compactions >= 1.0 && !log_has_errors(&log),
+        "the pass compacted ({compactions}) without errors: {}",
+        log_digest(&std::fs::read_to_string(&log).unwrap_or_default())
+    );
+    let peak = proc_status_kib(child.pid(), "VmHWM:") / 1024;
+    child.stop(Duration::from_secs(10));
+    (elapsed, peak)
+}
+
+fn log_has_errors(log: &Path) -> bool {
+    std::fs::read_to_string(log).is_ok_and(|t| t.contains(" ERROR ") || t.contains(" WARN "))
 }
