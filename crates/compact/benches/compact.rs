@@ -92,12 +92,7 @@ fn write_block(parent: &Path, series: usize, from: i64, to: i64) -> (PathBuf, u6
 }
 
 fn open(dir: &Path) -> Source {
-    let id = dir
-        .file_name()
-        .and_then(|n| n.to_str())
-        .and_then(|n| Ulid::from_string(n).ok())
-        .expect("block dir named by ULID");
-    Source::open(id, dir, String::new()).expect("open block")
+    Source::open_dir(dir).expect("open block")
 }
 
 fn bench(c: &mut Criterion) {

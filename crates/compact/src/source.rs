@@ -26,6 +26,23 @@ impl Source {
         let block = Block::open(dir).map_err(|e| corrupt(id, &e))?;
         Ok(Self { id, block, replica })
     }
+
+    /// Opens a block directory named by its ULID (as blocks are downloaded and written),
+    /// without replica labels.
+    pub fn open_dir(dir: &Path) -> Result<Self> {
+        let id = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| Ulid::from_string(n).ok())
+            .ok_or_else(|| Error::Io {
+                path: dir.to_path_buf(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "block directory not named by a ULID",
+                ),
+            })?;
+        Self::open(id, dir, String::new())
+    }
 }
 
 /// A tsdb error while reading block `id`, as a bad-block error.

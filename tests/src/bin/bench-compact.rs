@@ -19,7 +19,6 @@ use mnemos_e2e::prometheus::Prometheus;
 use mnemos_e2e::promtool;
 use mnemos_e2e::{http, mnemos_bin};
 use mnemos_tsdb::BlockMeta;
-use ulid::Ulid;
 
 const HOUR: i64 = 3_600_000;
 
@@ -49,12 +48,7 @@ fn go_duration(s: &str) -> Option<f64> {
 }
 
 fn open(dir: &Path) -> Source {
-    let id = dir
-        .file_name()
-        .and_then(|n| n.to_str())
-        .and_then(|n| Ulid::from_string(n).ok())
-        .expect("block dir named by ULID");
-    Source::open(id, dir, String::new()).expect("open block")
+    Source::open_dir(dir).expect("open block")
 }
 
 fn main() {
