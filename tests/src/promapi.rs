@@ -24,19 +24,34 @@ pub fn matrix(data: &Value) -> Vec<MatrixSeries> {
         .as_array()
         .expect("result")
         .iter()
-        .map(|s| {
-            let points = s["values"]
-                .as_array()
-                .expect("values")
-                .iter()
-                .map(|p| {
-                    let t = (p[0].as_f64().expect("t") * 1000.0).round() as i64;
-                    (t, p[1].as_str().expect("v").parse::<f64>().expect("float"))
-                })
-                .collect();
-            (s["metric"].to_string(), points)
-        })
+        .map(|s| (s["metric"].to_string(), points(&s["values"])))
         .collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
+}
+
+/// The `(t ms, value)` points of a range-vector series' `values` array.
+pub fn points(values: &Value) -> Vec<(i64, f64)> {
+    values
+        .as_array()
+        .expect("values")
+        .iter()
+        .map(point)
+        .collect()
+}
+
+/// One `[unix seconds, "value"]` pair of the API as `(t ms, value)`.
+pub fn point(p: &Value) -> (i64, f64) {
+    let t = (p[0].as_f64().expect("timestamp") * 1000.0).round() as i64;
+    (t, parse_go_float(p[1].as_str().expect("value")))
+}
+
+/// A float as Prometheus' JSON writes it (Go's `+Inf`, `-Inf`, `NaN` included).
+pub fn parse_go_float(s: &str) -> f64 {
+    match s {
+        "+Inf" => f64::INFINITY,
+        "-Inf" => f64::NEG_INFINITY,
+        "NaN" => f64::NAN,
+        _ => s.parse().unwrap_or_else(|e| panic!("bad float {s:?}: {e}")),
+    }
 }

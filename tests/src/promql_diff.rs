@@ -17,6 +17,7 @@ use mnemos_tsdb::testdata::Rng;
 
 use crate::http;
 use crate::openmetrics::SPECIAL_VALUES;
+use crate::promapi::{point, points};
 
 /// Labels of a result series (`__name__` included when kept).
 pub type LabelSet = BTreeMap<String, String>;
@@ -792,10 +793,6 @@ pub fn prometheus_instant(port: u16, query: &str, t: i64) -> (Outcome, Vec<Label
         );
         return (Err(e), Vec::new());
     }
-    let point = |p: &serde_json::Value| {
-        let t = (p[0].as_f64().expect("timestamp") * 1000.0).round() as i64;
-        (t, parse_go_float(p[1].as_str().expect("value")))
-    };
     let data = &v["data"];
     let mut out = BTreeMap::new();
     let mut order = Vec::new();
@@ -910,28 +907,9 @@ pub fn prometheus_range(port: u16, query: &str, start: i64, end: i64, step: i64)
             .iter()
             .map(|(k, v)| (k.clone(), v.as_str().expect("label value").to_string()))
             .collect();
-        let points = s["values"]
-            .as_array()
-            .expect("values")
-            .iter()
-            .map(|p| {
-                let t = (p[0].as_f64().expect("timestamp") * 1000.0).round() as i64;
-                (t, parse_go_float(p[1].as_str().expect("value")))
-            })
-            .collect();
-        out.insert(labels, points);
+        out.insert(labels, points(&s["values"]));
     }
     Ok(out)
-}
-
-/// A float as Prometheus' JSON writes it.
-pub fn parse_go_float(s: &str) -> f64 {
-    match s {
-        "+Inf" => f64::INFINITY,
-        "-Inf" => f64::NEG_INFINITY,
-        "NaN" => f64::NAN,
-        _ => s.parse().unwrap_or_else(|e| panic!("bad float {s:?}: {e}")),
-    }
 }
 
 /// mnemos' answer to the same range query.

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use mnemos_e2e::process::{free_port, wait_for};
+use mnemos_e2e::promapi::points;
 use mnemos_e2e::prometheus::{Prometheus, TestTarget};
 use mnemos_e2e::{http, mnemos_dump, mnemos_rewrite, promtool};
 use mnemos_tsdb::labels::Labels;
@@ -134,17 +135,7 @@ fn real_prometheus_blocks_dump_rewrite_and_reload() {
         ));
         let result = data["result"].as_array().unwrap();
         assert_eq!(result.len(), 1, "{q}: {data}");
-        let got: Vec<(i64, f64)> = result[0]["values"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| {
-                (
-                    (p[0].as_f64().unwrap() * 1000.0).round() as i64,
-                    parse_go_float(p[1].as_str().unwrap()),
-                )
-            })
-            .collect();
+        let got = points(&result[0]["values"]);
         assert_eq!(got.len(), want.len(), "{q}: sample count");
         for (g, w) in got.iter().zip(want) {
             assert_eq!(g.0, w.0, "{q}: timestamps");
@@ -170,15 +161,6 @@ fn all_series(block: &Path) -> Vec<(Labels, Vec<(i64, f64)>)> {
         out.push((s.labels, samples));
     }
     out
-}
-
-fn parse_go_float(s: &str) -> f64 {
-    match s {
-        "+Inf" => f64::INFINITY,
-        "-Inf" => f64::NEG_INFINITY,
-        "NaN" => f64::NAN,
-        _ => s.parse().unwrap(),
-    }
 }
 
 /// A PromQL selector matching exactly these labels.
