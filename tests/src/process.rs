@@ -28,16 +28,19 @@ pub fn run_ok(cmd: &mut Command) -> Output {
     out
 }
 
+/// The WARN and ERROR lines of a process log (and an `Error: …` exit message).
+pub fn problem_lines(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter(|l| l.contains(" WARN ") || l.contains(" ERROR ") || l.starts_with("Error"))
+        .collect()
+}
+
 /// The part of a process log worth reading when it failed: its WARN and ERROR lines
 /// first (CI shows only the head of a failure), then its last lines.
 pub fn log_digest(log: &str) -> String {
     const TAIL: usize = 15;
     let lines: Vec<&str> = log.lines().collect();
-    let problems: Vec<&str> = lines
-        .iter()
-        .copied()
-        .filter(|l| l.contains(" WARN ") || l.contains(" ERROR ") || l.starts_with("Error"))
-        .collect();
+    let problems = problem_lines(log);
     let tail = &lines[lines.len().saturating_sub(TAIL)..];
     format!(
         "{} warning/error lines:\n{}\nlast {} of {} lines:\n{}",

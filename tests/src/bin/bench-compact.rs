@@ -14,7 +14,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use mnemos_compact::merge::compact_blocks;
 use mnemos_compact::source::Source;
 use mnemos_e2e::bench::{backfill_blocks, median, numeric_args};
-use mnemos_e2e::process::{free_port, log_digest, proc_status_kib, run_ok, wait_for, ChildGuard};
+use mnemos_e2e::process::{
+    free_port, log_digest, problem_lines, proc_status_kib, run_ok, wait_for, ChildGuard,
+};
 use mnemos_e2e::prometheus::Prometheus;
 use mnemos_e2e::promtool;
 use mnemos_e2e::{http, mnemos_bin};
@@ -214,5 +216,5 @@ fn compactor_pass(work: &Path, blocks: &[std::path::PathBuf]) -> (f64, u64) {
 }
 
 fn log_has_errors(log: &Path) -> bool {
-    std::fs::read_to_string(log).is_ok_and(|t| t.contains(" ERROR ") || t.contains(" WARN "))
+    std::fs::read_to_string(log).is_ok_and(|t| !problem_lines(&t).is_empty())
 }
