@@ -152,10 +152,13 @@ pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
     let op = agg.op.to_string();
     let steps = ctx.steps.len();
     let param = match &agg.param {
-        Some(p) => Some(eval(ctx, p)?),
+        Some(p) => Some(eval(ctx, p)?.val),
         None => None,
     };
-    let input = match eval(ctx, &agg.expr)? {
+    // The input stays charged until the aggregate is built.
+    let input = eval(ctx, &agg.expr)?;
+    let _input_charge = input.charge;
+    let input = match input.val {
         Val::Vector(v) => v,
         _ => return Err(exec("aggregation is only allowed on instant vectors")),
     };
@@ -232,6 +235,8 @@ pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
             }
             let mut index: HashMap<Labels, usize> = HashMap::new();
             let mut out: Vec<VSeries> = Vec::new();
+            // Each distinct value makes a series of its own: charged as it is made.
+            let mut made = ctx.charge(0)?;
             for s in &input {
                 let base = group_labels(&s.labels, modifier);
                 for i in 0..steps {
@@ -241,13 +246,18 @@ pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
                     ls.push(Label::new(label.as_str(), mnemos_tsdb::gofmt::format_f(v)));
                     ls.sort_by(|a, b| a.name.cmp(&b.name));
                     let key = Labels::from_sorted(ls);
-                    let idx = *index.entry(key.clone()).or_insert_with(|| {
-                        out.push(VSeries {
-                            labels: key,
-                            vals: vec![None; steps],
-                        });
-                        out.len() - 1
-                    });
+                    let idx = match index.get(&key) {
+                        Some(&idx) => idx,
+                        None => {
+                            made.grow(steps)?;
+                            index.insert(key.clone(), out.len());
+                            out.push(VSeries {
+                                labels: key,
+                                vals: vec![None; steps],
+                            });
+                            out.len() - 1
+                        }
+                    };
                     let slot = &mut out[idx].vals[i];
                     *slot = Some(slot.unwrap_or(0.0) + 1.0);
                 }

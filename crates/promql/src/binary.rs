@@ -103,17 +103,12 @@ pub(crate) fn binary(ctx: &Ctx, b: &BinaryExpr) -> Result<Val> {
     let (lhs, rhs) = if literal(&b.lhs) || literal(&b.rhs) {
         (eval(ctx, &b.lhs), eval(ctx, &b.rhs))
     } else {
-        std::thread::scope(|s| {
-            let right = s.spawn(|| eval(ctx, &b.rhs));
-            let left = eval(ctx, &b.lhs);
-            let right = right
-                .join()
-                .unwrap_or_else(|_| Err(exec("evaluation thread panicked")));
-            (left, right)
-        })
+        ctx.join(|| eval(ctx, &b.lhs), || eval(ctx, &b.rhs))
     };
+    // Both operands stay charged until the result is built.
     let (lhs, rhs) = (lhs?, rhs?);
-    match (lhs, rhs) {
+    let (_lhs_charge, _rhs_charge) = (lhs.charge, rhs.charge);
+    match (lhs.val, rhs.val) {
         (Val::Scalar(l), Val::Scalar(r)) => Ok(Val::Scalar(
             l.into_iter()
                 .zip(r)

@@ -3,13 +3,18 @@
 //! a range vector keeps each series' points once and windows them per step.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use mnemos_tsdb::chunkenc::STALE_NAN_BITS;
 use mnemos_tsdb::{Label, Labels, MatchType, Matcher};
 use promql_parser::parser::{self as ast, Expr};
 
+use crate::budget::{Budget, Charge};
 use crate::error::{Error, Result};
 use crate::functions;
+use crate::nesting::{self, EVAL_STACK_BYTES};
 use crate::storage::{SelectHints, Storage};
 use crate::value::{Sample, Series, Value};
 
@@ -38,6 +43,20 @@ impl Default for EngineOptions {
             max_concurrent: 20,
         }
     }
+}
+
+/// Operands of one query evaluated in parallel at most (besides its own thread).
+const PARALLEL_OPERANDS: usize = 3;
+
+/// How one query may be ended early, besides the engine's own limits.
+#[derive(Clone, Debug, Default)]
+pub struct Control {
+    /// The request's timeout; the engine's timeout still caps it (Prometheus' `timeout`
+    /// parameter).
+    pub timeout: Option<Duration>,
+    /// Set by the caller when the client has gone: the query stops with
+    /// [`Error::Canceled`] at its next check.
+    pub canceled: Option<Arc<AtomicBool>>,
 }
 
 /// A PromQL engine; clones share the concurrency limit.
@@ -116,7 +135,6 @@ impl Range {
                 func,
             } => {
                 let mut failed: Option<Error> = None;
-                let max = ctx.opts.max_samples;
                 let hints = SelectHints {
                     func: *func,
                     range_ms: self.range,
@@ -124,13 +142,15 @@ impl Range {
                 let r = ctx
                     .storage
                     .select_hinted(matchers, *mint, *maxt, &hints, &mut |s| {
-                        let pts: Vec<(i64, f64)> =
-                            s.samples.into_iter().filter(|(_, v)| !stale(*v)).collect();
-                        let step = if pts.len() > max {
-                            Err(Error::TooManySamples)
-                        } else {
-                            f(&s.labels, &pts)
-                        };
+                        // The series in hand counts while it is reduced.
+                        let step = ctx
+                            .check_deadline()
+                            .and_then(|()| ctx.charge(s.samples.len()))
+                            .and_then(|_held| {
+                                let pts: Vec<(i64, f64)> =
+                                    s.samples.into_iter().filter(|(_, v)| !stale(*v)).collect();
+                                f(&s.labels, &pts)
+                            });
                         step.map_err(|e| {
                             failed = Some(e);
                             crate::storage::StorageError("stopped".into())
@@ -159,14 +179,72 @@ pub(crate) struct Ctx<'a> {
     pub opts: &'a EngineOptions,
     /// When the query must be done by.
     pub deadline: Option<std::time::Instant>,
+    /// Set when the query's client has gone.
+    pub canceled: Option<&'a AtomicBool>,
+    /// The samples the query holds, against `--query.max-samples`.
+    pub budget: &'a Budget,
+    /// Threads the query may still start to evaluate independent operands in parallel.
+    pub spare_threads: &'a AtomicUsize,
 }
 
-impl Ctx<'_> {
-    /// Fails once the query's time is up.
+impl<'a> Ctx<'a> {
+    /// Fails once the query's time is up or its client has gone.
     pub fn check_deadline(&self) -> Result<()> {
+        if self.canceled.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(Error::Canceled);
+        }
         match self.deadline {
             Some(d) if std::time::Instant::now() > d => Err(Error::Timeout),
             _ => Ok(()),
+        }
+    }
+
+    /// Charges `n` samples to the query's budget until the charge is dropped.
+    pub fn charge(&self, n: usize) -> Result<Charge<'a>> {
+        self.budget.charge(n)
+    }
+
+    /// Runs `a` here and `b` beside it on another thread when the query has one to spare
+    /// (otherwise after `a`); both results are returned.
+    pub fn join<A: Send, B: Send>(
+        &self,
+        a: impl FnOnce() -> A + Send,
+        b: impl FnOnce() -> B + Send,
+    ) -> (A, B) {
+        let took = self
+            .spare_threads
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .is_ok();
+        if !took {
+            return (a(), b());
+        }
+        // `b` waits in a slot, so it still runs here when no thread can be started.
+        let b = std::sync::Mutex::new(Some(b));
+        let run_b = || {
+            let f = b.lock().unwrap_or_else(|p| p.into_inner()).take();
+            f.map(|f| f())
+        };
+        let out = std::thread::scope(|s| {
+            let spawned = std::thread::Builder::new()
+                .name("promql-eval".into())
+                .stack_size(EVAL_STACK_BYTES)
+                .spawn_scoped(s, run_b);
+            let a = a();
+            let b = match spawned {
+                Ok(handle) => match handle.join() {
+                    Ok(b) => b,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                },
+                Err(_) => run_b(),
+            };
+            (a, b)
+        });
+        self.spare_threads.fetch_add(1, Ordering::AcqRel);
+        let (a, b) = out;
+        match b {
+            Some(b) => (a, b),
+            // The slot is emptied exactly once, by whichever of the two ran it.
+            None => unreachable!("the second operand was evaluated"),
         }
     }
 }
@@ -176,7 +254,7 @@ fn exec(msg: impl Into<String>) -> Error {
 }
 
 fn dur_ms(d: &std::time::Duration) -> i64 {
-    d.as_millis() as i64
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 fn offset_ms(o: &Option<ast::Offset>) -> i64 {
@@ -193,8 +271,8 @@ fn at_ms(at: &Option<ast::AtModifier>, start: i64, end: i64) -> Option<i64> {
         Some(ast::AtModifier::Start) => Some(start),
         Some(ast::AtModifier::End) => Some(end),
         Some(ast::AtModifier::At(t)) => Some(match t.duration_since(std::time::UNIX_EPOCH) {
-            Ok(d) => d.as_millis() as i64,
-            Err(e) => -(e.duration().as_millis() as i64),
+            Ok(d) => dur_ms(&d),
+            Err(e) => -dur_ms(&e.duration()),
         }),
     }
 }
@@ -245,21 +323,20 @@ impl Engine {
         }
     }
 
-    /// Waits for a free slot (bounded by the timeout) when `max_concurrent` queries run.
-    fn admit(&self) -> Result<Slot<'_>> {
+    /// Waits for a free slot (until `deadline`, if any) when `max_concurrent` queries run.
+    fn admit(&self, deadline: Option<std::time::Instant>) -> Result<Slot<'_>> {
         let (count, cv) = &*self.running;
         let mut n = count.lock().unwrap_or_else(|p| p.into_inner());
         let limit = self.options.max_concurrent;
-        let wait = self
-            .options
-            .timeout
-            .unwrap_or(std::time::Duration::from_secs(3600));
-        let deadline = std::time::Instant::now() + wait;
+        let began = std::time::Instant::now();
         while limit > 0 && *n >= limit {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let left = deadline.map_or(Duration::from_secs(3600), |d| {
+                d.saturating_duration_since(std::time::Instant::now())
+            });
             if left.is_zero() {
+                let waited = began.elapsed();
                 return Err(Error::Execution(format!(
-                    "too many concurrent queries: {limit} running, waited {wait:?} for a slot"
+                    "too many concurrent queries: {limit} running, waited {waited:?} for a slot"
                 )));
             }
             n = cv
@@ -280,54 +357,55 @@ impl Engine {
 
     /// Evaluates `query` at time `t` (ms).
     pub fn instant(&self, storage: &dyn Storage, query: &str, t: i64) -> Result<Value> {
-        let expr = Self::parse(query)?;
-        let ctx = Ctx {
-            storage,
-            steps: vec![t],
-            start: t,
-            end: t,
-            opts: &self.options,
-            deadline: self.options.timeout.map(|d| std::time::Instant::now() + d),
-        };
-        let _slot = self.admit()?;
-        let val = eval(&ctx, &expr)?;
-        Ok(match val {
-            Val::Scalar(v) => Value::Scalar { t, v: v[0] },
-            Val::Str(s) => Value::String { t, v: s },
-            Val::Vector(vs) => Value::Vector(
-                vs.into_iter()
-                    .filter_map(|s| {
-                        s.vals[0].map(|v| Sample {
-                            labels: s.labels,
-                            t,
-                            v,
+        self.instant_with(storage, query, t, &Control::default())
+    }
+
+    /// [`Engine::instant`] under `control` (the request's own timeout, cancellation).
+    pub fn instant_with(
+        &self,
+        storage: &dyn Storage,
+        query: &str,
+        t: i64,
+        control: &Control,
+    ) -> Result<Value> {
+        self.execute(storage, query, (t, t, 0), control, |ctx, held| {
+            Ok(match held.val {
+                Val::Scalar(v) => Value::Scalar { t, v: v[0] },
+                Val::Str(s) => Value::String { t, v: s },
+                Val::Vector(vs) => Value::Vector(
+                    vs.into_iter()
+                        .filter_map(|s| {
+                            s.vals[0].map(|v| Sample {
+                                labels: s.labels,
+                                t,
+                                v,
+                            })
                         })
-                    })
-                    .collect(),
-            ),
-            Val::Matrix(r) => {
-                let (ws, we) = r.windows[0];
-                let mut out = Vec::new();
-                // A range vector answer holds all its points at once.
-                let mut total = 0;
-                r.for_each(&ctx, |labels, pts| {
-                    let points: Vec<(i64, f64)> = pts
-                        .iter()
-                        .copied()
-                        .filter(|(pt, _)| *pt >= ws && *pt <= we)
-                        .collect();
-                    total += points.len();
-                    check_samples(&ctx, total)?;
-                    if !points.is_empty() {
-                        out.push(Series {
-                            labels: labels.clone(),
-                            points,
-                        });
-                    }
-                    Ok(())
-                })?;
-                Value::Matrix(out)
-            }
+                        .collect(),
+                ),
+                Val::Matrix(r) => {
+                    let (ws, we) = r.windows[0];
+                    let mut out = Vec::new();
+                    // A range vector answer holds all its points at once.
+                    let mut kept = ctx.charge(0)?;
+                    r.for_each(ctx, |labels, pts| {
+                        let points: Vec<(i64, f64)> = pts
+                            .iter()
+                            .copied()
+                            .filter(|(pt, _)| *pt >= ws && *pt <= we)
+                            .collect();
+                        kept.grow(points.len())?;
+                        if !points.is_empty() {
+                            out.push(Series {
+                                labels: labels.clone(),
+                                points,
+                            });
+                        }
+                        Ok(())
+                    })?;
+                    Value::Matrix(out)
+                }
+            })
         })
     }
 
@@ -340,53 +418,108 @@ impl Engine {
         end: i64,
         step: i64,
     ) -> Result<Value> {
+        self.range_with(storage, query, start, end, step, &Control::default())
+    }
+
+    /// [`Engine::range`] under `control` (the request's own timeout, cancellation).
+    pub fn range_with(
+        &self,
+        storage: &dyn Storage,
+        query: &str,
+        start: i64,
+        end: i64,
+        step: i64,
+        control: &Control,
+    ) -> Result<Value> {
         if step <= 0 {
             return Err(Error::Execution(
                 "zero or negative query resolution step widths are not accepted".into(),
             ));
         }
-        let expr = Self::parse(query)?;
-        let steps: Vec<i64> = (0..)
-            .map(|i| start + i * step)
-            .take_while(|t| *t <= end)
-            .collect();
-        let ctx = Ctx {
-            storage,
-            steps: steps.clone(),
-            start,
-            end,
-            opts: &self.options,
-            deadline: self.options.timeout.map(|d| std::time::Instant::now() + d),
+        self.execute(storage, query, (start, end, step), control, |ctx, held| {
+            let steps = &ctx.steps;
+            let mut series = match held.val {
+                Val::Scalar(v) => vec![Series {
+                    labels: Labels::new(),
+                    points: steps.iter().copied().zip(v).collect(),
+                }],
+                Val::Vector(vs) => vs
+                    .into_iter()
+                    .map(|s| Series {
+                        labels: s.labels,
+                        points: steps
+                            .iter()
+                            .zip(s.vals)
+                            .filter_map(|(t, v)| v.map(|v| (*t, v)))
+                            .collect(),
+                    })
+                    .filter(|s| !s.points.is_empty())
+                    .collect(),
+                Val::Str(_) | Val::Matrix(_) => {
+                    return Err(Error::Execution(
+                        "invalid expression type for range query, must be Scalar or instant \
+                         Vector"
+                            .into(),
+                    ))
+                }
+            };
+            series.sort_by(|a, b| a.labels.cmp(&b.labels));
+            Ok(Value::Matrix(series))
+        })
+    }
+
+    /// Parses and evaluates `query` over the steps `(start, end, step)` (step 0: the one
+    /// instant `start`), then turns the value into the answer with `answer`, all on a
+    /// thread of its own whose stack holds the deepest query [`nesting`] lets through (the
+    /// tree is dropped there too). A panic is an error, never the caller's.
+    fn execute(
+        &self,
+        storage: &dyn Storage,
+        query: &str,
+        (start, end, step): (i64, i64, i64),
+        control: &Control,
+        answer: impl FnOnce(&Ctx, Held) -> Result<Value> + Send,
+    ) -> Result<Value> {
+        let timeout = match (self.options.timeout, control.timeout) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         };
-        let _slot = self.admit()?;
-        let val = eval(&ctx, &expr)?;
-        let series = match val {
-            Val::Scalar(v) => vec![Series {
-                labels: Labels::new(),
-                points: steps.iter().copied().zip(v).collect(),
-            }],
-            Val::Vector(vs) => vs
-                .into_iter()
-                .map(|s| Series {
-                    labels: s.labels,
-                    points: steps
-                        .iter()
-                        .zip(s.vals)
-                        .filter_map(|(t, v)| v.map(|v| (*t, v)))
-                        .collect(),
-                })
-                .filter(|s| !s.points.is_empty())
-                .collect(),
-            Val::Str(_) | Val::Matrix(_) => {
-                return Err(Error::Execution(
-                    "invalid expression type for range query, must be Scalar or instant Vector"
-                        .into(),
-                ))
-            }
+        let deadline = timeout.map(|d| std::time::Instant::now() + d);
+        let run = || -> Result<Value> {
+            nesting::check(query)?;
+            let expr = Self::parse(query)?;
+            let budget = Budget::new(self.options.max_samples);
+            let steps = if step == 0 {
+                vec![start]
+            } else {
+                step_times(&budget, start, end, step)?
+            };
+            let spare_threads = AtomicUsize::new(PARALLEL_OPERANDS);
+            let ctx = Ctx {
+                storage,
+                steps,
+                start,
+                end,
+                opts: &self.options,
+                deadline,
+                canceled: control.canceled.as_deref(),
+                budget: &budget,
+                spare_threads: &spare_threads,
+            };
+            let _slot = self.admit(deadline)?;
+            let held = eval(&ctx, &expr)?;
+            answer(&ctx, held)
         };
-        let mut series = series;
-        series.sort_by(|a, b| a.labels.cmp(&b.labels));
-        Ok(Value::Matrix(series))
+        std::thread::scope(|s| {
+            let thread = std::thread::Builder::new()
+                .name("promql-query".into())
+                .stack_size(EVAL_STACK_BYTES)
+                .spawn_scoped(s, run)
+                .map_err(|e| exec(format!("starting the query's thread: {e}")))?;
+            thread
+                .join()
+                .unwrap_or_else(|_| Err(exec("query evaluation panicked")))
+        })
     }
 }
 
@@ -394,25 +527,68 @@ impl Engine {
 fn ref_times(ctx: &Ctx, at: &Option<ast::AtModifier>, offset: &Option<ast::Offset>) -> Vec<i64> {
     let off = offset_ms(offset);
     match at_ms(at, ctx.start, ctx.end) {
-        Some(a) => ctx.steps.iter().map(|_| a - off).collect(),
-        None => ctx.steps.iter().map(|t| t - off).collect(),
+        Some(a) => ctx.steps.iter().map(|_| a.saturating_sub(off)).collect(),
+        None => ctx.steps.iter().map(|t| t.saturating_sub(off)).collect(),
     }
 }
 
-fn check_samples(ctx: &Ctx, n: usize) -> Result<()> {
-    if n > ctx.opts.max_samples {
-        return Err(Error::TooManySamples);
-    }
-    Ok(())
+/// Each reference time's window `[t - range, t]`.
+fn windows_of(refs: &[i64], range: i64) -> Vec<(i64, i64)> {
+    refs.iter().map(|t| (t.saturating_sub(range), *t)).collect()
 }
 
-pub(crate) fn eval(ctx: &Ctx, expr: &Expr) -> Result<Val> {
+/// The times `first, first + step, …` up to `last`, refused when there would be more of
+/// them than the query may hold samples (checked before anything is allocated).
+pub(crate) fn step_times(budget: &Budget, first: i64, last: i64, step: i64) -> Result<Vec<i64>> {
+    if step <= 0 || last < first {
+        return Ok(Vec::new());
+    }
+    let span = last.checked_sub(first).ok_or(Error::TooManySamples)?;
+    let n = usize::try_from(span / step)
+        .ok()
+        .and_then(|n| n.checked_add(1))
+        .ok_or(Error::TooManySamples)?;
+    budget.check(n)?;
+    Ok((0..n as i64).map(|i| first + i * step).collect())
+}
+
+/// A value with the samples it holds charged to the query's budget until it is dropped.
+pub(crate) struct Held<'a> {
+    /// The value.
+    pub val: Val,
+    /// Its charge; keep it as long as the value is held.
+    pub charge: Charge<'a>,
+}
+
+impl Val {
+    /// The samples this value holds (see the `budget` module).
+    fn samples(&self) -> usize {
+        match self {
+            Val::Scalar(v) => v.len(),
+            Val::Str(_) => 0,
+            Val::Vector(vs) => vs.iter().map(|s| s.vals.len()).sum(),
+            Val::Matrix(r) => match &r.points {
+                Points::Loaded(series) => series.iter().map(|(_, p)| p.len()).sum(),
+                Points::Select { .. } => 0,
+            },
+        }
+    }
+}
+
+/// Evaluates `expr`, charging its value to the query's budget.
+pub(crate) fn eval<'a>(ctx: &Ctx<'a>, expr: &Expr) -> Result<Held<'a>> {
     ctx.check_deadline()?;
+    let val = eval_node(ctx, expr)?;
+    let charge = ctx.charge(val.samples())?;
+    Ok(Held { val, charge })
+}
+
+fn eval_node(ctx: &Ctx, expr: &Expr) -> Result<Val> {
     match expr {
         Expr::NumberLiteral(n) => Ok(Val::Scalar(vec![n.val; ctx.steps.len()])),
         Expr::StringLiteral(s) => Ok(Val::Str(s.val.clone())),
-        Expr::Paren(p) => eval(ctx, &p.expr),
-        Expr::Unary(u) => match eval(ctx, &u.expr)? {
+        Expr::Paren(p) => eval(ctx, &p.expr).map(|h| h.val),
+        Expr::Unary(u) => match eval(ctx, &u.expr)?.val {
             Val::Scalar(v) => Ok(Val::Scalar(v.into_iter().map(|x| -x).collect())),
             Val::Vector(vs) => merge_same_labels(
                 vs.into_iter()
@@ -443,56 +619,65 @@ pub(crate) fn eval(ctx: &Ctx, expr: &Expr) -> Result<Val> {
 
 /// A vector selector evaluated at every step: per series, `value_of` the latest sample at or
 /// before the step within the lookback window (staleness markers end a series). Series
-/// without any value are dropped; the second result is the number of values.
+/// without any value are dropped. Series are streamed from storage one at a time; each is
+/// charged to the budget (its decoded samples while in hand, its steps once kept).
 fn select_instant(
     ctx: &Ctx,
     vs: &ast::VectorSelector,
     value_of: impl Fn((i64, f64)) -> f64,
-) -> Result<(Vec<VSeries>, usize)> {
+) -> Result<Vec<VSeries>> {
     let matchers = to_matchers(vs)?;
     let refs = ref_times(ctx, &vs.at, &vs.offset);
     let lb = ctx.opts.lookback_delta;
-    let mint = refs.iter().min().copied().unwrap_or(0) - lb;
+    let mint = refs.iter().min().copied().unwrap_or(0).saturating_sub(lb);
     let maxt = refs.iter().max().copied().unwrap_or(0);
-    let stored = ctx
-        .storage
-        .select(&matchers, mint, maxt)
-        .map_err(|e| Error::Storage(e.0))?;
-    let mut total = 0;
-    let mut out = Vec::with_capacity(stored.len());
-    for s in stored {
-        let vals: Vec<Option<f64>> = refs
-            .iter()
-            .map(|&rt| {
-                let i = s.samples.partition_point(|(t, _)| *t <= rt);
-                (i > 0)
-                    .then(|| s.samples[i - 1])
-                    .filter(|(t, v)| *t >= rt - lb && !stale(*v))
-                    .map(&value_of)
-            })
-            .collect();
-        let n = vals.iter().filter(|v| v.is_some()).count();
-        if n > 0 {
-            total += n;
-            out.push(VSeries {
-                labels: s.labels,
-                vals,
+    let mut out = Vec::new();
+    let mut kept = ctx.charge(0)?;
+    let mut failed: Option<Error> = None;
+    let r = ctx.storage.select_each(&matchers, mint, maxt, &mut |s| {
+        let step = ctx
+            .check_deadline()
+            .and_then(|()| ctx.charge(s.samples.len()))
+            .and_then(|_in_hand| {
+                let vals: Vec<Option<f64>> = refs
+                    .iter()
+                    .map(|&rt| {
+                        let i = s.samples.partition_point(|(t, _)| *t <= rt);
+                        (i > 0)
+                            .then(|| s.samples[i - 1])
+                            .filter(|(t, v)| *t >= rt - lb && !stale(*v))
+                            .map(&value_of)
+                    })
+                    .collect();
+                if vals.iter().any(Option::is_some) {
+                    kept.grow(vals.len())?;
+                    out.push(VSeries {
+                        labels: s.labels,
+                        vals,
+                    });
+                }
+                Ok(())
             });
-        }
+        step.map_err(|e| {
+            failed = Some(e);
+            crate::storage::StorageError("stopped".into())
+        })
+    });
+    match (failed, r) {
+        (Some(e), _) => Err(e),
+        (None, Err(e)) => Err(Error::Storage(e.0)),
+        (None, Ok(())) => Ok(out),
     }
-    Ok((out, total))
 }
 
 fn select_vector(ctx: &Ctx, vs: &ast::VectorSelector) -> Result<Val> {
-    let (out, total) = select_instant(ctx, vs, |(_, v)| v)?;
-    check_samples(ctx, total)?;
-    Ok(Val::Vector(out))
+    select_instant(ctx, vs, |(_, v)| v).map(Val::Vector)
 }
 
 /// A vector selector whose values are the selected samples' timestamps (seconds), for
 /// `timestamp()`.
 pub(crate) fn select_timestamps(ctx: &Ctx, vs: &ast::VectorSelector) -> Result<Vec<VSeries>> {
-    Ok(select_instant(ctx, vs, |(t, _)| t as f64 / 1000.0)?.0)
+    select_instant(ctx, vs, |(t, _)| t as f64 / 1000.0)
 }
 
 fn select_matrix(ctx: &Ctx, ms: &ast::MatrixSelector) -> Result<Val> {
@@ -500,7 +685,7 @@ fn select_matrix(ctx: &Ctx, ms: &ast::MatrixSelector) -> Result<Val> {
     let matchers = to_matchers(vs)?;
     let range = dur_ms(&ms.range);
     let refs = ref_times(ctx, &vs.at, &vs.offset);
-    let windows: Vec<(i64, i64)> = refs.iter().map(|t| (t - range, *t)).collect();
+    let windows = windows_of(&refs, range);
     let mint = windows.iter().map(|w| w.0).min().unwrap_or(0);
     let maxt = windows.iter().map(|w| w.1).max().unwrap_or(0);
     Ok(Val::Matrix(Range {
@@ -524,17 +709,18 @@ fn subquery(ctx: &Ctx, sq: &ast::SubqueryExpr) -> Result<Val> {
         .filter(|s| *s > 0)
         .unwrap_or(ctx.opts.default_subquery_step);
     let refs = ref_times(ctx, &sq.at, &sq.offset);
-    let windows: Vec<(i64, i64)> = refs.iter().map(|t| (t - range, *t)).collect();
+    let windows = windows_of(&refs, range);
     let lo = windows.iter().map(|w| w.0).min().unwrap_or(0);
     let hi = windows.iter().map(|w| w.1).max().unwrap_or(0);
     // Inner steps: multiples of the step, from the first one at or after the earliest
     // window start (as Prometheus 2.42 aligns them).
-    let first = lo.div_euclid(step) * step;
-    let first = if first < lo { first + step } else { first };
-    let inner_steps: Vec<i64> = (0..)
-        .map(|i| first + i * step)
-        .take_while(|t| *t <= hi)
-        .collect();
+    let first = lo.div_euclid(step).saturating_mul(step);
+    let first = if first < lo {
+        first.saturating_add(step)
+    } else {
+        first
+    };
+    let inner_steps = step_times(ctx.budget, first, hi, step)?;
     let inner = Ctx {
         storage: ctx.storage,
         steps: inner_steps.clone(),
@@ -542,11 +728,18 @@ fn subquery(ctx: &Ctx, sq: &ast::SubqueryExpr) -> Result<Val> {
         end: ctx.end,
         opts: ctx.opts,
         deadline: ctx.deadline,
+        canceled: ctx.canceled,
+        budget: ctx.budget,
+        spare_threads: ctx.spare_threads,
     };
-    let val = if inner_steps.is_empty() {
-        Val::Vector(Vec::new())
+    let held = if inner_steps.is_empty() {
+        None
     } else {
-        eval(&inner, &sq.expr)?
+        Some(eval(&inner, &sq.expr)?)
+    };
+    let (val, _inner_charge) = match held {
+        Some(h) => (h.val, Some(h.charge)),
+        None => (Val::Vector(Vec::new()), None),
     };
     let series: Vec<(Labels, Vec<(i64, f64)>)> = match val {
         Val::Vector(vs) => vs
@@ -701,6 +894,116 @@ mod tests {
     }
 
     #[test]
+    fn deep_and_long_expressions_evaluate_or_fail_cleanly() {
+        let e = Engine::default();
+        let s = storage();
+        let chain = |n: usize| vec!["1"; n].join("+");
+        // As deep as allowed: evaluated (on the engine's own stack, in a debug build too).
+        match e.instant(&s, &chain(crate::MAX_NESTING + 1), 0) {
+            Ok(Value::Scalar { v, .. }) => assert_eq!(v, (crate::MAX_NESTING + 1) as f64),
+            other => panic!("{other:?}"),
+        }
+        let parens = crate::MAX_NESTING - 1;
+        let nested = format!("{}reqs{}", "(".repeat(parens), ")".repeat(parens));
+        assert_eq!(vector(e.instant(&s, &nested, 0).expect("nested")).len(), 2);
+        let calls = format!("{}reqs{}", "abs(".repeat(parens), ")".repeat(parens));
+        assert_eq!(vector(e.instant(&s, &calls, 0).expect("calls")).len(), 2);
+        // Deeper: refused before parsing, as a parse error (HTTP 400).
+        for q in [
+            chain(20_000),
+            format!("{}1{}", "(".repeat(50_000), ")".repeat(50_000)),
+        ] {
+            match e.instant(&s, &q, 0) {
+                Err(Error::Parse(m)) => assert!(m.contains("too complex"), "{m}"),
+                other => panic!("{other:?}"),
+            }
+        }
+        // Both operands non-literal at every level: parallel operands stay bounded.
+        let wide = vec!["reqs"; 500].join(" + ");
+        let sum = vector(e.instant(&s, &format!("sum({wide})"), 0).expect("wide"));
+        assert_eq!(sum, vec![("{}".into(), 0.0)]);
+    }
+
+    #[test]
+    fn huge_subqueries_and_ranges_hit_the_sample_limit_before_allocating() {
+        let e = Engine::default();
+        let s = storage();
+        for q in [
+            "max_over_time(vector(1)[100y:1ms])",
+            "max_over_time(reqs[100y:1ms])",
+            "rate(reqs[5m])[1000y:1ms]",
+            "max_over_time(vector(1)[292000000y:1ms])",
+            "sum_over_time((vector(1))[100y:1ms] offset 292000000y)",
+        ] {
+            assert_eq!(e.instant(&s, q, 0), Err(Error::TooManySamples), "{q}");
+        }
+        assert_eq!(
+            e.range(&s, "vector(1)", i64::MIN, i64::MAX, 1),
+            Err(Error::TooManySamples)
+        );
+        assert_eq!(
+            e.range(&s, "vector(1)", 0, 100_000_000, 1),
+            Err(Error::TooManySamples)
+        );
+        // Within the limit the same shapes work.
+        assert!(e.instant(&s, "max_over_time(vector(1)[1h:1s])", 0).is_ok());
+    }
+
+    #[test]
+    fn the_budget_counts_every_value_held_at_once() {
+        let s = storage();
+        let steps = 11; // 0..=10 minutes
+        let limit = |max_samples| {
+            Engine::new(EngineOptions {
+                max_samples,
+                ..EngineOptions::default()
+            })
+        };
+        // reqs: 2 series × 11 steps = 22 slots, plus the series in hand while decoding.
+        let range = |max, q| limit(max).range(&s, q, 0, 10 * 60_000, 60_000);
+        assert!(range(4 * steps, "reqs").is_ok());
+        assert_eq!(range(2 * steps - 1, "reqs"), Err(Error::TooManySamples));
+        // Both operands are held at once: 44 slots at least.
+        assert!(range(8 * steps, "reqs + reqs").is_ok());
+        assert_eq!(
+            range(4 * steps - 1, "reqs + reqs"),
+            Err(Error::TooManySamples)
+        );
+        // count_values: each distinct value is a series over all steps.
+        assert_eq!(
+            limit(100).range(&s, "count_values(\"v\", reqs)", 0, 10 * 60_000, 60_000),
+            Err(Error::TooManySamples)
+        );
+    }
+
+    #[test]
+    fn a_canceled_query_stops_with_canceled() {
+        let s = storage();
+        let e = Engine::default();
+        let canceled = Arc::new(AtomicBool::new(true));
+        let control = Control {
+            canceled: Some(canceled.clone()),
+            ..Control::default()
+        };
+        assert_eq!(
+            e.instant_with(&s, "sum(reqs)", 0, &control),
+            Err(Error::Canceled)
+        );
+        canceled.store(false, Ordering::Relaxed);
+        assert!(e.instant_with(&s, "sum(reqs)", 0, &control).is_ok());
+        // The request's timeout is capped by the engine's, and applies on its own.
+        let zero = Control {
+            timeout: Some(Duration::ZERO),
+            ..Control::default()
+        };
+        std::thread::sleep(Duration::from_millis(2));
+        assert_eq!(
+            e.instant_with(&s, "sum(reqs)", 0, &zero),
+            Err(Error::Timeout)
+        );
+    }
+
+    #[test]
     fn timeout_and_concurrency_limits_are_clear_errors() {
         let s = storage();
         let e = Engine::new(EngineOptions {
@@ -714,7 +1017,7 @@ mod tests {
             max_concurrent: 1,
             ..EngineOptions::default()
         });
-        let held = e.admit().expect("first slot");
+        let held = e.admit(None).expect("first slot");
         let err = e.instant(&s, "sum(reqs)", 0).expect_err("no slot");
         assert!(
             err.to_string().contains("too many concurrent queries"),

@@ -19,6 +19,9 @@ pub enum Error {
     /// The query ran past its timeout.
     #[error("query timed out in query execution")]
     Timeout,
+    /// The query's client went away.
+    #[error("query was canceled in query execution")]
+    Canceled,
     /// The storage failed.
     #[error("{0}")]
     Storage(String),

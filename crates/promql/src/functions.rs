@@ -5,6 +5,7 @@ use mnemos_tsdb::{Label, Labels};
 use promql_parser::parser::{Call, Expr};
 
 use crate::aggregate::quantile;
+use crate::budget::Charge;
 use crate::engine::{
     drop_name, eval, merge_same_labels, with_label, Ctx, Points, Range, VSeries, Val,
 };
@@ -42,21 +43,21 @@ mod calendar {
 }
 
 fn vector_arg(ctx: &Ctx, e: &Expr) -> Result<Vec<VSeries>> {
-    match eval(ctx, e)? {
+    match eval(ctx, e)?.val {
         Val::Vector(v) => Ok(v),
         _ => Err(exec("expected an instant vector argument")),
     }
 }
 
 fn scalar_arg(ctx: &Ctx, e: &Expr) -> Result<Vec<f64>> {
-    match eval(ctx, e)? {
+    match eval(ctx, e)?.val {
         Val::Scalar(v) => Ok(v),
         _ => Err(exec("expected a scalar argument")),
     }
 }
 
 fn string_arg(ctx: &Ctx, e: &Expr) -> Result<String> {
-    match eval(ctx, e)? {
+    match eval(ctx, e)?.val {
         Val::Str(s) => Ok(s),
         _ => Err(exec("expected a string argument")),
     }
@@ -64,8 +65,11 @@ fn string_arg(ctx: &Ctx, e: &Expr) -> Result<String> {
 
 /// Evaluates a range-vector argument of function `func`; the name goes with a selection
 /// to storage as a hint (downsampled aggregates, counter-aware dedup).
-fn range_arg(ctx: &Ctx, e: &Expr, func: &'static str) -> Result<Range> {
-    match eval(ctx, e)? {
+/// The range's charge (a subquery's points) comes along: keep it while the range is used.
+fn range_arg<'a>(ctx: &Ctx<'a>, e: &Expr, func: &'static str) -> Result<(Range, Charge<'a>)> {
+    let held = eval(ctx, e)?;
+    let charge = held.charge;
+    match held.val {
         Val::Matrix(mut r) => {
             match &mut r.points {
                 Points::Select { func: f, .. } => *f = Some(func),
@@ -79,7 +83,7 @@ fn range_arg(ctx: &Ctx, e: &Expr, func: &'static str) -> Result<Range> {
                 }
                 Points::Loaded(_) => {}
             }
-            Ok(r)
+            Ok((r, charge))
         }
         _ => Err(exec("expected a range vector argument")),
     }
@@ -104,7 +108,7 @@ fn over_windows(
     f: impl Fn(&[(i64, f64)], (i64, i64), usize) -> Option<f64>,
 ) -> Result<Vec<VSeries>> {
     let mut out = Vec::new();
-    let mut total = 0usize;
+    let mut kept = ctx.charge(0)?;
     r.for_each(ctx, |labels, pts| {
         let vals: Vec<Option<f64>> = r
             .windows
@@ -120,12 +124,8 @@ fn over_windows(
                 }
             })
             .collect();
-        let n = vals.iter().filter(|v| v.is_some()).count();
-        if n > 0 {
-            total += n;
-            if total > ctx.opts.max_samples {
-                return Err(Error::TooManySamples);
-            }
+        if vals.iter().any(Option::is_some) {
+            kept.grow(vals.len())?;
             out.push(VSeries {
                 labels: if keep_name {
                     labels.clone()
@@ -434,7 +434,7 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
     match name {
         // Range functions.
         "rate" | "increase" | "delta" => {
-            let r = range_arg(ctx, arg(0)?, name)?;
+            let (r, _charge) = range_arg(ctx, arg(0)?, name)?;
             let range = r.range;
             let (counter, rate) = (name != "delta", name == "rate");
             Ok(Val::Vector(over_windows(ctx, &r, false, |p, w, _| {
@@ -442,7 +442,7 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
             })?))
         }
         "irate" | "idelta" => {
-            let r = range_arg(ctx, arg(0)?, name)?;
+            let (r, _charge) = range_arg(ctx, arg(0)?, name)?;
             let rate = name == "irate";
             Ok(Val::Vector(over_windows(ctx, &r, false, |p, _, _| {
                 instant_delta(p, rate)
@@ -485,7 +485,7 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
         }),
         "quantile_over_time" => {
             let q = scalar_arg(ctx, arg(0)?)?;
-            let r = range_arg(ctx, arg(1)?, name)?;
+            let (r, _charge) = range_arg(ctx, arg(1)?, name)?;
             let out = over_windows(ctx, &r, false, |p, _, i| {
                 let mut vals: Vec<f64> = p.iter().map(|x| x.1).collect();
                 Some(quantile(q[i], &mut vals))
@@ -496,7 +496,7 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
             (p.len() >= 2).then(|| linear_regression(p, p[0].0).0)
         }),
         "predict_linear" => {
-            let r = range_arg(ctx, arg(0)?, name)?;
+            let (r, _charge) = range_arg(ctx, arg(0)?, name)?;
             let d = scalar_arg(ctx, arg(1)?)?;
             // The intercept is at the evaluation time, even with `@`.
             let out = over_windows(ctx, &r, false, |p, _, i| {
@@ -508,7 +508,7 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
             Ok(Val::Vector(out))
         }
         "holt_winters" => {
-            let r = range_arg(ctx, arg(0)?, name)?;
+            let (r, _charge) = range_arg(ctx, arg(0)?, name)?;
             let sf = scalar_arg(ctx, arg(1)?)?;
             let tf = scalar_arg(ctx, arg(2)?)?;
             // Prometheus checks the factors only when it evaluates a series.
@@ -534,7 +534,7 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
             Ok(Val::Vector(out))
         }
         "absent_over_time" => {
-            let r = range_arg(ctx, arg(0)?, name)?;
+            let (r, _charge) = range_arg(ctx, arg(0)?, name)?;
             let present = over_windows(ctx, &r, false, |_, _, _| Some(1.0))?;
             let vals: Vec<Option<f64>> = (0..steps)
                 .map(|i| (!present.iter().any(|s| s.vals[i].is_some())).then_some(1.0))
@@ -867,7 +867,7 @@ fn over(
     keep_name: bool,
     f: impl Fn(&[(i64, f64)]) -> Option<f64>,
 ) -> Result<Val> {
-    let r = range_arg(ctx, e, func)?;
+    let (r, _charge) = range_arg(ctx, e, func)?;
     Ok(Val::Vector(over_windows(ctx, &r, keep_name, |p, _, _| {
         f(p)
     })?))

@@ -6,16 +6,19 @@
 
 mod aggregate;
 mod binary;
+mod budget;
 mod compat;
 mod engine;
 mod error;
 mod functions;
+mod nesting;
 pub mod storage;
 pub mod testscript;
 pub mod value;
 
-pub use engine::{selector_matchers, Engine, EngineOptions};
+pub use engine::{selector_matchers, Control, Engine, EngineOptions};
 pub use error::{Error, Result};
+pub use nesting::{EVAL_STACK_BYTES, MAX_NESTING};
 pub use storage::{
     as_count, collect_series, BlockStorage, MemStorage, SelectHints, Storage, StorageError,
     StoredSeries, COUNT_HINT,

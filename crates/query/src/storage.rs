@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use mnemos_promql::{collect_series, SelectHints, Storage, StorageError, StoredSeries};
 use mnemos_tsdb::Matcher;
 use tokio::runtime::Handle;
+use tokio_util::sync::CancellationToken;
 
 use crate::fanout::{Fanout, FanoutError, SelectRequest};
 use crate::series::{aggregates_for, is_counter_func, samples, MergeMode};
@@ -29,26 +30,72 @@ pub struct ReadOptions {
     pub step_ms: i64,
 }
 
+/// When a request must stop: its deadline, and a token cancelled when its client has gone.
+#[derive(Clone, Debug, Default)]
+pub struct Stop {
+    /// The request's deadline, if any.
+    pub deadline: Option<tokio::time::Instant>,
+    /// Cancelled when the request's client has gone (its handler was dropped).
+    pub canceled: CancellationToken,
+}
+
+/// Why [`Stop::run`] ended work early.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stopped {
+    /// The deadline passed.
+    Timeout,
+    /// The client went away.
+    Canceled,
+}
+
+impl Stop {
+    /// Runs `work` until it ends, the deadline passes or the request is cancelled, whichever
+    /// comes first; `work` is dropped (its streams closed) when it does not finish.
+    pub async fn run<T>(&self, work: impl std::future::Future<Output = T>) -> Result<T, Stopped> {
+        let deadline = async {
+            match self.deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            out = work => Ok(out),
+            () = deadline => Err(Stopped::Timeout),
+            () = self.canceled.cancelled() => Err(Stopped::Canceled),
+        }
+    }
+}
+
 /// [`Storage`] over the fan-out, for one query. The engine runs on a blocking thread; each
-/// selection runs on the runtime behind `handle`.
+/// selection runs on the runtime behind `handle`, and stops with the query (deadline,
+/// client gone) even while an endpoint is silent.
 pub struct FanoutStorage {
     fanout: Arc<Fanout>,
     handle: Handle,
     options: ReadOptions,
+    stop: Stop,
     warnings: Mutex<BTreeSet<String>>,
     endpoint_failed: AtomicBool,
+    stopped: Mutex<Option<Stopped>>,
 }
 
 impl FanoutStorage {
-    /// A storage for one query.
-    pub fn new(fanout: Arc<Fanout>, handle: Handle, options: ReadOptions) -> Self {
+    /// A storage for one query, stopping selections when `stop` says so.
+    pub fn new(fanout: Arc<Fanout>, handle: Handle, options: ReadOptions, stop: Stop) -> Self {
         Self {
             fanout,
             handle,
             options,
+            stop,
             warnings: Mutex::new(BTreeSet::new()),
             endpoint_failed: AtomicBool::new(false),
+            stopped: Mutex::new(None),
         }
+    }
+
+    /// Why a selection was stopped early, if one was.
+    pub fn stopped(&self) -> Option<Stopped> {
+        *self.stopped.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Whether a selection failed because an endpoint failed (partial responses off).
@@ -119,16 +166,24 @@ impl Storage for FanoutStorage {
             counter: is_counter_func(hints.func),
         };
         let aggregates = req.aggregates.clone();
-        let answer = self
-            .handle
-            .block_on(self.fanout.select(&req, |labels, chunks| {
-                let samples = samples(&labels, chunks, &aggregates, mint, maxt, mode)
-                    .map_err(|e| StorageError(e.to_string()))?;
-                if samples.is_empty() {
-                    return Ok(());
-                }
-                f(StoredSeries { labels, samples })
-            }));
+        let work = self.fanout.select(&req, |labels, chunks| {
+            let samples = samples(&labels, chunks, &aggregates, mint, maxt, mode)
+                .map_err(|e| StorageError(e.to_string()))?;
+            if samples.is_empty() {
+                return Ok(());
+            }
+            f(StoredSeries { labels, samples })
+        });
+        let answer = match self.handle.block_on(self.stop.run(work)) {
+            Ok(answer) => answer,
+            Err(why) => {
+                *self.stopped.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
+                return Err(StorageError(match why {
+                    Stopped::Timeout => "query timed out in query execution".into(),
+                    Stopped::Canceled => "query was canceled in query execution".into(),
+                }));
+            }
+        };
         match answer {
             Ok(warnings) => {
                 self.warnings

@@ -4,6 +4,10 @@
 
 #![deny(missing_docs)]
 
+mod limits;
+
+pub use limits::{GrpcLimits, HttpLimits};
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -127,18 +131,99 @@ pub async fn bind(addr: &str) -> Result<TcpListener, Error> {
     })
 }
 
-/// Serves `router` on `listener` until `shutdown` completes.
+/// Serves `router` on `listener` until `shutdown` completes, within `limits`: at most
+/// `max_connections` connections at once (more wait to be accepted), headers within
+/// `read_header_timeout`, connections closed after `idle_timeout` without traffic, requests
+/// answered 503 after `request_timeout` and 413 past `max_request_body_bytes`. On shutdown the
+/// listener closes and open connections finish their requests.
 pub async fn serve_http(
     listener: TcpListener,
     router: Router,
+    limits: HttpLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     let addr: Option<SocketAddr> = listener.local_addr().ok();
-    info!(address = ?addr, "serving HTTP");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(Error::Serve)
+    info!(address = ?addr, max_connections = limits.max_connections, "serving HTTP");
+    let app = router
+        .layer(axum::extract::DefaultBodyLimit::max(
+            limits.max_request_body_bytes,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            limits.request_timeout,
+            request_timeout,
+        ));
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let (closing_tx, closing) = tokio::sync::watch::channel(false);
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, never spin or exit.
+                    tracing::warn!(error = %e, "accepting an HTTP connection failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let io =
+            hyper_util::rt::TokioIo::new(limits::IdleTimeout::new(stream, limits.idle_timeout));
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(limits.read_header_timeout)
+            .max_buf_size(MAX_HEADER_BYTES);
+        let mut closing = closing.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let conn = builder.serve_connection(io, service);
+            tokio::pin!(conn);
+            let result = tokio::select! {
+                r = conn.as_mut() => r,
+                _ = closing.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = result {
+                tracing::debug!(peer = %peer, error = %e, "HTTP connection ended with an error");
+            }
+        });
+    }
+    let _ = closing_tx.send(true);
+    // Open connections finish their requests once the slots they hold are all back.
+    let _ = slots
+        .acquire_many(u32::try_from(limits.max_connections.max(1)).unwrap_or(u32::MAX))
+        .await;
+    Ok(())
+}
+
+/// Largest request head (request line and headers) read, as Go's default (1 MiB).
+const MAX_HEADER_BYTES: usize = 1 << 20;
+
+async fn request_timeout(
+    State(limit): State<std::time::Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(r) => r,
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("request timed out after {limit:?}\n"),
+        )
+            .into_response(),
+    }
 }
 
 /// A shutdown notice every task can wait for; cheap to clone.
@@ -215,7 +300,7 @@ mod tests {
         let addr = listener.local_addr().expect("addr");
         let app = router(Arc::new(registry), readiness.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(serve_http(listener, app, async {
+        let server = tokio::spawn(serve_http(listener, app, HttpLimits::default(), async {
             let _ = rx.await;
         }));
         assert!(get(addr, "/-/healthy").await.starts_with("HTTP/1.0 200"));

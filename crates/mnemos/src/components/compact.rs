@@ -25,6 +25,9 @@ pub struct CompactArgs {
         default_value = "0.0.0.0:10902"
     )]
     http_address: String,
+    /// Limits of the HTTP listener.
+    #[command(flatten)]
+    http_limits: super::HttpLimitArgs,
     /// Local scratch directory (downloads, new blocks, meta cache, upload journal).
     #[arg(long = "data-dir", env = "MNEMOS_DATA_DIR", default_value = "./data")]
     data_dir: PathBuf,
@@ -117,7 +120,12 @@ impl CompactArgs {
         let readiness = Readiness::default();
         let http = bind(&self.http_address).await?;
         let app = router(Arc::new(registry), readiness.clone());
-        let http_task = tokio::spawn(serve_http(http, app, shutdown.clone().wait()));
+        let http_task = tokio::spawn(serve_http(
+            http,
+            app,
+            self.http_limits.limits(),
+            shutdown.clone().wait(),
+        ));
         readiness.set_ready();
         let result = loop {
             let pass = tokio::select! {

@@ -5,6 +5,8 @@ mod query;
 mod sidecar;
 mod store;
 
+use std::time::Duration;
+
 use anyhow::Context;
 use clap::Args;
 
@@ -30,6 +32,103 @@ pub struct ServerArgs {
         default_value = "0.0.0.0:10902"
     )]
     pub http_address: String,
+    /// Limits of the HTTP listener.
+    #[command(flatten)]
+    pub http_limits: HttpLimitArgs,
+    /// Limits of the gRPC listener.
+    #[command(flatten)]
+    pub grpc_limits: GrpcLimitArgs,
+}
+
+/// Limits of every HTTP listener (Prometheus' `--web.*` names where it has the flag).
+#[derive(Debug, Args)]
+pub struct HttpLimitArgs {
+    /// Connections served at once; more wait to be accepted.
+    #[arg(
+        long = "web.max-connections",
+        env = "MNEMOS_WEB_MAX_CONNECTIONS",
+        default_value = "512"
+    )]
+    max_connections: usize,
+    /// Longest a client may take to send a request's headers.
+    #[arg(long = "web.read-header-timeout", env = "MNEMOS_WEB_READ_HEADER_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    read_header_timeout: Duration,
+    /// A connection without traffic for this long is closed (idle keep-alive, slow sender).
+    #[arg(long = "web.read-timeout", env = "MNEMOS_WEB_READ_TIMEOUT", default_value = "5m", value_parser = parse_duration)]
+    idle_timeout: Duration,
+    /// Longest any request may take before it is answered 503 (queries end at
+    /// --query.timeout before that).
+    #[arg(long = "web.request-timeout", env = "MNEMOS_WEB_REQUEST_TIMEOUT", default_value = "10m", value_parser = parse_duration)]
+    request_timeout: Duration,
+    /// Largest request body (e.g. a POSTed query) read; larger ones get 413.
+    #[arg(
+        long = "web.max-request-body-bytes",
+        env = "MNEMOS_WEB_MAX_REQUEST_BODY_BYTES",
+        default_value = "10485760"
+    )]
+    max_request_body_bytes: usize,
+}
+
+impl HttpLimitArgs {
+    /// The limits these flags set.
+    pub fn limits(&self) -> mnemos_server::HttpLimits {
+        mnemos_server::HttpLimits {
+            max_connections: self.max_connections,
+            read_header_timeout: self.read_header_timeout,
+            idle_timeout: self.idle_timeout,
+            request_timeout: self.request_timeout,
+            max_request_body_bytes: self.max_request_body_bytes,
+        }
+    }
+}
+
+/// Limits of every gRPC listener (Thanos' `--grpc-server-*` names where it has the flag).
+#[derive(Debug, Args)]
+pub struct GrpcLimitArgs {
+    /// Connections are closed gracefully after this long, so clients rebalance.
+    #[arg(long = "grpc-server-max-connection-age", env = "MNEMOS_GRPC_SERVER_MAX_CONNECTION_AGE", default_value = "60m", value_parser = parse_duration)]
+    max_connection_age: Duration,
+    /// HTTP/2 keepalive pings to clients this often.
+    #[arg(long = "grpc-server-keepalive-time", env = "MNEMOS_GRPC_SERVER_KEEPALIVE_TIME", default_value = "30s", value_parser = parse_duration)]
+    keepalive_interval: Duration,
+    /// A client that leaves a keepalive ping unanswered this long is dropped.
+    #[arg(long = "grpc-server-keepalive-timeout", env = "MNEMOS_GRPC_SERVER_KEEPALIVE_TIMEOUT", default_value = "20s", value_parser = parse_duration)]
+    keepalive_timeout: Duration,
+    /// Calls one connection may have open at once.
+    #[arg(
+        long = "grpc-server-max-concurrent-streams",
+        env = "MNEMOS_GRPC_SERVER_MAX_CONCURRENT_STREAMS",
+        default_value = "100"
+    )]
+    max_concurrent_streams: u32,
+    /// Largest request message accepted (bytes).
+    #[arg(
+        long = "grpc-server-max-recv-msg-size",
+        env = "MNEMOS_GRPC_SERVER_MAX_RECV_MSG_SIZE",
+        default_value = "4194304"
+    )]
+    max_recv_msg_size: usize,
+    /// Largest response message sent (bytes).
+    #[arg(
+        long = "grpc-server-max-send-msg-size",
+        env = "MNEMOS_GRPC_SERVER_MAX_SEND_MSG_SIZE",
+        default_value = "67108864"
+    )]
+    max_send_msg_size: usize,
+}
+
+impl GrpcLimitArgs {
+    /// The limits these flags set.
+    pub fn limits(&self) -> mnemos_server::GrpcLimits {
+        mnemos_server::GrpcLimits {
+            keepalive_interval: self.keepalive_interval,
+            keepalive_timeout: self.keepalive_timeout,
+            max_connection_age: self.max_connection_age,
+            max_concurrent_streams: self.max_concurrent_streams,
+            max_recv_msg_size: self.max_recv_msg_size,
+            max_send_msg_size: self.max_send_msg_size,
+        }
+    }
 }
 
 /// Object storage configuration flags (Thanos' objstore YAML).

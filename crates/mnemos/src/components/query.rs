@@ -26,6 +26,9 @@ pub struct QueryArgs {
         default_value = "0.0.0.0:10902"
     )]
     http_address: String,
+    /// Limits of the HTTP listener.
+    #[command(flatten)]
+    http_limits: super::HttpLimitArgs,
     /// StoreAPI endpoints: host:port, dns+host:port (A/AAAA), dnssrv+_grpc._tcp.name (SRV).
     /// Repeatable.
     #[arg(long = "endpoint", env = "MNEMOS_ENDPOINT", value_delimiter = ',')]
@@ -67,13 +70,22 @@ pub struct QueryArgs {
     /// Longest a query may run.
     #[arg(long = "query.timeout", env = "MNEMOS_QUERY_TIMEOUT", default_value = "2m", value_parser = parse_duration)]
     timeout: Duration,
-    /// Queries evaluated at once; more wait for a slot.
+    /// API requests (queries, series, labels) served at once; more wait for a slot within
+    /// their timeout.
     #[arg(
         long = "query.max-concurrent",
         env = "MNEMOS_QUERY_MAX_CONCURRENT",
         default_value = "20"
     )]
     max_concurrent: usize,
+    /// Label sets one `/api/v1/series` request may gather (0: no limit); past it the
+    /// request fails (the `limit` parameter truncates the answer instead).
+    #[arg(
+        long = "store.limits.request-series",
+        env = "MNEMOS_STORE_LIMITS_REQUEST_SERIES",
+        default_value = "1000000"
+    )]
+    max_series: usize,
     /// Samples one query may hold in memory.
     #[arg(
         long = "query.max-samples",
@@ -134,6 +146,9 @@ impl QueryArgs {
                 replica_labels: self.replica_labels.clone(),
                 partial_response: self.partial_response,
                 auto_downsampling: self.auto_downsampling,
+                timeout: self.timeout,
+                max_concurrent: self.max_concurrent,
+                max_series: self.max_series,
             },
             BuildInfo {
                 version: env!("CARGO_PKG_VERSION").to_string(),
@@ -145,7 +160,12 @@ impl QueryArgs {
         let readiness = Readiness::default();
         let http = bind(&self.http_address).await?;
         let app = router(Arc::new(registry), readiness.clone()).merge(api.router());
-        let http_task = tokio::spawn(serve_http(http, app, shutdown.clone().wait()));
+        let http_task = tokio::spawn(serve_http(
+            http,
+            app,
+            self.http_limits.limits(),
+            shutdown.clone().wait(),
+        ));
         // Ready once every endpoint has been asked for its Info once.
         endpoints.refresh().await;
         readiness.set_ready();

@@ -77,7 +77,12 @@ impl SidecarArgs {
         let http = bind(&self.server.http_address).await?;
         let grpc = bind(&self.server.grpc_address).await?;
         let app = router(Arc::new(registry), readiness.clone());
-        let http_task = tokio::spawn(serve_http(http, app, shutdown.clone().wait()));
+        let http_task = tokio::spawn(serve_http(
+            http,
+            app,
+            self.server.http_limits.limits(),
+            shutdown.clone().wait(),
+        ));
 
         let prometheus = PrometheusClient::new(&self.prometheus_url)?;
         let sidecar = tokio::select! {
@@ -87,8 +92,14 @@ impl SidecarArgs {
         let store = sidecar.store();
         readiness.set_ready();
         info!(address = ?grpc.local_addr().ok(), "serving StoreAPI and Info API over gRPC");
-        let grpc_server = tonic::transport::Server::builder()
-            .add_service(StoreServer::new(store.clone()))
+        let limits = self.server.grpc_limits.limits();
+        let grpc_server = limits
+            .server()
+            .add_service(
+                StoreServer::new(store.clone())
+                    .max_decoding_message_size(limits.max_recv_msg_size)
+                    .max_encoding_message_size(limits.max_send_msg_size),
+            )
             .add_service(InfoServer::new(store))
             .serve_with_incoming_shutdown(TcpListenerStream::new(grpc), shutdown.clone().wait());
 

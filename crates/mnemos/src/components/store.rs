@@ -138,7 +138,12 @@ impl StoreArgs {
         let http = bind(&self.server.http_address).await?;
         let grpc = bind(&self.server.grpc_address).await?;
         let app = router(Arc::new(registry), readiness.clone());
-        let http_task = tokio::spawn(serve_http(http, app, shutdown.clone().wait()));
+        let http_task = tokio::spawn(serve_http(
+            http,
+            app,
+            self.server.http_limits.limits(),
+            shutdown.clone().wait(),
+        ));
 
         // Ready after the first sync of metas; indexes load in the background (and on use).
         let mut delay = Duration::from_millis(500);
@@ -176,8 +181,14 @@ impl StoreArgs {
             }
         };
         info!(address = ?grpc.local_addr().ok(), "serving StoreAPI and Info API over gRPC");
-        let grpc_server = tonic::transport::Server::builder()
-            .add_service(StoreServer::new(store.clone()).max_decoding_message_size(64 << 20))
+        let limits = self.server.grpc_limits.limits();
+        let grpc_server = limits
+            .server()
+            .add_service(
+                StoreServer::new(store.clone())
+                    .max_decoding_message_size(limits.max_recv_msg_size)
+                    .max_encoding_message_size(limits.max_send_msg_size),
+            )
             .add_service(InfoServer::new(store))
             .serve_with_incoming_shutdown(TcpListenerStream::new(grpc), shutdown.clone().wait());
         let (grpc_result, ()) = tokio::join!(grpc_server, background);

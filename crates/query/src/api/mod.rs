@@ -15,14 +15,27 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use mnemos_promql::{selector_matchers, Engine, Value};
+use mnemos_promql::{selector_matchers, Control, Engine, Value};
 use mnemos_tsdb::{Labels, Matcher};
 use tokio::runtime::Handle;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
 
 use crate::fanout::{Fanout, FanoutError, LabelsRequest, SelectRequest};
-use crate::storage::{FanoutStorage, ReadOptions};
+use crate::storage::{FanoutStorage, ReadOptions, Stop, Stopped};
 use params::{parse_duration_ms, Params, MAX_TIME_MS, MIN_TIME_MS};
 use response::{push_labels, push_str, push_str_array, query_data, success, ApiError, ErrorType};
+
+/// The warning of an answer cut at the request's `limit` (Prometheus' wording).
+const TRUNCATED: &str = "results truncated due to limit";
+
+/// Why a series gathering stopped early.
+enum SeriesStop {
+    /// The request's `limit` was reached: the answer is truncated.
+    Limit,
+    /// `--store.limits.request-series` was passed: the request fails.
+    TooMany,
+}
 
 /// Points a range query may return per series (Prometheus' limit).
 pub const MAX_POINTS_PER_SERIES: i64 = 11_000;
@@ -36,6 +49,15 @@ pub struct ApiOptions {
     pub partial_response: bool,
     /// `--query.auto-downsampling`: without `max_source_resolution`, use step / 5.
     pub auto_downsampling: bool,
+    /// `--query.timeout`: the longest any API request may take (the `timeout` parameter
+    /// may only shorten it).
+    pub timeout: std::time::Duration,
+    /// `--query.max-concurrent`: API requests that read from the stores at once; more wait
+    /// for a slot within their timeout.
+    pub max_concurrent: usize,
+    /// `--store.limits.request-series`: label sets `/api/v1/series` may gather (0: no
+    /// limit); past it the request fails (`limit` truncates below it instead).
+    pub max_series: usize,
 }
 
 /// What `/api/v1/status/buildinfo` reports.
@@ -53,6 +75,7 @@ pub struct QueryApi {
     fanout: Arc<Fanout>,
     options: ApiOptions,
     build: BuildInfo,
+    gate: Semaphore,
 }
 
 type ApiResult = Result<Response, ApiError>;
@@ -65,11 +88,13 @@ impl QueryApi {
         options: ApiOptions,
         build: BuildInfo,
     ) -> Self {
+        let gate = Semaphore::new(options.max_concurrent.max(1));
         Self {
             engine,
             fanout,
             options,
             build,
+            gate,
         }
     }
 
@@ -117,38 +142,55 @@ impl QueryApi {
         })
     }
 
-    /// Runs the engine on a blocking thread over a fresh [`FanoutStorage`].
+    /// Runs the engine on a blocking thread over a fresh [`FanoutStorage`]; the query stops
+    /// at `stop`'s deadline or as soon as the client has gone.
     async fn evaluate(
         &self,
         options: ReadOptions,
-        run: impl FnOnce(&Engine, &FanoutStorage) -> mnemos_promql::Result<Value> + Send + 'static,
+        stop: Stop,
+        run: impl FnOnce(&Engine, &FanoutStorage, &Control) -> mnemos_promql::Result<Value>
+            + Send
+            + 'static,
     ) -> ApiResult {
-        let storage = FanoutStorage::new(self.fanout.clone(), Handle::current(), options);
+        let canceled = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let control = Control {
+            timeout: stop
+                .deadline
+                .map(|d| d.saturating_duration_since(tokio::time::Instant::now())),
+            canceled: Some(canceled.clone()),
+        };
+        // The engine's flag follows the request's token (cancelled at the latest when the
+        // request ends, so this task always ends).
+        let token = stop.canceled.clone();
+        tokio::spawn(async move {
+            token.cancelled().await;
+            canceled.store(true, std::sync::atomic::Ordering::Relaxed);
+        });
+        let storage = FanoutStorage::new(self.fanout.clone(), Handle::current(), options, stop);
         let engine = self.engine.clone();
         let (result, storage) = tokio::task::spawn_blocking(move || {
-            let r = run(&engine, &storage);
+            let r = run(&engine, &storage, &control);
             (r, storage)
         })
         .await
         .map_err(|e| ApiError::new(ErrorType::Internal, format!("query panicked: {e}")))?;
-        let value = result.map_err(|e| engine_error(e, storage.endpoint_failed()))?;
+        let value = result.map_err(|e| engine_error(e, &storage))?;
         Ok(success(&query_data(&value), &storage.warnings()))
     }
 
     #[tracing::instrument(name = "query.instant", skip_all)]
-    async fn instant(&self, p: Params) -> ApiResult {
+    async fn instant(&self, p: Params, stop: Stop) -> ApiResult {
         let t = p.time("time", now_ms())?;
-        p.duration("timeout")?;
         let query = p.get("query").unwrap_or_default().to_string();
         let options = self.read_options(&p, 0)?;
-        self.evaluate(options, move |engine, storage| {
-            engine.instant(storage, &query, t)
+        self.evaluate(options, stop, move |engine, storage, control| {
+            engine.instant_with(storage, &query, t, control)
         })
         .await
     }
 
     #[tracing::instrument(name = "query.range", skip_all)]
-    async fn range(&self, p: Params) -> ApiResult {
+    async fn range(&self, p: Params, stop: Stop) -> ApiResult {
         let start = p.required_time("start")?;
         let end = p.required_time("end")?;
         if end < start {
@@ -171,11 +213,10 @@ impl QueryApi {
                 "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
             ));
         }
-        p.duration("timeout")?;
         let query = p.get("query").unwrap_or_default().to_string();
         let options = self.read_options(&p, step)?;
-        self.evaluate(options, move |engine, storage| {
-            engine.range(storage, &query, start, end, step)
+        self.evaluate(options, stop, move |engine, storage, control| {
+            engine.range_with(storage, &query, start, end, step, control)
         })
         .await
     }
@@ -207,34 +248,58 @@ impl QueryApi {
     }
 
     #[tracing::instrument(name = "query.series", skip_all)]
-    async fn series(&self, p: Params) -> ApiResult {
+    async fn series(&self, p: Params, stop: Stop) -> ApiResult {
         let sets = Self::match_params(&p)?;
         if sets.is_empty() {
             return Err(ApiError::bad_data("no match[] parameter provided"));
         }
         let start = p.time("start", MIN_TIME_MS)?;
         let end = p.time("end", MAX_TIME_MS)?;
+        let limit = p.limit()?;
         let options = self.read_options(&p, 0)?;
-        let storage = FanoutStorage::new(self.fanout.clone(), Handle::current(), options);
+        let storage = FanoutStorage::new(self.fanout.clone(), Handle::current(), options, stop);
+        let max = self.options.max_series;
         let mut all = BTreeSet::new();
         let mut warnings = Vec::new();
+        let mut truncated = false;
         for matchers in sets {
             let mut req: SelectRequest = storage.request(&matchers, start, end, None);
             req.skip_chunks = true;
-            let w = self
-                .fanout
-                .select(&req, |labels, _| {
-                    all.insert(labels);
-                    Ok::<(), ()>(())
-                })
-                .await
-                .map_err(|e| match e {
-                    FanoutError::Endpoint(e) => {
-                        ApiError::new(ErrorType::Unavailable, e.to_string())
-                    }
-                    FanoutError::Stopped(()) => ApiError::new(ErrorType::Internal, "stopped"),
-                })?;
-            warnings.extend(w);
+            let gathered = self.fanout.select(&req, |labels, _| {
+                all.insert(labels);
+                match limit {
+                    Some(l) if all.len() > l => Err(SeriesStop::Limit),
+                    _ if max > 0 && all.len() > max => Err(SeriesStop::TooMany),
+                    _ => Ok(()),
+                }
+            });
+            match gathered.await {
+                Ok(w) => warnings.extend(w),
+                Err(FanoutError::Stopped(SeriesStop::Limit)) => {
+                    truncated = true;
+                    break;
+                }
+                Err(FanoutError::Stopped(SeriesStop::TooMany)) => {
+                    return Err(ApiError::new(
+                        ErrorType::Execution,
+                        format!(
+                            "exceeded series limit: the request selects more than {max} series \
+                             (--store.limits.request-series); narrow match[] or the time range"
+                        ),
+                    ))
+                }
+                Err(FanoutError::Endpoint(e)) => {
+                    return Err(ApiError::new(ErrorType::Unavailable, e.to_string()))
+                }
+            }
+        }
+        if truncated {
+            if let Some(l) = limit {
+                while all.len() > l {
+                    all.pop_last();
+                }
+            }
+            warnings.push(TRUNCATED.to_string());
         }
         let mut data = String::from("[");
         for (i, labels) in all.iter().enumerate() {
@@ -271,8 +336,15 @@ impl QueryApi {
             values.extend(v);
             warnings.extend(w);
         }
+        let mut values: Vec<String> = values.into_iter().collect();
+        if let Some(l) = p.limit()? {
+            if values.len() > l {
+                values.truncate(l);
+                warnings.push(TRUNCATED.to_string());
+            }
+        }
         let mut data = String::new();
-        push_str_array(&mut data, &values.into_iter().collect::<Vec<_>>());
+        push_str_array(&mut data, &values);
         Ok(success(&data, &warnings))
     }
 
@@ -325,15 +397,38 @@ fn now_ms() -> i64 {
 }
 
 /// An engine error as the API reports it.
-fn engine_error(e: mnemos_promql::Error, endpoint_failed: bool) -> ApiError {
+fn engine_error(e: mnemos_promql::Error, storage: &FanoutStorage) -> ApiError {
     use mnemos_promql::Error as E;
     match e {
         E::Parse(msg) => ApiError::invalid_param("query", &msg),
         E::Execution(msg) => ApiError::new(ErrorType::Execution, msg),
         E::TooManySamples => ApiError::new(ErrorType::Execution, e.to_string()),
         E::Timeout => ApiError::new(ErrorType::Timeout, e.to_string()),
-        E::Storage(msg) if endpoint_failed => ApiError::new(ErrorType::Unavailable, msg),
-        E::Storage(msg) => ApiError::new(ErrorType::Internal, msg),
+        E::Canceled => ApiError::new(ErrorType::Canceled, e.to_string()),
+        E::Storage(msg) => match storage.stopped() {
+            Some(Stopped::Timeout) => ApiError::new(ErrorType::Timeout, msg),
+            Some(Stopped::Canceled) => ApiError::new(ErrorType::Canceled, msg),
+            None if storage.endpoint_failed() => ApiError::new(ErrorType::Unavailable, msg),
+            None => ApiError::new(ErrorType::Internal, msg),
+        },
+    }
+}
+
+/// A request stopped early, as the API reports it.
+fn stopped_error(why: Stopped, in_queue: bool) -> ApiError {
+    let place = if in_queue {
+        "query queue"
+    } else {
+        "query execution"
+    };
+    match why {
+        Stopped::Timeout => {
+            ApiError::new(ErrorType::Timeout, format!("query timed out in {place}"))
+        }
+        Stopped::Canceled => ApiError::new(
+            ErrorType::Canceled,
+            format!("query was canceled in {place}"),
+        ),
     }
 }
 
@@ -350,14 +445,46 @@ fn request_params(
     Params::parse(query.as_deref(), is_form.then_some(body.as_ref()))
 }
 
-/// Records the request in the metrics and turns errors into Prometheus' error answers.
-async fn answer(
+/// Runs one API request: reads its parameters, waits for a slot among
+/// `--query.max-concurrent`, bounds it by its timeout (`--query.timeout`, shortened by the
+/// `timeout` parameter) and cancels its work when the client goes away (the handler is
+/// dropped); records it in the metrics and turns errors into Prometheus' error answers.
+async fn answer<F, Fut>(
     api: &QueryApi,
     handler: &str,
-    work: impl std::future::Future<Output = ApiResult>,
-) -> Response {
+    (query, headers, body): (Option<String>, &HeaderMap, &Bytes),
+    work: F,
+) -> Response
+where
+    F: FnOnce(Params, Stop) -> Fut,
+    Fut: std::future::Future<Output = ApiResult>,
+{
     let started = Instant::now();
-    let response = match work.await {
+    let token = CancellationToken::new();
+    let _cancel_when_dropped = token.clone().drop_guard();
+    let run = async {
+        let p = request_params(query, headers, body)?;
+        let timeout = match p.duration("timeout")? {
+            Some(ms) if ms > 0 => api
+                .options
+                .timeout
+                .min(std::time::Duration::from_millis(ms as u64)),
+            _ => api.options.timeout,
+        };
+        let stop = Stop {
+            deadline: Some(tokio::time::Instant::now() + timeout),
+            canceled: token.clone(),
+        };
+        let _permit = stop
+            .run(api.gate.acquire())
+            .await
+            .map_err(|why| stopped_error(why, true))?
+            .map_err(|_| ApiError::new(ErrorType::Unavailable, "the querier is shutting down"))?;
+        stop.run(work(p, stop.clone()))
+            .await
+            .map_err(|why| stopped_error(why, false))?
+    };
+    let response = match run.await {
         Ok(r) => r,
         Err(e) => {
             tracing::debug!(handler, error = %e.message, "request failed");
@@ -378,8 +505,8 @@ async fn query(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    answer(&api, "/api/v1/query", async {
-        api.instant(request_params(q, &headers, &body)?).await
+    answer(&api, "/api/v1/query", (q, &headers, &body), |p, stop| {
+        api.instant(p, stop)
     })
     .await
 }
@@ -390,9 +517,12 @@ async fn query_range(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    answer(&api, "/api/v1/query_range", async {
-        api.range(request_params(q, &headers, &body)?).await
-    })
+    answer(
+        &api,
+        "/api/v1/query_range",
+        (q, &headers, &body),
+        |p, stop| api.range(p, stop),
+    )
     .await
 }
 
@@ -402,8 +532,8 @@ async fn series(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    answer(&api, "/api/v1/series", async {
-        api.series(request_params(q, &headers, &body)?).await
+    answer(&api, "/api/v1/series", (q, &headers, &body), |p, stop| {
+        api.series(p, stop)
     })
     .await
 }
@@ -414,15 +544,21 @@ async fn labels(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    answer(&api, "/api/v1/labels", async {
-        let p = request_params(q, &headers, &body)?;
-        let fanout = api.fanout.clone();
-        api.label_call(&p, |req| {
-            let fanout = fanout.clone();
-            async move { fanout.label_names(&req).await }
-        })
-        .await
-    })
+    let inner = api.clone();
+    answer(
+        &api,
+        "/api/v1/labels",
+        (q, &headers, &body),
+        |p, _| async move {
+            let api = inner;
+            let fanout = api.fanout.clone();
+            api.label_call(&p, |req| {
+                let fanout = fanout.clone();
+                async move { fanout.label_names(&req).await }
+            })
+            .await
+        },
+    )
     .await
 }
 
@@ -431,19 +567,26 @@ async fn label_values(
     Path(name): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    answer(&api, "/api/v1/label/:name/values", async {
-        if !is_label_name(&name) {
-            return Err(ApiError::bad_data(format!("invalid label name: {name:?}")));
-        }
-        let p = request_params(q, &HeaderMap::new(), &Bytes::new())?;
-        let fanout = api.fanout.clone();
-        let name = name.clone();
-        api.label_call(&p, |req| {
-            let (fanout, name) = (fanout.clone(), name.clone());
-            async move { fanout.label_values(&name, &req).await }
-        })
-        .await
-    })
+    let none = (q, &HeaderMap::new(), &Bytes::new());
+    let inner = api.clone();
+    answer(
+        &api,
+        "/api/v1/label/:name/values",
+        none,
+        |p, _| async move {
+            let api = inner;
+            if !is_label_name(&name) {
+                return Err(ApiError::bad_data(format!("invalid label name: {name:?}")));
+            }
+            let fanout = api.fanout.clone();
+            let name = name.clone();
+            api.label_call(&p, |req| {
+                let (fanout, name) = (fanout.clone(), name.clone());
+                async move { fanout.label_values(&name, &req).await }
+            })
+            .await
+        },
+    )
     .await
 }
 

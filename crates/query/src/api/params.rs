@@ -67,6 +67,21 @@ impl Params {
             .transpose()
     }
 
+    /// The `limit` parameter: at most this many entries (absent or 0: no limit).
+    pub fn limit(&self) -> Result<Option<usize>, ApiError> {
+        match self.get("limit") {
+            None => Ok(None),
+            Some(s) => match s.parse::<i64>() {
+                Ok(0) => Ok(None),
+                Ok(n) if n > 0 => Ok(usize::try_from(n).ok()),
+                _ => Err(ApiError::invalid_param(
+                    "limit",
+                    &format!("cannot parse {s:?} to a positive integer"),
+                )),
+            },
+        }
+    }
+
     /// A boolean parameter (`true`/`1`/`false`/`0`, any case), `default` when absent.
     pub fn flag(&self, name: &str, default: bool) -> Result<bool, ApiError> {
         match self.get(name) {

@@ -22,6 +22,8 @@ pub enum ErrorType {
     Timeout,
     /// 503.
     Unavailable,
+    /// 503: the client went away.
+    Canceled,
     /// 500.
     Internal,
     /// 404.
@@ -35,6 +37,7 @@ impl ErrorType {
             Self::Execution => "execution",
             Self::Timeout => "timeout",
             Self::Unavailable => "unavailable",
+            Self::Canceled => "canceled",
             Self::Internal => "internal",
             Self::NotFound => "not_found",
         }
@@ -44,7 +47,7 @@ impl ErrorType {
         match self {
             Self::BadData => StatusCode::BAD_REQUEST,
             Self::Execution => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Timeout | Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Timeout | Self::Unavailable | Self::Canceled => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::NotFound => StatusCode::NOT_FOUND,
         }
