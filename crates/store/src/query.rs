@@ -8,10 +8,11 @@ use std::sync::Arc;
 use bytes::Bytes;
 use mnemos_storeapi::thanos::{Aggr, AggrChunk};
 use mnemos_tsdb::chunkenc::{decode_xor_into, encode_xor};
-use mnemos_tsdb::chunks::{decode_chunk, split_ref, ChunkMeta};
-use mnemos_tsdb::encoding::decode_uvarint;
+use mnemos_tsdb::chunks::{chunk_offset, decode_chunk, split_ref, ChunkMeta};
+use mnemos_tsdb::error::{CorruptAt, Corruption};
 use mnemos_tsdb::index::{SeriesEntry, SERIES_ALIGNMENT};
-use mnemos_tsdb::{Label, Labels, Matcher};
+use mnemos_tsdb::read_at::{length_prefixed_size, MAX_LENGTH_PREFIX};
+use mnemos_tsdb::{Label, Labels, Matcher, ReadAt};
 
 use crate::aggr::{to_aggr_chunk, XOR_ENCODING};
 use crate::block::LoadedBlock;
@@ -67,7 +68,8 @@ fn tsdb(block: &LoadedBlock, source: mnemos_tsdb::Error) -> Error {
 }
 
 /// Bytes of a length-prefixed record at `offset` (`uvarint len | len + extra`), from
-/// `pinned` when it holds all of it, else fetched exactly.
+/// `pinned` when it holds all of it, else fetched exactly. The length comes from the data:
+/// it is checked against the file's size before anything more is fetched.
 async fn record(
     file: &BucketFile,
     pinned: &Pinned,
@@ -75,25 +77,39 @@ async fn record(
     extra: u64,
     stats: &FetchStats,
 ) -> std::result::Result<Bytes, mnemos_tsdb::Error> {
-    let total = |buf: &[u8]| decode_uvarint(buf).map(|(len, n)| n as u64 + len + extra);
-    if let Some(buf) = pinned.tail_at(offset) {
-        if let Some(need) = total(&buf) {
-            if buf.len() as u64 >= need {
-                return Ok(buf.slice(..need as usize));
-            }
-            let exact = offset..offset + need;
-            let p = file.fetch(vec![exact], stats).await?;
-            if let Some(b) = p.tail_at(offset) {
-                return Ok(b.slice(..(need as usize).min(b.len())));
-            }
+    let head = match pinned.tail_at(offset) {
+        Some(head) => head,
+        None => {
+            let probe = offset..offset.saturating_add(MAX_LENGTH_PREFIX as u64);
+            file.fetch(vec![probe], stats)
+                .await?
+                .tail_at(offset)
+                .unwrap_or_default()
         }
+    };
+    let truncated = |available: usize, need: u64| {
+        CorruptAt::new(
+            offset,
+            Corruption::Truncated {
+                needed: need,
+                available: available as u64,
+            },
+        )
+        .in_file(file.path())
+    };
+    let need = length_prefixed_size(&head, offset, extra, file.size())
+        .map_err(|e| e.in_file(file.path()))?;
+    // At most the file's size, so it fits in memory's address space.
+    let len = usize::try_from(need).map_err(|_| truncated(head.len(), need))?;
+    if head.len() >= len {
+        return Ok(head.slice(..len));
     }
-    let probe = offset..offset + 10;
-    let head = file.fetch(vec![probe], stats).await?;
-    let need = head.tail_at(offset).and_then(|b| total(&b)).unwrap_or(10);
     let exact = offset..offset + need;
-    let p = file.fetch(vec![exact], stats).await?;
-    Ok(p.tail_at(offset).unwrap_or_default())
+    let whole = file.fetch(vec![exact], stats).await?.tail_at(offset);
+    match whole {
+        Some(b) if b.len() >= len => Ok(b.slice(..len)),
+        other => Err(truncated(other.map_or(0, |b| b.len()), need)),
+    }
 }
 
 /// Series of `block` matching `req`, sorted by labels, external labels attached.
@@ -247,11 +263,11 @@ async fn read_chunk(
             reason: format!("chunk reference {:#x}: no such segment", c.chunk_ref),
         });
     };
+    chunk_offset(c.chunk_ref, seg.size()).map_err(|e| tsdb(block, e.in_file(seg.path())))?;
     let buf = record(seg, pinned, off, 5, stats)
         .await
         .map_err(|e| tsdb(block, e))?;
-    let (chunk, _) = decode_chunk(&buf, off)
-        .map_err(|e| tsdb(block, e.in_file(mnemos_tsdb::ReadAt::path(seg))))?;
+    let (chunk, _) = decode_chunk(&buf, off).map_err(|e| tsdb(block, e.in_file(seg.path())))?;
     Ok((chunk.encoding, chunk.data))
 }
 
