@@ -61,10 +61,16 @@ pub fn read_length_prefixed<R: ReadAt + ?Sized>(src: &R, offset: u64, extra: u64
     let head = src.read_at_most(offset, MAX_LENGTH_PREFIX)?;
     let total = length_prefixed_size(&head, offset, extra, src.size())
         .map_err(|e| e.in_file(src.path()))?;
+    read_sized(src, offset, total)
+}
+
+/// Reads `total` bytes at `offset`: a size computed from the data and already checked
+/// against the file (so only a platform whose `usize` cannot hold it refuses it).
+pub(crate) fn read_sized<R: ReadAt + ?Sized>(src: &R, offset: u64, total: u64) -> Result<Bytes> {
     let len = usize::try_from(total).map_err(|_| {
         CorruptAt::new(
             offset,
-            Corruption::Invalid(format!("record of {total} bytes")),
+            Corruption::Invalid(format!("{total} bytes do not fit in memory")),
         )
         .in_file(src.path())
     })?;

@@ -13,7 +13,7 @@ use super::{FORMAT_V2, HEADER_LEN, MAGIC_INDEX, SERIES_ALIGNMENT};
 use crate::encoding::{check_header, Decbuf};
 use crate::error::{CorruptAt, Corruption, Error, Result};
 use crate::labels::{Label, Labels, MatchType, Matcher};
-use crate::read_at::{read_length_prefixed, ReadAt};
+use crate::read_at::{read_length_prefixed, read_sized, ReadAt};
 
 /// An open index file.
 pub struct IndexReader<R: ReadAt> {
@@ -257,13 +257,6 @@ fn read_section<R: ReadAt>(src: &R, offset: u64, limit: u64) -> Result<Bytes> {
             },
         });
     }
-    let len = usize::try_from(total).map_err(|_| {
-        CorruptAt::new(
-            offset,
-            Corruption::Invalid(format!("section of {total} bytes")),
-        )
-        .in_file(src.path())
-    })?;
-    let buf = src.read_at(offset, len)?;
+    let buf = read_sized(src, offset, total)?;
     decode_section(&buf, offset).map_err(|e| e.in_file(src.path()))
 }
