@@ -27,7 +27,7 @@ use crate::selection::now_ms;
 use crate::service::{BucketStore, Planned};
 
 /// Series frames buffered between the reading task and the client.
-pub const SERIES_BUFFER: usize = 16;
+const SERIES_BUFFER: usize = 16;
 
 type SeriesStream = Pin<Box<dyn Stream<Item = Result<SeriesResponse, Status>> + Send>>;
 

@@ -31,7 +31,6 @@ mod select;
 pub mod selection;
 mod service;
 
-pub use api::SERIES_BUFFER;
 pub use error::{Error, Result};
 pub use selection::{Relabel, TimeBound};
 pub use service::{BucketStore, StoreConfig, SyncReport};
