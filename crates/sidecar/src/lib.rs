@@ -85,9 +85,10 @@ impl Sidecar {
         self.state.clone()
     }
 
-    /// The StoreAPI / Info API service.
-    pub fn store(&self) -> SidecarStore {
-        SidecarStore::new(self.prometheus.clone(), self.state.clone())
+    /// The StoreAPI / Info API service, serving at most `max_concurrency` StoreAPI calls at
+    /// once.
+    pub fn store(&self, max_concurrency: usize) -> SidecarStore {
+        SidecarStore::new(self.prometheus.clone(), self.state.clone(), max_concurrency)
     }
 
     /// Oldest timestamp Prometheus has: its oldest local block, else its head, else now.

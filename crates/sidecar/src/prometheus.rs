@@ -2,11 +2,13 @@
 //! label names and values, and remote read with streamed XOR chunks.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::time::Duration;
 
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use futures::StreamExt;
 use mnemos_storeapi::prometheus as prom;
+use mnemos_tsdb::encoding::decode_uvarint;
 use mnemos_tsdb::gofmt::quote;
 use prost::Message;
 use serde::Deserialize;
@@ -14,8 +16,18 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 
-/// Largest remote-read frame accepted (Prometheus' own default limit is 1 MiB per frame).
-const MAX_FRAME: usize = 64 << 20;
+/// Largest remote-read frame accepted (Prometheus cuts frames at 1 MiB by default). A frame
+/// whose length prefix announces more ends the stream with an error before any of it is
+/// buffered.
+pub const MAX_FRAME: usize = 64 << 20;
+/// Largest HTTP API answer read (label names and values, configuration, flags, status).
+pub const MAX_API_ANSWER: usize = 64 << 20;
+/// Bytes of an error answer kept for the error message.
+const MAX_ERROR_BODY: usize = 4 << 10;
+/// Deadline of the calls reading Prometheus' configuration, flags and TSDB status.
+const CONFIG_TIMEOUT: Duration = Duration::from_secs(30);
+/// Deadline of the calls answering StoreAPI requests, unless set otherwise.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(120);
 /// Content type of a streamed remote-read answer.
 const STREAMED_CONTENT_TYPE: &str =
     "application/x-streamed-protobuf; proto=prometheus.ChunkedReadResponse";
@@ -25,6 +37,7 @@ const STREAMED_CONTENT_TYPE: &str =
 pub struct PrometheusClient {
     base: String,
     http: reqwest::Client,
+    read_timeout: Duration,
 }
 
 /// The TSDB flags that matter to the sidecar.
@@ -84,7 +97,16 @@ impl PrometheusClient {
         Ok(Self {
             base: base.trim_end_matches('/').to_string(),
             http,
+            read_timeout: DEFAULT_READ_TIMEOUT,
         })
+    }
+
+    /// Sets the deadline of the calls answering StoreAPI requests: a label call must be
+    /// answered within it; a remote read must start answering within it, and never wait
+    /// longer than it for the next piece of its answer.
+    pub fn with_read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
     }
 
     /// The base URL.
@@ -99,39 +121,53 @@ impl PrometheusClient {
         }
     }
 
-    async fn api(&self, path: &str, query: &[(&str, String)]) -> Result<Value> {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .query(query)
-            .timeout(Duration::from_secs(30))
-            .send()
+    /// `fut` (a call to `path`), failing once `timeout` has passed.
+    async fn within<T>(
+        &self,
+        path: &str,
+        timeout: Duration,
+        fut: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        tokio::time::timeout(timeout, fut)
+            .await
+            .map_err(|_| self.error(path, format!("no answer within {timeout:?}")))?
+    }
+
+    async fn api(&self, path: &str, query: &[(&str, String)], timeout: Duration) -> Result<Value> {
+        self.within(path, timeout, async {
+            let response = self
+                .http
+                .get(format!("{}{path}", self.base))
+                .query(query)
+                .send()
+                .await
+                .map_err(|e| self.error(path, e))?;
+            let status = response.status();
+            let body = read_limited(
+                response.content_length(),
+                response.bytes_stream(),
+                MAX_API_ANSWER,
+            )
             .await
             .map_err(|e| self.error(path, e))?;
-        let status = response.status();
-        let body = response.bytes().await.map_err(|e| self.error(path, e))?;
-        let answer: ApiAnswer = serde_json::from_slice(&body).map_err(|e| {
-            self.error(
-                path,
-                format!(
-                    "HTTP {status}: not an API answer ({e}): {}",
-                    String::from_utf8_lossy(&body)
-                        .chars()
-                        .take(200)
-                        .collect::<String>()
-                ),
-            )
-        })?;
-        if answer.status != "success" {
-            return Err(self.error(path, format!("HTTP {status}: {}", answer.error)));
-        }
-        Ok(answer.data)
+            let answer: ApiAnswer = serde_json::from_slice(&body).map_err(|e| {
+                self.error(
+                    path,
+                    format!("HTTP {status}: not an API answer ({e}): {}", excerpt(&body)),
+                )
+            })?;
+            if answer.status != "success" {
+                return Err(self.error(path, format!("HTTP {status}: {}", answer.error)));
+            }
+            Ok(answer.data)
+        })
+        .await
     }
 
     /// External labels from `global.external_labels` of the loaded configuration.
     pub async fn external_labels(&self) -> Result<BTreeMap<String, String>> {
         let path = "/api/v1/status/config";
-        let data = self.api(path, &[]).await?;
+        let data = self.api(path, &[], CONFIG_TIMEOUT).await?;
         let yaml = data["yaml"]
             .as_str()
             .ok_or_else(|| self.error(path, "answer has no data.yaml"))?;
@@ -153,7 +189,7 @@ impl PrometheusClient {
     /// The block-duration flags.
     pub async fn tsdb_flags(&self) -> Result<TsdbFlags> {
         let path = "/api/v1/status/flags";
-        let data = self.api(path, &[]).await?;
+        let data = self.api(path, &[], CONFIG_TIMEOUT).await?;
         let flag = |name: &str| data[name].as_str().unwrap_or_default().to_string();
         Ok(TsdbFlags {
             min_block_duration: flag("storage.tsdb.min-block-duration"),
@@ -163,7 +199,7 @@ impl PrometheusClient {
 
     /// Oldest timestamp of the head block (ms), if the head has data.
     pub async fn head_min_time(&self) -> Result<Option<i64>> {
-        let data = self.api("/api/v1/status/tsdb", &[]).await?;
+        let data = self.api("/api/v1/status/tsdb", &[], CONFIG_TIMEOUT).await?;
         let min = data["headStats"]["minTime"].as_i64();
         let max = data["headStats"]["maxTime"].as_i64();
         Ok(match (min, max) {
@@ -197,8 +233,9 @@ impl PrometheusClient {
         end: i64,
         matchers: &[prom::LabelMatcher],
     ) -> Result<Vec<String>> {
+        let params = Self::range_params(start, end, matchers);
         let data = self
-            .api("/api/v1/labels", &Self::range_params(start, end, matchers))
+            .api("/api/v1/labels", &params, self.read_timeout)
             .await?;
         Ok(strings(&data))
     }
@@ -212,9 +249,8 @@ impl PrometheusClient {
         matchers: &[prom::LabelMatcher],
     ) -> Result<Vec<String>> {
         let path = format!("/api/v1/label/{name}/values");
-        let data = self
-            .api(&path, &Self::range_params(start, end, matchers))
-            .await?;
+        let params = Self::range_params(start, end, matchers);
+        let data = self.api(&path, &params, self.read_timeout).await?;
         Ok(strings(&data))
     }
 
@@ -231,21 +267,25 @@ impl PrometheusClient {
         let body = snap::raw::Encoder::new()
             .compress_vec(&request.encode_to_vec())
             .map_err(|e| self.error(path, format!("snappy: {e}")))?;
-        let response = self
+        let send = self
             .http
             .post(format!("{}{path}", self.base))
             .header("Content-Encoding", "snappy")
             .header("Content-Type", "application/x-protobuf")
             .header("X-Prometheus-Remote-Read-Version", "0.1.0")
             .body(body)
-            .send()
-            .await
-            .map_err(|e| self.error(path, e))?;
-        let status = response.status();
-        if !status.is_success() {
-            let text = response.text().await.unwrap_or_default();
-            return Err(self.error(path, format!("HTTP {status}: {}", text.trim())));
-        }
+            .send();
+        let response = self
+            .within(path, self.read_timeout, async {
+                let response = send.await.map_err(|e| self.error(path, e))?;
+                let status = response.status();
+                if !status.is_success() {
+                    let text = read_prefix(response.bytes_stream(), MAX_ERROR_BODY).await;
+                    return Err(self.error(path, format!("HTTP {status}: {}", text.trim())));
+                }
+                Ok(response)
+            })
+            .await?;
         let content_type = response
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
@@ -262,8 +302,59 @@ impl PrometheusClient {
             body: Box::pin(response.bytes_stream()),
             buf: BytesMut::new(),
             done: false,
+            idle_timeout: Some(self.read_timeout),
         })
     }
+}
+
+/// The first characters of an answer, for error messages.
+fn excerpt(body: &[u8]) -> String {
+    String::from_utf8_lossy(&body[..body.len().min(200)])
+        .chars()
+        .take(200)
+        .collect()
+}
+
+/// A whole answer body from its `pieces`, refused when it is larger than `limit` bytes:
+/// checked against the `announced` length first, then as it arrives.
+async fn read_limited<E: std::fmt::Display>(
+    announced: Option<u64>,
+    pieces: impl futures::Stream<Item = std::result::Result<Bytes, E>>,
+    limit: usize,
+) -> std::result::Result<Bytes, String> {
+    let too_large = |n: u64| format!("answer of {n} bytes or more exceeds the {limit}-byte limit");
+    if let Some(len) = announced.filter(|l| *l > limit as u64) {
+        return Err(too_large(len));
+    }
+    let mut pieces = std::pin::pin!(pieces);
+    let mut body = BytesMut::new();
+    while let Some(piece) = pieces.next().await {
+        let piece = piece.map_err(|e| e.to_string())?;
+        let len = body.len().saturating_add(piece.len());
+        if len > limit {
+            return Err(too_large(len as u64));
+        }
+        body.extend_from_slice(&piece);
+    }
+    Ok(body.freeze())
+}
+
+/// At most the first `limit` bytes of an answer body from its `pieces`, as text (for error
+/// messages); a failing body just ends it.
+async fn read_prefix<E>(
+    pieces: impl futures::Stream<Item = std::result::Result<Bytes, E>>,
+    limit: usize,
+) -> String {
+    let mut pieces = std::pin::pin!(pieces);
+    let mut body = Vec::new();
+    while let Some(Ok(piece)) = pieces.next().await {
+        let room = limit - body.len();
+        body.extend_from_slice(&piece[..piece.len().min(room)]);
+        if body.len() == limit {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
 }
 
 fn strings(data: &Value) -> Vec<String> {
@@ -284,18 +375,8 @@ pub struct RemoteReadStream {
     body: BodyStream,
     buf: BytesMut,
     done: bool,
-}
-
-/// Decodes a uvarint at the start of `buf`: (value, bytes used), or `None` if incomplete.
-fn uvarint(buf: &[u8]) -> Option<(u64, usize)> {
-    let mut value = 0u64;
-    for (i, &b) in buf.iter().enumerate().take(10) {
-        value |= u64::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            return Some((value, i + 1));
-        }
-    }
-    None
+    /// Longest wait for the next piece of the answer.
+    idle_timeout: Option<Duration>,
 }
 
 impl RemoteReadStream {
@@ -306,10 +387,12 @@ impl RemoteReadStream {
             body: Box::pin(futures::stream::empty()),
             buf: BytesMut::from(&data[..]),
             done: true,
+            idle_timeout: None,
         }
     }
 
-    /// The next frame's series, or `None` at the end of the stream.
+    /// The next frame's series, or `None` at the end of the stream. Frames are checked
+    /// (length cap, CRC32C, protobuf) before anything of them is used.
     pub async fn next_series_batch(&mut self) -> Result<Option<Vec<prom::ChunkedSeries>>> {
         loop {
             if let Some(frame) = self.take_frame()? {
@@ -326,7 +409,13 @@ impl RemoteReadStream {
                     self.buf.len()
                 )));
             }
-            match self.body.next().await {
+            let next = match self.idle_timeout {
+                Some(t) => tokio::time::timeout(t, self.body.next())
+                    .await
+                    .map_err(|_| Error::RemoteRead(format!("no data from Prometheus for {t:?}")))?,
+                None => self.body.next().await,
+            };
+            match next {
                 Some(Ok(piece)) => self.buf.extend_from_slice(&piece),
                 Some(Err(e)) => return Err(Error::RemoteRead(format!("reading the answer: {e}"))),
                 None => self.done = true,
@@ -334,20 +423,23 @@ impl RemoteReadStream {
         }
     }
 
-    /// Splits one complete frame off the buffer, checking its CRC.
+    /// Splits one complete frame (`uvarint length | CRC32C | message`) off the buffer,
+    /// checking its length against [`MAX_FRAME`] as soon as the prefix is there, and its CRC.
     fn take_frame(&mut self) -> Result<Option<bytes::Bytes>> {
-        let Some((len, used)) = uvarint(&self.buf) else {
+        let Some((len, used)) = decode_uvarint(&self.buf) else {
             if self.buf.len() >= 10 {
                 return Err(Error::RemoteRead("bad frame length".to_string()));
             }
             return Ok(None);
         };
-        let len = len as usize;
-        if len > MAX_FRAME {
-            return Err(Error::RemoteRead(format!(
-                "frame of {len} bytes is too large"
-            )));
-        }
+        let len = usize::try_from(len)
+            .ok()
+            .filter(|l| *l <= MAX_FRAME)
+            .ok_or_else(|| {
+                Error::RemoteRead(format!(
+                    "frame of {len} bytes is larger than the {MAX_FRAME}-byte limit"
+                ))
+            })?;
         if self.buf.len() < used + 4 + len {
             return Ok(None);
         }
@@ -392,35 +484,145 @@ mod tests {
         assert!(!bounded(i64::MIN) && !bounded(i64::MAX) && bounded(0));
     }
 
-    #[test]
-    fn frames_are_split_and_checked() {
-        let response = prom::ChunkedReadResponse {
+    /// A frame as Prometheus sends it: uvarint length, CRC32C, message.
+    fn frame(msg: &[u8]) -> Vec<u8> {
+        let mut wire = Vec::new();
+        prost::encoding::encode_varint(msg.len() as u64, &mut wire);
+        wire.extend_from_slice(&crc32c::crc32c(msg).to_be_bytes());
+        wire.extend_from_slice(msg);
+        wire
+    }
+
+    fn one_series() -> Vec<u8> {
+        prom::ChunkedReadResponse {
             chunked_series: vec![prom::ChunkedSeries {
                 labels: vec![prom::Label::new("a", "b")],
                 chunks: vec![],
             }],
             query_index: 0,
-        };
-        let msg = response.encode_to_vec();
-        let mut wire = Vec::new();
-        prost::encoding::encode_varint(msg.len() as u64, &mut wire);
-        wire.extend_from_slice(&crc32c::crc32c(&msg).to_be_bytes());
-        wire.extend_from_slice(&msg);
-        let mut good = RemoteReadStream {
-            body: Box::pin(futures::stream::empty()),
-            buf: BytesMut::from(&wire[..]),
-            done: true,
-        };
+        }
+        .encode_to_vec()
+    }
+
+    /// The error ending a stream over `wire`.
+    async fn stream_error(wire: Vec<u8>) -> String {
+        let mut stream = RemoteReadStream::from_bytes(wire.into());
+        loop {
+            match stream.next_series_batch().await {
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("no error"),
+                Err(e) => return e.to_string(),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn frames_are_split_and_checked() {
+        let msg = one_series();
+        let mut wire = frame(&msg);
+        let mut good = RemoteReadStream::from_bytes(wire.clone().into());
         let frame = good.take_frame().expect("valid").expect("complete");
         assert_eq!(frame.as_ref(), &msg[..]);
         let last = wire.len() - 1;
         wire[last] ^= 1;
-        let mut bad = RemoteReadStream {
-            body: Box::pin(futures::stream::empty()),
-            buf: BytesMut::from(&wire[..]),
-            done: true,
-        };
-        let err = bad.take_frame().expect_err("corrupt").to_string();
+        let err = stream_error(wire).await;
         assert!(err.contains("checksum mismatch"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn malformed_answers_are_errors_not_panics() {
+        // A length prefix of 2^63: refused from the prefix alone.
+        let mut huge = Vec::new();
+        prost::encoding::encode_varint(1 << 63, &mut huge);
+        let err = stream_error(huge).await;
+        assert!(err.contains("larger than the 67108864-byte limit"), "{err}");
+        // One byte over the cap.
+        let mut over = Vec::new();
+        prost::encoding::encode_varint(MAX_FRAME as u64 + 1, &mut over);
+        assert!(stream_error(over).await.contains("limit"));
+        // A length prefix longer than 64 bits.
+        assert!(stream_error(vec![0xff; 11])
+            .await
+            .contains("bad frame length"));
+        // The stream ends inside a frame.
+        let mut cut = frame(&one_series());
+        cut.pop();
+        assert!(stream_error(cut)
+            .await
+            .contains("stream ended inside a frame"));
+        // A checksum-valid frame that is not a ChunkedReadResponse.
+        let err = stream_error(frame(&[0xff, 0xff, 0xff])).await;
+        assert!(err.contains("decoding a frame"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn an_oversized_frame_is_refused_before_it_is_read() {
+        // The prefix arrives, then an endless answer: only the prefix is read.
+        let mut prefix = Vec::new();
+        prost::encoding::encode_varint(MAX_FRAME as u64 + 1, &mut prefix);
+        let pieces = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = pieces.clone();
+        let endless = futures::stream::once(async move { Ok(Bytes::from(prefix)) }).chain(
+            futures::stream::repeat_with(move || {
+                counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Ok(Bytes::from(vec![0u8; 1 << 20]))
+            }),
+        );
+        let mut stream = RemoteReadStream {
+            body: Box::pin(endless),
+            buf: BytesMut::new(),
+            done: false,
+            idle_timeout: None,
+        };
+        let err = stream.next_series_batch().await.expect_err("too large");
+        assert!(err.to_string().contains("limit"), "{err}");
+        assert_eq!(pieces.load(std::sync::atomic::Ordering::Relaxed), 0);
+    }
+
+    #[tokio::test]
+    async fn api_answers_are_read_up_to_a_limit() {
+        let pieces = |n: usize| {
+            futures::stream::iter(
+                (0..n)
+                    .map(|_| Ok::<_, std::convert::Infallible>(Bytes::from_static(b"0123456789"))),
+            )
+        };
+        assert_eq!(
+            read_limited(Some(30), pieces(3), 30)
+                .await
+                .expect("fits")
+                .len(),
+            30
+        );
+        // Announced too large: refused before reading.
+        let err = read_limited(Some(1 << 40), pieces(0), 30)
+            .await
+            .expect_err("announced");
+        assert!(
+            err.contains("1099511627776 bytes or more exceeds the 30-byte limit"),
+            "{err}"
+        );
+        // Not announced, and larger than it may be: refused as it arrives.
+        let err = read_limited(None, pieces(4), 30)
+            .await
+            .expect_err("too large");
+        assert!(err.contains("40 bytes or more"), "{err}");
+        // Error bodies are cut, not refused.
+        assert_eq!(read_prefix(pieces(4), 15).await, "012345678901234");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stalled_answer_ends_after_the_read_timeout() {
+        let mut stream = RemoteReadStream {
+            body: Box::pin(futures::stream::pending()),
+            buf: BytesMut::new(),
+            done: false,
+            idle_timeout: Some(Duration::from_secs(120)),
+        };
+        let err = stream.next_series_batch().await.expect_err("stalled");
+        assert!(
+            err.to_string().contains("no data from Prometheus for 120s"),
+            "{err}"
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! The sidecar's StoreAPI (`thanos.Store`) and Info API (`thanos.info.Info`), answering from
 //! Prometheus: `Series` through remote read with streamed XOR chunks, `LabelNames` and
 //! `LabelValues` through the HTTP API. External labels are attached to every series, and
-//! matchers on them are decided here, without calling Prometheus.
+//! matchers on them are decided here, without calling Prometheus. StoreAPI calls wait for a
+//! turn at a gate; `Series` forwards each remote-read frame as it arrives through a bounded
+//! channel and stops reading when the client goes away.
 
 use std::collections::BTreeMap;
 use std::pin::Pin;
@@ -19,12 +21,12 @@ use mnemos_storeapi::thanos::{
     LabelNamesResponse, LabelValuesRequest, LabelValuesResponse, SeriesRequest, SeriesResponse,
 };
 use mnemos_tsdb::{MatchType, Matcher};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 use tracing::{debug, warn};
 
-use crate::prometheus::PrometheusClient;
+use crate::prometheus::{PrometheusClient, RemoteReadStream};
 
 /// What the sidecar knows about its Prometheus, refreshed periodically.
 #[derive(Debug, Default)]
@@ -164,12 +166,33 @@ fn convert_chunk(chunk: prom::Chunk) -> Option<AggrChunk> {
 pub struct SidecarStore {
     prometheus: PrometheusClient,
     state: Arc<SidecarState>,
+    /// Admits `Series`, `LabelNames` and `LabelValues` calls.
+    gate: Arc<Semaphore>,
 }
 
 impl SidecarStore {
-    /// A store answering from `prometheus`, labelled from `state`.
-    pub fn new(prometheus: PrometheusClient, state: Arc<SidecarState>) -> Self {
-        Self { prometheus, state }
+    /// A store answering from `prometheus`, labelled from `state`, serving at most
+    /// `max_concurrency` StoreAPI calls at once (more wait).
+    pub fn new(
+        prometheus: PrometheusClient,
+        state: Arc<SidecarState>,
+        max_concurrency: usize,
+    ) -> Self {
+        Self {
+            prometheus,
+            state,
+            gate: Arc::new(Semaphore::new(max_concurrency.max(1))),
+        }
+    }
+
+    /// Waits for a turn to serve a StoreAPI call; the call is served while the permit is
+    /// held (a `Series` call until its last frame).
+    async fn admit(&self) -> Result<OwnedSemaphorePermit, Status> {
+        self.gate
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Status::unavailable("sidecar is shutting down"))
     }
 }
 
@@ -177,8 +200,58 @@ fn unavailable(e: crate::Error) -> Status {
     Status::unavailable(e.to_string())
 }
 
+/// A request's `limit` (0 or negative: none) as a count.
+fn limit_of(limit: i64) -> usize {
+    usize::try_from(limit)
+        .ok()
+        .filter(|l| *l > 0)
+        .unwrap_or(usize::MAX)
+}
+
 /// Series frames sent ahead of the client.
 const SERIES_BUFFER: usize = 64;
+
+/// How the series of one `Series` call are turned into frames.
+struct Forward {
+    external: BTreeMap<String, String>,
+    drop_labels: Vec<String>,
+    skip_chunks: bool,
+    limit: usize,
+}
+
+impl Forward {
+    /// Sends the series of `stream` into `tx` as their frames arrive, until the answer ends,
+    /// `limit` series are sent or the client is gone (its end of `tx` dropped).
+    async fn run(
+        self,
+        mut stream: RemoteReadStream,
+        tx: &mpsc::Sender<Result<SeriesResponse, Status>>,
+    ) {
+        let mut sent = 0;
+        loop {
+            let batch = match stream.next_series_batch().await {
+                Ok(Some(batch)) => batch,
+                Ok(None) => return,
+                Err(e) => {
+                    warn!(error = %e, "remote read failed mid-stream");
+                    let _ = tx.send(Err(Status::unavailable(e.to_string()))).await;
+                    return;
+                }
+            };
+            for series in batch {
+                let series =
+                    store_series(series, &self.external, &self.drop_labels, self.skip_chunks);
+                if tx.send(Ok(SeriesResponse::series(series))).await.is_err() {
+                    return;
+                }
+                sent += 1;
+                if sent == self.limit {
+                    return;
+                }
+            }
+        }
+    }
+}
 
 type SeriesStream = Pin<Box<dyn Stream<Item = Result<SeriesResponse, Status>> + Send>>;
 
@@ -192,6 +265,7 @@ impl Store for SidecarStore {
         request: Request<SeriesRequest>,
     ) -> Result<Response<SeriesStream>, Status> {
         let req = request.into_inner();
+        let permit = self.admit().await?;
         let external = self.state.external_labels();
         let empty = || -> SeriesStream { Box::pin(tokio_stream::empty()) };
         let Some(matchers) = split_matchers(&external, &req.matchers)? else {
@@ -209,32 +283,26 @@ impl Store for SidecarStore {
             matchers,
             hints: None,
         };
-        let mut stream = self
+        let stream = self
             .prometheus
             .remote_read(query)
             .await
             .map_err(unavailable)?;
         let (tx, rx) = mpsc::channel(SERIES_BUFFER);
-        let drop_labels = req.without_replica_labels;
-        let skip_chunks = req.skip_chunks;
+        let forward = Forward {
+            external,
+            drop_labels: req.without_replica_labels,
+            skip_chunks: req.skip_chunks,
+            limit: limit_of(req.limit),
+        };
         tokio::spawn(async move {
-            loop {
-                let batch = match stream.next_series_batch().await {
-                    Ok(Some(batch)) => batch,
-                    Ok(None) => return,
-                    Err(e) => {
-                        warn!(error = %e, "remote read failed mid-stream");
-                        let _ = tx.send(Err(Status::unavailable(e.to_string()))).await;
-                        return;
-                    }
-                };
-                for series in batch {
-                    let series = store_series(series, &external, &drop_labels, skip_chunks);
-                    let frame = SeriesResponse::series(series);
-                    if tx.send(Ok(frame)).await.is_err() {
-                        return; // the client went away
-                    }
-                }
+            let _permit = permit;
+            // A client that goes away stops the read even while Prometheus is silent:
+            // dropping the answer closes the connection to Prometheus.
+            tokio::select! {
+                biased;
+                _ = tx.closed() => debug!("client went away; remote read stopped"),
+                _ = forward.run(stream, &tx) => {}
             }
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
@@ -246,6 +314,7 @@ impl Store for SidecarStore {
         request: Request<LabelNamesRequest>,
     ) -> Result<Response<LabelNamesResponse>, Status> {
         let req = request.into_inner();
+        let _permit = self.admit().await?;
         let external = self.state.external_labels();
         let Some(matchers) = split_matchers(&external, &req.matchers)? else {
             return Ok(Response::new(LabelNamesResponse::default()));
@@ -263,6 +332,7 @@ impl Store for SidecarStore {
         names.retain(|n| !req.without_replica_labels.contains(n));
         names.sort();
         names.dedup();
+        names.truncate(limit_of(req.limit));
         Ok(Response::new(LabelNamesResponse {
             names,
             ..Default::default()
@@ -283,11 +353,12 @@ impl Store for SidecarStore {
         if req.without_replica_labels.contains(&req.label) {
             return Ok(Response::new(LabelValuesResponse::default()));
         }
+        let _permit = self.admit().await?;
         let external = self.state.external_labels();
         let Some(matchers) = split_matchers(&external, &req.matchers)? else {
             return Ok(Response::new(LabelValuesResponse::default()));
         };
-        let values = match external.get(&req.label) {
+        let mut values = match external.get(&req.label) {
             Some(value) => vec![value.clone()],
             None => self
                 .prometheus
@@ -295,6 +366,7 @@ impl Store for SidecarStore {
                 .await
                 .map_err(unavailable)?,
         };
+        values.truncate(limit_of(req.limit));
         Ok(Response::new(LabelValuesResponse {
             values,
             ..Default::default()

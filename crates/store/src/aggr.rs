@@ -1,48 +1,26 @@
-//! Downsampled chunks (Thanos' `AggrChunk`, encoding byte 0xff): five optional XOR chunks
-//! (count, sum, min, max, counter), each `uvarint len | encoding byte | data`, a length of 0
-//! meaning "absent"; and the choice of blocks by resolution.
+//! Downsampled chunks (Thanos' `AggrChunk`, encoding byte 0xff) turned into StoreAPI
+//! chunks with the requested aggregates (the parts are split by
+//! [`mnemos_tsdb::chunkenc::aggr::decode_aggr`]); and the choice of blocks by resolution.
 
+use bytes::Bytes;
 use mnemos_storeapi::thanos::{self, Aggr, AggrChunk};
+use mnemos_tsdb::chunkenc::aggr::decode_aggr;
+use mnemos_tsdb::chunkenc::Encoding;
 
-/// Encoding byte of a downsampled chunk in a segment file.
-pub const AGGR_ENCODING: u8 = 0xff;
+pub use mnemos_tsdb::chunkenc::aggr::AGGR_ENCODING;
+
 /// Encoding byte of an XOR chunk in a segment file.
-pub const XOR_ENCODING: u8 = 1;
+pub const XOR_ENCODING: u8 = Encoding::Xor.as_byte();
 
 /// The five parts of an aggregate chunk, in storage order.
 pub const PARTS: [Aggr; 5] = [Aggr::Count, Aggr::Sum, Aggr::Min, Aggr::Max, Aggr::Counter];
 
-/// Splits aggregate chunk data into its parts: `(encoding, data)` or `None` when absent.
-pub fn split_aggr(data: &bytes::Bytes) -> Result<[Option<(u8, bytes::Bytes)>; 5], String> {
-    let mut out: [Option<(u8, bytes::Bytes)>; 5] = Default::default();
-    let mut at = 0usize;
-    for slot in out.iter_mut() {
-        let (len, n) = mnemos_tsdb::encoding::decode_uvarint(&data[at..])
-            .ok_or_else(|| "aggregate chunk: bad length".to_string())?;
-        at += n;
-        if len == 0 {
-            continue;
-        }
-        let len = len as usize;
-        if data.len() < at + 1 + len {
-            return Err("aggregate chunk: part runs past the end".into());
-        }
-        *slot = Some((data[at], data.slice(at + 1..at + 1 + len)));
-        at += 1 + len;
-    }
-    Ok(out)
-}
-
-fn chunk(encoding: u8, data: bytes::Bytes) -> Option<thanos::Chunk> {
-    let kind = match encoding {
-        XOR_ENCODING => thanos::chunk::Encoding::Xor,
-        _ => return None,
-    };
-    Some(thanos::Chunk {
-        r#type: kind as i32,
+fn xor_chunk(data: Bytes) -> thanos::Chunk {
+    thanos::Chunk {
+        r#type: thanos::chunk::Encoding::Xor as i32,
         hash: xxhash_rust::xxh64::xxh64(&data, 0),
         data,
-    })
+    }
 }
 
 /// A StoreAPI chunk from a stored chunk: raw XOR chunks go in `raw`; aggregate chunks fill
@@ -51,7 +29,7 @@ pub fn to_aggr_chunk(
     min_time: i64,
     max_time: i64,
     encoding: u8,
-    data: bytes::Bytes,
+    data: Bytes,
     requested: &[Aggr],
 ) -> Result<Option<AggrChunk>, String> {
     let mut out = AggrChunk {
@@ -60,15 +38,15 @@ pub fn to_aggr_chunk(
         ..AggrChunk::default()
     };
     match encoding {
-        XOR_ENCODING => out.raw = chunk(encoding, data),
+        XOR_ENCODING => out.raw = Some(xor_chunk(data)),
         AGGR_ENCODING => {
-            let parts = split_aggr(&data)?;
+            let parts = decode_aggr(&data).map_err(|e| e.to_string())?;
             for (aggr, part) in PARTS.iter().zip(parts) {
                 if !requested.is_empty() && !requested.contains(aggr) {
                     continue;
                 }
-                let Some((enc, bytes)) = part else { continue };
-                let c = chunk(enc, bytes);
+                let Some(part) = part else { continue };
+                let c = Some(xor_chunk(data.slice_ref(part)));
                 match aggr {
                     Aggr::Count => out.count = c,
                     Aggr::Sum => out.sum = c,
@@ -145,7 +123,6 @@ fn fill(blocks: &[Span], resolutions: &[i64], mint: i64, maxt: i64, out: &mut Ve
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
 
     fn span(min: i64, max: i64, res: i64) -> Span {
         Span {
@@ -174,29 +151,16 @@ mod tests {
     }
 
     #[test]
-    fn aggregate_chunks_split_into_requested_parts() {
+    fn aggregate_chunks_give_the_requested_parts() {
+        use mnemos_tsdb::chunkenc::aggr::encode_aggr;
         // count present, sum absent, min, max, counter present.
-        let mut data = Vec::new();
-        for part in [
+        let data = Bytes::from(encode_aggr([
             Some(&b"cc"[..]),
             None,
             Some(b"mi"),
             Some(b"ma"),
             Some(b"co"),
-        ] {
-            match part {
-                None => data.push(0),
-                Some(p) => {
-                    data.push(p.len() as u8);
-                    data.push(XOR_ENCODING);
-                    data.extend_from_slice(p);
-                }
-            }
-        }
-        let data = Bytes::from(data);
-        let parts = split_aggr(&data).expect("valid");
-        assert_eq!(parts[0].as_ref().map(|p| &p.1[..]), Some(&b"cc"[..]));
-        assert!(parts[1].is_none());
+        ]));
         let c = to_aggr_chunk(
             0,
             10,
@@ -206,8 +170,22 @@ mod tests {
         )
         .expect("ok")
         .expect("known");
+        assert_eq!(c.count.as_ref().map(|p| &p.data[..]), Some(&b"cc"[..]));
         assert!(c.count.is_some() && c.counter.is_some());
         assert!(c.sum.is_none() && c.min.is_none() && c.max.is_none() && c.raw.is_none());
-        assert!(split_aggr(&data.slice(..4)).is_err());
+        let all = to_aggr_chunk(0, 10, AGGR_ENCODING, data.clone(), &[])
+            .expect("ok")
+            .expect("known");
+        assert!(all.sum.is_none() && all.min.is_some() && all.max.is_some());
+        assert!(to_aggr_chunk(0, 10, AGGR_ENCODING, data.slice(..4), &[]).is_err());
+    }
+
+    #[test]
+    fn a_huge_aggregate_part_length_is_an_error() {
+        // Part 0 announces 2^64 - 1 bytes: an error, not an overflow.
+        let mut data = vec![0xff; 9];
+        data.extend_from_slice(&[0x01, XOR_ENCODING, 1, 2]);
+        let err = to_aggr_chunk(0, 1, AGGR_ENCODING, Bytes::from(data), &[]).unwrap_err();
+        assert!(err.contains("runs past the end"), "{err}");
     }
 }

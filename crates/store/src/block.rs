@@ -9,7 +9,7 @@ use mnemos_objstore::Bucket;
 use mnemos_tsdb::index::IndexReader;
 use mnemos_tsdb::meta::BlockMeta;
 use mnemos_tsdb::tombstones::Tombstones;
-use mnemos_tsdb::{Labels, ReadAt};
+use mnemos_tsdb::Labels;
 use tokio::sync::OnceCell;
 use ulid::Ulid;
 
@@ -50,15 +50,18 @@ pub struct LoadedBlock {
 }
 
 impl LoadedBlock {
-    /// The byte range of the postings list at `offset`.
+    /// The byte range of the postings list at `offset` (an offset from the postings offset
+    /// table): up to the next list, clipped to the postings section. An offset outside the
+    /// section gives an empty range; reading the list then reports the corruption.
     pub fn postings_range(&self, offset: u64) -> std::ops::Range<u64> {
         let i = self.postings_offsets.partition_point(|o| *o <= offset);
         let end = self
             .postings_offsets
             .get(i)
             .copied()
-            .unwrap_or(self.postings_end);
-        offset..end.max(offset + 8)
+            .unwrap_or(self.postings_end)
+            .min(self.postings_end);
+        offset..end.max(offset)
     }
 }
 
@@ -189,7 +192,6 @@ async fn load(id: Ulid, meta: &BlockMeta, loader: &Loader) -> Result<LoadedBlock
         }
         None => Tombstones::new(),
     };
-    let toc = header.toc;
     let index_file = BucketFile::new(
         loader.bucket.clone(),
         format!("{id}/index"),
@@ -211,15 +213,7 @@ async fn load(id: Ulid, meta: &BlockMeta, loader: &Loader) -> Result<LoadedBlock
         .collect();
     postings_offsets.sort_unstable();
     postings_offsets.dedup();
-    let postings_end = [
-        toc.label_indices_table,
-        toc.postings_table,
-        index.source().size(),
-    ]
-    .into_iter()
-    .filter(|o| *o > toc.postings)
-    .min()
-    .unwrap_or(index.source().size());
+    let postings_end = index.postings_section().end;
     Ok(LoadedBlock {
         id,
         index,

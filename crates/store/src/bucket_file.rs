@@ -37,11 +37,16 @@ pub struct Pinned {
 impl Pinned {
     /// The bytes from `offset` to the end of the pinned range that holds it.
     pub fn tail_at(&self, offset: u64) -> Option<Bytes> {
-        let i = self.ranges.partition_point(|(start, _)| *start <= offset);
-        let (start, data) = self.ranges.get(i.checked_sub(1)?)?;
-        let from = (offset - start) as usize;
+        let (start, data) = containing(&self.ranges, offset)?;
+        let from = usize::try_from(offset - start).ok()?;
         (from < data.len()).then(|| data.slice(from..))
     }
+}
+
+/// The range of `ranges` (sorted by start) that starts at or before `offset`.
+fn containing(ranges: &[(u64, Bytes)], offset: u64) -> Option<&(u64, Bytes)> {
+    let i = ranges.partition_point(|(start, _)| *start <= offset);
+    ranges.get(i.checked_sub(1)?)
 }
 
 /// Merges sorted-or-not ranges whose gaps are at most `gap`.
@@ -101,10 +106,10 @@ impl BucketFile {
     }
 
     fn header_slice(&self, offset: u64, len: usize) -> Option<Bytes> {
-        let i = self.header.partition_point(|(start, _)| *start <= offset);
-        let (start, data) = self.header.get(i.checked_sub(1)?)?;
-        let from = (offset - start) as usize;
-        (from + len <= data.len()).then(|| data.slice(from..from + len))
+        let (start, data) = containing(&self.header, offset)?;
+        let from = usize::try_from(offset - start).ok()?;
+        let end = from.checked_add(len).filter(|e| *e <= data.len())?;
+        Some(data.slice(from..end))
     }
 
     /// Fetches `ranges` (clipped to the file), merged, from the cache or the bucket, and
@@ -154,16 +159,17 @@ impl ReadAt for BucketFile {
     /// Header, then cache, then the bucket (blocking the calling thread: callers run on
     /// blocking threads, never on the async workers).
     fn read_at(&self, offset: u64, len: usize) -> mnemos_tsdb::Result<Bytes> {
+        let truncated = |available: u64| mnemos_tsdb::Error::Corrupt {
+            path: self.path.clone(),
+            offset,
+            kind: mnemos_tsdb::error::Corruption::Truncated {
+                needed: len as u64,
+                available,
+            },
+        };
         let end = offset.saturating_add(len as u64);
         if end > self.size {
-            return Err(mnemos_tsdb::Error::Corrupt {
-                path: self.path.clone(),
-                offset,
-                kind: mnemos_tsdb::error::Corruption::Truncated {
-                    needed: len as u64,
-                    available: self.size.saturating_sub(offset),
-                },
-            });
+            return Err(truncated(self.size.saturating_sub(offset)));
         }
         if let Some(data) = self.header_slice(offset, len) {
             return Ok(data);
@@ -175,6 +181,10 @@ impl ReadAt for BucketFile {
             .runtime
             .block_on(self.bucket.get_range(&self.key, offset..end))
             .map_err(|e| to_tsdb(&self.path, e))?;
+        if data.len() != len {
+            // The object is shorter than its listed size (replaced underneath us).
+            return Err(truncated(data.len() as u64));
+        }
         self.cache.insert(self.file, offset, data.clone());
         Ok(data)
     }

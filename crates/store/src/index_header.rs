@@ -119,36 +119,106 @@ impl IndexHeader {
         std::fs::rename(&tmp, dir.join(HEADER_FILE)).map_err(io)
     }
 
-    /// Reads a header file (memory-mapped); `None` when it is missing or unusable.
+    /// Reads a header file (memory-mapped); `None` when it is missing or unusable. Every
+    /// count and range in it is checked against the file and the index size it records, so a
+    /// damaged header is rebuilt instead of misread.
     pub fn load(dir: &Path) -> Option<Self> {
         let file = BytesFile::map(&dir.join(HEADER_FILE)).ok()?;
-        let all = file.read_at(0, file.size() as usize).ok()?;
+        let all = file.read_at(0, usize::try_from(file.size()).ok()?).ok()?;
+        Self::decode(all)
+    }
+
+    /// Decodes the bytes of a header file (see [`IndexHeader::load`]).
+    pub fn decode(all: Bytes) -> Option<Self> {
         let mut b = all.clone();
         if b.remaining() < 24 || &b.copy_to_bytes(8)[..] != MAGIC || b.get_u32_le() != VERSION {
             return None;
         }
         let index_size = b.get_u64_le();
         let n = b.get_u32_le() as usize;
-        if b.remaining() < n * 16 {
+        if b.remaining() < n.checked_mul(16)? {
             return None;
         }
         let spans: Vec<(u64, u64)> = (0..n).map(|_| (b.get_u64_le(), b.get_u64_le())).collect();
         let mut at = all.len() - b.remaining();
         let mut ranges = Vec::with_capacity(n);
         for (start, len) in spans {
-            let end = at.checked_add(len as usize)?;
-            if end > all.len() {
+            let in_index = start.checked_add(len).is_some_and(|end| end <= index_size);
+            let end = at.checked_add(usize::try_from(len).ok()?)?;
+            if !in_index || end > all.len() {
                 return None;
             }
             ranges.push((start, all.slice(at..end)));
             at = end;
         }
         let (toc_at, toc_bytes) = ranges.last()?.clone();
+        if toc_at.checked_add(TOC_LEN as u64) != Some(index_size) {
+            return None;
+        }
         let toc = Toc::decode(&toc_bytes, toc_at).ok()?;
         Some(Self {
             index_size,
             ranges,
             toc,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header() -> IndexHeader {
+        let mut toc = bytes::BytesMut::new();
+        let mut e = mnemos_tsdb::encoding::Encbuf::new();
+        Toc::default().encode(&mut e);
+        toc.put_slice(e.get());
+        IndexHeader {
+            index_size: 100 + TOC_LEN as u64,
+            ranges: vec![
+                (0, Bytes::from_static(&[1, 2, 3, 4, 5])),
+                (100, toc.freeze()),
+            ],
+            toc: Toc::default(),
+        }
+    }
+
+    fn encoded(h: &IndexHeader) -> Vec<u8> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        h.write(dir.path()).expect("write");
+        std::fs::read(dir.path().join(HEADER_FILE)).expect("read")
+    }
+
+    #[test]
+    fn headers_round_trip() {
+        let h = header();
+        let back = IndexHeader::decode(Bytes::from(encoded(&h))).expect("valid");
+        assert_eq!(back.index_size, h.index_size);
+        assert_eq!(back.ranges, h.ranges);
+    }
+
+    #[test]
+    fn damaged_headers_are_refused_not_misread() {
+        let good = encoded(&header());
+        // Range count 2^32 - 1: more than the file holds.
+        let mut bad = good.clone();
+        bad[20..24].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(IndexHeader::decode(Bytes::from(bad)).is_none());
+        // A range length of 2^64 - 1.
+        let mut bad = good.clone();
+        bad[32..40].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(IndexHeader::decode(Bytes::from(bad)).is_none());
+        // A range starting past the index it describes.
+        let mut bad = good.clone();
+        bad[24..32].copy_from_slice(&(u64::MAX - 2).to_le_bytes());
+        assert!(IndexHeader::decode(Bytes::from(bad)).is_none());
+        // Index size not ending at the TOC.
+        let mut bad = good.clone();
+        bad[12..20].copy_from_slice(&1_000u64.to_le_bytes());
+        assert!(IndexHeader::decode(Bytes::from(bad)).is_none());
+        // Every truncation.
+        for len in 0..good.len() {
+            assert!(IndexHeader::decode(Bytes::copy_from_slice(&good[..len])).is_none());
+        }
     }
 }

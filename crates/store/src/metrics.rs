@@ -31,6 +31,11 @@ pub struct StoreMetrics {
     pub block_query_failures: Counter,
     /// Requests rejected by a limit.
     pub limit_rejections: Counter,
+    /// `Series` calls whose client went away before the end (reading stopped).
+    pub requests_cancelled: Counter,
+    /// Blocks whose matching series entries were all held to be sorted, because one of
+    /// their series carries a label named like an external or dropped label.
+    pub query_blocks_sorted: Counter,
     /// Blocks touched per query.
     pub query_blocks: Histogram,
     /// Series returned per query.
@@ -57,6 +62,8 @@ impl StoreMetrics {
             blocks_corrupt: Counter::default(),
             block_query_failures: Counter::default(),
             limit_rejections: Counter::default(),
+            requests_cancelled: Counter::default(),
+            query_blocks_sorted: Counter::default(),
             query_blocks: Histogram::new(exponential_buckets(1.0, 4.0, 8)),
             query_series: Histogram::new(exponential_buckets(1.0, 4.0, 12)),
             query_chunks: Histogram::new(exponential_buckets(1.0, 4.0, 14)),
@@ -93,6 +100,16 @@ impl StoreMetrics {
             "limit_rejections",
             "Requests rejected by a series or samples limit",
             m.limit_rejections.clone(),
+        );
+        r.register(
+            "requests_cancelled",
+            "Series calls whose client went away before the end; reading stopped",
+            m.requests_cancelled.clone(),
+        );
+        r.register(
+            "query_blocks_sorted",
+            "Blocks whose matching series entries were all held to sort them (a series label named like an external or dropped label)",
+            m.query_blocks_sorted.clone(),
         );
         r.register(
             "query_blocks_touched",

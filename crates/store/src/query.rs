@@ -1,28 +1,28 @@
-//! Reading the series of one loaded block for a request: postings (prefetched, then the
-//! tsdb crate's matcher logic), series entries and chunks fetched as merged ranges, chunks
-//! passed on as stored (re-encoded only where tombstones delete samples).
+//! One block's part of a request: [`BlockQuery::open`] evaluates the postings and counts
+//! the series against the request's limit before any series entry is fetched;
+//! [`BlockQuery::next_batch`] then reads the series a batch at a time, in the order of the
+//! labels they are sent with ([`crate::order`]), counting the chunks of each batch against
+//! the samples limit before fetching them. Memory per block is a few batches, whatever the
+//! number of series.
 
-use std::ops::Range;
+use std::collections::VecDeque;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use mnemos_storeapi::thanos::{Aggr, AggrChunk};
-use mnemos_tsdb::chunkenc::{decode_xor_into, encode_xor};
-use mnemos_tsdb::chunks::{decode_chunk, split_ref, ChunkMeta};
-use mnemos_tsdb::encoding::decode_uvarint;
-use mnemos_tsdb::index::{SeriesEntry, SERIES_ALIGNMENT};
-use mnemos_tsdb::{Label, Labels, Matcher};
+use mnemos_tsdb::index::SeriesEntry;
+use mnemos_tsdb::{Labels, Matcher};
 
-use crate::aggr::{to_aggr_chunk, XOR_ENCODING};
 use crate::block::LoadedBlock;
-use crate::bucket_file::{BucketFile, FetchStats, Pinned};
-use crate::error::{Error, Result};
+use crate::block_read::{postings, series_entries, with_chunks};
+use crate::bucket_file::FetchStats;
+use crate::error::Result;
 use crate::limits::RequestLimits;
+use crate::order::{BlockOrder, LabelTransform};
 
-/// Bytes fetched past a series entry's start, expecting the whole entry to fit.
-const SERIES_ESTIMATE: u64 = 1024;
-/// Bytes fetched past a chunk's start, expecting the whole chunk to fit.
-const CHUNK_ESTIMATE: u64 = 2048;
+/// Series per batch when none is configured.
+pub const DEFAULT_BATCH_SERIES: usize = 256;
+/// Chunks per batch at most (a batch holds at least one series, whatever its chunks).
+pub const MAX_BATCH_CHUNKS: usize = 4096;
 
 /// One series as the gateway sends it.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,234 +50,106 @@ pub struct BlockRequest {
     pub drop_labels: Vec<String>,
 }
 
-/// What one block touched.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Touched {
-    /// Series returned.
-    pub series: u64,
-    /// Chunks returned.
-    pub chunks: u64,
-}
-
-fn tsdb(block: &LoadedBlock, source: mnemos_tsdb::Error) -> Error {
-    Error::Tsdb {
-        block: block.id,
-        source,
-    }
-}
-
-/// Bytes of a length-prefixed record at `offset` (`uvarint len | len + extra`), from
-/// `pinned` when it holds all of it, else fetched exactly.
-async fn record(
-    file: &BucketFile,
-    pinned: &Pinned,
-    offset: u64,
-    extra: u64,
-    stats: &FetchStats,
-) -> std::result::Result<Bytes, mnemos_tsdb::Error> {
-    let total = |buf: &[u8]| decode_uvarint(buf).map(|(len, n)| n as u64 + len + extra);
-    if let Some(buf) = pinned.tail_at(offset) {
-        if let Some(need) = total(&buf) {
-            if buf.len() as u64 >= need {
-                return Ok(buf.slice(..need as usize));
-            }
-            let exact = offset..offset + need;
-            let p = file.fetch(vec![exact], stats).await?;
-            if let Some(b) = p.tail_at(offset) {
-                return Ok(b.slice(..(need as usize).min(b.len())));
-            }
-        }
-    }
-    let probe = offset..offset + 10;
-    let head = file.fetch(vec![probe], stats).await?;
-    let need = head.tail_at(offset).and_then(|b| total(&b)).unwrap_or(10);
-    let exact = offset..offset + need;
-    let p = file.fetch(vec![exact], stats).await?;
-    Ok(p.tail_at(offset).unwrap_or_default())
-}
-
-/// Series of `block` matching `req`, sorted by labels, external labels attached.
-pub async fn select(
+/// A request's cursor over one block's series.
+pub struct BlockQuery {
     block: Arc<LoadedBlock>,
-    external: &Labels,
-    req: &BlockRequest,
-    limits: &RequestLimits,
-    stats: &FetchStats,
-) -> Result<(Vec<OutSeries>, Touched)> {
-    // Postings: prefetch the lists the matchers will read, then evaluate.
-    let index_file = block.index.source();
-    let table = block.index.postings_table();
-    let mut wanted: Vec<Range<u64>> = Vec::new();
-    for m in &req.matchers {
-        let empty = m.matches("");
-        wanted.extend(
-            table
-                .values(&m.name)
-                .filter(|(v, _)| m.matches(v) != empty)
-                .map(|(_, o)| block.postings_range(o)),
-        );
-    }
-    if req.matchers.is_empty() || req.matchers.iter().any(|m| m.matches("")) {
-        if let Some(o) = table.offset("", "") {
-            wanted.push(block.postings_range(o));
-        }
-    }
-    index_file
-        .fetch(wanted, stats)
-        .await
-        .map_err(|e| tsdb(&block, e))?;
-    let ids = {
-        let reader = block.clone();
-        let matchers = req.matchers.clone();
-        tokio::task::spawn_blocking(move || reader.index.postings_for_matchers(&matchers))
-            .await
-            .map_err(|e| Error::Config(format!("postings task failed: {e}")))?
-            .map_err(|e| tsdb(&block, e))?
-    };
-    limits.add_series(ids.len() as u64)?;
-
-    // Series entries.
-    let offsets: Vec<u64> = ids
-        .iter()
-        .map(|id| u64::from(*id) * SERIES_ALIGNMENT)
-        .collect();
-    let pinned = index_file
-        .fetch(
-            offsets.iter().map(|o| *o..o + SERIES_ESTIMATE).collect(),
-            stats,
-        )
-        .await
-        .map_err(|e| tsdb(&block, e))?;
-    let mut entries: Vec<SeriesEntry> = Vec::with_capacity(ids.len());
-    for (id, offset) in ids.iter().zip(&offsets) {
-        let buf = record(index_file, &pinned, *offset, 4, stats)
-            .await
-            .map_err(|e| tsdb(&block, e))?;
-        let mut entry = block
-            .index
-            .decode_series_at(*id, &buf)
-            .map_err(|e| tsdb(&block, e))?;
-        let deleted = block.tombstones.get(u64::from(*id));
-        entry.chunks.retain(|c| {
-            c.overlaps(req.min_time, req.max_time)
-                && !deleted.is_some_and(|d| {
-                    d.covers(c.min_time.max(req.min_time), c.max_time.min(req.max_time))
-                })
-        });
-        if !entry.chunks.is_empty() {
-            entries.push(entry);
-        }
-    }
-    let num_chunks: usize = entries.iter().map(|e| e.chunks.len()).sum();
-    limits.add_chunks(num_chunks as u64)?;
-
-    // Chunks, fetched per segment as merged ranges.
-    let mut pinned_segments: Vec<Pinned> = vec![Pinned::default(); block.segments.len()];
-    if !req.skip_chunks {
-        let mut per_segment: Vec<Vec<Range<u64>>> = vec![Vec::new(); block.segments.len()];
-        for c in entries.iter().flat_map(|e| &e.chunks) {
-            let (seq, off) = split_ref(c.chunk_ref);
-            if let Some(ranges) = per_segment.get_mut(seq) {
-                ranges.push(off..off + CHUNK_ESTIMATE);
-            }
-        }
-        let fetches = block
-            .segments
-            .iter()
-            .zip(per_segment)
-            .map(|(seg, ranges)| seg.fetch(ranges, stats));
-        pinned_segments = futures::future::try_join_all(fetches)
-            .await
-            .map_err(|e| tsdb(&block, e))?;
-    }
-
-    let mut out = Vec::with_capacity(entries.len());
-    let mut touched = Touched::default();
-    for entry in entries {
-        let labels = with_external(&entry.labels, external, &req.drop_labels);
-        let mut chunks = Vec::new();
-        if !req.skip_chunks {
-            let deleted = block.tombstones.get(u64::from(entry.id));
-            for c in &entry.chunks {
-                let raw = read_chunk(&block, &pinned_segments, c, stats).await?;
-                let (encoding, data, min, max) = match deleted {
-                    Some(d) if raw.0 == XOR_ENCODING && !d.is_empty() => {
-                        match without_deleted(&raw.1, |t| d.contains(t)) {
-                            Some((data, min, max)) => (XOR_ENCODING, data, min, max),
-                            None => continue,
-                        }
-                    }
-                    _ => (raw.0, raw.1, c.min_time, c.max_time),
-                };
-                match to_aggr_chunk(min, max, encoding, data, &req.aggregates) {
-                    Ok(Some(chunk)) => chunks.push(chunk),
-                    Ok(None) => {}
-                    Err(reason) => {
-                        return Err(Error::CorruptBlock {
-                            block: block.id,
-                            reason,
-                        })
-                    }
-                }
-            }
-            if chunks.is_empty() {
-                continue;
-            }
-        }
-        touched.series += 1;
-        touched.chunks += chunks.len() as u64;
-        out.push(OutSeries { labels, chunks });
-    }
-    // External labels or dropped labels can change the order.
-    out.sort_by(|a, b| a.labels.cmp(&b.labels));
-    Ok((out, touched))
+    req: Arc<BlockRequest>,
+    ids: Vec<u32>,
+    /// How many of `ids` have had their entries read.
+    read: usize,
+    order: BlockOrder<SeriesEntry>,
+    /// Entries whose place in the output is known, in output order.
+    ready: VecDeque<(Labels, SeriesEntry)>,
+    batch: usize,
 }
 
-/// The chunk at `c`: (encoding, data), CRC checked.
-async fn read_chunk(
-    block: &LoadedBlock,
-    pinned: &[Pinned],
-    c: &ChunkMeta,
-    stats: &FetchStats,
-) -> Result<(u8, Bytes)> {
-    let (seq, off) = split_ref(c.chunk_ref);
-    let (Some(seg), Some(pinned)) = (block.segments.get(seq), pinned.get(seq)) else {
-        return Err(Error::CorruptBlock {
-            block: block.id,
-            reason: format!("chunk reference {:#x}: no such segment", c.chunk_ref),
-        });
-    };
-    let buf = record(seg, pinned, off, 5, stats)
-        .await
-        .map_err(|e| tsdb(block, e))?;
-    let (chunk, _) = decode_chunk(&buf, off)
-        .map_err(|e| tsdb(block, e.in_file(mnemos_tsdb::ReadAt::path(seg))))?;
-    Ok((chunk.encoding, chunk.data))
-}
+impl BlockQuery {
+    /// Evaluates `req`'s postings on `block` and counts the series against `limits` (a limit
+    /// error here means no series entry was fetched). `batch` is the series per batch.
+    pub async fn open(
+        block: Arc<LoadedBlock>,
+        external: &Labels,
+        req: Arc<BlockRequest>,
+        limits: &RequestLimits,
+        stats: &FetchStats,
+        batch: usize,
+    ) -> Result<Self> {
+        let ids = postings(&block, &req.matchers, stats).await?;
+        limits.add_series(ids.len() as u64)?;
+        let transform = Arc::new(LabelTransform::new(external, &req.drop_labels));
+        let order = BlockOrder::new(transform, block.index.postings_table().label_names());
+        Ok(Self {
+            block,
+            req,
+            ids,
+            read: 0,
+            order,
+            ready: VecDeque::new(),
+            batch: batch.max(1),
+        })
+    }
 
-/// An XOR chunk without the samples `deleted` says are gone: (data, min, max), or `None`
-/// when nothing is left (or the chunk does not decode: then it is left as is upstream).
-fn without_deleted(data: &Bytes, deleted: impl Fn(i64) -> bool) -> Option<(Bytes, i64, i64)> {
-    let (mut ts, mut vs) = (Vec::new(), Vec::new());
-    decode_xor_into(data, &mut ts, &mut vs).ok()?;
-    let kept: Vec<(i64, f64)> = ts
-        .into_iter()
-        .zip(vs)
-        .filter(|(t, _)| !deleted(*t))
-        .collect();
-    let (first, last) = (kept.first()?.0, kept.last()?.0);
-    Some((Bytes::from(encode_xor(&kept)), first, last))
-}
+    /// Whether this block's series entries are all held to be sorted (see [`crate::order`]).
+    pub fn collects_all(&self) -> bool {
+        self.order.collects_all()
+    }
 
-/// Series labels with the external labels set (they win) and `drop` removed, sorted.
-pub fn with_external(series: &Labels, external: &Labels, drop: &[String]) -> Labels {
-    let mut labels: Vec<Label> = series
-        .iter()
-        .filter(|l| external.get(&l.name).is_none())
-        .cloned()
-        .chain(external.iter().cloned())
-        .filter(|l| !drop.contains(&l.name))
-        .collect();
-    labels.sort_by(|a, b| a.name.cmp(&b.name));
-    Labels::from_sorted(labels)
+    /// The next batch of series in output order, with their chunks; `None` at the end.
+    /// The batch's chunks are counted against the samples limit before they are fetched.
+    pub async fn next_batch(
+        &mut self,
+        limits: &RequestLimits,
+        stats: &FetchStats,
+    ) -> Result<Option<Vec<OutSeries>>> {
+        loop {
+            self.fill(stats).await?;
+            if self.ready.is_empty() {
+                return Ok(None);
+            }
+            let (take, chunks) = self.batch_len();
+            limits.add_chunks(chunks as u64)?;
+            let entries: Vec<(Labels, SeriesEntry)> = self.ready.drain(..take).collect();
+            let series = with_chunks(&self.block, entries, &self.req, stats).await?;
+            if !series.is_empty() {
+                return Ok(Some(series));
+            }
+        }
+    }
+
+    /// Reads series entries until a batch's worth is ready or the block has no more.
+    async fn fill(&mut self, stats: &FetchStats) -> Result<()> {
+        while self.ready.len() < self.batch && self.read < self.ids.len() {
+            let end = self.ids.len().min(self.read.saturating_add(self.batch));
+            let entries = series_entries(
+                &self.block,
+                &self.ids[self.read..end],
+                self.req.min_time,
+                self.req.max_time,
+                stats,
+            )
+            .await?;
+            self.read = end;
+            for entry in entries {
+                self.order.push(entry, &mut self.ready);
+            }
+            if self.read == self.ids.len() {
+                self.order.finish(&mut self.ready);
+            }
+        }
+        Ok(())
+    }
+
+    /// How many ready series the next batch takes, and their chunks: up to `batch` series
+    /// and [`MAX_BATCH_CHUNKS`] chunks, at least one series.
+    fn batch_len(&self) -> (usize, usize) {
+        let (mut take, mut chunks) = (0, 0);
+        for (_, e) in &self.ready {
+            if take == self.batch || (take > 0 && chunks + e.chunks.len() > MAX_BATCH_CHUNKS) {
+                break;
+            }
+            take += 1;
+            chunks += e.chunks.len();
+        }
+        (take, chunks)
+    }
 }

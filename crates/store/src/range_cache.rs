@@ -74,13 +74,11 @@ impl RangeCache {
         let tick = inner.tick;
         let found = inner.files.get_mut(&file).and_then(|ranges| {
             let (start, entry) = ranges.range_mut(..=offset).next_back()?;
-            let from = (offset - start) as usize;
-            if from + len > entry.data.len() {
-                return None;
-            }
+            let from = usize::try_from(offset - start).ok()?;
+            let end = from.checked_add(len).filter(|e| *e <= entry.data.len())?;
             let old = entry.tick;
             entry.tick = tick;
-            Some((*start, old, entry.data.slice(from..from + len)))
+            Some((*start, old, entry.data.slice(from..end)))
         });
         match found {
             Some((start, old, data)) => {
@@ -94,17 +92,6 @@ impl RangeCache {
                 None
             }
         }
-    }
-
-    /// Whether `[offset, offset + len)` is cached (no LRU update, no metrics).
-    pub fn contains(&self, file: FileKey, offset: u64, len: u64) -> bool {
-        let inner = self.lock();
-        inner.files.get(&file).is_some_and(|ranges| {
-            ranges
-                .range(..=offset)
-                .next_back()
-                .is_some_and(|(start, e)| offset + len <= start + e.data.len() as u64)
-        })
     }
 
     /// Caches `data` as the bytes of `file` starting at `offset`, evicting the least
@@ -194,6 +181,8 @@ mod tests {
         assert!(cache.get(key(0), 45, 10).is_none(), "crosses the end");
         assert!(cache.get(key(0), 5, 10).is_none(), "starts before");
         assert!(cache.get(key(1), 20, 10).is_none(), "other file");
+        assert!(cache.get(key(0), 20, usize::MAX).is_none(), "huge length");
+        assert!(cache.get(key(0), u64::MAX, 1).is_none(), "huge offset");
         cache.insert(key(1), 0, Bytes::from(vec![2u8; 40]));
         // Touch key(0) so key(1) is the least recently used.
         assert!(cache.get(key(0), 10, 1).is_some());

@@ -88,7 +88,10 @@ fn promql_duration(s: &str) -> std::result::Result<i64, ()> {
             }
         };
         let n: i64 = num.parse().map_err(|_| ())?;
-        total += n * unit;
+        total = n
+            .checked_mul(unit)
+            .and_then(|d| total.checked_add(d))
+            .ok_or(())?;
         num.clear();
     }
     if num.is_empty() {
@@ -209,6 +212,10 @@ mod tests {
             TimeBound::Absolute(1_700_000_000_500)
         );
         assert!(TimeBound::parse("yesterday").is_err());
+        assert!(
+            TimeBound::parse("-99999999999y").is_err(),
+            "overflows i64 ms"
+        );
         assert_eq!(TimeBound::Relative(-1000).at(5000), 4000);
     }
 

@@ -176,6 +176,7 @@ fn tombstones_downsampled_blocks_and_request_options() {
                 max_series: 0,
                 max_samples: 0,
                 max_concurrency: 4,
+                series_batch_size: 0,
                 min_time: TimeBound::Absolute(i64::MIN / 2),
                 max_time: TimeBound::Absolute(i64::MAX / 2),
                 relabel: Relabel::default(),

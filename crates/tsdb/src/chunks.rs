@@ -66,6 +66,22 @@ pub fn segment_name(seq: usize) -> String {
     format!("{:06}", seq + 1)
 }
 
+/// The offset of chunk `chunk_ref` in its segment file of `size` bytes (the reference
+/// comes from the index, so it is checked): fails when it points into the file header or
+/// past the end.
+pub fn chunk_offset(chunk_ref: u64, size: u64) -> Result<u64, CorruptAt> {
+    let (_, offset) = split_ref(chunk_ref);
+    if offset < SEGMENT_HEADER_SIZE || offset >= size {
+        return Err(CorruptAt::new(
+            offset,
+            Corruption::Invalid(format!(
+                "chunk reference {chunk_ref:#x} out of range (segment of {size} bytes)"
+            )),
+        ));
+    }
+    Ok(offset)
+}
+
 /// Checks a segment file's 8-byte header.
 pub fn check_segment_header(header: &[u8]) -> Result<(), CorruptAt> {
     check_header(header, MAGIC_CHUNKS, FORMAT_V1)
@@ -164,13 +180,7 @@ impl<R: ReadAt> ChunkReader<R> {
                 "chunk reference {chunk_ref:#x}: no such segment file"
             )),
         })?;
-        if offset < SEGMENT_HEADER_SIZE || offset >= seg.size() {
-            return Err(Error::Corrupt {
-                path: seg.path().to_path_buf(),
-                offset,
-                kind: Corruption::Invalid(format!("chunk reference {chunk_ref:#x} out of range")),
-            });
-        }
+        chunk_offset(chunk_ref, seg.size()).map_err(|e| e.in_file(seg.path()))?;
         // After the length: the encoding byte, the data, the 4-byte CRC.
         let buf = read_length_prefixed(seg, offset, 5)?;
         let (chunk, _) = decode_chunk(&buf, offset).map_err(|e| e.in_file(seg.path()))?;
@@ -303,6 +313,33 @@ mod tests {
     }
 
     #[test]
+    fn crafted_chunk_lengths_are_errors() {
+        // Length 2^64 - 1, then 2^63: no overflow, no allocation, an error.
+        let mut huge = vec![0xff; 9];
+        huge.push(0x01);
+        huge.extend_from_slice(&[1, 0, 0, 0, 0]);
+        assert!(decode_chunk(&Bytes::from(huge), 8).is_err());
+        let mut big = vec![0x80; 9];
+        big.push(0x01);
+        assert!(decode_chunk(&Bytes::from(big), 8).is_err());
+        // Length one past the data.
+        let err =
+            decode_chunk(&Bytes::from_static(&[3, 1, 0xaa, 0xbb, 0, 0, 0, 0]), 8).unwrap_err();
+        assert!(
+            matches!(
+                err.kind,
+                Corruption::Truncated {
+                    needed: 9,
+                    available: 8
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(chunk_offset(8, 100), Ok(8));
+        assert!(chunk_offset(7, 100).is_err() && chunk_offset(100, 100).is_err());
+    }
+
+    #[test]
     fn corruption_names_file_and_offset() {
         let dir = tempfile::tempdir().unwrap();
         let mut w = ChunkWriter::new(dir.path()).unwrap();
@@ -321,6 +358,12 @@ mod tests {
         std::fs::write(&path, &data[..9]).unwrap();
         let r = ChunkReader::open_dir(dir.path()).unwrap();
         assert!(r.chunk(cref).unwrap_err().to_string().contains("truncated"));
+        assert!(r
+            .chunk(1 << 20)
+            .unwrap_err()
+            .to_string()
+            .contains("out of range"));
+        assert!(r.chunk(3).unwrap_err().to_string().contains("out of range"));
         std::fs::write(&path, b"garbage!").unwrap();
         let err = ChunkReader::open_dir(dir.path()).err().unwrap().to_string();
         assert!(err.contains("bad magic"), "{err}");

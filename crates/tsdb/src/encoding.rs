@@ -24,7 +24,7 @@ pub fn verify_crc(data: &[u8], stored: u32, offset: u64) -> Result<(), CorruptAt
 /// Verifies the big-endian CRC32-Castagnoli stored right after `buf[start..end]`
 /// against those bytes; `base` is the file offset of `buf[0]`.
 pub fn verify_crc_after(buf: &[u8], start: usize, end: usize, base: u64) -> Result<(), CorruptAt> {
-    let at = base + end as u64;
+    let at = base.saturating_add(end as u64);
     let Some(stored) = buf.get(end..end.saturating_add(4)) else {
         return Err(CorruptAt::new(
             at,
@@ -35,7 +35,15 @@ pub fn verify_crc_after(buf: &[u8], start: usize, end: usize, base: u64) -> Resu
         ));
     };
     let stored = u32::from_be_bytes([stored[0], stored[1], stored[2], stored[3]]);
-    verify_crc(&buf[start..end], stored, at)
+    let data = buf.get(start..end).ok_or_else(|| {
+        CorruptAt::new(
+            base.saturating_add(start as u64),
+            Corruption::Invalid(format!(
+                "checksummed range {start}..{end} is empty or reversed"
+            )),
+        )
+    })?;
+    verify_crc(data, stored, at)
 }
 
 /// Checks that `buf` starts with big-endian `magic` followed by the `version` byte.

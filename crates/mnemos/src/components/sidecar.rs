@@ -49,6 +49,26 @@ pub struct SidecarArgs {
         value_parser = parse_duration
     )]
     ship_interval: Duration,
+    /// StoreAPI calls (Series, LabelNames, LabelValues) served at once; more wait. A Series
+    /// call holds its turn until its last frame is sent. The name is the Thanos store
+    /// gateway's flag: Thanos' sidecar has no such limit.
+    #[arg(
+        long = "store.grpc.series-max-concurrency",
+        env = "MNEMOS_STORE_GRPC_SERIES_MAX_CONCURRENCY",
+        default_value = "20"
+    )]
+    max_concurrency: usize,
+    /// Deadline of each call a StoreAPI request makes to Prometheus: a label call must be
+    /// answered within it; a remote read must start answering within it and never pause
+    /// longer than it (a read that keeps flowing is not cut). Not in Thanos, whose sidecar
+    /// relies on the querier's deadline.
+    #[arg(
+        long = "prometheus.read_timeout",
+        env = "MNEMOS_PROMETHEUS_READ_TIMEOUT",
+        default_value = "2m",
+        value_parser = parse_duration
+    )]
+    read_timeout: Duration,
 }
 
 impl SidecarArgs {
@@ -84,12 +104,13 @@ impl SidecarArgs {
             shutdown.clone().wait(),
         ));
 
-        let prometheus = PrometheusClient::new(&self.prometheus_url)?;
+        let prometheus =
+            PrometheusClient::new(&self.prometheus_url)?.with_read_timeout(self.read_timeout);
         let sidecar = tokio::select! {
             connected = Sidecar::connect(prometheus, self.tsdb_path.clone()) => connected?,
             _ = shutdown.clone().wait() => return Ok(()),
         };
-        let store = sidecar.store();
+        let store = sidecar.store(self.max_concurrency);
         readiness.set_ready();
         info!(address = ?grpc.local_addr().ok(), "serving StoreAPI and Info API over gRPC");
         let limits = self.server.grpc_limits.limits();

@@ -71,13 +71,22 @@ pub struct StoreArgs {
         default_value = "0"
     )]
     max_samples: u64,
-    /// Series calls served at once; more wait.
+    /// Series, LabelNames and LabelValues calls served at once; more wait. A Series call
+    /// holds its turn until its last frame is sent.
     #[arg(
         long = "store.grpc.series-max-concurrency",
         env = "MNEMOS_STORE_GRPC_SERIES_MAX_CONCURRENCY",
         default_value = "20"
     )]
     max_concurrency: usize,
+    /// Series read from a block at a time by a Series call (at most 4096 chunks per batch);
+    /// memory per call is a few batches per block read.
+    #[arg(
+        long = "debug.series-batch-size",
+        env = "MNEMOS_DEBUG_SERIES_BATCH_SIZE",
+        default_value = "256"
+    )]
+    series_batch_size: usize,
     /// Serve only data after this: RFC 3339 or relative to now (`-2w`).
     #[arg(long = "min-time", env = "MNEMOS_MIN_TIME", default_value = "0000-01-01T00:00:00Z", value_parser = parse_time)]
     min_time: TimeBound,
@@ -128,6 +137,7 @@ impl StoreArgs {
             max_series: self.max_series,
             max_samples: self.max_samples,
             max_concurrency: self.max_concurrency,
+            series_batch_size: self.series_batch_size,
             min_time: self.min_time,
             max_time: self.max_time,
             relabel,

@@ -70,7 +70,8 @@ pub fn decode_aggr(data: &[u8]) -> Result<[Option<&[u8]>; 5], AggrChunkError> {
         }
         let len = usize::try_from(len).map_err(|_| AggrChunkError(format!("part {i} too long")))?;
         let end = at
-            .checked_add(1 + len)
+            .checked_add(1)
+            .and_then(|e| e.checked_add(len))
             .filter(|&e| e <= data.len())
             .ok_or_else(|| AggrChunkError(format!("part {i} runs past the end")))?;
         let encoding = data[at];
@@ -127,6 +128,17 @@ mod tests {
         );
         assert!(decode_aggr(&data[..data.len() - 1]).is_err());
         assert!(decode_aggr(&[]).is_err());
+    }
+
+    #[test]
+    fn a_huge_part_length_is_an_error_not_an_overflow() {
+        // Part 0 announces 2^64 - 1 bytes.
+        let mut data = vec![0xff; 9];
+        data.extend_from_slice(&[0x01, Encoding::Xor.as_byte(), 0, 0]);
+        let err = decode_aggr(&data).unwrap_err();
+        assert!(err.0.contains("part 0 runs past the end"), "{err}");
+        // A varint longer than 64 bits.
+        assert!(decode_aggr(&[0x80; 11]).is_err());
     }
 
     #[test]

@@ -79,7 +79,7 @@ impl Encoding {
     }
 
     /// The encoding byte as stored in chunk segment files.
-    pub fn as_byte(self) -> u8 {
+    pub const fn as_byte(self) -> u8 {
         match self {
             Encoding::Xor => 1,
             Encoding::Histogram => 2,

@@ -9,7 +9,7 @@ use crate::error::{CorruptAt, Corruption};
 pub fn decode_postings(body: &Bytes, base: u64) -> Result<Vec<u32>, CorruptAt> {
     let mut d = Decbuf::new(body, base);
     let n = d.be32()? as usize;
-    if d.remaining() != n * 4 {
+    if Some(d.remaining()) != n.checked_mul(4) {
         return Err(d.error(Corruption::Invalid(format!(
             "postings list announces {n} entries but holds {} bytes",
             d.remaining()

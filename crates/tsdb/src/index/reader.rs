@@ -10,10 +10,10 @@ use super::series::{decode_series, SeriesEntry};
 use super::symbols::Symbols;
 use super::toc::{Toc, TOC_LEN};
 use super::{FORMAT_V2, HEADER_LEN, MAGIC_INDEX, SERIES_ALIGNMENT};
-use crate::encoding::check_header;
+use crate::encoding::{check_header, Decbuf};
 use crate::error::{CorruptAt, Corruption, Error, Result};
 use crate::labels::{Label, Labels, MatchType, Matcher};
-use crate::read_at::{read_length_prefixed, ReadAt};
+use crate::read_at::{read_length_prefixed, read_sized, ReadAt};
 
 /// An open index file.
 pub struct IndexReader<R: ReadAt> {
@@ -99,9 +99,25 @@ impl<R: ReadAt> IndexReader<R> {
         self.postings_table.values(name).map(|(v, _)| v).collect()
     }
 
-    /// Reads the postings list at `offset`.
+    /// The byte range of the postings lists: a postings list must lie inside it.
+    pub fn postings_section(&self) -> std::ops::Range<u64> {
+        self.toc.postings..self.toc.postings_end(self.src.size())
+    }
+
+    /// Reads the postings list at `offset` (an offset from the postings offset table, so
+    /// checked to lie in the postings section before anything is read).
     pub fn postings_at(&self, offset: u64) -> Result<Vec<u32>> {
-        let body = read_section(&self.src, offset, self.src.size())?;
+        let section = self.postings_section();
+        if !section.contains(&offset) {
+            return Err(CorruptAt::new(
+                offset,
+                Corruption::Invalid(format!(
+                    "postings list offset {offset} outside the postings section {section:?}"
+                )),
+            )
+            .in_file(self.src.path()));
+        }
+        let body = read_section(&self.src, offset, section.end)?;
         decode_postings(&body, offset + 4).map_err(|e| e.in_file(self.src.path()))
     }
 
@@ -227,7 +243,9 @@ impl<R: ReadAt> IndexReader<R> {
 /// Reads a framed section (length, body, CRC) at `offset`, which must end before `limit`.
 fn read_section<R: ReadAt>(src: &R, offset: u64, limit: u64) -> Result<Bytes> {
     let len_bytes = src.read_at(offset, 4)?;
-    let len = u32::from_be_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]);
+    let len = Decbuf::new(&len_bytes, offset)
+        .be32()
+        .map_err(|e| e.in_file(src.path()))?;
     let total = super::section::section_len_at(len);
     if offset.saturating_add(total) > limit {
         return Err(Error::Corrupt {
@@ -239,6 +257,6 @@ fn read_section<R: ReadAt>(src: &R, offset: u64, limit: u64) -> Result<Bytes> {
             },
         });
     }
-    let buf = src.read_at(offset, total as usize)?;
+    let buf = read_sized(src, offset, total)?;
     decode_section(&buf, offset).map_err(|e| e.in_file(src.path()))
 }

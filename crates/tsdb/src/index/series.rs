@@ -29,13 +29,16 @@ pub struct SeriesEntry {
 /// `offset`): `uvarint len | body | CRC32C`. Verifies the checksum.
 pub fn decode_series(buf: &[u8], offset: u64) -> Result<SeriesRefs, CorruptAt> {
     let mut d = Decbuf::new(buf, offset);
-    let len = d.uvarint()? as usize;
-    let body = d.bytes(len)?;
+    let len = d.uvarint()?;
+    // A length past the data fails in `bytes` (as `usize::MAX` when it does not fit).
+    let body = d.bytes(usize::try_from(len).unwrap_or(usize::MAX))?;
     let crc_at = d.offset();
     let stored = d.be32()?;
     verify_crc(body, stored, crc_at)?;
-    let mut d = Decbuf::new(body, crc_at - len as u64);
-    let nlabels = d.uvarint()? as usize;
+    let mut d = Decbuf::new(body, crc_at - body.len() as u64);
+    let nlabels = usize::try_from(d.uvarint()?).unwrap_or(usize::MAX);
+    // Each label takes at least two bytes: a count past the body is corrupt, and checking
+    // it first bounds the allocation below.
     if nlabels > body.len() {
         return Err(d.error(Corruption::Invalid(format!("series has {nlabels} labels"))));
     }
@@ -43,7 +46,7 @@ pub fn decode_series(buf: &[u8], offset: u64) -> Result<SeriesRefs, CorruptAt> {
     for _ in 0..nlabels {
         labels.push((d.uvarint32()?, d.uvarint32()?));
     }
-    let nchunks = d.uvarint()? as usize;
+    let nchunks = usize::try_from(d.uvarint()?).unwrap_or(usize::MAX);
     if nchunks > body.len() {
         return Err(d.error(Corruption::Invalid(format!("series has {nchunks} chunks"))));
     }

@@ -42,6 +42,17 @@ impl Toc {
         })
     }
 
+    /// End of the postings lists in an index of `file_size` bytes: where the first section
+    /// after them starts (the label offset table or the postings offset table, as
+    /// Prometheus orders them), else the TOC.
+    pub fn postings_end(&self, file_size: u64) -> u64 {
+        let toc_at = file_size.saturating_sub(TOC_LEN as u64);
+        [self.label_indices_table, self.postings_table]
+            .into_iter()
+            .filter(|o| *o > self.postings)
+            .fold(toc_at, u64::min)
+    }
+
     /// Encodes the TOC.
     pub fn encode(&self, e: &mut Encbuf) {
         let from = e.len();
