@@ -24,6 +24,14 @@ pub struct ResolutionLabel {
     pub resolution: i64,
 }
 
+/// Labels of the read-back verification counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResultLabel {
+    /// `ok`, `failed` (differs or does not decode: the block is marked no-compact) or
+    /// `error` (the bucket failed: retried next pass).
+    pub result: &'static str,
+}
+
 /// Metrics of the compactor.
 #[derive(Clone)]
 pub struct Metrics {
@@ -59,6 +67,8 @@ pub struct Metrics {
     pub pass_failures: Counter,
     /// Unix time of the last pass that finished without error.
     pub last_success: Gauge<f64, AtomicU64>,
+    /// Read-back verifications of uploaded blocks, by result.
+    pub verifications: Family<ResultLabel, Counter>,
 }
 
 impl Metrics {
@@ -81,6 +91,7 @@ impl Metrics {
             passes: Counter::default(),
             pass_failures: Counter::default(),
             last_success: Gauge::default(),
+            verifications: Family::default(),
         };
         let r = registry.sub_registry_with_prefix("mnemos_compact");
         r.register(
@@ -163,7 +174,19 @@ impl Metrics {
             "Unix time the last pass finished without error",
             m.last_success.clone(),
         );
+        r.register(
+            "verifications",
+            "Read-back verifications of uploaded blocks before their sources are marked, by result (ok, failed, error)",
+            m.verifications.clone(),
+        );
         m
+    }
+
+    /// Counts a read-back verification.
+    pub fn verified(&self, result: &'static str) {
+        self.verifications
+            .get_or_create(&ResultLabel { result })
+            .inc();
     }
 
     /// Counts a mark.
