@@ -775,18 +775,50 @@ impl Compactor {
         }
     }
 
+    /// When block `id` was marked for deletion (Unix seconds), or `None` when it is not to
+    /// be deleted this pass. An unreadable mark never counts as an old one:
+    /// - the bucket failed to return it: skipped this pass (retried next pass);
+    /// - it is gone since the listing (unmarked meanwhile): skipped;
+    /// - it does not parse: rewritten with `now`, so the delete delay starts now.
+    async fn deletion_time(&self, id: Ulid, now_s: i64) -> Option<i64> {
+        match read_mark::<DeletionMark>(&self.bucket, id).await {
+            Ok(Some(mark)) => Some(mark.deletion_time),
+            Ok(None) => {
+                info!(block = %id, "deletion mark gone since the listing; not deleting");
+                None
+            }
+            Err(mnemos_block::Error::Json { key, source }) => {
+                self.metrics.mark_read_failed("corrupt");
+                let details = format!(
+                    "rewritten by the compactor: the previous mark did not parse ({source})"
+                );
+                warn!(block = %id, key, error = %source, deletion_time = now_s,
+                    "unparsable deletion mark; taking its time as now and rewriting it");
+                let mark = DeletionMark {
+                    deletion_time: now_s,
+                    ..DeletionMark::now(id, details)
+                };
+                if let Err(e) = write_mark(&self.bucket, id, &mark).await {
+                    warn!(block = %id, error = %e, "could not rewrite the deletion mark; retried next pass");
+                }
+                Some(now_s)
+            }
+            Err(e) => {
+                self.metrics.mark_read_failed("transient");
+                warn!(block = %id, error = %e,
+                    "could not read the deletion mark; not deleting the block this pass, retried next pass");
+                None
+            }
+        }
+    }
+
     async fn delete_marked(&self, report: &mut PassReport) -> Result<()> {
         let blocks = self.fetcher.fetch().await?;
         let now_s = now_ms() / 1000;
         for id in &blocks.deletion_marked {
-            let mark: Option<DeletionMark> = match read_mark(&self.bucket, *id).await {
-                Ok(m) => m,
-                Err(e) => {
-                    warn!(block = %id, error = %e, "unreadable deletion mark; deleting after the delay from now");
-                    None
-                }
+            let Some(marked_at) = self.deletion_time(*id, now_s).await else {
+                continue;
             };
-            let marked_at = mark.map_or(now_s, |m| m.deletion_time);
             if now_s - marked_at < self.config.delete_delay.as_secs() as i64 {
                 continue;
             }

@@ -32,6 +32,14 @@ pub struct ResultLabel {
     pub result: &'static str,
 }
 
+/// Labels of the deletion-mark read failures counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabel {
+    /// `transient` (bucket error: the block is skipped this pass) or `corrupt` (the mark
+    /// does not parse: its time is taken as now).
+    pub kind: &'static str,
+}
+
 /// Metrics of the compactor.
 #[derive(Clone)]
 pub struct Metrics {
@@ -69,6 +77,8 @@ pub struct Metrics {
     pub last_success: Gauge<f64, AtomicU64>,
     /// Read-back verifications of uploaded blocks, by result.
     pub verifications: Family<ResultLabel, Counter>,
+    /// Deletion marks that could not be read, by kind.
+    pub mark_read_failures: Family<KindLabel, Counter>,
 }
 
 impl Metrics {
@@ -92,6 +102,7 @@ impl Metrics {
             pass_failures: Counter::default(),
             last_success: Gauge::default(),
             verifications: Family::default(),
+            mark_read_failures: Family::default(),
         };
         let r = registry.sub_registry_with_prefix("mnemos_compact");
         r.register(
@@ -179,6 +190,11 @@ impl Metrics {
             "Read-back verifications of uploaded blocks before their sources are marked, by result (ok, failed, error)",
             m.verifications.clone(),
         );
+        r.register(
+            "deletion_mark_read_failures",
+            "Deletion marks that could not be read, by kind (transient: block skipped this pass; corrupt: time taken as now)",
+            m.mark_read_failures.clone(),
+        );
         m
     }
 
@@ -186,6 +202,13 @@ impl Metrics {
     pub fn verified(&self, result: &'static str) {
         self.verifications
             .get_or_create(&ResultLabel { result })
+            .inc();
+    }
+
+    /// Counts a deletion mark that could not be read.
+    pub fn mark_read_failed(&self, kind: &'static str) {
+        self.mark_read_failures
+            .get_or_create(&KindLabel { kind })
             .inc();
     }
 

@@ -1,6 +1,7 @@
 //! The compactor over a filesystem bucket whose objects a test wrapper corrupts or fails to
-//! return: a new block that does not read back as written keeps its sources, and an upload
-//! that could not be verified is taken back next pass.
+//! return: a new block that does not read back as written keeps its sources, an upload
+//! that could not be verified is taken back next pass, and an unreadable deletion mark
+//! never gets a block deleted early.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -11,9 +12,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::stream::BoxStream;
-use mnemos_block::{read_mark, upload_block, DeletionMark, MetaFetcher, NoCompactMark};
+use mnemos_block::{read_mark, upload_block, write_mark, DeletionMark, MetaFetcher, NoCompactMark};
 use mnemos_compact::compactor::VERIFICATION_FAILED;
-use mnemos_compact::metrics::ResultLabel;
+use mnemos_compact::metrics::{KindLabel, ResultLabel};
 use mnemos_compact::{Compactor, Config};
 use mnemos_objstore::{Bucket, BucketMetrics};
 use mnemos_tsdb::block_writer::symbols_of;
@@ -440,4 +441,76 @@ async fn downsampled_block_failing_readback_is_marked_and_not_redone() {
         "{report:?}"
     );
     assert_eq!(setup.state().await.len(), 2);
+}
+
+/// A block marked for deletion ten days ago.
+async fn marked_long_ago(setup: &Setup) -> Ulid {
+    let id = setup.blocks[0];
+    let mut mark = DeletionMark::now(id, "test");
+    mark.deletion_time -= 10 * 24 * 3600;
+    write_mark(&setup.bucket, id, &mark).await.expect("mark");
+    id
+}
+
+#[tokio::test]
+async fn deletion_mark_read_error_skips_the_block_until_it_reads() {
+    let setup = Setup::new(&[(0, 2)]).await;
+    let id = marked_long_ago(&setup).await;
+    // Fail reads of the mark only (the wrapper spares known blocks: forget this one).
+    setup.store.known.lock().expect("lock").clear();
+    setup.fault(Some(Fault::FailGet("/deletion-mark.json")));
+    let compactor = setup.compactor(Duration::from_secs(3600));
+    let report = compactor.run_pass().await.expect("pass");
+    assert_eq!(report.deleted, 0, "{report:?}");
+    let failures = compactor
+        .metrics()
+        .mark_read_failures
+        .get_or_create(&KindLabel { kind: "transient" })
+        .get();
+    assert_eq!(failures, 1);
+    let meta = format!("{id}/meta.json");
+    assert!(
+        setup.bucket.exists(&meta).await.expect("exists"),
+        "not deleted"
+    );
+
+    setup.fault(None);
+    let report = compactor.run_pass().await.expect("second pass");
+    assert_eq!(report.deleted, 1, "{report:?}");
+    assert!(
+        !setup.bucket.exists(&meta).await.expect("exists"),
+        "deleted once the mark reads"
+    );
+}
+
+#[tokio::test]
+async fn unparsable_deletion_mark_counts_from_now() {
+    let setup = Setup::new(&[(0, 2)]).await;
+    let id = setup.blocks[0];
+    let key = format!("{id}/deletion-mark.json");
+    setup
+        .bucket
+        .put(&key, Bytes::from_static(b"{\"id\": \"not json"))
+        .await
+        .expect("put");
+    let before = mnemos_block::marks::unix_now();
+    let compactor = setup.compactor(Duration::from_secs(3600));
+    let report = compactor.run_pass().await.expect("pass");
+    assert_eq!(report.deleted, 0, "{report:?}");
+    let corrupt = compactor
+        .metrics()
+        .mark_read_failures
+        .get_or_create(&KindLabel { kind: "corrupt" })
+        .get();
+    assert_eq!(corrupt, 1);
+    let mark = read_mark::<DeletionMark>(&setup.bucket, id)
+        .await
+        .expect("the mark parses now")
+        .expect("still marked");
+    assert!(
+        mark.deletion_time >= before,
+        "mark time {} taken as now (pass started at {before})",
+        mark.deletion_time
+    );
+    assert!(mark.details.contains("did not parse"), "{mark:?}");
 }
