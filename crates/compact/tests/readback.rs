@@ -31,6 +31,9 @@ use ulid::Ulid;
 
 const H: i64 = 3_600_000;
 
+/// Blocks in the bucket with their deletion and no-compact marks.
+type State = BTreeMap<Ulid, (Option<DeletionMark>, Option<NoCompactMark>)>;
+
 /// What the wrapper does to objects of blocks it was not told about (the new ones).
 #[derive(Clone, Debug)]
 enum Fault {
@@ -235,7 +238,7 @@ impl Setup {
     }
 
     /// Every block with meta.json (parsable or not), with its deletion and no-compact marks.
-    async fn state(&self) -> BTreeMap<Ulid, (Option<DeletionMark>, Option<NoCompactMark>)> {
+    async fn state(&self) -> State {
         let fetcher = MetaFetcher::new(self.bucket.clone(), None, &mut Registry::default());
         let blocks = fetcher.fetch().await.expect("fetch");
         let mut out = BTreeMap::new();
@@ -271,10 +274,24 @@ fn write_block(parent: &Path, min: i64, max: i64) -> Ulid {
     Ulid::from_string(&meta.ulid).expect("ulid")
 }
 
+/// Asserts that `blocks` carry no mark in `state`.
+fn assert_untouched(state: &State, blocks: &[Ulid]) {
+    for id in blocks {
+        assert_eq!(state.get(id), Some(&(None, None)), "block {id} untouched");
+    }
+}
+
 fn verifications(c: &Compactor, result: &'static str) -> u64 {
     c.metrics()
         .verifications
         .get_or_create(&ResultLabel { result })
+        .get()
+}
+
+fn mark_read_failures(c: &Compactor, kind: &'static str) -> u64 {
+    c.metrics()
+        .mark_read_failures
+        .get_or_create(&KindLabel { kind })
         .get()
 }
 
@@ -312,9 +329,7 @@ async fn corrupted_upload_keeps_sources(fault: Fault, expected_detail: &str) {
         "details {:?} should name {expected_detail:?}",
         mark.details
     );
-    for id in &setup.blocks {
-        assert_eq!(state[id], (None, None), "source {id} untouched");
-    }
+    assert_untouched(&state, &setup.blocks);
 
     // The next pass neither marks the sources as replaced by the bad block nor retries
     // the plan (a deterministic failure would leave a bad block on every pass).
@@ -327,9 +342,7 @@ async fn corrupted_upload_keeps_sources(fault: Fault, expected_detail: &str) {
     );
     let again = setup.state().await;
     assert_eq!(again.len(), state.len());
-    for id in &setup.blocks {
-        assert_eq!(again[id], (None, None), "source {id} untouched");
-    }
+    assert_untouched(&again, &setup.blocks);
 }
 
 #[tokio::test]
@@ -372,9 +385,7 @@ async fn bucket_error_during_readback_is_retried_next_pass() {
         .collect();
     assert_eq!(unverified.len(), 1, "{state:?}");
     assert_eq!(state[&unverified[0]], (None, None));
-    for id in &setup.blocks {
-        assert_eq!(state[id], (None, None), "source {id} untouched");
-    }
+    assert_untouched(&state, &setup.blocks);
 
     // Next pass: the unverified upload is marked for deletion, the plan done again and
     // verified, and only then are the sources marked.
@@ -462,12 +473,7 @@ async fn deletion_mark_read_error_skips_the_block_until_it_reads() {
     let compactor = setup.compactor(Duration::from_secs(3600));
     let report = compactor.run_pass().await.expect("pass");
     assert_eq!(report.deleted, 0, "{report:?}");
-    let failures = compactor
-        .metrics()
-        .mark_read_failures
-        .get_or_create(&KindLabel { kind: "transient" })
-        .get();
-    assert_eq!(failures, 1);
+    assert_eq!(mark_read_failures(&compactor, "transient"), 1);
     let meta = format!("{id}/meta.json");
     assert!(
         setup.bucket.exists(&meta).await.expect("exists"),
@@ -497,12 +503,7 @@ async fn unparsable_deletion_mark_counts_from_now() {
     let compactor = setup.compactor(Duration::from_secs(3600));
     let report = compactor.run_pass().await.expect("pass");
     assert_eq!(report.deleted, 0, "{report:?}");
-    let corrupt = compactor
-        .metrics()
-        .mark_read_failures
-        .get_or_create(&KindLabel { kind: "corrupt" })
-        .get();
-    assert_eq!(corrupt, 1);
+    assert_eq!(mark_read_failures(&compactor, "corrupt"), 1);
     let mark = read_mark::<DeletionMark>(&setup.bucket, id)
         .await
         .expect("the mark parses now")
