@@ -23,6 +23,7 @@ set +e
 cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
+./scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
 # One closing line for the whole suite (cargo prints one per test binary).
 awk '/^test result:/ { for (i = 2; i <= NF; i++) { if ($i == "passed;") p += $(i-1); if ($i == "failed;") f += $(i-1) } }
      END { printf "summary: %d passed, %d failed\n", p, f }' "$log"

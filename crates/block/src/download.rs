@@ -42,6 +42,7 @@ pub async fn download_block(bucket: &Bucket, id: Ulid, parent: &Path) -> Result<
     let dest = parent.join(id.to_string());
     let _ = std::fs::remove_dir_all(&dest);
     std::fs::rename(&tmp, &dest).at(&dest)?;
+    crate::fsutil::sync_dir(parent)?;
     info!(block = %id, bytes, dir = %dest.display(), "downloaded block");
     Ok(dest)
 }

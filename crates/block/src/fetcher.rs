@@ -23,7 +23,7 @@ use tracing::{debug, warn};
 use ulid::Ulid;
 
 use crate::download::fetch_meta;
-use crate::error::Result;
+use crate::error::{IoContext, Result};
 use crate::layout::{parse_block_key, DELETION_MARK_FILE, META_FILE, NO_COMPACT_MARK_FILE};
 
 /// Metas fetched at once.
@@ -228,14 +228,23 @@ impl MetaFetcher {
         }
         let meta = fetch_meta(&self.bucket, id).await?;
         if let Some(dir) = &cached {
-            let stored = match std::fs::create_dir_all(dir) {
-                Ok(()) => meta.write_to_dir(dir).map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            };
-            if let Err(error) = stored {
+            if let Err(error) = store_cached_meta(dir, &meta) {
                 warn!(block = %id, %error, "could not cache meta.json on disk");
             }
         }
         Ok(meta)
+    }
+}
+
+/// Writes a meta into the disk cache: `<cache>/<id>/meta.json` written atomically (by
+/// [`BlockMeta::write_to_dir`]), and the new `<id>` directory made durable in the cache
+/// directory, so a crash never leaves a torn cached meta.
+fn store_cached_meta(dir: &std::path::Path, meta: &BlockMeta) -> Result<()> {
+    let created = !dir.exists();
+    std::fs::create_dir_all(dir).at(dir)?;
+    meta.write_to_dir(dir)?;
+    match dir.parent() {
+        Some(parent) if created => crate::fsutil::sync_dir(parent),
+        _ => Ok(()),
     }
 }

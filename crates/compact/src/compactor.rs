@@ -28,6 +28,7 @@ use crate::merge::compact_blocks;
 use crate::metrics::{Metrics, ResolutionLabel};
 use crate::partials::PartialTracker;
 use crate::plan::{check_ranges, plan, PlanBlock};
+use crate::readback::{verify_uploaded, Readback};
 use crate::source::Source;
 
 /// `thanos.source` of blocks this compactor writes.
@@ -43,6 +44,8 @@ pub const PARTIAL_UPLOAD_MAX_AGE: Duration = Duration::from_secs(2 * 24 * 3600);
 const DOWNLOAD_CONCURRENCY: usize = 4;
 /// Upper bound on compactions in one pass (a safety net against a planning loop).
 const MAX_COMPACTIONS_PER_PASS: usize = 100_000;
+/// `reason` of the no-compact mark on a new block that failed read-back verification.
+pub const VERIFICATION_FAILED: &str = "verification-failed";
 
 /// The blocks of one plan with their metas, in time order.
 type PlanMetas = Vec<(Ulid, Arc<BlockMeta>)>;
@@ -89,6 +92,9 @@ pub struct PassReport {
     pub deleted: usize,
     /// Plans or downsamplings that failed for reasons other than a bad block.
     pub failures: usize,
+    /// New blocks that failed read-back verification (each got a no-compact mark; the
+    /// blocks they were made from were kept).
+    pub unverified: usize,
 }
 
 /// The compactor of one bucket.
@@ -101,6 +107,10 @@ pub struct Compactor {
     partials: PartialTracker,
     /// Blocks found not downsamplable (native histograms) in this process.
     not_downsampled: Mutex<BTreeSet<Ulid>>,
+    /// Sources of compactions whose result failed read-back verification in this process:
+    /// plans holding any of them are not retried until restart (a deterministic failure
+    /// would otherwise leave one more bad block behind on every pass).
+    unverified_sources: Mutex<BTreeSet<Ulid>>,
 }
 
 fn now_ms() -> i64 {
@@ -143,6 +153,7 @@ impl Compactor {
             journal,
             partials,
             not_downsampled: Mutex::new(BTreeSet::new()),
+            unverified_sources: Mutex::new(BTreeSet::new()),
         })
     }
 
@@ -199,18 +210,21 @@ impl Compactor {
     }
 
     /// Blocks to work on: complete, not marked for deletion, old enough (compactor output
-    /// always is), and without a no-compact mark unless `with_no_compact`.
+    /// always is), not an upload of this compactor still unverified (in the journal), and
+    /// without a no-compact mark unless `with_no_compact`.
     fn eligible(
         &self,
         blocks: &BucketBlocks,
         with_no_compact: bool,
-    ) -> BTreeMap<Ulid, Arc<BlockMeta>> {
+    ) -> Result<BTreeMap<Ulid, Arc<BlockMeta>>> {
         let cutoff = now_ms() - self.config.consistency_delay.as_millis() as i64;
-        blocks
+        let unverified = self.journal.list()?;
+        Ok(blocks
             .metas
             .iter()
             .filter(|(id, _)| {
                 !blocks.deletion_marked.contains(id)
+                    && !unverified.contains(id)
                     && (with_no_compact || !blocks.no_compact_marked.contains(id))
             })
             .filter(|(id, m)| {
@@ -218,7 +232,7 @@ impl Compactor {
                 source == COMPACTOR_SOURCE || (id.timestamp_ms() as i64) <= cutoff
             })
             .map(|(id, m)| (*id, m.clone()))
-            .collect()
+            .collect())
     }
 
     async fn compact_all(&self, report: &mut PassReport) -> Result<()> {
@@ -229,10 +243,15 @@ impl Compactor {
                 continue;
             }
             // No-compact blocks take part in planning (the planner cuts them out of plans).
-            let eligible = self.eligible(&blocks, true);
+            let eligible = self.eligible(&blocks, true)?;
             let groups = group_blocks(eligible.iter(), &self.config.replica_labels);
             self.metrics.groups.set(groups.len() as i64);
             let marked = &blocks.no_compact_marked;
+            let unverified_sources = self
+                .unverified_sources
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
             // The next plan of every group; up to `compact_concurrency` run at once.
             let plans: Vec<(GroupKey, PlanMetas)> = groups
                 .iter()
@@ -251,6 +270,11 @@ impl Compactor {
                         .iter()
                         .filter_map(|id| eligible.get(id).map(|m| (*id, m.clone())))
                         .collect();
+                    if metas.iter().any(|(id, _)| unverified_sources.contains(id)) {
+                        // Its last result failed verification: left to the operator (or
+                        // the next restart).
+                        return None;
+                    }
                     (metas.len() > 1).then(|| (key.clone(), metas))
                 })
                 .take(self.config.compact_concurrency.max(1))
@@ -259,17 +283,27 @@ impl Compactor {
                 return Ok(());
             }
             self.metrics.compactions_planned.inc_by(plans.len() as u64);
-            let results: Vec<(GroupKey, Result<()>)> = stream::iter(plans)
+            let results: Vec<(GroupKey, Vec<Ulid>, Result<()>)> = stream::iter(plans)
                 .map(|(key, metas)| async move {
+                    let ids = metas.iter().map(|(id, _)| *id).collect();
                     let result = self.compact_plan(&key, metas).await;
-                    (key, result)
+                    (key, ids, result)
                 })
                 .buffer_unordered(self.config.compact_concurrency.max(1))
                 .collect()
                 .await;
-            for (key, result) in results {
+            for (key, ids, result) in results {
                 match result {
                     Ok(()) => report.compactions += 1,
+                    Err(Error::Unverified { block, detail }) => {
+                        self.metrics.compaction_failures.inc();
+                        self.unverified_sources
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .extend(ids.iter().copied());
+                        self.reject_unverified(block, &detail, &ids, report).await?;
+                        skip.insert(key);
+                    }
                     Err(Error::BadBlocks {
                         blocks,
                         kind,
@@ -351,10 +385,15 @@ impl Compactor {
             for ((id, dir), replica) in ids.iter().zip(&dirs).zip(replicas) {
                 sources.push(Source::open(*id, dir, replica)?);
             }
-            compact_blocks(sources, &out_parent, meta, dedup)
+            let merged = compact_blocks(sources, &out_parent, meta, dedup)?;
+            // The sources' local copies are not needed any more (disk for the read-back).
+            for dir in &dirs {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Ok(merged)
         })
         .await?;
-        let new_id = self.upload(&out, &new_meta).await?;
+        let new_id = self.upload_verified(&out, &new_meta, work).await?;
         self.metrics.samples_written.inc_by(stats.samples_out);
         for (id, _) in metas {
             let details = format!("compacted into {new_id}");
@@ -412,9 +451,14 @@ impl Compactor {
         meta
     }
 
-    /// Uploads the single block written under `parent`, journaled so that a crash mid-upload
-    /// leaves nothing behind after the next pass.
-    async fn upload(&self, parent: &Path, meta: &BlockMeta) -> Result<Ulid> {
+    /// Uploads the single block written under `parent`, then reads it back from the bucket
+    /// (into `work`) and compares it with `meta`, the writer's. The block stays in the
+    /// upload journal until it has been verified, so a crash or a bucket error before then
+    /// leaves a block the next pass takes back (see [`Self::clean_aborted_uploads`]), and
+    /// an unverified block never stands in for its sources.
+    ///
+    /// A block that reads back differently is [`Error::Unverified`]; the caller marks it.
+    async fn upload_verified(&self, parent: &Path, meta: &BlockMeta, work: &Path) -> Result<Ulid> {
         let id = Ulid::from_string(&meta.ulid).map_err(|e| {
             Error::Task(format!("new block has no valid ULID {:?}: {e}", meta.ulid))
         })?;
@@ -422,13 +466,57 @@ impl Compactor {
         self.journal.add(id)?;
         let thanos = meta.thanos.clone().unwrap_or_default();
         upload_block(&self.bucket, &dir, thanos).await?;
-        self.journal.remove(id)?;
         self.metrics.bytes_written.inc_by(dir_size(&dir));
-        Ok(id)
+        // Verification reads the bucket, never this copy.
+        let _ = std::fs::remove_dir_all(&dir);
+        let scratch = work.join("verify");
+        let readback = verify_uploaded(&self.bucket, id, meta, &scratch).await;
+        let _ = std::fs::remove_dir_all(&scratch);
+        match readback {
+            Ok(Readback::Sound) => {
+                self.metrics.verified("ok");
+                self.journal.remove(id)?;
+                Ok(id)
+            }
+            Ok(Readback::Mismatch(detail)) => {
+                self.metrics.verified("failed");
+                Err(Error::Unverified { block: id, detail })
+            }
+            Err(e) => {
+                self.metrics.verified("error");
+                warn!(block = %id, error = %e,
+                    "could not read the uploaded block back; its sources are kept, retried next pass");
+                Err(e)
+            }
+        }
     }
 
-    /// Deletes what uploads interrupted by a crash left: blocks in the journal still
-    /// without meta.json.
+    /// A new block failed verification: it gets a no-compact mark (so it never stands in
+    /// for `sources`, which stay as they are) and leaves the upload journal.
+    async fn reject_unverified(
+        &self,
+        block: Ulid,
+        detail: &str,
+        sources: &[Ulid],
+        report: &mut PassReport,
+    ) -> Result<()> {
+        error!(
+            block = %block,
+            reason = VERIFICATION_FAILED,
+            detail,
+            sources = ?sources.iter().map(Ulid::to_string).collect::<Vec<_>>(),
+            "uploaded block differs from what was written; keeping its sources, marking it no-compact"
+        );
+        report.unverified += 1;
+        self.mark_no_compact(block, VERIFICATION_FAILED, detail, report)
+            .await?;
+        self.journal.remove(block)
+    }
+
+    /// Takes back what earlier uploads left unfinished, from the journal: a block still
+    /// without meta.json (upload interrupted) is deleted; a complete one was never verified
+    /// (interrupted, or the bucket failed during the read-back), so its sources were never
+    /// marked: it gets a deletion mark and its plan is done again.
     async fn clean_aborted_uploads(&self) -> Result<()> {
         for id in self.journal.list()? {
             if !self
@@ -440,6 +528,11 @@ impl Compactor {
                 warn!(block = %id, "deleting a partial upload left by an interrupted run");
                 delete_block(&self.bucket, id).await?;
                 self.metrics.partial_deleted.inc();
+            } else {
+                let details = "uploaded but never verified (interrupted run or bucket error); its sources were kept";
+                warn!(block = %id, details, "marking an unverified upload for deletion");
+                write_mark(&self.bucket, id, &DeletionMark::now(id, details)).await?;
+                self.metrics.marked("deletion", "unverified");
             }
             self.journal.remove(id)?;
         }
@@ -448,7 +541,13 @@ impl Compactor {
 
     /// Marks blocks whose sources another block of the same resolution covers (the result
     /// of a compaction whose sources were not all marked before a crash). Returns how many.
+    ///
+    /// A block with a no-compact mark, or one still in the upload journal (not verified),
+    /// never counts as holding another's data: its sources stay.
     async fn mark_replaced(&self, blocks: &BucketBlocks, report: &mut PassReport) -> Result<usize> {
+        let unverified = self.journal.list()?;
+        let trusted =
+            |id: &Ulid| !blocks.no_compact_marked.contains(id) && !unverified.contains(id);
         let live: Vec<(Ulid, &Arc<BlockMeta>)> = blocks.live().map(|(id, m)| (*id, m)).collect();
         let sources_of = |id: &Ulid, m: &BlockMeta| -> BTreeSet<String> {
             if m.compaction.sources.is_empty() {
@@ -476,6 +575,7 @@ impl Compactor {
                 .find(|&&j| {
                     let (other, om) = &live[j];
                     j != i
+                        && trusted(other)
                         && om.resolution() == meta.resolution()
                         && sets[i].is_subset(&sets[j])
                         && (sets[i].len() < sets[j].len()
@@ -516,7 +616,7 @@ impl Compactor {
             (RES_5M, RES_1H, DOWNSAMPLE_1H_MIN_SPAN),
         ] {
             let blocks = self.fetcher.fetch().await?;
-            let eligible = self.eligible(&blocks, false);
+            let eligible = self.eligible(&blocks, false)?;
             // Sources already downsampled to `to` (by any live block of that resolution).
             let done: BTreeSet<&String> = blocks
                 .live()
@@ -555,6 +655,13 @@ impl Compactor {
             for (id, result) in results {
                 match result {
                     Ok(()) => report.downsamples += 1,
+                    Err(Error::Unverified { block, detail }) => {
+                        // The new block is live at the target resolution, so the source is
+                        // not downsampled again; it stays raw and untouched.
+                        self.metrics.downsample_failures.inc();
+                        self.reject_unverified(block, &detail, &[id], report)
+                            .await?;
+                    }
                     Err(Error::BadBlocks {
                         kind: BadKind::UnsupportedEncoding,
                         detail,
@@ -603,10 +710,14 @@ impl Compactor {
             let out_parent = out.clone();
             let (meta, stats) = blocking(move || {
                 let source = Source::open(id, &dir, String::new())?;
-                downsample_block(&source, res, &out_parent)
+                let done = downsample_block(&source, res, &out_parent)?;
+                // The source's local copy is not needed any more (disk for the read-back).
+                drop(source);
+                let _ = std::fs::remove_dir_all(&dir);
+                Ok(done)
             })
             .await?;
-            let new_id = self.upload(&out, &meta).await?;
+            let new_id = self.upload_verified(&out, &meta, &work).await?;
             self.metrics.samples_written.inc_by(stats.samples_out);
             self.metrics
                 .downsamples
@@ -664,18 +775,50 @@ impl Compactor {
         }
     }
 
+    /// When block `id` was marked for deletion (Unix seconds), or `None` when it is not to
+    /// be deleted this pass. An unreadable mark never counts as an old one:
+    /// - the bucket failed to return it: skipped this pass (retried next pass);
+    /// - it is gone since the listing (unmarked meanwhile): skipped;
+    /// - it does not parse: rewritten with `now`, so the delete delay starts now.
+    async fn deletion_time(&self, id: Ulid, now_s: i64) -> Option<i64> {
+        match read_mark::<DeletionMark>(&self.bucket, id).await {
+            Ok(Some(mark)) => Some(mark.deletion_time),
+            Ok(None) => {
+                info!(block = %id, "deletion mark gone since the listing; not deleting");
+                None
+            }
+            Err(mnemos_block::Error::Json { key, source }) => {
+                self.metrics.mark_read_failed("corrupt");
+                let details = format!(
+                    "rewritten by the compactor: the previous mark did not parse ({source})"
+                );
+                warn!(block = %id, key, error = %source, deletion_time = now_s,
+                    "unparsable deletion mark; taking its time as now and rewriting it");
+                let mark = DeletionMark {
+                    deletion_time: now_s,
+                    ..DeletionMark::now(id, details)
+                };
+                if let Err(e) = write_mark(&self.bucket, id, &mark).await {
+                    warn!(block = %id, error = %e, "could not rewrite the deletion mark; retried next pass");
+                }
+                Some(now_s)
+            }
+            Err(e) => {
+                self.metrics.mark_read_failed("transient");
+                warn!(block = %id, error = %e,
+                    "could not read the deletion mark; not deleting the block this pass, retried next pass");
+                None
+            }
+        }
+    }
+
     async fn delete_marked(&self, report: &mut PassReport) -> Result<()> {
         let blocks = self.fetcher.fetch().await?;
         let now_s = now_ms() / 1000;
         for id in &blocks.deletion_marked {
-            let mark: Option<DeletionMark> = match read_mark(&self.bucket, *id).await {
-                Ok(m) => m,
-                Err(e) => {
-                    warn!(block = %id, error = %e, "unreadable deletion mark; deleting after the delay from now");
-                    None
-                }
+            let Some(marked_at) = self.deletion_time(*id, now_s).await else {
+                continue;
             };
-            let marked_at = mark.map_or(now_s, |m| m.deletion_time);
             if now_s - marked_at < self.config.delete_delay.as_secs() as i64 {
                 continue;
             }

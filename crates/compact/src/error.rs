@@ -59,6 +59,15 @@ pub enum Error {
         /// Details for the log and the mark.
         detail: String,
     },
+    /// A block this compactor uploaded does not read back from the bucket as it was written
+    /// (it gets a no-compact mark; the blocks it was made from are kept).
+    #[error("uploaded block {block} failed read-back verification: {detail}")]
+    Unverified {
+        /// The new block.
+        block: Ulid,
+        /// What differs or does not decode.
+        detail: String,
+    },
     /// A chunk could not be decoded or encoded.
     #[error("{0}")]
     Chunk(String),

@@ -54,16 +54,12 @@ impl Journal {
         Ok(())
     }
 
+    /// Replaces the file atomically (temporary file, fsync, rename, directory fsync): a
+    /// crash leaves the old or the new list, never a torn one.
     fn store(&self, ids: &BTreeSet<Ulid>) -> Result<()> {
-        let tmp = self.path.with_extension("tmp");
         let text: String = ids.iter().map(|id| format!("{id}\n")).collect();
-        {
-            use std::io::Write;
-            let mut f = std::fs::File::create(&tmp).at(&tmp)?;
-            f.write_all(text.as_bytes()).at(&tmp)?;
-            f.sync_all().at(&tmp)?;
-        }
-        std::fs::rename(&tmp, &self.path).at(&self.path)
+        mnemos_block::write_atomic(&self.path, text.as_bytes())?;
+        Ok(())
     }
 }
 

@@ -7,7 +7,8 @@
 //! Layers, bottom up: [`aggr`] (AggrChunk encoding), [`downsample`] (one series),
 //! [`plan`] and [`group`] (pure planning), [`source`], [`rechunk`], [`merge`] and
 //! [`downsample_block`]
-//! (local blocks in, a local block out), [`journal`], and [`compactor`] (the bucket pass).
+//! (local blocks in, a local block out), [`journal`], [`readback`] (verification of an
+//! uploaded block) and [`compactor`] (the bucket pass).
 #![deny(missing_docs)]
 
 pub mod aggr;
@@ -21,6 +22,7 @@ pub mod merge;
 pub mod metrics;
 pub mod partials;
 pub mod plan;
+pub mod readback;
 pub mod rechunk;
 pub mod source;
 

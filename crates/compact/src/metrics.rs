@@ -24,6 +24,22 @@ pub struct ResolutionLabel {
     pub resolution: i64,
 }
 
+/// Labels of the read-back verification counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResultLabel {
+    /// `ok`, `failed` (differs or does not decode: the block is marked no-compact) or
+    /// `error` (the bucket failed: retried next pass).
+    pub result: &'static str,
+}
+
+/// Labels of the deletion-mark read failures counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabel {
+    /// `transient` (bucket error: the block is skipped this pass) or `corrupt` (the mark
+    /// does not parse: its time is taken as now).
+    pub kind: &'static str,
+}
+
 /// Metrics of the compactor.
 #[derive(Clone)]
 pub struct Metrics {
@@ -59,6 +75,10 @@ pub struct Metrics {
     pub pass_failures: Counter,
     /// Unix time of the last pass that finished without error.
     pub last_success: Gauge<f64, AtomicU64>,
+    /// Read-back verifications of uploaded blocks, by result.
+    pub verifications: Family<ResultLabel, Counter>,
+    /// Deletion marks that could not be read, by kind.
+    pub mark_read_failures: Family<KindLabel, Counter>,
 }
 
 impl Metrics {
@@ -81,6 +101,8 @@ impl Metrics {
             passes: Counter::default(),
             pass_failures: Counter::default(),
             last_success: Gauge::default(),
+            verifications: Family::default(),
+            mark_read_failures: Family::default(),
         };
         let r = registry.sub_registry_with_prefix("mnemos_compact");
         r.register(
@@ -163,7 +185,31 @@ impl Metrics {
             "Unix time the last pass finished without error",
             m.last_success.clone(),
         );
+        r.register(
+            "verifications",
+            "Read-back verifications of uploaded blocks before their sources are marked, by result (ok, failed, error)",
+            m.verifications.clone(),
+        );
+        r.register(
+            "deletion_mark_read_failures",
+            "Deletion marks that could not be read, by kind (transient: block skipped this pass; corrupt: time taken as now)",
+            m.mark_read_failures.clone(),
+        );
         m
+    }
+
+    /// Counts a read-back verification.
+    pub fn verified(&self, result: &'static str) {
+        self.verifications
+            .get_or_create(&ResultLabel { result })
+            .inc();
+    }
+
+    /// Counts a deletion mark that could not be read.
+    pub fn mark_read_failed(&self, kind: &'static str) {
+        self.mark_read_failures
+            .get_or_create(&KindLabel { kind })
+            .inc();
     }
 
     /// Counts a mark.

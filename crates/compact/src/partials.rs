@@ -49,9 +49,7 @@ impl PartialTracker {
             seen.entry(*id).or_insert(now_s);
         }
         let text: String = seen.iter().map(|(id, t)| format!("{id} {t}\n")).collect();
-        let tmp = self.path.with_extension("tmp");
-        std::fs::write(&tmp, text).at(&tmp)?;
-        std::fs::rename(&tmp, &self.path).at(&self.path)?;
+        mnemos_block::write_atomic(&self.path, text.as_bytes())?;
         Ok(seen
             .into_iter()
             .filter(|(_, t)| now_s - t >= min_age_s)
