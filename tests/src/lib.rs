@@ -15,6 +15,7 @@ pub mod prometheus;
 pub mod promql_diff;
 pub mod promtool;
 pub mod storeapi;
+pub mod trickle;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

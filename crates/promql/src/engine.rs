@@ -300,13 +300,21 @@ fn to_matchers(vs: &ast::VectorSelector) -> Result<Vec<Matcher>> {
 /// The matchers of a series selector (`up`, `{job="a"}`, `up{job=~"a.*"}`), as the series
 /// and labels APIs take them in `match[]`; errors worded as Prometheus' parser words them.
 pub fn selector_matchers(selector: &str) -> Result<Vec<Matcher>> {
-    crate::compat::register_functions();
-    match promql_parser::parser::parse(selector).map_err(Error::Parse)? {
+    match checked_parse(selector)? {
         Expr::VectorSelector(vs) => to_matchers(&vs),
         _ => Err(Error::Parse(format!(
             "1:1: parse error: {selector:?} is not a series selector"
         ))),
     }
+}
+
+/// Parses `query` after the checks that keep the parser within bounds: nesting depth
+/// ([`nesting`]) and numbers in duration position ([`crate::durations`]).
+fn checked_parse(query: &str) -> Result<Expr> {
+    nesting::check(query)?;
+    crate::durations::check(query)?;
+    crate::compat::register_functions();
+    promql_parser::parser::parse(query).map_err(Error::Parse)
 }
 
 /// Labels without `__name__`.
@@ -349,8 +357,7 @@ impl Engine {
     }
 
     fn parse(query: &str) -> Result<Expr> {
-        crate::compat::register_functions();
-        let expr = promql_parser::parser::parse(query).map_err(Error::Parse)?;
+        let expr = checked_parse(query)?;
         crate::compat::check_2_42(&expr).map_err(Error::Parse)?;
         Ok(expr)
     }
@@ -486,7 +493,6 @@ impl Engine {
         };
         let deadline = timeout.map(|d| std::time::Instant::now() + d);
         let run = || -> Result<Value> {
-            nesting::check(query)?;
             let expr = Self::parse(query)?;
             let budget = Budget::new(self.options.max_samples);
             let steps = if step == 0 {

@@ -8,6 +8,7 @@ mod aggregate;
 mod binary;
 mod budget;
 mod compat;
+mod durations;
 mod engine;
 mod error;
 mod functions;

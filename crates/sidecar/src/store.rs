@@ -281,7 +281,13 @@ impl Store for SidecarStore {
             start_timestamp_ms: req.min_time,
             end_timestamp_ms: req.max_time,
             matchers,
-            hints: None,
+            // Labels only: Prometheus then reads no chunks at all (its `series` hint).
+            hints: req.skip_chunks.then(|| prom::ReadHints {
+                func: "series".into(),
+                start_ms: req.min_time,
+                end_ms: req.max_time,
+                ..Default::default()
+            }),
         };
         let stream = self
             .prometheus
