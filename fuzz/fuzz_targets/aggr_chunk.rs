@@ -1,7 +1,7 @@
 //! Downsampled aggregate chunk (AggrChunk, encoding 0xff) decoding over arbitrary bytes:
 //! the part splitter of `mnemos_tsdb::chunkenc::aggr`, each part's XOR data, the reader's
-//! counter-reset rules, the store gateway's splitter and the compactor's part decoder and
-//! window count. The input is the chunk data (what follows the encoding byte).
+//! counter-reset rules, the store gateway's conversion to StoreAPI chunks and the compactor's
+//! part decoder and window count. The input is the chunk data (what follows the encoding byte).
 #![no_main]
 
 use bytes::Bytes;
@@ -22,21 +22,28 @@ const TYPES: [AggrType; 5] = [
 fuzz_target!(|data: &[u8]| {
     let bytes = Bytes::copy_from_slice(data);
     let split = decode_aggr(data);
-    let store_split = mnemos_store::aggr::split_aggr(&bytes);
-    // The store gateway's splitter accepts any part encoding, the tsdb one XOR only;
-    // otherwise they agree.
-    match (&split, &store_split) {
-        (Ok(parts), Ok(store_parts)) => {
-            for (p, s) in parts.iter().zip(store_parts) {
-                let s = s.as_ref().map(|(enc, d)| (*enc, d.as_ref()));
-                assert_eq!(p.map(|d| (1u8, d)), s, "the splitters disagree on a part");
+    // The store gateway's conversion to a StoreAPI chunk (all five aggregates) agrees with
+    // the splitter: it fails exactly when the splitter fails, and carries each part as is.
+    let store = mnemos_store::aggr::to_aggr_chunk(0, 1, AGGR_ENCODING, bytes.clone(), &[]);
+    match (&split, &store) {
+        (Ok(parts), Ok(Some(chunk))) => {
+            let carried = [
+                &chunk.count,
+                &chunk.sum,
+                &chunk.min,
+                &chunk.max,
+                &chunk.counter,
+            ];
+            for (p, c) in parts.iter().zip(carried) {
+                assert_eq!(
+                    *p,
+                    c.as_ref().map(|c| c.data.as_ref()),
+                    "the store gateway changes a part"
+                );
             }
         }
-        (Ok(_), Err(e)) => panic!("store gateway rejects a chunk tsdb splits: {e}"),
-        (Err(e), Ok(store_parts)) => assert!(
-            store_parts.iter().flatten().any(|(enc, _)| *enc != 1),
-            "tsdb rejects a chunk of XOR parts the store gateway splits: {e}"
-        ),
+        (Ok(_), other) => panic!("store gateway fails on a chunk tsdb splits: {other:?}"),
+        (Err(_), Ok(_)) => panic!("store gateway accepts a chunk tsdb rejects"),
         (Err(_), Err(_)) => {}
     }
     let windows = mnemos_compact::merge::aggr_windows(&RawChunk {

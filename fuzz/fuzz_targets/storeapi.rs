@@ -107,6 +107,7 @@ fn fixture() -> &'static Fixture {
                     max_series: 10_000,
                     max_samples: 1_000_000,
                     max_concurrency: 4,
+                    series_batch_size: 16,
                     min_time: TimeBound::Absolute(i64::MIN / 2),
                     max_time: TimeBound::Absolute(i64::MAX / 2),
                     relabel: Relabel::default(),

@@ -2,9 +2,12 @@
 //! and backfilled Prometheus blocks.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::process::Command;
+use std::time::{Duration, Instant};
 
+use crate::http;
 use crate::openmetrics::{self, Spec};
+use crate::process::{free_port, wait_for, ChildGuard};
 use crate::promtool;
 
 /// The numeric command-line arguments, each defaulting to `defaults[i]` when absent.
@@ -45,4 +48,37 @@ pub fn backfill_blocks(work: &Path, series: usize, samples: usize, start_ms: i64
     let blocks = work.join("blocks");
     promtool::create_blocks(&om, &blocks);
     blocks
+}
+
+/// Prometheus 2.42 on a copy of the block directories in `blocks` (an empty WAL, no scrapes,
+/// 10 years of retention), ready; returns it, its port and how long it took to be ready.
+pub fn prometheus_on_blocks(work: &Path, blocks: &Path) -> (ChildGuard, u16, Duration) {
+    let data = work.join("prometheus-data");
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(blocks)
+        .arg(&data)
+        .status()
+        .expect("cp");
+    assert!(status.success(), "copy the blocks for Prometheus");
+    std::fs::create_dir_all(data.join("wal")).expect("wal");
+    let port = free_port();
+    let cfg = work.join("prometheus.yml");
+    std::fs::write(&cfg, "global: {scrape_interval: 1h}\n").expect("cfg");
+    let begin = Instant::now();
+    let mut prom = ChildGuard::spawn(
+        "prometheus",
+        Command::new("prometheus")
+            .arg(format!("--config.file={}", cfg.display()))
+            .arg(format!("--storage.tsdb.path={}", data.display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--storage.tsdb.retention.time=10y"),
+        &work.join("prometheus.log"),
+    );
+    let ready = wait_for(Duration::from_secs(600), Duration::from_millis(100), || {
+        prom.assert_running();
+        http::get(port, "/-/ready").ok().filter(|r| r.status == 200)
+    });
+    assert!(ready.is_some(), "Prometheus did not get ready");
+    (prom, port, begin.elapsed())
 }

@@ -145,3 +145,10 @@ pub fn proc_status_kib(pid: u32, field: &str) -> u64 {
         })
         .unwrap_or(0)
 }
+
+/// Forgets a running process' peak resident memory (`VmHWM:` restarts from its current
+/// `VmRSS:`), so the next peak belongs to what runs next. Needs Linux 4.0+.
+pub fn reset_peak_rss(pid: u32) {
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5")
+        .unwrap_or_else(|e| panic!("reset the peak RSS of {pid}: {e}"));
+}

@@ -27,6 +27,12 @@ use serde_json::Value;
 const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Label values the target exposes (one series each).
 const CARDINALITY: u64 = 20_000;
+/// The querier's `--store.limits.request-series`, below [`CARDINALITY`].
+const QUERIER_SERIES_LIMIT: u64 = 15_000;
+/// The store gateway's `--store.limits.request-series`, below the backfill's 300 series.
+const STORE_SERIES_LIMIT: u64 = 200;
+/// A selector of half the wide series: under the querier's series limit.
+const HALF: &str = "wide{cluster=\"live\",id=~\"00.*\"}";
 
 fn json(r: &http::Response) -> Value {
     serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.body))
@@ -151,7 +157,7 @@ fn hostile_requests_get_bounded_answers_and_nothing_goes_down() {
             format!("--objstore.config-file={}", objstore.display()),
             format!("--data-dir={}", work.join("store-data").display()),
             "--sync-block-duration=2s".to_string(),
-            "--store.limits.request-series=50000".to_string(),
+            format!("--store.limits.request-series={STORE_SERIES_LIMIT}"),
         ],
     );
     store.wait_ready(Duration::from_secs(60));
@@ -169,18 +175,18 @@ fn hostile_requests_get_bounded_answers_and_nothing_goes_down() {
             "--query.replica-label=replica".to_string(),
             format!("--query.timeout={}s", QUERY_TIMEOUT.as_secs()),
             "--query.max-concurrent=4".to_string(),
-            "--store.limits.request-series=5000".to_string(),
+            format!("--store.limits.request-series={QUERIER_SERIES_LIMIT}"),
             "--web.max-request-body-bytes=1048576".to_string(),
         ],
     );
     querier.wait_ready(Duration::from_secs(30));
     let q = querier.http_port;
-    // Wait until the high-cardinality series are scraped.
+    // Wait until Prometheus has scraped the high-cardinality series.
     let scraped = wait_for(Duration::from_secs(60), Duration::from_secs(1), || {
         let v = post(
-            q,
+            prom.port,
             "/api/v1/query",
-            "query=count(wide%7Bcluster%3D%22live%22%7D)",
+            "query=count(wide)",
             &[200],
             "count",
         );
@@ -218,6 +224,41 @@ fn hostile_requests_get_bounded_answers_and_nothing_goes_down() {
         "series over the limit",
     );
     assert!(error_of(&v).contains("exceeded series limit"), "{v}");
+    // A PromQL selector over the series limit fails the same way; one under it is answered.
+    let v = post(
+        q,
+        "/api/v1/query",
+        &format!("query={}", encode("count(wide{cluster=\"live\"})")),
+        &[422],
+        "selector over the series limit",
+    );
+    assert!(error_of(&v).contains("exceeded series limit"), "{v}");
+    let v = post(
+        q,
+        "/api/v1/query",
+        &format!("query={}", encode(&format!("count({HALF})"))),
+        &[200],
+        "selector under the series limit",
+    );
+    assert_eq!(
+        v["data"]["result"][0]["value"][1].as_str(),
+        Some((CARDINALITY / 2).to_string().as_str()),
+        "{v}"
+    );
+    // A store gateway refusing a selection over its own limit fails the query too, even
+    // with partial responses on (an empty answer would look complete).
+    let v = post(
+        q,
+        "/api/v1/query",
+        &format!(
+            "query={}&time=1700000300",
+            encode("count({__name__=~\".+\",cluster=\"backfill\"})")
+        ),
+        &[422],
+        "selector over the store's series limit",
+    );
+    assert!(error_of(&v).contains("exceeded series limit"), "{v}");
+    assert!(error_of(&v).contains("ResourceExhausted"), "{v}");
     // Very deep and very long expressions: refused as bad data, or evaluated.
     let deep = vec!["1"; 20_000].join("+");
     let v = post(
@@ -261,7 +302,9 @@ fn hostile_requests_get_bounded_answers_and_nothing_goes_down() {
         );
         let e = error_of(&v);
         assert!(
-            e.contains("too many samples") || e.contains("timed out"),
+            e.contains("too many samples")
+                || e.contains("timed out")
+                || e.contains("exceeded series limit"),
             "{query}: {v}"
         );
     }
@@ -356,13 +399,13 @@ fn hostile_requests_get_bounded_answers_and_nothing_goes_down() {
             .map(|i| {
                 s.spawn(move || {
                     let query = if i % 2 == 0 {
-                        "sum(rate(wide{cluster=\"live\"}[1m]))"
+                        format!("sum(rate({HALF}[1m]))")
                     } else {
-                        "topk(5, max_over_time(wide{cluster=\"live\"}[10m:2s]))"
+                        format!("topk(5, max_over_time({HALF}[10m:2s]))")
                     };
                     let started = Instant::now();
                     let r =
-                        http::post_form(q, "/api/v1/query", &format!("query={}", encode(query)))
+                        http::post_form(q, "/api/v1/query", &format!("query={}", encode(&query)))
                             .expect("heavy query");
                     (r.status, started.elapsed())
                 })
@@ -396,13 +439,13 @@ fn hostile_requests_get_bounded_answers_and_nothing_goes_down() {
     let v = post(
         q,
         "/api/v1/query",
-        "query=count(wide%7Bcluster%3D%22live%22%7D)",
+        &format!("query={}", encode(&format!("count({HALF})"))),
         &[200],
         "normal",
     );
     assert_eq!(
         v["data"]["result"][0]["value"][1].as_str(),
-        Some(CARDINALITY.to_string().as_str()),
+        Some((CARDINALITY / 2).to_string().as_str()),
         "{v}"
     );
     drop(target);

@@ -34,6 +34,11 @@ pub enum Error {
     /// An endpoint failed or timed out and partial responses are off.
     #[error("{0}")]
     EndpointFailed(String),
+    /// An endpoint refused the request for passing one of its limits (gRPC
+    /// `ResourceExhausted`, e.g. `--store.limits.request-series`): the request fails even
+    /// with partial responses on, since an empty or partial answer would look complete.
+    #[error("{0}")]
+    LimitExceeded(String),
     /// A chunk that can't be decoded.
     #[error("decoding a chunk of {series}: {reason}")]
     Chunk {

@@ -64,7 +64,11 @@ pub struct Fanout {
 enum Frame {
     Series(Labels, Vec<AggrChunk>),
     Warning(String),
-    Failed(String),
+    /// The call failed; `exhausted` when the endpoint refused it for passing its limits.
+    Failed {
+        msg: String,
+        exhausted: bool,
+    },
 }
 
 /// One endpoint's stream and its current head.
@@ -186,7 +190,7 @@ impl Fanout {
             }
             match unavailable(&endpoint) {
                 Some(msg) => self
-                    .failure::<()>(&endpoint.addr, msg, partial, warnings)
+                    .failure::<()>(&endpoint.addr, msg, partial, false, warnings)
                     .map_err(fanout_error)?,
                 None => out.push(endpoint),
             }
@@ -194,16 +198,21 @@ impl Fanout {
         Ok(out)
     }
 
+    /// Records an endpoint's failure: a warning when partial responses are on, else the
+    /// error. A refusal for passing the endpoint's limits (`exhausted`) is always an error.
     fn failure<E>(
         &self,
         addr: &str,
         msg: String,
         partial: bool,
+        exhausted: bool,
         warnings: &mut Vec<String>,
     ) -> Result<(), FanoutError<E>> {
         self.metrics.endpoint_failure(addr);
         tracing::warn!(endpoint = addr, error = %msg, "series call failed");
-        if partial {
+        if exhausted {
+            Err(FanoutError::Endpoint(crate::Error::LimitExceeded(msg)))
+        } else if partial {
             warnings.push(msg);
             Ok(())
         } else {
@@ -232,10 +241,10 @@ impl Fanout {
                 Some(Frame::Warning(w)) => {
                     warnings.push(format!("endpoint {}: {w}", s.endpoint.addr));
                 }
-                Some(Frame::Failed(e)) => {
+                Some(Frame::Failed { msg, exhausted }) => {
                     s.done = true;
-                    let msg = format!("endpoint {}: {e}", s.endpoint.addr);
-                    return self.failure(&s.endpoint.addr, msg, partial, warnings);
+                    let msg = format!("endpoint {}: {msg}", s.endpoint.addr);
+                    return self.failure(&s.endpoint.addr, msg, partial, exhausted, warnings);
                 }
             }
         }
@@ -248,7 +257,10 @@ impl Fanout {
         let timeout = self.response_timeout;
         self.metrics.series_calls.inc();
         let task = tokio::spawn(async move {
-            let within = |what: &str| format!("{what} timed out after {timeout:?}");
+            let within = |what: &str| Frame::Failed {
+                msg: format!("{what} timed out after {timeout:?}"),
+                exhausted: false,
+            };
             let call = client.series(req);
             let answer = match timeout {
                 Some(t) => tokio::time::timeout(t, call).await.ok(),
@@ -256,11 +268,11 @@ impl Fanout {
             };
             let mut stream = match answer {
                 None => {
-                    let _ = tx.send(Frame::Failed(within("series call"))).await;
+                    let _ = tx.send(within("series call")).await;
                     return;
                 }
                 Some(Err(status)) => {
-                    let _ = tx.send(Frame::Failed(status_text(&status))).await;
+                    let _ = tx.send(failed(&status)).await;
                     return;
                 }
                 Some(Ok(resp)) => resp.into_inner(),
@@ -271,13 +283,13 @@ impl Fanout {
                     None => Some(stream.message().await),
                 };
                 let frames = match next {
-                    None => vec![Frame::Failed(within("receiving series"))],
-                    Some(Err(status)) => vec![Frame::Failed(status_text(&status))],
+                    None => vec![within("receiving series")],
+                    Some(Err(status)) => vec![failed(&status)],
                     Some(Ok(None)) => return,
                     Some(Ok(Some(msg))) => frames_of(msg),
                 };
                 for frame in frames {
-                    let last = matches!(frame, Frame::Failed(_));
+                    let last = matches!(frame, Frame::Failed { .. });
                     if tx.send(frame).await.is_err() || last {
                         return;
                     }
@@ -304,6 +316,14 @@ fn unavailable(endpoint: &Endpoint) -> Option<String> {
             status.last_error.as_deref().unwrap_or("unhealthy")
         )
     })
+}
+
+/// The frame of a failed call.
+fn failed(status: &tonic::Status) -> Frame {
+    Frame::Failed {
+        msg: status_text(status),
+        exhausted: status.code() == tonic::Code::ResourceExhausted,
+    }
 }
 
 fn status_text(status: &tonic::Status) -> String {
@@ -488,8 +508,15 @@ impl Fanout {
                 }
                 Err(status) => {
                     let msg = format!("endpoint {}: {}", endpoint.addr, status_text(&status));
-                    self.failure::<()>(&endpoint.addr, msg, req.partial_response, &mut warnings)
-                        .map_err(fanout_error)?;
+                    let exhausted = status.code() == tonic::Code::ResourceExhausted;
+                    self.failure::<()>(
+                        &endpoint.addr,
+                        msg,
+                        req.partial_response,
+                        exhausted,
+                        &mut warnings,
+                    )
+                    .map_err(fanout_error)?;
                 }
             }
         }

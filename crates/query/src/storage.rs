@@ -28,6 +28,16 @@ pub struct ReadOptions {
     pub max_resolution_ms: i64,
     /// Query step (ms), passed on as a hint.
     pub step_ms: i64,
+    /// `--store.limits.request-series`: series one selection may gather (0: no limit).
+    pub max_series: usize,
+}
+
+/// The error of a request that selects more than `max` series (Thanos' wording first).
+pub fn series_limit_message(max: usize) -> String {
+    format!(
+        "exceeded series limit: the request selects more than {max} series \
+         (--store.limits.request-series); narrow the selectors or the time range"
+    )
 }
 
 /// When a request must stop: its deadline, and a token cancelled when its client has gone.
@@ -76,6 +86,7 @@ pub struct FanoutStorage {
     stop: Stop,
     warnings: Mutex<BTreeSet<String>>,
     endpoint_failed: AtomicBool,
+    limited: AtomicBool,
     stopped: Mutex<Option<Stopped>>,
 }
 
@@ -89,6 +100,7 @@ impl FanoutStorage {
             stop,
             warnings: Mutex::new(BTreeSet::new()),
             endpoint_failed: AtomicBool::new(false),
+            limited: AtomicBool::new(false),
             stopped: Mutex::new(None),
         }
     }
@@ -101,6 +113,12 @@ impl FanoutStorage {
     /// Whether a selection failed because an endpoint failed (partial responses off).
     pub fn endpoint_failed(&self) -> bool {
         self.endpoint_failed.load(Ordering::Relaxed)
+    }
+
+    /// Whether a selection failed because it passed a series limit: the querier's
+    /// `--store.limits.request-series` or an endpoint's own limits.
+    pub fn limited(&self) -> bool {
+        self.limited.load(Ordering::Relaxed)
     }
 
     /// The warnings collected so far (sorted, each once).
@@ -166,7 +184,14 @@ impl Storage for FanoutStorage {
             counter: is_counter_func(hints.func),
         };
         let aggregates = req.aggregates.clone();
+        let max_series = self.options.max_series;
+        let mut gathered = 0usize;
         let work = self.fanout.select(&req, |labels, chunks| {
+            gathered += 1;
+            if max_series > 0 && gathered > max_series {
+                self.limited.store(true, Ordering::Relaxed);
+                return Err(StorageError(series_limit_message(max_series)));
+            }
             let samples = samples(&labels, chunks, &aggregates, mint, maxt, mode)
                 .map_err(|e| StorageError(e.to_string()))?;
             if samples.is_empty() {
@@ -191,6 +216,10 @@ impl Storage for FanoutStorage {
                     .unwrap_or_else(|p| p.into_inner())
                     .extend(warnings);
                 Ok(())
+            }
+            Err(FanoutError::Endpoint(e @ crate::Error::LimitExceeded(_))) => {
+                self.limited.store(true, Ordering::Relaxed);
+                Err(StorageError(e.to_string()))
             }
             Err(FanoutError::Endpoint(e)) => {
                 self.endpoint_failed.store(true, Ordering::Relaxed);

@@ -7,12 +7,12 @@
 //! Usage: `bench-store [BLOCKS] [SERIES]` (defaults 1000 1000).
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use mnemos_e2e::bench::prometheus_on_blocks;
 use mnemos_e2e::component::Component;
 use mnemos_e2e::http;
-use mnemos_e2e::process::{free_port, proc_status_kib, wait_for, ChildGuard};
+use mnemos_e2e::process::{proc_status_kib, wait_for};
 use mnemos_objstore::BucketConfig;
 use mnemos_storeapi::thanos::label_matcher::Type;
 use mnemos_storeapi::thanos::store_client::StoreClient;
@@ -191,34 +191,7 @@ fn main() {
     run_store(work, "store-restart", &bucket_dir, blocks, mint, maxt);
 
     // Peer: Prometheus 2.42 over a copy of the same block directories.
-    let prom_dir = work.join("prometheus-data");
-    let status = Command::new("cp")
-        .arg("-r")
-        .arg(&bucket_dir)
-        .arg(&prom_dir)
-        .status()
-        .expect("cp");
-    assert!(status.success());
-    std::fs::create_dir_all(prom_dir.join("wal")).expect("wal");
-    let port = free_port();
-    let cfg = work.join("prometheus.yml");
-    std::fs::write(&cfg, "global: {scrape_interval: 1h}\n").expect("cfg");
-    let begin = Instant::now();
-    let mut prom = ChildGuard::spawn(
-        "prometheus",
-        Command::new("prometheus")
-            .arg(format!("--config.file={}", cfg.display()))
-            .arg(format!("--storage.tsdb.path={}", prom_dir.display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--storage.tsdb.retention.time=10y"),
-        &work.join("prometheus.log"),
-    );
-    let ready = wait_for(Duration::from_secs(600), Duration::from_millis(100), || {
-        prom.assert_running();
-        http::get(port, "/-/ready").ok().filter(|r| r.status == 200)
-    });
-    assert!(ready.is_some());
-    let ready = begin.elapsed();
+    let (prom, port, ready) = prometheus_on_blocks(work, &bucket_dir);
     std::thread::sleep(Duration::from_secs(2));
     let idle = proc_status_kib(prom.pid(), "VmRSS:");
     let q = format!(

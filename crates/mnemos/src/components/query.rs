@@ -78,8 +78,9 @@ pub struct QueryArgs {
         default_value = "20"
     )]
     max_concurrent: usize,
-    /// Label sets one `/api/v1/series` request may gather (0: no limit); past it the
-    /// request fails (the `limit` parameter truncates the answer instead).
+    /// Series one selection may gather from the stores (a PromQL selector, the `match[]`
+    /// of one `/api/v1/series` request; 0: no limit); past it the request fails with 422
+    /// (the `limit` parameter of the series API truncates the answer instead).
     #[arg(
         long = "store.limits.request-series",
         env = "MNEMOS_STORE_LIMITS_REQUEST_SERIES",

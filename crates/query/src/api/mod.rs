@@ -22,7 +22,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::fanout::{Fanout, FanoutError, LabelsRequest, SelectRequest};
-use crate::storage::{FanoutStorage, ReadOptions, Stop, Stopped};
+use crate::storage::{series_limit_message, FanoutStorage, ReadOptions, Stop, Stopped};
 use params::{parse_duration_ms, Params, MAX_TIME_MS, MIN_TIME_MS};
 use response::{push_labels, push_str, push_str_array, query_data, success, ApiError, ErrorType};
 
@@ -55,8 +55,9 @@ pub struct ApiOptions {
     /// `--query.max-concurrent`: API requests that read from the stores at once; more wait
     /// for a slot within their timeout.
     pub max_concurrent: usize,
-    /// `--store.limits.request-series`: label sets `/api/v1/series` may gather (0: no
-    /// limit); past it the request fails (`limit` truncates below it instead).
+    /// `--store.limits.request-series`: series one selection (a PromQL selector, one
+    /// `match[]` of `/api/v1/series`) may gather (0: no limit); past it the request fails
+    /// (`limit` truncates below it instead).
     pub max_series: usize,
 }
 
@@ -139,6 +140,7 @@ impl QueryApi {
             partial_response: p.flag("partial_response", self.options.partial_response)?,
             max_resolution_ms: max_resolution_ms.max(0),
             step_ms,
+            max_series: self.options.max_series,
         })
     }
 
@@ -282,15 +284,10 @@ impl QueryApi {
                 Err(FanoutError::Stopped(SeriesStop::TooMany)) => {
                     return Err(ApiError::new(
                         ErrorType::Execution,
-                        format!(
-                            "exceeded series limit: the request selects more than {max} series \
-                             (--store.limits.request-series); narrow match[] or the time range"
-                        ),
+                        series_limit_message(max),
                     ))
                 }
-                Err(FanoutError::Endpoint(e)) => {
-                    return Err(ApiError::new(ErrorType::Unavailable, e.to_string()))
-                }
+                Err(FanoutError::Endpoint(e)) => return Err(endpoint_error(e)),
             }
         }
         if truncated {
@@ -332,7 +329,7 @@ impl QueryApi {
                 ..req.clone()
             })
             .await
-            .map_err(|e| ApiError::new(ErrorType::Unavailable, e.to_string()))?;
+            .map_err(endpoint_error)?;
             values.extend(v);
             warnings.extend(w);
         }
@@ -408,9 +405,19 @@ fn engine_error(e: mnemos_promql::Error, storage: &FanoutStorage) -> ApiError {
         E::Storage(msg) => match storage.stopped() {
             Some(Stopped::Timeout) => ApiError::new(ErrorType::Timeout, msg),
             Some(Stopped::Canceled) => ApiError::new(ErrorType::Canceled, msg),
+            None if storage.limited() => ApiError::new(ErrorType::Execution, msg),
             None if storage.endpoint_failed() => ApiError::new(ErrorType::Unavailable, msg),
             None => ApiError::new(ErrorType::Internal, msg),
         },
+    }
+}
+
+/// An endpoint's failure, as the API reports it: a refusal for passing the endpoint's
+/// limits is the client's to fix (422), anything else is unavailability (503).
+fn endpoint_error(e: crate::Error) -> ApiError {
+    match e {
+        crate::Error::LimitExceeded(msg) => ApiError::new(ErrorType::Execution, msg),
+        e => ApiError::new(ErrorType::Unavailable, e.to_string()),
     }
 }
 
