@@ -10,11 +10,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::OnceLock;
-use std::time::Duration;
 
 use futures::StreamExt;
 use libfuzzer_sys::fuzz_target;
-use mnemos_store::{BucketStore, Relabel, StoreConfig, TimeBound};
+use mnemos_store::{BucketStore, StoreConfig};
 use mnemos_storeapi::prost::Message;
 use mnemos_storeapi::thanos::store_server::Store;
 use mnemos_storeapi::thanos::{LabelNamesRequest, LabelValuesRequest, SeriesRequest};
@@ -101,17 +100,13 @@ fn fixture() -> &'static Fixture {
             let store = BucketStore::new(
                 bucket,
                 StoreConfig {
-                    data_dir: dir.path().join("data"),
                     index_cache_bytes: 1 << 20,
                     chunk_cache_bytes: 1 << 20,
                     max_series: 10_000,
                     max_samples: 1_000_000,
                     max_concurrency: 4,
                     series_batch_size: 16,
-                    min_time: TimeBound::Absolute(i64::MIN / 2),
-                    max_time: TimeBound::Absolute(i64::MAX / 2),
-                    relabel: Relabel::default(),
-                    ignore_deletion_marks_delay: Duration::from_secs(86_400),
+                    ..StoreConfig::new(dir.path().join("data"))
                 },
                 &mut registry,
             )

@@ -1,9 +1,16 @@
 //! What the peer benchmarks (`src/bin/bench-*.rs`) share: their numeric arguments, medians,
-//! and backfilled Prometheus blocks.
+//! backfilled Prometheus blocks, generated `bench_metric` blocks in a filesystem bucket, and
+//! Prometheus 2.42 over a copy of blocks.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+use mnemos_objstore::{Bucket, BucketConfig};
+use mnemos_tsdb::block_writer::symbols_of;
+use mnemos_tsdb::meta::ThanosMeta;
+use mnemos_tsdb::{BlockMeta, BlockWriter, Labels};
+use prometheus_client::registry::Registry;
 
 use crate::http;
 use crate::openmetrics::{self, Spec};
@@ -81,4 +88,100 @@ pub fn prometheus_on_blocks(work: &Path, blocks: &Path) -> (ChildGuard, u16, Dur
     });
     assert!(ready.is_some(), "Prometheus did not get ready");
     (prom, port, begin.elapsed())
+}
+
+/// One hour in milliseconds.
+pub const HOUR_MS: i64 = 3_600_000;
+/// Values of the `shard` label of `bench_metric` series.
+pub const SHARDS: usize = 36;
+
+/// The labels of `bench_metric` series number `s`, called `name`: `job` (10 values),
+/// `series` (`name`) and `shard` ([`SHARDS`] values).
+pub fn bench_labels(s: usize, name: String) -> Labels {
+    Labels::from_pairs([
+        ("__name__", "bench_metric".to_string()),
+        ("job", format!("job{}", s % 10)),
+        ("series", name),
+        ("shard", (s % SHARDS).to_string()),
+    ])
+}
+
+/// A filesystem bucket in `<work>/bucket` with its objstore YAML in `<work>/bucket.yml`, to
+/// which generated blocks are written (through `<work>/staging`) and uploaded.
+pub struct BenchBucket {
+    /// The objstore configuration file (`--objstore.config-file`).
+    pub config: PathBuf,
+    /// The bucket's directory (block directories at its root).
+    pub dir: PathBuf,
+    staging: PathBuf,
+    bucket: Bucket,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl BenchBucket {
+    /// Creates the bucket, its configuration file and the staging directory.
+    pub fn create(work: &Path) -> Self {
+        let dir = work.join("bucket");
+        let staging = work.join("staging");
+        std::fs::create_dir_all(&staging).expect("staging");
+        let yaml = format!(
+            "type: FILESYSTEM\nconfig:\n  directory: {}\n",
+            dir.display()
+        );
+        let config = work.join("bucket.yml");
+        std::fs::write(&config, &yaml).expect("objstore config");
+        let bucket = mnemos_objstore::open(
+            &BucketConfig::from_yaml(&yaml).expect("objstore yaml"),
+            &mut Registry::default(),
+        )
+        .expect("bucket");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        Self {
+            config,
+            dir,
+            staging,
+            bucket,
+            runtime,
+        }
+    }
+
+    /// Writes a 2 h block from `mint` holding `labels` (sorted here), the `i`-th series (in
+    /// label order) with `samples(i)`, and uploads it with the external label
+    /// `cluster="bench"`. The written block stays in [`BenchBucket::staging`].
+    pub fn add_block(
+        &self,
+        mut labels: Vec<Labels>,
+        mint: i64,
+        samples: impl Fn(usize) -> Vec<(i64, f64)>,
+    ) {
+        labels.sort();
+        let mut w = BlockWriter::create(&self.staging, symbols_of(&labels)).expect("writer");
+        for (i, l) in labels.iter().enumerate() {
+            w.add_series(l, &samples(i)).expect("add series");
+        }
+        let meta = w
+            .finish(BlockMeta::new(String::new(), mint, mint + 2 * HOUR_MS))
+            .expect("finish block");
+        let thanos = ThanosMeta {
+            version: 1,
+            labels: [("cluster".to_string(), "bench".to_string())].into(),
+            source: "bench".into(),
+            ..ThanosMeta::default()
+        };
+        self.runtime
+            .block_on(mnemos_block::upload_block(
+                &self.bucket,
+                &self.staging.join(&meta.ulid),
+                thanos,
+            ))
+            .expect("upload");
+    }
+
+    /// The local directory holding the written blocks (for Prometheus).
+    pub fn staging(&self) -> &Path {
+        &self.staging
+    }
 }

@@ -15,7 +15,7 @@ use crate::budget::{Budget, Charge};
 use crate::error::{Error, Result};
 use crate::functions;
 use crate::nesting::{self, EVAL_STACK_BYTES};
-use crate::storage::{SelectHints, Storage};
+use crate::storage::{SelectHints, Storage, StorageError, StoredSeries};
 use crate::value::{Sample, Series, Value};
 
 /// Engine settings (Prometheus' defaults).
@@ -134,35 +134,49 @@ impl Range {
                 maxt,
                 func,
             } => {
-                let mut failed: Option<Error> = None;
                 let hints = SelectHints {
                     func: *func,
                     range_ms: self.range,
                 };
-                let r = ctx
-                    .storage
-                    .select_hinted(matchers, *mint, *maxt, &hints, &mut |s| {
-                        // The series in hand counts while it is reduced.
-                        let step = ctx
-                            .check_deadline()
-                            .and_then(|()| ctx.charge(s.samples.len()))
-                            .and_then(|_held| {
-                                let pts: Vec<(i64, f64)> =
-                                    s.samples.into_iter().filter(|(_, v)| !stale(*v)).collect();
-                                f(&s.labels, &pts)
-                            });
-                        step.map_err(|e| {
-                            failed = Some(e);
-                            crate::storage::StorageError("stopped".into())
-                        })
-                    });
-                match (failed, r) {
-                    (Some(e), _) => Err(e),
-                    (None, Err(e)) => Err(Error::Storage(e.0)),
-                    (None, Ok(())) => Ok(()),
-                }
+                stream_series(ctx, matchers, *mint, *maxt, &hints, |s| {
+                    let pts: Vec<(i64, f64)> =
+                        s.samples.into_iter().filter(|(_, v)| !stale(*v)).collect();
+                    f(&s.labels, &pts)
+                })
             }
         }
+    }
+}
+
+/// Streams the series `matchers` select in `[mint, maxt]` through `f`, one at a time in
+/// label order, each checked against the deadline and charged to the budget while in hand.
+/// `f`'s first error ends the selection and is returned as is; a failure of the storage
+/// itself is [`Error::Storage`].
+fn stream_series(
+    ctx: &Ctx,
+    matchers: &[Matcher],
+    mint: i64,
+    maxt: i64,
+    hints: &SelectHints,
+    mut f: impl FnMut(StoredSeries) -> Result<()>,
+) -> Result<()> {
+    let mut failed: Option<Error> = None;
+    let r = ctx
+        .storage
+        .select_hinted(matchers, mint, maxt, hints, &mut |s| {
+            let step = ctx
+                .check_deadline()
+                .and_then(|()| ctx.charge(s.samples.len()))
+                .and_then(|_in_hand| f(s));
+            step.map_err(|e| {
+                failed = Some(e);
+                StorageError("stopped".into())
+            })
+        });
+    match (failed, r) {
+        (Some(e), _) => Err(e),
+        (None, Err(e)) => Err(Error::Storage(e.0)),
+        (None, Ok(())) => Ok(()),
     }
 }
 
@@ -639,41 +653,28 @@ fn select_instant(
     let maxt = refs.iter().max().copied().unwrap_or(0);
     let mut out = Vec::new();
     let mut kept = ctx.charge(0)?;
-    let mut failed: Option<Error> = None;
-    let r = ctx.storage.select_each(&matchers, mint, maxt, &mut |s| {
-        let step = ctx
-            .check_deadline()
-            .and_then(|()| ctx.charge(s.samples.len()))
-            .and_then(|_in_hand| {
-                let vals: Vec<Option<f64>> = refs
-                    .iter()
-                    .map(|&rt| {
-                        let i = s.samples.partition_point(|(t, _)| *t <= rt);
-                        (i > 0)
-                            .then(|| s.samples[i - 1])
-                            .filter(|(t, v)| *t >= rt - lb && !stale(*v))
-                            .map(&value_of)
-                    })
-                    .collect();
-                if vals.iter().any(Option::is_some) {
-                    kept.grow(vals.len())?;
-                    out.push(VSeries {
-                        labels: s.labels,
-                        vals,
-                    });
-                }
-                Ok(())
+    let hints = SelectHints::default();
+    stream_series(ctx, &matchers, mint, maxt, &hints, |s| {
+        let vals: Vec<Option<f64>> = refs
+            .iter()
+            .map(|&rt| {
+                let i = s.samples.partition_point(|(t, _)| *t <= rt);
+                (i > 0)
+                    .then(|| s.samples[i - 1])
+                    .filter(|(t, v)| *t >= rt - lb && !stale(*v))
+                    .map(&value_of)
+            })
+            .collect();
+        if vals.iter().any(Option::is_some) {
+            kept.grow(vals.len())?;
+            out.push(VSeries {
+                labels: s.labels,
+                vals,
             });
-        step.map_err(|e| {
-            failed = Some(e);
-            crate::storage::StorageError("stopped".into())
-        })
-    });
-    match (failed, r) {
-        (Some(e), _) => Err(e),
-        (None, Err(e)) => Err(Error::Storage(e.0)),
-        (None, Ok(())) => Ok(out),
-    }
+        }
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 fn select_vector(ctx: &Ctx, vs: &ast::VectorSelector) -> Result<Val> {

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use futures::Stream;
-use mnemos_storeapi::helpers::component_type;
+use mnemos_storeapi::helpers::{component_type, limit_count};
 use mnemos_storeapi::prometheus as prom;
 use mnemos_storeapi::thanos::info::{
     info_server::Info, InfoRequest, InfoResponse, StoreInfo, TsdbInfo,
@@ -200,14 +200,6 @@ fn unavailable(e: crate::Error) -> Status {
     Status::unavailable(e.to_string())
 }
 
-/// A request's `limit` (0 or negative: none) as a count.
-fn limit_of(limit: i64) -> usize {
-    usize::try_from(limit)
-        .ok()
-        .filter(|l| *l > 0)
-        .unwrap_or(usize::MAX)
-}
-
 /// Series frames sent ahead of the client.
 const SERIES_BUFFER: usize = 64;
 
@@ -299,7 +291,7 @@ impl Store for SidecarStore {
             external,
             drop_labels: req.without_replica_labels,
             skip_chunks: req.skip_chunks,
-            limit: limit_of(req.limit),
+            limit: limit_count(req.limit),
         };
         tokio::spawn(async move {
             let _permit = permit;
@@ -338,7 +330,7 @@ impl Store for SidecarStore {
         names.retain(|n| !req.without_replica_labels.contains(n));
         names.sort();
         names.dedup();
-        names.truncate(limit_of(req.limit));
+        names.truncate(limit_count(req.limit));
         Ok(Response::new(LabelNamesResponse {
             names,
             ..Default::default()
@@ -351,12 +343,7 @@ impl Store for SidecarStore {
         request: Request<LabelValuesRequest>,
     ) -> Result<Response<LabelValuesResponse>, Status> {
         let req = request.into_inner();
-        if req.label.is_empty() {
-            return Err(Status::invalid_argument(
-                "label name parameter cannot be empty",
-            ));
-        }
-        if req.without_replica_labels.contains(&req.label) {
+        if !req.wants_values()? {
             return Ok(Response::new(LabelValuesResponse::default()));
         }
         let _permit = self.admit().await?;
@@ -372,7 +359,7 @@ impl Store for SidecarStore {
                 .await
                 .map_err(unavailable)?,
         };
-        values.truncate(limit_of(req.limit));
+        values.truncate(limit_count(req.limit));
         Ok(Response::new(LabelValuesResponse {
             values,
             ..Default::default()

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::pin::Pin;
 
 use futures::Stream;
-use mnemos_storeapi::helpers::component_type;
+use mnemos_storeapi::helpers::{component_type, limit_count};
 use mnemos_storeapi::thanos::info::{
     info_server::Info, InfoRequest, InfoResponse, StoreInfo, TsdbInfo,
 };
@@ -208,10 +208,7 @@ impl Store for BucketStore {
         };
         let abort = req.partial_response_disabled
             || req.partial_response_strategy == thanos::PartialResponseStrategy::Abort as i32;
-        let limit = usize::try_from(req.limit)
-            .ok()
-            .filter(|l| *l > 0)
-            .unwrap_or(usize::MAX);
+        let limit = limit_count(req.limit);
         let (tx, rx) = mpsc::channel(SERIES_BUFFER);
         let store = self.clone();
         tokio::spawn(async move {
@@ -258,9 +255,7 @@ impl Store for BucketStore {
             .into_iter()
             .filter(|n| !req.without_replica_labels.contains(n))
             .collect();
-        if req.limit > 0 {
-            names.truncate(usize::try_from(req.limit).unwrap_or(usize::MAX));
-        }
+        names.truncate(limit_count(req.limit));
         Ok(Response::new(LabelNamesResponse {
             names,
             warnings,
@@ -274,12 +269,7 @@ impl Store for BucketStore {
         request: Request<LabelValuesRequest>,
     ) -> Result<Response<LabelValuesResponse>, Status> {
         let req = request.into_inner();
-        if req.label.is_empty() {
-            return Err(Status::invalid_argument(
-                "label name parameter cannot be empty",
-            ));
-        }
-        if req.without_replica_labels.contains(&req.label) {
+        if !req.wants_values()? {
             return Ok(Response::new(LabelValuesResponse::default()));
         }
         let matchers = to_matchers(&req.matchers)?;
@@ -323,9 +313,7 @@ impl Store for BucketStore {
             .await?,
         );
         let mut values: Vec<String> = values.into_iter().collect();
-        if req.limit > 0 {
-            values.truncate(usize::try_from(req.limit).unwrap_or(usize::MAX));
-        }
+        values.truncate(limit_count(req.limit));
         Ok(Response::new(LabelValuesResponse {
             values,
             warnings,

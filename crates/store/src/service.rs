@@ -55,6 +55,26 @@ pub struct StoreConfig {
     pub ignore_deletion_marks_delay: Duration,
 }
 
+impl StoreConfig {
+    /// The gateway's defaults (those of `mnemos store`'s flags) over `data_dir`: 250 MB
+    /// caches, no series or sample limit, 20 calls at once, every block served.
+    pub fn new(data_dir: PathBuf) -> Self {
+        Self {
+            data_dir,
+            index_cache_bytes: 250_000_000,
+            chunk_cache_bytes: 250_000_000,
+            max_series: 0,
+            max_samples: 0,
+            max_concurrency: 20,
+            series_batch_size: 0,
+            min_time: TimeBound::Absolute(i64::MIN / 2),
+            max_time: TimeBound::Absolute(i64::MAX / 2),
+            relabel: Relabel::default(),
+            ignore_deletion_marks_delay: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
 pub(crate) type BlockSet = Arc<BTreeMap<Ulid, Arc<StoreBlock>>>;
 /// A block to query with the matchers left for its series.
 pub(crate) type Planned = (Arc<StoreBlock>, Vec<Matcher>);

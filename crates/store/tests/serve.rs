@@ -5,9 +5,8 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::Duration;
 
-use mnemos_store::{BucketStore, Relabel, StoreConfig, TimeBound};
+use mnemos_store::{BucketStore, StoreConfig};
 use mnemos_storeapi::thanos::store_server::Store;
 use mnemos_storeapi::thanos::{
     label_matcher::Type, series_response, Aggr, LabelMatcher, LabelValuesRequest, Series,
@@ -170,17 +169,10 @@ fn tombstones_downsampled_blocks_and_request_options() {
         let store = BucketStore::new(
             bucket,
             StoreConfig {
-                data_dir: work.path().join("data"),
                 index_cache_bytes: 1 << 20,
                 chunk_cache_bytes: 1 << 20,
-                max_series: 0,
-                max_samples: 0,
                 max_concurrency: 4,
-                series_batch_size: 0,
-                min_time: TimeBound::Absolute(i64::MIN / 2),
-                max_time: TimeBound::Absolute(i64::MAX / 2),
-                relabel: Relabel::default(),
-                ignore_deletion_marks_delay: Duration::from_secs(86_400),
+                ..StoreConfig::new(work.path().join("data"))
             },
             &mut registry,
         )

@@ -106,6 +106,28 @@ impl thanos::SeriesResponse {
     }
 }
 
+/// A request's `limit` field as a count: 0 or negative means no limit (`usize::MAX`).
+pub fn limit_count(limit: i64) -> usize {
+    usize::try_from(limit)
+        .ok()
+        .filter(|l| *l > 0)
+        .unwrap_or(usize::MAX)
+}
+
+impl thanos::LabelValuesRequest {
+    /// Checks the request as Thanos' stores do: an empty label name is `InvalidArgument`.
+    /// Otherwise says whether the label can have values at all: not when it is one of the
+    /// replica labels the caller asks to leave out.
+    pub fn wants_values(&self) -> Result<bool, tonic::Status> {
+        if self.label.is_empty() {
+            return Err(tonic::Status::invalid_argument(
+                "label name parameter cannot be empty",
+            ));
+        }
+        Ok(!self.without_replica_labels.contains(&self.label))
+    }
+}
+
 impl prometheus::Label {
     /// A label pair.
     pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {

@@ -15,70 +15,28 @@
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use mnemos_e2e::bench::{numeric_args, prometheus_on_blocks};
+use mnemos_e2e::bench::{
+    bench_labels, numeric_args, prometheus_on_blocks, BenchBucket, HOUR_MS, SHARDS,
+};
 use mnemos_e2e::component::Component;
 use mnemos_e2e::http;
 use mnemos_e2e::process::{proc_status_kib, reset_peak_rss, wait_for};
-use mnemos_objstore::BucketConfig;
-use mnemos_tsdb::block_writer::symbols_of;
-use mnemos_tsdb::meta::ThanosMeta;
-use mnemos_tsdb::{BlockMeta, BlockWriter, Labels};
-use prometheus_client::registry::Registry;
 
-const HOUR: i64 = 3_600_000;
-const SHARDS: usize = 36;
+const HOUR: i64 = HOUR_MS;
 const SAMPLES: i64 = 24;
 const BURST: usize = 50;
 
-/// Writes the block into `staging` and uploads it to the filesystem bucket in `bucket_dir`.
-fn write_block(bucket_dir: &Path, staging: &Path, series: usize, mint: i64) {
+/// Writes the block of `series` series from `mint` and uploads it.
+fn write_block(bucket: &BenchBucket, series: usize, mint: i64) {
     let begin = Instant::now();
-    let mut labels: Vec<Labels> = (0..series)
-        .map(|s| {
-            Labels::from_pairs([
-                ("__name__", "bench_metric".to_string()),
-                ("job", format!("job{}", s % 10)),
-                ("series", format!("s{s:07}")),
-                ("shard", (s % SHARDS).to_string()),
-            ])
-        })
+    let labels = (0..series)
+        .map(|s| bench_labels(s, format!("s{s:07}")))
         .collect();
-    labels.sort();
-    let mut w = BlockWriter::create(staging, symbols_of(&labels)).expect("writer");
-    for (i, l) in labels.iter().enumerate() {
-        let samples: Vec<(i64, f64)> = (0..SAMPLES)
+    bucket.add_block(labels, mint, |i| {
+        (0..SAMPLES)
             .map(|k| (mint + k * 5 * 60_000, (i as i64 + k) as f64))
-            .collect();
-        w.add_series(l, &samples).expect("add");
-    }
-    let meta = w
-        .finish(BlockMeta::new(String::new(), mint, mint + 2 * HOUR))
-        .expect("finish");
-    let yaml = format!(
-        "type: FILESYSTEM\nconfig:\n  directory: {}\n",
-        bucket_dir.display()
-    );
-    let bucket = mnemos_objstore::open(
-        &BucketConfig::from_yaml(&yaml).expect("cfg"),
-        &mut Registry::default(),
-    )
-    .expect("bucket");
-    let thanos = ThanosMeta {
-        version: 1,
-        labels: [("cluster".to_string(), "bench".to_string())].into(),
-        source: "bench".into(),
-        ..ThanosMeta::default()
-    };
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("rt")
-        .block_on(mnemos_block::upload_block(
-            &bucket,
-            &staging.join(&meta.ulid),
-            thanos,
-        ))
-        .expect("upload");
+            .collect()
+    });
     eprintln!(
         "wrote and uploaded {series} series in {:.0} s",
         begin.elapsed().as_secs_f64()
@@ -249,20 +207,10 @@ fn main() {
     let temp = tempfile::tempdir().expect("tempdir");
     let kept = std::env::var_os("MNEMOS_BENCH_WORK").map(std::path::PathBuf::from);
     let work = kept.as_deref().unwrap_or(temp.path());
-    let bucket_dir = work.join("bucket");
-    let staging = work.join("staging");
-    std::fs::create_dir_all(&staging).expect("staging");
-    write_block(&bucket_dir, &staging, series as usize, mint);
+    let bucket = BenchBucket::create(work);
+    write_block(&bucket, series as usize, mint);
+    let config = bucket.config.clone();
 
-    let config = work.join("bucket.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "type: FILESYSTEM\nconfig:\n  directory: {}\n",
-            bucket_dir.display()
-        ),
-    )
-    .expect("cfg");
     println!(
         "{series} series in one block; --query.max-concurrent=20 (default), \
          --query.max-samples=50000000 (default)"
@@ -279,7 +227,7 @@ fn main() {
     drop(store);
 
     let everything = "count(bench_metric)";
-    let (prom, port, _) = prometheus_on_blocks(work, &staging);
+    let (prom, port, _) = prometheus_on_blocks(work, bucket.staging());
     let watch = Watch::start(vec![("prometheus", prom.pid())]);
     let (answer, took) = instant(port, everything, at);
     watch.report(&format!("prometheus 2.42, {everything}"), &answer, took);

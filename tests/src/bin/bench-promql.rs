@@ -7,12 +7,11 @@
 //! Usage: `bench-promql [SERIES_SCALE]` (default 1.0 = the sizes above).
 
 use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use mnemos_e2e::bench::median;
+use mnemos_e2e::bench::{median, prometheus_on_blocks};
 use mnemos_e2e::http;
-use mnemos_e2e::process::{free_port, proc_status_kib, wait_for, ChildGuard};
+use mnemos_e2e::process::proc_status_kib;
 use mnemos_promql::{BlockStorage, Engine, Value};
 use mnemos_tsdb::block_writer::symbols_of;
 use mnemos_tsdb::{BlockMeta, BlockWriter, Labels};
@@ -115,27 +114,10 @@ fn main() {
         .as_millis() as i64;
     let t0 = now - now % (2 * HOUR) - 26 * HOUR;
     let work = tempfile::tempdir().expect("tempdir");
-    let data = work.path().join("data");
-    std::fs::create_dir_all(data.join("wal")).expect("data dir");
+    let data = work.path().join("blocks");
+    std::fs::create_dir_all(&data).expect("blocks dir");
     write_blocks(&data, scale, t0);
-
-    let port = free_port();
-    let cfg = work.path().join("prometheus.yml");
-    std::fs::write(&cfg, "global: {scrape_interval: 1h}\n").expect("cfg");
-    let mut prom = ChildGuard::spawn(
-        "prometheus",
-        Command::new("prometheus")
-            .arg(format!("--config.file={}", cfg.display()))
-            .arg(format!("--storage.tsdb.path={}", data.display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--storage.tsdb.retention.time=10y"),
-        &work.path().join("prometheus.log"),
-    );
-    let ready = wait_for(Duration::from_secs(120), Duration::from_millis(100), || {
-        prom.assert_running();
-        http::get(port, "/-/ready").ok().filter(|r| r.status == 200)
-    });
-    assert!(ready.is_some(), "prometheus not ready");
+    let (prom, port, _) = prometheus_on_blocks(work.path(), &data);
     let storage = BlockStorage::open(&data).expect("open blocks");
     let engine = Engine::default();
     let (start, end, step) = (t0 + HOUR, t0 + 24 * HOUR, 5 * 60_000);

@@ -9,70 +9,28 @@
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use mnemos_e2e::bench::prometheus_on_blocks;
+use mnemos_e2e::bench::{bench_labels, prometheus_on_blocks, BenchBucket, HOUR_MS};
 use mnemos_e2e::component::Component;
 use mnemos_e2e::http;
 use mnemos_e2e::process::{proc_status_kib, wait_for};
-use mnemos_objstore::BucketConfig;
 use mnemos_storeapi::thanos::label_matcher::Type;
 use mnemos_storeapi::thanos::store_client::StoreClient;
 use mnemos_storeapi::thanos::{series_response, LabelMatcher, SeriesRequest};
-use mnemos_tsdb::block_writer::symbols_of;
-use mnemos_tsdb::meta::ThanosMeta;
-use mnemos_tsdb::{BlockMeta, BlockWriter, Labels};
-use prometheus_client::registry::Registry;
 
-const HOUR: i64 = 3_600_000;
-const SHARDS: usize = 36;
+const HOUR: i64 = HOUR_MS;
 
-fn write_blocks(bucket_dir: &Path, staging: &Path, blocks: usize, series: usize, t0: i64) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("rt");
-    let yaml = format!(
-        "type: FILESYSTEM\nconfig:\n  directory: {}\n",
-        bucket_dir.display()
-    );
-    let bucket = mnemos_objstore::open(
-        &BucketConfig::from_yaml(&yaml).expect("cfg"),
-        &mut Registry::default(),
-    )
-    .expect("bucket");
+fn write_blocks(bucket: &BenchBucket, blocks: usize, series: usize, t0: i64) {
     let begin = Instant::now();
     for b in 0..blocks {
         let mint = t0 + b as i64 * 2 * HOUR;
-        let labels: Vec<Labels> = (0..series)
-            .map(|s| {
-                Labels::from_pairs([
-                    ("__name__", "bench_metric".to_string()),
-                    ("job", format!("job{}", s % 10)),
-                    ("series", format!("b{b}-s{s}")),
-                    ("shard", (s % SHARDS).to_string()),
-                ])
-            })
+        let labels = (0..series)
+            .map(|s| bench_labels(s, format!("b{b}-s{s}")))
             .collect();
-        let mut w = BlockWriter::create(staging, symbols_of(&labels)).expect("writer");
-        let mut sorted: Vec<&Labels> = labels.iter().collect();
-        sorted.sort();
-        for (i, l) in sorted.into_iter().enumerate() {
-            let samples: Vec<(i64, f64)> = (0..120)
+        bucket.add_block(labels, mint, |i| {
+            (0..120)
                 .map(|k| (mint + k * 60_000, (i as i64 * k) as f64))
-                .collect();
-            w.add_series(l, &samples).expect("add");
-        }
-        let meta = w
-            .finish(BlockMeta::new(String::new(), mint, mint + 2 * HOUR))
-            .expect("finish");
-        let dir = staging.join(&meta.ulid);
-        let thanos = ThanosMeta {
-            version: 1,
-            labels: [("cluster".to_string(), "bench".to_string())].into(),
-            source: "bench".into(),
-            ..ThanosMeta::default()
-        };
-        rt.block_on(mnemos_block::upload_block(&bucket, &dir, thanos))
-            .expect("upload");
+                .collect()
+        });
         if b % 100 == 99 {
             eprintln!(
                 "wrote {} blocks ({:.0} s)",
@@ -114,16 +72,7 @@ fn query(port: u16, mint: i64, maxt: i64) -> (usize, Duration) {
     })
 }
 
-fn run_store(work: &Path, name: &str, bucket_dir: &Path, blocks: usize, mint: i64, maxt: i64) {
-    let config = work.join("bucket.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "type: FILESYSTEM\nconfig:\n  directory: {}\n",
-            bucket_dir.display()
-        ),
-    )
-    .expect("cfg");
+fn run_store(work: &Path, name: &str, config: &Path, blocks: usize, mint: i64, maxt: i64) {
     let begin = Instant::now();
     let mut store = Component::start(
         work,
@@ -176,22 +125,20 @@ fn main() {
     let temp = tempfile::tempdir().expect("tempdir");
     let kept = std::env::var_os("MNEMOS_BENCH_WORK").map(std::path::PathBuf::from);
     let work = kept.as_deref().unwrap_or(temp.path());
-    let bucket_dir = work.join("bucket");
-    let staging = work.join("staging");
-    std::fs::create_dir_all(&staging).expect("staging");
-    write_blocks(&bucket_dir, &staging, blocks, series, t0);
-    std::fs::remove_dir_all(&staging).expect("cleanup");
+    let bucket = BenchBucket::create(work);
+    write_blocks(&bucket, blocks, series, t0);
+    std::fs::remove_dir_all(bucket.staging()).expect("cleanup");
     let (mint, maxt) = (end - 30 * 24 * HOUR, end);
     println!(
         "{blocks} blocks × {series} series = {} series; query: shard=\"7\" over the last 30 days",
         blocks * series
     );
 
-    run_store(work, "store-cold", &bucket_dir, blocks, mint, maxt);
-    run_store(work, "store-restart", &bucket_dir, blocks, mint, maxt);
+    run_store(work, "store-cold", &bucket.config, blocks, mint, maxt);
+    run_store(work, "store-restart", &bucket.config, blocks, mint, maxt);
 
     // Peer: Prometheus 2.42 over a copy of the same block directories.
-    let (prom, port, ready) = prometheus_on_blocks(work, &bucket_dir);
+    let (prom, port, ready) = prometheus_on_blocks(work, &bucket.dir);
     std::thread::sleep(Duration::from_secs(2));
     let idle = proc_status_kib(prom.pid(), "VmRSS:");
     let q = format!(

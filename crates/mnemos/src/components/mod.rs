@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+use mnemos_storeapi::thanos::info::info_server::Info;
+use mnemos_storeapi::thanos::store_server::Store;
 
 pub use compact::CompactArgs;
 pub use query::QueryArgs;
@@ -80,6 +82,49 @@ impl HttpLimitArgs {
             max_request_body_bytes: self.max_request_body_bytes,
         }
     }
+}
+
+/// Serves `api` as the StoreAPI and the Info API on `listener` under the gRPC listener's
+/// `limits`, until `shutdown`.
+pub async fn serve_store_api<S>(
+    limits: &mnemos_server::GrpcLimits,
+    api: S,
+    listener: tokio::net::TcpListener,
+    shutdown: mnemos_server::Shutdown,
+) -> Result<(), tonic::transport::Error>
+where
+    S: Store + Info + Clone,
+{
+    use mnemos_storeapi::thanos::info::info_server::InfoServer;
+    use mnemos_storeapi::thanos::store_server::StoreServer;
+    tracing::info!(address = ?listener.local_addr().ok(), "serving StoreAPI and Info API over gRPC");
+    limits
+        .server()
+        .add_service(
+            StoreServer::new(api.clone())
+                .max_decoding_message_size(limits.max_recv_msg_size)
+                .max_encoding_message_size(limits.max_send_msg_size),
+        )
+        .add_service(InfoServer::new(api))
+        .serve_with_incoming_shutdown(
+            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            shutdown.wait(),
+        )
+        .await
+}
+
+/// The StoreAPI admission gate of the components that serve it (sidecar, store gateway).
+#[derive(Debug, Args)]
+pub struct StoreApiGateArgs {
+    /// StoreAPI calls (Series, LabelNames, LabelValues) served at once; more wait. A Series
+    /// call holds its turn until its last frame is sent. The Thanos store gateway's flag
+    /// (Thanos' sidecar has no such limit).
+    #[arg(
+        long = "store.grpc.series-max-concurrency",
+        env = "MNEMOS_STORE_GRPC_SERIES_MAX_CONCURRENCY",
+        default_value = "20"
+    )]
+    pub max_concurrency: usize,
 }
 
 /// Limits of every gRPC listener (Thanos' `--grpc-server-*` names where it has the flag).

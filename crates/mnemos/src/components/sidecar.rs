@@ -8,13 +8,11 @@ use anyhow::Context;
 use clap::Args;
 use mnemos_server::{bind, register_build_info, router, serve_http, Readiness, Shutdown};
 use mnemos_sidecar::{PrometheusClient, Shipper, Sidecar};
-use mnemos_storeapi::thanos::info::info_server::InfoServer;
-use mnemos_storeapi::thanos::store_server::StoreServer;
 use prometheus_client::registry::Registry;
-use tokio_stream::wrappers::TcpListenerStream;
 use tracing::{error, info};
 
-use super::{parse_duration, runtime, ObjstoreArgs, ServerArgs};
+use super::serve_store_api;
+use super::{parse_duration, runtime, ObjstoreArgs, ServerArgs, StoreApiGateArgs};
 
 /// `mnemos sidecar` flags.
 #[derive(Debug, Args)]
@@ -49,15 +47,8 @@ pub struct SidecarArgs {
         value_parser = parse_duration
     )]
     ship_interval: Duration,
-    /// StoreAPI calls (Series, LabelNames, LabelValues) served at once; more wait. A Series
-    /// call holds its turn until its last frame is sent. The name is the Thanos store
-    /// gateway's flag: Thanos' sidecar has no such limit.
-    #[arg(
-        long = "store.grpc.series-max-concurrency",
-        env = "MNEMOS_STORE_GRPC_SERIES_MAX_CONCURRENCY",
-        default_value = "20"
-    )]
-    max_concurrency: usize,
+    #[command(flatten)]
+    gate: StoreApiGateArgs,
     /// Deadline of each call a StoreAPI request makes to Prometheus: a label call must be
     /// answered within it; a remote read must start answering within it and never pause
     /// longer than it (a read that keeps flowing is not cut). Not in Thanos, whose sidecar
@@ -110,19 +101,10 @@ impl SidecarArgs {
             connected = Sidecar::connect(prometheus, self.tsdb_path.clone()) => connected?,
             _ = shutdown.clone().wait() => return Ok(()),
         };
-        let store = sidecar.store(self.max_concurrency);
+        let store = sidecar.store(self.gate.max_concurrency);
         readiness.set_ready();
-        info!(address = ?grpc.local_addr().ok(), "serving StoreAPI and Info API over gRPC");
         let limits = self.server.grpc_limits.limits();
-        let grpc_server = limits
-            .server()
-            .add_service(
-                StoreServer::new(store.clone())
-                    .max_decoding_message_size(limits.max_recv_msg_size)
-                    .max_encoding_message_size(limits.max_send_msg_size),
-            )
-            .add_service(InfoServer::new(store))
-            .serve_with_incoming_shutdown(TcpListenerStream::new(grpc), shutdown.clone().wait());
+        let grpc_server = serve_store_api(&limits, store, grpc, shutdown.clone());
 
         let shipping = async {
             if let Some(shipper) = shipper {

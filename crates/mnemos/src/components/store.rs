@@ -8,13 +8,11 @@ use anyhow::Context;
 use clap::Args;
 use mnemos_server::{bind, register_build_info, router, serve_http, Readiness, Shutdown};
 use mnemos_store::{BucketStore, Relabel, StoreConfig, TimeBound};
-use mnemos_storeapi::thanos::info::info_server::InfoServer;
-use mnemos_storeapi::thanos::store_server::StoreServer;
 use prometheus_client::registry::Registry;
-use tokio_stream::wrappers::TcpListenerStream;
 use tracing::{info, warn};
 
-use super::{parse_duration, runtime, ObjstoreArgs, ServerArgs};
+use super::serve_store_api;
+use super::{parse_duration, runtime, ObjstoreArgs, ServerArgs, StoreApiGateArgs};
 
 /// Parses `250MB`, `1GiB`, `512KB`, `1024` (bytes).
 fn parse_bytes(s: &str) -> Result<usize, String> {
@@ -71,14 +69,8 @@ pub struct StoreArgs {
         default_value = "0"
     )]
     max_samples: u64,
-    /// Series, LabelNames and LabelValues calls served at once; more wait. A Series call
-    /// holds its turn until its last frame is sent.
-    #[arg(
-        long = "store.grpc.series-max-concurrency",
-        env = "MNEMOS_STORE_GRPC_SERIES_MAX_CONCURRENCY",
-        default_value = "20"
-    )]
-    max_concurrency: usize,
+    #[command(flatten)]
+    gate: StoreApiGateArgs,
     /// Series read from a block at a time by a Series call (at most 4096 chunks per batch);
     /// memory per call is a few batches per block read.
     #[arg(
@@ -136,7 +128,7 @@ impl StoreArgs {
             chunk_cache_bytes: self.chunk_cache,
             max_series: self.max_series,
             max_samples: self.max_samples,
-            max_concurrency: self.max_concurrency,
+            max_concurrency: self.gate.max_concurrency,
             series_batch_size: self.series_batch_size,
             min_time: self.min_time,
             max_time: self.max_time,
@@ -190,17 +182,8 @@ impl StoreArgs {
                 }
             }
         };
-        info!(address = ?grpc.local_addr().ok(), "serving StoreAPI and Info API over gRPC");
         let limits = self.server.grpc_limits.limits();
-        let grpc_server = limits
-            .server()
-            .add_service(
-                StoreServer::new(store.clone())
-                    .max_decoding_message_size(limits.max_recv_msg_size)
-                    .max_encoding_message_size(limits.max_send_msg_size),
-            )
-            .add_service(InfoServer::new(store))
-            .serve_with_incoming_shutdown(TcpListenerStream::new(grpc), shutdown.clone().wait());
+        let grpc_server = serve_store_api(&limits, store, grpc, shutdown.clone());
         let (grpc_result, ()) = tokio::join!(grpc_server, background);
         readiness.set_not_ready();
         grpc_result.context("gRPC server")?;

@@ -9,11 +9,10 @@ use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use futures::stream::BoxStream;
 use mnemos_objstore::{Bucket, BucketMetrics};
-use mnemos_store::{BucketStore, Relabel, StoreConfig, TimeBound};
+use mnemos_store::{BucketStore, StoreConfig};
 use mnemos_storeapi::thanos::store_server::Store;
 use mnemos_storeapi::thanos::{series_response, Series, SeriesRequest};
 use mnemos_tsdb::meta::{Downsample, ThanosMeta};
@@ -181,17 +180,11 @@ pub async fn upload(bucket: &Bucket, dir: &Path, external: &[(&str, &str)]) {
 /// Gateway settings for tests: small caches, no limits, `batch` series per batch.
 pub fn config(data_dir: PathBuf, batch: usize) -> StoreConfig {
     StoreConfig {
-        data_dir,
         index_cache_bytes: 1 << 20,
         chunk_cache_bytes: 0,
-        max_series: 0,
-        max_samples: 0,
         max_concurrency: 4,
         series_batch_size: batch,
-        min_time: TimeBound::Absolute(i64::MIN / 2),
-        max_time: TimeBound::Absolute(i64::MAX / 2),
-        relabel: Relabel::default(),
-        ignore_deletion_marks_delay: Duration::from_secs(86_400),
+        ..StoreConfig::new(data_dir)
     }
 }
 
