@@ -406,6 +406,8 @@ pub struct LabelsRequest {
     pub without_replica_labels: Vec<String>,
     /// Whether a failing endpoint only adds a warning.
     pub partial_response: bool,
+    /// Values each endpoint returns at most (0: all).
+    pub limit: i64,
 }
 
 impl Fanout {
@@ -420,6 +422,7 @@ impl Fanout {
             end: req.end,
             matchers: req.matchers.iter().map(label_matcher).collect(),
             without_replica_labels: req.without_replica_labels.clone(),
+            limit: req.limit,
             ..Default::default()
         };
         let (mut names, warnings) = self
@@ -449,6 +452,7 @@ impl Fanout {
             end: req.end,
             matchers: req.matchers.iter().map(label_matcher).collect(),
             without_replica_labels: req.without_replica_labels.clone(),
+            limit: req.limit,
             ..Default::default()
         };
         self.on_each_endpoint(req, move |mut client| {

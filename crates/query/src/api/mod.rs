@@ -235,16 +235,25 @@ impl QueryApi {
         let end = p.time("end", MAX_TIME_MS)?;
         let sets = Self::match_params(p)?;
         let options = self.read_options(p, 0)?;
+        let without_replica_labels = if options.dedup {
+            options.replica_labels
+        } else {
+            Vec::new()
+        };
+        // From each endpoint, one more than `limit` (to know whether the union was cut) and
+        // room for replica labels an endpoint may return anyway (they are dropped here).
+        let limit = p.limit()?.map_or(0, |l| {
+            l.saturating_add(1 + without_replica_labels.len())
+                .try_into()
+                .unwrap_or(i64::MAX)
+        });
         let req = LabelsRequest {
             matchers: Vec::new(),
             start,
             end,
-            without_replica_labels: if options.dedup {
-                options.replica_labels
-            } else {
-                Vec::new()
-            },
+            without_replica_labels,
             partial_response: options.partial_response,
+            limit,
         };
         Ok((req, sets))
     }
