@@ -171,7 +171,13 @@ impl Compactor {
             Ok(report) if report.failures == 0 => {
                 self.metrics.last_success.set(now_ms() as f64 / 1000.0);
                 info!(
-                    ?report,
+                    compactions = report.compactions,
+                    downsamples = report.downsamples,
+                    marked_no_compact = report.marked_no_compact,
+                    marked_deletion = report.marked_deletion,
+                    deleted = report.deleted,
+                    failures = report.failures,
+                    unverified = report.unverified,
                     elapsed_s = started.elapsed().as_secs_f64(),
                     "compactor pass done"
                 );
@@ -179,7 +185,13 @@ impl Compactor {
             Ok(report) => {
                 self.metrics.pass_failures.inc();
                 warn!(
-                    ?report,
+                    compactions = report.compactions,
+                    downsamples = report.downsamples,
+                    marked_no_compact = report.marked_no_compact,
+                    marked_deletion = report.marked_deletion,
+                    deleted = report.deleted,
+                    failures = report.failures,
+                    unverified = report.unverified,
                     "compactor pass done with failures; they are retried next pass"
                 );
             }

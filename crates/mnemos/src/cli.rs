@@ -1,6 +1,9 @@
 //! Top-level command line: global flags and the subcommands.
 
-use clap::{Parser, Subcommand};
+use std::collections::BTreeSet;
+use std::ffi::OsString;
+
+use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::components::{CompactArgs, QueryArgs, SidecarArgs, StoreArgs};
 use crate::logging::LogArgs;
@@ -16,6 +19,98 @@ pub struct Cli {
     /// What to run.
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Parses the process' arguments with Thanos' forms of boolean flags: `--flag`,
+    /// `--flag=true|false` and `--no-flag` all work for every boolean flag.
+    pub fn parse_thanos_style() -> Self {
+        Self::parse_thanos_style_from(std::env::args_os())
+    }
+
+    /// [`Cli::parse_thanos_style`] over given arguments (the first is the program name).
+    pub fn parse_thanos_style_from(args: impl IntoIterator<Item = OsString>) -> Self {
+        let cmd = Self::command();
+        let mut names = BTreeSet::new();
+        bool_flags(&cmd, &mut names);
+        let cmd = thanos_bools(cmd);
+        let matches = cmd.get_matches_from(negations_rewritten(args, &names));
+        Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+}
+
+/// Whether `arg` is a boolean flag: a switch, or a flag taking `true`/`false`.
+fn is_bool(arg: &clap::Arg) -> bool {
+    if matches!(arg.get_action(), ArgAction::SetTrue | ArgAction::SetFalse) {
+        return true;
+    }
+    let values: Vec<String> = arg
+        .get_possible_values()
+        .iter()
+        .map(|v| v.get_name().to_string())
+        .collect();
+    matches!(arg.get_action(), ArgAction::Set) && values == ["true", "false"]
+}
+
+/// Every boolean flag of `cmd` and its subcommands takes `--flag` (true) and `--flag=VALUE`,
+/// and may be given more than once (the last one wins, as in Thanos).
+fn thanos_bools(cmd: clap::Command) -> clap::Command {
+    cmd.mut_args(|arg| {
+        if arg.is_positional() || !is_bool(&arg) {
+            return arg;
+        }
+        let default = match arg.get_action() {
+            ArgAction::SetFalse => "true",
+            ArgAction::SetTrue => "false",
+            _ => "",
+        };
+        let id = arg.get_id().clone();
+        let arg = arg
+            .action(ArgAction::Set)
+            .overrides_with(id)
+            .num_args(0..=1)
+            .require_equals(true)
+            .default_missing_value("true")
+            .value_parser(clap::builder::BoolishValueParser::new());
+        if default.is_empty() {
+            arg
+        } else {
+            arg.default_value(default)
+        }
+    })
+    .mut_subcommands(thanos_bools)
+}
+
+/// The long names of every boolean flag in `cmd` and its subcommands.
+fn bool_flags(cmd: &clap::Command, out: &mut BTreeSet<String>) {
+    for arg in cmd.get_arguments() {
+        if let Some(long) = arg.get_long().filter(|_| is_bool(arg)) {
+            out.insert(long.to_string());
+        }
+    }
+    for sub in cmd.get_subcommands() {
+        bool_flags(sub, out);
+    }
+}
+
+/// `--no-NAME` of a boolean flag `NAME` becomes `--NAME=false` (up to a `--`).
+fn negations_rewritten(
+    args: impl IntoIterator<Item = OsString>,
+    bools: &BTreeSet<String>,
+) -> Vec<OsString> {
+    let mut out = Vec::new();
+    let mut options_ended = false;
+    for arg in args {
+        let negated = arg
+            .to_str()
+            .filter(|_| !options_ended)
+            .and_then(|a| a.strip_prefix("--no-"))
+            .filter(|name| bools.contains(*name))
+            .map(|name| OsString::from(format!("--{name}=false")));
+        options_ended |= arg == "--";
+        out.push(negated.unwrap_or(arg));
+    }
+    out
 }
 
 /// The subcommands, named as in Thanos.
@@ -61,7 +156,43 @@ impl Command {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::parse_thanos_style_from(args.iter().map(OsString::from))
+    }
+
+    fn partial_response(args: &[&str]) -> bool {
+        match parse(args).command {
+            Command::Query(q) => q.partial_response,
+            other => panic!("not a query: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn boolean_flags_take_thanos_forms() {
+        let q = ["mnemos", "query"];
+        assert!(partial_response(&q));
+        for (flag, want) in [
+            ("--query.partial-response", true),
+            ("--query.partial-response=true", true),
+            ("--query.partial-response=false", false),
+            ("--no-query.partial-response", false),
+        ] {
+            assert_eq!(partial_response(&[q[0], q[1], flag]), want, "{flag}");
+        }
+        let wait = |args: &[&str]| match parse(args).command {
+            Command::Compact(c) => c.wait,
+            other => panic!("not compact: {other:?}"),
+        };
+        let c = ["mnemos", "compact", "--objstore.config=type: FILESYSTEM"];
+        assert!(!wait(&c));
+        assert!(wait(&[c[0], c[1], c[2], "--wait"]));
+        assert!(!wait(&[c[0], c[1], c[2], "--wait=false"]));
+        assert!(!wait(&[c[0], c[1], c[2], "--wait", "--no-wait"]));
+        assert!(Cli::command()
+            .try_get_matches_from(["mnemos", "query", "--no-such"])
+            .is_err());
+    }
 
     #[test]
     fn every_flag_has_an_env_var() {
@@ -82,6 +213,7 @@ mod tests {
             }
         }
         Cli::command().debug_assert();
+        thanos_bools(Cli::command()).debug_assert();
         check(&Cli::command(), "mnemos");
     }
 }

@@ -6,10 +6,8 @@ mod logging;
 mod selector;
 mod tools;
 
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = cli::Cli::parse_thanos_style();
     let _tracing = match logging::init(&cli.log, cli.command.component()) {
         Ok(guard) => guard,
         Err(e) => {

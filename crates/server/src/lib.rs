@@ -125,10 +125,22 @@ async fn ready(State(shared): State<Shared>) -> Response {
 
 /// Binds a TCP listener, with the address in the error.
 pub async fn bind(addr: &str) -> Result<TcpListener, Error> {
-    TcpListener::bind(addr).await.map_err(|source| Error::Bind {
-        addr: addr.to_string(),
-        source,
-    })
+    TcpListener::bind(listen_address(addr).as_ref())
+        .await
+        .map_err(|source| Error::Bind {
+            addr: addr.to_string(),
+            source,
+        })
+}
+
+/// A listen address as Go (and so Thanos and Prometheus) reads it: `:port` means every
+/// IPv4 interface; `host:port` and `[v6]:port` are used as given.
+pub fn listen_address(addr: &str) -> std::borrow::Cow<'_, str> {
+    if addr.starts_with(':') {
+        format!("0.0.0.0{addr}").into()
+    } else {
+        addr.into()
+    }
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, within `limits`: at most
@@ -289,6 +301,17 @@ mod tests {
         let mut out = String::new();
         s.read_to_string(&mut out).await.expect("read");
         out
+    }
+
+    #[tokio::test]
+    async fn go_style_listen_addresses() {
+        assert_eq!(listen_address(":10901"), "0.0.0.0:10901");
+        assert_eq!(listen_address("127.0.0.1:10901"), "127.0.0.1:10901");
+        assert_eq!(listen_address("[::1]:10901"), "[::1]:10901");
+        let any = bind(":0").await.expect("bind :0");
+        assert!(any.local_addr().expect("addr").ip().is_unspecified());
+        let err = bind("nonsense").await.expect_err("no port");
+        assert!(err.to_string().contains("nonsense"), "{err}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 1)]

@@ -240,7 +240,8 @@ impl PrometheusClient {
         Ok(strings(&data))
     }
 
-    /// `/api/v1/label/<name>/values`.
+    /// `/api/v1/label/<name>/values` (the name percent-encoded: a request's label name can
+    /// never change the path Prometheus is asked).
     pub async fn label_values(
         &self,
         name: &str,
@@ -248,7 +249,7 @@ impl PrometheusClient {
         end: i64,
         matchers: &[prom::LabelMatcher],
     ) -> Result<Vec<String>> {
-        let path = format!("/api/v1/label/{name}/values");
+        let path = label_values_path(name);
         let params = Self::range_params(start, end, matchers);
         let data = self.api(&path, &params, self.read_timeout).await?;
         Ok(strings(&data))
@@ -456,9 +457,28 @@ impl RemoteReadStream {
     }
 }
 
+/// The path of Prometheus' label values API for `name`, percent-encoded as one segment.
+fn label_values_path(name: &str) -> String {
+    let name = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
+    format!("/api/v1/label/{name}/values")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn label_names_are_escaped_in_paths() {
+        assert_eq!(label_values_path("job"), "/api/v1/label/job/values");
+        assert_eq!(
+            label_values_path("../../admin/tsdb/x?a=b#c"),
+            "/api/v1/label/%2E%2E%2F%2E%2E%2Fadmin%2Ftsdb%2Fx%3Fa%3Db%23c/values"
+        );
+        assert_eq!(
+            label_values_path("__name__"),
+            "/api/v1/label/%5F%5Fname%5F%5F/values"
+        );
+    }
 
     #[test]
     fn selector_quotes_like_promql() {

@@ -20,7 +20,7 @@ use mnemos_storeapi::thanos::{
     self, label_matcher, store_server::Store, AggrChunk, Label, LabelNamesRequest,
     LabelNamesResponse, LabelValuesRequest, LabelValuesResponse, SeriesRequest, SeriesResponse,
 };
-use mnemos_tsdb::{MatchType, Matcher};
+use mnemos_tsdb::{is_valid_label_name, MatchType, Matcher};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
@@ -351,6 +351,10 @@ impl Store for SidecarStore {
         let Some(matchers) = split_matchers(&external, &req.matchers)? else {
             return Ok(Response::new(LabelValuesResponse::default()));
         };
+        if !is_valid_label_name(&req.label) {
+            // No series can have it (Prometheus would refuse the name).
+            return Ok(Response::new(LabelValuesResponse::default()));
+        }
         let mut values = match external.get(&req.label) {
             Some(value) => vec![value.clone()],
             None => self

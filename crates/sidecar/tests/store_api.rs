@@ -277,3 +277,25 @@ async fn an_oversized_api_answer_is_refused() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_label_name_has_no_values_and_prometheus_is_not_asked() {
+    // A silent Prometheus: any call to it would fail at the read timeout.
+    let prometheus = fake_prometheus(Answer::Silence).await;
+    let store = sidecar(&prometheus.url, 4, Duration::from_secs(60));
+    for label in ["../../admin/tsdb/snapshot", "a/b?c=d", "2x", "é"] {
+        let values = store
+            .label_values(tonic::Request::new(LabelValuesRequest {
+                label: label.to_string(),
+                start: 0,
+                end: 1_000,
+                ..Default::default()
+            }))
+            .now_or_never()
+            .unwrap_or_else(|| panic!("{label}: waited for Prometheus"))
+            .expect("LabelValues")
+            .into_inner()
+            .values;
+        assert!(values.is_empty(), "{label}: {values:?}");
+    }
+}

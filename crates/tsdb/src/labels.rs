@@ -17,6 +17,16 @@ pub struct Label {
     pub value: String,
 }
 
+/// Whether `name` is a valid Prometheus label name (`[a-zA-Z_][a-zA-Z0-9_]*`, Prometheus
+/// 2.42's rule).
+pub fn is_valid_label_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
 impl Label {
     /// A label from anything string-like.
     pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
@@ -377,6 +387,16 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn label_name_validity() {
+        for ok in ["a", "_", "__name__", "job_2", "Z9"] {
+            assert!(is_valid_label_name(ok), "{ok}");
+        }
+        for bad in ["", "2a", "a-b", "a/b", "../x", "é", "a b"] {
+            assert!(!is_valid_label_name(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn ordering_is_prometheus_compare() {

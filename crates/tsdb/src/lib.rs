@@ -29,6 +29,6 @@ pub use block::{Block, Sample};
 pub use block_set::BlockSet;
 pub use block_writer::BlockWriter;
 pub use error::{Error, Result};
-pub use labels::{Label, Labels, MatchType, Matcher};
+pub use labels::{is_valid_label_name, Label, Labels, MatchType, Matcher};
 pub use meta::BlockMeta;
 pub use read_at::{BytesFile, ReadAt};

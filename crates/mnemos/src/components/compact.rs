@@ -33,7 +33,7 @@ pub struct CompactArgs {
     data_dir: PathBuf,
     /// Keep running, one pass every --wait-interval; without it, one pass then exit.
     #[arg(long = "wait", env = "MNEMOS_WAIT")]
-    wait: bool,
+    pub(crate) wait: bool,
     /// Time between passes with --wait.
     #[arg(long = "wait-interval", env = "MNEMOS_WAIT_INTERVAL", default_value = "5m", value_parser = parse_duration)]
     wait_interval: Duration,
@@ -135,7 +135,7 @@ impl CompactArgs {
             if !self.wait {
                 // One pass: a failure (retried by the next run) makes the exit status 1.
                 break pass.map_err(anyhow::Error::from).and_then(|report| {
-                    info!(?report, "one pass done; exiting (no --wait)");
+                    info!("one pass done; exiting (no --wait)");
                     if report.failures > 0 {
                         anyhow::bail!(
                             "{} compactions or downsamplings failed (see the log); the next run retries them",

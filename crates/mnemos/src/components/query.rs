@@ -60,7 +60,7 @@ pub struct QueryArgs {
     replica_labels: Vec<String>,
     /// Answer with a warning when an endpoint fails (the default of `partial_response`).
     #[arg(long = "query.partial-response", env = "MNEMOS_QUERY_PARTIAL_RESPONSE", default_value_t = true, action = ArgAction::Set)]
-    partial_response: bool,
+    pub(crate) partial_response: bool,
     /// Without `max_source_resolution`, read downsampled data up to step / 5.
     #[arg(
         long = "query.auto-downsampling",
