@@ -229,6 +229,43 @@ fn check_bucket(work: &Path, yaml: &str) {
         assert!(left.is_empty(), "{left:?}");
     });
 
+    // Marks by Thanos' file names, and their removal (`--remove`, `--no-remove`).
+    let id = ids[1].to_string();
+    let state = |config: &Path| {
+        let inspect = stdout_of(&mut bucket_cmd(config, &["inspect", &format!("--id={id}")]));
+        inspect
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("state: "))
+            .unwrap_or_default()
+            .to_string()
+    };
+    for marker in ["no-downsample-mark.json", "no-compact-mark.json"] {
+        let out = stdout_of(&mut bucket_cmd(
+            &config,
+            &[
+                "mark",
+                &format!("--id={id}"),
+                &format!("--marker={marker}"),
+                "--no-remove",
+            ],
+        ));
+        assert!(out.contains(&format!("{id}: marked")), "{out}");
+    }
+    assert_eq!(state(&config), "no-compact-mark,no-downsample-mark");
+    for marker in ["no-downsample", "no-compact-mark.json"] {
+        let out = stdout_of(&mut bucket_cmd(
+            &config,
+            &[
+                "mark",
+                &format!("--id={id}"),
+                &format!("--marker={marker}"),
+                "--remove",
+            ],
+        ));
+        assert!(out.contains(&format!("{id}: mark removed")), "{out}");
+    }
+    assert_eq!(state(&config), "ok");
+
     // A truncated file is reported by verify with both sizes.
     rt.block_on(async {
         let key = format!("{}/index", ids[1]);

@@ -9,7 +9,7 @@ use tracing::info;
 use ulid::Ulid;
 
 use crate::error::{Error, IoContext, Result};
-use crate::layout::{block_key, meta_key, DELETION_MARK_FILE, META_FILE, NO_COMPACT_MARK_FILE};
+use crate::layout::{block_key, meta_key, MARK_FILES, META_FILE};
 
 /// Reads and parses a block's meta.json from the bucket.
 pub async fn fetch_meta(bucket: &Bucket, id: Ulid) -> Result<BlockMeta> {
@@ -29,7 +29,7 @@ pub async fn download_block(bucket: &Bucket, id: Ulid, parent: &Path) -> Result<
     let mut bytes = 0;
     for object in bucket.list_objects(&prefix).await? {
         let rel = &object.key[prefix.len()..];
-        if matches!(rel, META_FILE | DELETION_MARK_FILE | NO_COMPACT_MARK_FILE) {
+        if rel == META_FILE || MARK_FILES.contains(&rel) {
             continue;
         }
         let local = tmp.join(rel);

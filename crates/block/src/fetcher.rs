@@ -24,7 +24,9 @@ use ulid::Ulid;
 
 use crate::download::fetch_meta;
 use crate::error::{IoContext, Result};
-use crate::layout::{parse_block_key, DELETION_MARK_FILE, META_FILE, NO_COMPACT_MARK_FILE};
+use crate::layout::{
+    parse_block_key, DELETION_MARK_FILE, META_FILE, NO_COMPACT_MARK_FILE, NO_DOWNSAMPLE_MARK_FILE,
+};
 
 /// Metas fetched at once.
 const FETCH_CONCURRENCY: usize = 32;
@@ -38,6 +40,8 @@ pub struct BucketBlocks {
     pub deletion_marked: BTreeSet<Ulid>,
     /// Blocks with a no-compact mark.
     pub no_compact_marked: BTreeSet<Ulid>,
+    /// Blocks with a no-downsample mark.
+    pub no_downsample_marked: BTreeSet<Ulid>,
     /// Block directories without meta.json (uploads in progress or abandoned).
     pub partial: BTreeSet<Ulid>,
     /// Blocks whose meta.json could not be read or parsed, with the reason.
@@ -127,6 +131,7 @@ impl MetaFetcher {
                     ("corrupted-meta-json", blocks.corrupted.len()),
                     ("marked-for-deletion", blocks.deletion_marked.len()),
                     ("marked-no-compact", blocks.no_compact_marked.len()),
+                    ("marked-no-downsample", blocks.no_downsample_marked.len()),
                 ] {
                     self.metrics
                         .synced
@@ -167,6 +172,9 @@ impl MetaFetcher {
                 }
                 NO_COMPACT_MARK_FILE => {
                     blocks.no_compact_marked.insert(id);
+                }
+                NO_DOWNSAMPLE_MARK_FILE => {
+                    blocks.no_downsample_marked.insert(id);
                 }
                 _ => {}
             }

@@ -16,6 +16,14 @@ pub const TOMBSTONES_FILE: &str = "tombstones";
 pub const DELETION_MARK_FILE: &str = "deletion-mark.json";
 /// File name of a no-compact mark.
 pub const NO_COMPACT_MARK_FILE: &str = "no-compact-mark.json";
+/// File name of a no-downsample mark.
+pub const NO_DOWNSAMPLE_MARK_FILE: &str = "no-downsample-mark.json";
+/// Every mark's file name: files of a block directory that are not block data.
+pub const MARK_FILES: [&str; 3] = [
+    DELETION_MARK_FILE,
+    NO_COMPACT_MARK_FILE,
+    NO_DOWNSAMPLE_MARK_FILE,
+];
 
 /// Key of a file inside a block: `<id>/<rel_path>`.
 pub fn block_key(id: Ulid, rel_path: &str) -> String {

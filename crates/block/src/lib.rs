@@ -19,6 +19,8 @@ pub use download::{download_block, fetch_meta};
 pub use error::{Error, Result};
 pub use fetcher::{BucketBlocks, MetaFetcher};
 pub use fsutil::write_atomic;
-pub use marks::{read_mark, write_mark, DeletionMark, Mark, NoCompactMark};
+pub use marks::{
+    read_mark, remove_mark, write_mark, DeletionMark, Mark, NoCompactMark, NoDownsampleMark,
+};
 pub use upload::{local_block_files, meta_for_upload, upload_block};
 pub use verify::verify_block;

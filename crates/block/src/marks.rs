@@ -1,5 +1,6 @@
-//! Deletion and no-compact marks (`deletion-mark.json`, `no-compact-mark.json`), in
-//! Thanos' JSON format so Thanos components and mnemos read each other's marks.
+//! Deletion, no-compact and no-downsample marks (`deletion-mark.json`,
+//! `no-compact-mark.json`, `no-downsample-mark.json`), in Thanos' JSON format so Thanos
+//! components and mnemos read each other's marks.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -9,9 +10,9 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use ulid::Ulid;
 
 use crate::error::{Error, Result};
-use crate::layout::{block_key, DELETION_MARK_FILE, NO_COMPACT_MARK_FILE};
+use crate::layout::{block_key, DELETION_MARK_FILE, NO_COMPACT_MARK_FILE, NO_DOWNSAMPLE_MARK_FILE};
 
-/// Version of both mark formats.
+/// Version of every mark format.
 pub const MARK_VERSION: u32 = 1;
 
 /// `deletion-mark.json`: the block is to be deleted after the delete delay.
@@ -45,6 +46,23 @@ pub struct NoCompactMark {
     pub reason: String,
 }
 
+/// `no-downsample-mark.json`: the compactor must not downsample the block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoDownsampleMark {
+    /// Block id.
+    pub id: Ulid,
+    /// Format version (1).
+    pub version: u32,
+    /// Human-readable details.
+    #[serde(default)]
+    pub details: String,
+    /// When the mark was written (Unix seconds).
+    pub no_downsample_time: i64,
+    /// Machine-readable reason (`manual`, …).
+    #[serde(default)]
+    pub reason: String,
+}
+
 /// A kind of mark, stored at a fixed file name in the block directory.
 pub trait Mark: Serialize + DeserializeOwned {
     /// File name inside the block directory.
@@ -57,6 +75,10 @@ impl Mark for DeletionMark {
 
 impl Mark for NoCompactMark {
     const FILE: &'static str = NO_COMPACT_MARK_FILE;
+}
+
+impl Mark for NoDownsampleMark {
+    const FILE: &'static str = NO_DOWNSAMPLE_MARK_FILE;
 }
 
 /// Now as Unix seconds.
@@ -90,6 +112,29 @@ impl NoCompactMark {
             reason: reason.into(),
         }
     }
+}
+
+impl NoDownsampleMark {
+    /// A mark written now.
+    pub fn now(id: Ulid, reason: impl Into<String>, details: impl Into<String>) -> Self {
+        Self {
+            id,
+            version: MARK_VERSION,
+            details: details.into(),
+            no_downsample_time: unix_now(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Removes block `id`'s mark of a kind; true when there was one.
+pub async fn remove_mark<M: Mark>(bucket: &Bucket, id: Ulid) -> Result<bool> {
+    let key = block_key(id, M::FILE);
+    if !bucket.exists(&key).await? {
+        return Ok(false);
+    }
+    bucket.delete(&key).await?;
+    Ok(true)
 }
 
 /// Writes a mark for block `id` (replacing an older one of the same kind).
@@ -131,5 +176,12 @@ mod tests {
         let back = serde_json::to_value(&mark).expect("json");
         assert_eq!(back["no_compact_time"], 1_600_000_000);
         assert_eq!(back["id"], "01BKGV7JBM69T2G1BGBGM6KB12");
+        let thanos = r#"{"id":"01BKGV7JBM69T2G1BGBGM6KB12","version":1,"reason":"manual","no_downsample_time":1600000000,"details":"x"}"#;
+        let mark: NoDownsampleMark =
+            serde_json::from_str(thanos).expect("thanos no-downsample mark");
+        assert_eq!((mark.id, mark.no_downsample_time), (id, 1_600_000_000));
+        let back = serde_json::to_value(&mark).expect("json");
+        assert_eq!(back["no_downsample_time"], 1_600_000_000);
+        assert_eq!(back["reason"], "manual");
     }
 }

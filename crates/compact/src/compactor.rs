@@ -637,7 +637,10 @@ impl Compactor {
                 .collect();
             let mut todo = Vec::new();
             for (id, meta) in &eligible {
-                if meta.resolution() != from || meta.max_time - meta.min_time < min_span {
+                if meta.resolution() != from
+                    || meta.max_time - meta.min_time < min_span
+                    || blocks.no_downsample_marked.contains(id)
+                {
                     continue;
                 }
                 let own = id.to_string();

@@ -12,7 +12,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::stream::BoxStream;
-use mnemos_block::{read_mark, upload_block, write_mark, DeletionMark, MetaFetcher, NoCompactMark};
+use mnemos_block::{
+    read_mark, remove_mark, upload_block, write_mark, DeletionMark, MetaFetcher, NoCompactMark,
+    NoDownsampleMark,
+};
 use mnemos_compact::compactor::VERIFICATION_FAILED;
 use mnemos_compact::metrics::{KindLabel, ResultLabel};
 use mnemos_compact::{Compactor, Config};
@@ -514,4 +517,24 @@ async fn unparsable_deletion_mark_counts_from_now() {
         mark.deletion_time
     );
     assert!(mark.details.contains("did not parse"), "{mark:?}");
+}
+
+#[tokio::test]
+async fn a_no_downsample_mark_keeps_a_block_raw_until_it_is_removed() {
+    // One raw block of 40h, long enough to be downsampled to 5m.
+    let setup = Setup::new(&[(0, 40)]).await;
+    let id = setup.blocks[0];
+    let mark = NoDownsampleMark::now(id, "manual", "test");
+    write_mark(&setup.bucket, id, &mark).await.expect("mark");
+    let compactor = setup.compactor(Duration::from_secs(3600));
+    let report = compactor.run_pass().await.expect("pass");
+    assert_eq!(report.downsamples, 0, "{report:?}");
+    assert_eq!(setup.state().await.len(), 1, "nothing new in the bucket");
+
+    assert!(remove_mark::<NoDownsampleMark>(&setup.bucket, id)
+        .await
+        .expect("remove"));
+    let report = compactor.run_pass().await.expect("second pass");
+    assert_eq!(report.downsamples, 1, "{report:?}");
+    assert_eq!(setup.state().await.len(), 2, "the 5m block is there");
 }

@@ -5,7 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
-use mnemos_block::{upload_block, verify_block, BucketBlocks, MetaFetcher};
+use mnemos_block::{
+    remove_mark, upload_block, verify_block, write_mark, BucketBlocks, DeletionMark, MetaFetcher,
+    NoCompactMark, NoDownsampleMark,
+};
 use mnemos_objstore::Bucket;
 use mnemos_tsdb::meta::{BlockMeta, ThanosMeta};
 use prometheus_client::registry::Registry;
@@ -29,7 +32,8 @@ pub enum BucketCommand {
     Verify(VerifyArgs),
     /// Downloads blocks into a local directory (one `<ULID>` directory each).
     Download(DownloadArgs),
-    /// Puts a deletion or no-compact mark on blocks (as Thanos' `tools bucket mark`).
+    /// Puts a deletion, no-compact or no-downsample mark on blocks, or removes it (as
+    /// Thanos' `tools bucket mark`).
     Mark(MarkArgs),
 }
 
@@ -217,6 +221,9 @@ impl InspectArgs {
             if blocks.no_compact_marked.contains(id) {
                 marks.push("no-compact-mark");
             }
+            if blocks.no_downsample_marked.contains(id) {
+                marks.push("no-downsample-mark");
+            }
             states.insert(
                 *id,
                 if marks.is_empty() {
@@ -379,15 +386,18 @@ impl DownloadArgs {
     }
 }
 
-/// The kinds of mark `tools bucket mark` writes.
+/// The kinds of mark `tools bucket mark` writes; Thanos' file names work too.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Marker {
     /// `deletion-mark.json`: the compactor deletes the block after `--delete-delay`.
-    #[value(name = "deletion")]
+    #[value(name = "deletion", alias = "deletion-mark.json")]
     Deletion,
     /// `no-compact-mark.json`: the compactor leaves the block alone.
-    #[value(name = "no-compact")]
+    #[value(name = "no-compact", alias = "no-compact-mark.json")]
     NoCompact,
+    /// `no-downsample-mark.json`: the compactor does not downsample the block.
+    #[value(name = "no-downsample", alias = "no-downsample-mark.json")]
+    NoDownsample,
 }
 
 /// `mnemos tools bucket mark`
@@ -398,12 +408,15 @@ pub struct MarkArgs {
     /// Blocks to mark (repeatable).
     #[arg(long = "id", env = "MNEMOS_ID", value_delimiter = ',', required = true)]
     ids: Vec<Ulid>,
-    /// The mark to write.
+    /// The mark to write (or remove).
     #[arg(long = "marker", env = "MNEMOS_MARKER", value_enum)]
     marker: Marker,
     /// Why (written into the mark).
     #[arg(long = "details", env = "MNEMOS_DETAILS", default_value = "")]
     details: String,
+    /// Remove the mark instead of writing it.
+    #[arg(long = "remove", env = "MNEMOS_REMOVE")]
+    remove: bool,
 }
 
 impl MarkArgs {
@@ -415,24 +428,38 @@ impl MarkArgs {
             }
         }
         for id in &self.ids {
-            match self.marker {
-                Marker::Deletion => {
-                    let mark = mnemos_block::DeletionMark::now(*id, self.details.clone());
-                    mnemos_block::write_mark(&bucket, *id, &mark).await?;
+            let id = *id;
+            let details = self.details.clone();
+            let done = match (self.marker, self.remove) {
+                (Marker::Deletion, false) => {
+                    write_mark(&bucket, id, &DeletionMark::now(id, details)).await?;
+                    "marked for deletion"
                 }
-                Marker::NoCompact => {
-                    let mark =
-                        mnemos_block::NoCompactMark::now(*id, "manual", self.details.clone());
-                    mnemos_block::write_mark(&bucket, *id, &mark).await?;
+                (Marker::NoCompact, false) => {
+                    write_mark(&bucket, id, &NoCompactMark::now(id, "manual", details)).await?;
+                    "marked no-compact"
                 }
-            }
-            println!(
-                "{id}: marked {}",
-                match self.marker {
-                    Marker::Deletion => "for deletion",
-                    Marker::NoCompact => "no-compact",
+                (Marker::NoDownsample, false) => {
+                    let mark = NoDownsampleMark::now(id, "manual", details);
+                    write_mark(&bucket, id, &mark).await?;
+                    "marked no-downsample"
                 }
-            );
+                (marker, true) => {
+                    let removed = match marker {
+                        Marker::Deletion => remove_mark::<DeletionMark>(&bucket, id).await?,
+                        Marker::NoCompact => remove_mark::<NoCompactMark>(&bucket, id).await?,
+                        Marker::NoDownsample => {
+                            remove_mark::<NoDownsampleMark>(&bucket, id).await?
+                        }
+                    };
+                    if removed {
+                        "mark removed"
+                    } else {
+                        "had no such mark"
+                    }
+                }
+            };
+            println!("{id}: {done}");
         }
         Ok(())
     }
