@@ -30,12 +30,18 @@ impl Cli {
 
     /// [`Cli::parse_thanos_style`] over given arguments (the first is the program name).
     pub fn parse_thanos_style_from(args: impl IntoIterator<Item = OsString>) -> Self {
+        Self::try_parse_thanos_style_from(args).unwrap_or_else(|e| e.exit())
+    }
+
+    /// [`Cli::parse_thanos_style_from`], returning clap's error instead of exiting.
+    pub fn try_parse_thanos_style_from(
+        args: impl IntoIterator<Item = OsString>,
+    ) -> Result<Self, clap::Error> {
         let cmd = Self::command();
         let mut names = BTreeSet::new();
         bool_flags(&cmd, &mut names);
-        let cmd = thanos_bools(cmd);
-        let matches = cmd.get_matches_from(negations_rewritten(args, &names));
-        Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+        let matches = thanos_bools(cmd).try_get_matches_from(negations_rewritten(args, &names))?;
+        Self::from_arg_matches(&matches)
     }
 }
 
@@ -166,6 +172,38 @@ mod tests {
             Command::Query(q) => q.partial_response,
             other => panic!("not a query: {other:?}"),
         }
+    }
+
+    /// The arguments prometheus-operator gives its Thanos sidecar container (every optional
+    /// one it sets from the Prometheus resource, but TLS).
+    #[test]
+    fn prometheus_operator_sidecar_arguments_parse() {
+        let args = [
+            "mnemos",
+            "sidecar",
+            "--prometheus.url=http://localhost:9090/",
+            "--grpc-address=:10901",
+            "--http-address=:10902",
+            "--objstore.config=$(OBJSTORE_CONFIG)",
+            "--tsdb.path=/prometheus",
+            "--tracing.config=$(TRACING_CONFIG)",
+            "--log.level=info",
+            "--log.format=logfmt",
+            "--prometheus.ready_timeout=10m",
+            "--prometheus.get_config_timeout=30s",
+            "--prometheus.get_config_interval=30s",
+        ];
+        let parsed = Cli::try_parse_thanos_style_from(args.iter().map(OsString::from));
+        assert!(
+            matches!(
+                parsed,
+                Ok(Cli {
+                    command: Command::Sidecar(_),
+                    ..
+                })
+            ),
+            "{parsed:?}"
+        );
     }
 
     #[test]

@@ -35,14 +35,27 @@ pub struct Sidecar {
 }
 
 impl Sidecar {
-    /// Waits until Prometheus answers (retrying with backoff, logging each failure), then
-    /// loads external labels and checks TSDB flags. Fails when Prometheus has no external
-    /// labels: without them the shipped blocks could not be told apart.
-    pub async fn connect(prometheus: PrometheusClient, tsdb_path: PathBuf) -> Result<Self> {
+    /// Waits until Prometheus answers (retrying with backoff, logging each failure) for at
+    /// most `ready_timeout`, then loads external labels and checks TSDB flags. Fails when
+    /// Prometheus has not answered in time, or has no external labels: without them the
+    /// shipped blocks could not be told apart.
+    pub async fn connect(
+        prometheus: PrometheusClient,
+        tsdb_path: PathBuf,
+        ready_timeout: Duration,
+    ) -> Result<Self> {
+        let deadline = tokio::time::Instant::now() + ready_timeout;
         let mut delay = Duration::from_millis(500);
         let labels = loop {
             match prometheus.external_labels().await {
                 Ok(labels) => break labels,
+                Err(e) if tokio::time::Instant::now() + delay >= deadline => {
+                    return Err(Error::Config(format!(
+                        "Prometheus at {} did not answer within {ready_timeout:?} \
+                         (--prometheus.ready_timeout): {e}",
+                        prometheus.url()
+                    )))
+                }
                 Err(e) => {
                     warn!(error = %e, retry_in = ?delay, "waiting for Prometheus");
                     tokio::time::sleep(delay).await;

@@ -25,7 +25,9 @@ pub const MAX_API_ANSWER: usize = 64 << 20;
 /// Bytes of an error answer kept for the error message.
 const MAX_ERROR_BODY: usize = 4 << 10;
 /// Deadline of the calls reading Prometheus' configuration, flags and TSDB status.
-const CONFIG_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default deadline of the configuration, flags and TSDB status calls (Thanos'
+/// `--prometheus.get_config_timeout`).
+pub const DEFAULT_CONFIG_TIMEOUT: Duration = Duration::from_secs(30);
 /// Deadline of the calls answering StoreAPI requests, unless set otherwise.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(120);
 /// Content type of a streamed remote-read answer.
@@ -38,6 +40,7 @@ pub struct PrometheusClient {
     base: String,
     http: reqwest::Client,
     read_timeout: Duration,
+    config_timeout: Duration,
 }
 
 /// The TSDB flags that matter to the sidecar.
@@ -98,6 +101,7 @@ impl PrometheusClient {
             base: base.trim_end_matches('/').to_string(),
             http,
             read_timeout: DEFAULT_READ_TIMEOUT,
+            config_timeout: DEFAULT_CONFIG_TIMEOUT,
         })
     }
 
@@ -106,6 +110,13 @@ impl PrometheusClient {
     /// longer than it for the next piece of its answer.
     pub fn with_read_timeout(mut self, timeout: Duration) -> Self {
         self.read_timeout = timeout;
+        self
+    }
+
+    /// Sets the deadline of the calls that read Prometheus' configuration, flags and TSDB
+    /// status.
+    pub fn with_config_timeout(mut self, timeout: Duration) -> Self {
+        self.config_timeout = timeout;
         self
     }
 
@@ -167,7 +178,7 @@ impl PrometheusClient {
     /// External labels from `global.external_labels` of the loaded configuration.
     pub async fn external_labels(&self) -> Result<BTreeMap<String, String>> {
         let path = "/api/v1/status/config";
-        let data = self.api(path, &[], CONFIG_TIMEOUT).await?;
+        let data = self.api(path, &[], self.config_timeout).await?;
         let yaml = data["yaml"]
             .as_str()
             .ok_or_else(|| self.error(path, "answer has no data.yaml"))?;
@@ -189,7 +200,7 @@ impl PrometheusClient {
     /// The block-duration flags.
     pub async fn tsdb_flags(&self) -> Result<TsdbFlags> {
         let path = "/api/v1/status/flags";
-        let data = self.api(path, &[], CONFIG_TIMEOUT).await?;
+        let data = self.api(path, &[], self.config_timeout).await?;
         let flag = |name: &str| data[name].as_str().unwrap_or_default().to_string();
         Ok(TsdbFlags {
             min_block_duration: flag("storage.tsdb.min-block-duration"),
@@ -199,7 +210,9 @@ impl PrometheusClient {
 
     /// Oldest timestamp of the head block (ms), if the head has data.
     pub async fn head_min_time(&self) -> Result<Option<i64>> {
-        let data = self.api("/api/v1/status/tsdb", &[], CONFIG_TIMEOUT).await?;
+        let data = self
+            .api("/api/v1/status/tsdb", &[], self.config_timeout)
+            .await?;
         let min = data["headStats"]["minTime"].as_i64();
         let max = data["headStats"]["maxTime"].as_i64();
         Ok(match (min, max) {

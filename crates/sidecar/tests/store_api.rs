@@ -299,3 +299,21 @@ async fn an_invalid_label_name_has_no_values_and_prometheus_is_not_asked() {
         assert!(values.is_empty(), "{label}: {values:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_gives_up_at_the_ready_timeout() {
+    // Nothing listens on port 1.
+    let client = PrometheusClient::new("http://127.0.0.1:1").expect("client");
+    let err = mnemos_sidecar::Sidecar::connect(
+        client,
+        std::path::PathBuf::from("/nonexistent"),
+        Duration::from_secs(2),
+    )
+    .await
+    .err()
+    .expect("no Prometheus: connect fails");
+    assert!(
+        err.to_string().contains("--prometheus.ready_timeout"),
+        "{err}"
+    );
+}

@@ -31,6 +31,24 @@ pub struct SidecarArgs {
     /// Prometheus' data directory.
     #[arg(long = "tsdb.path", env = "MNEMOS_TSDB_PATH", default_value = "./data")]
     tsdb_path: PathBuf,
+    /// Longest to wait for Prometheus to answer at startup; then the sidecar exits with an
+    /// error.
+    #[arg(
+        long = "prometheus.ready_timeout",
+        env = "MNEMOS_PROMETHEUS_READY_TIMEOUT",
+        default_value = "10m",
+        value_parser = parse_duration
+    )]
+    ready_timeout: Duration,
+    /// Deadline of each call reading Prometheus' configuration (external labels), flags and
+    /// TSDB status.
+    #[arg(
+        long = "prometheus.get_config_timeout",
+        env = "MNEMOS_PROMETHEUS_GET_CONFIG_TIMEOUT",
+        default_value = "30s",
+        value_parser = parse_duration
+    )]
+    get_config_timeout: Duration,
     /// How often to re-read external labels and the oldest timestamp from Prometheus.
     #[arg(
         long = "prometheus.get_config_interval",
@@ -95,10 +113,11 @@ impl SidecarArgs {
             shutdown.clone().wait(),
         ));
 
-        let prometheus =
-            PrometheusClient::new(&self.prometheus_url)?.with_read_timeout(self.read_timeout);
+        let prometheus = PrometheusClient::new(&self.prometheus_url)?
+            .with_read_timeout(self.read_timeout)
+            .with_config_timeout(self.get_config_timeout);
         let sidecar = tokio::select! {
-            connected = Sidecar::connect(prometheus, self.tsdb_path.clone()) => connected?,
+            connected = Sidecar::connect(prometheus, self.tsdb_path.clone(), self.ready_timeout) => connected?,
             _ = shutdown.clone().wait() => return Ok(()),
         };
         let store = sidecar.store(self.gate.max_concurrency);
