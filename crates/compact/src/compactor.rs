@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use futures::{stream, StreamExt, TryStreamExt};
 use mnemos_block::{
@@ -15,6 +15,7 @@ use mnemos_block::{
 use mnemos_objstore::Bucket;
 use mnemos_tsdb::block::dir_size;
 use mnemos_tsdb::meta::{BlockMeta, ThanosMeta};
+use mnemos_tsdb::time::now_ms;
 use prometheus_client::registry::Registry;
 use tracing::{error, info, warn};
 use ulid::Ulid;
@@ -111,13 +112,6 @@ pub struct Compactor {
     /// plans holding any of them are not retried until restart (a deterministic failure
     /// would otherwise leave one more bad block behind on every pass).
     unverified_sources: Mutex<BTreeSet<Ulid>>,
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 fn fresh_dir(dir: &Path) -> Result<()> {

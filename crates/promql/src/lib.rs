@@ -14,7 +14,6 @@ mod error;
 mod functions;
 mod nesting;
 pub mod storage;
-pub mod testscript;
 pub mod value;
 
 pub use engine::{selector_matchers, Control, Engine, EngineOptions};
@@ -24,5 +23,4 @@ pub use storage::{
     as_count, collect_series, BlockStorage, MemStorage, SelectHints, Storage, StorageError,
     StoredSeries, COUNT_HINT,
 };
-pub use testscript::parse_duration;
 pub use value::{Sample, Series, Value};

@@ -23,8 +23,8 @@ use tonic::{Request, Response, Status};
 
 use crate::error::Error;
 use crate::query::{BlockRequest, OutSeries};
-use crate::selection::now_ms;
 use crate::service::{BucketStore, Planned};
+use mnemos_tsdb::time::now_ms;
 
 /// Series frames buffered between the reading task and the client.
 const SERIES_BUFFER: usize = 16;

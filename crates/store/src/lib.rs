@@ -32,5 +32,5 @@ pub mod selection;
 mod service;
 
 pub use error::{Error, Result};
-pub use selection::{Relabel, TimeBound};
+pub use selection::Relabel;
 pub use service::{BucketStore, StoreConfig, SyncReport};

@@ -1,105 +1,14 @@
-//! Which blocks a gateway serves: a time window (`--min-time`/`--max-time`, absolute or
-//! relative to now) and relabel rules over external labels (`keep`, `drop`, `hashmod`), so
-//! several gateways can share one bucket.
+//! Which blocks a gateway serves by their external labels: relabel rules (`keep`, `drop`,
+//! `hashmod`), so several gateways can share one bucket. (The time window,
+//! `--min-time`/`--max-time`, is a [`mnemos_tsdb::time::TimeBound`] pair.)
 
 use std::collections::BTreeMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use md5::{Digest, Md5};
 use regex::Regex;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-
-/// A time bound: absolute (ms) or relative to now.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TimeBound {
-    /// Milliseconds since the epoch.
-    Absolute(i64),
-    /// Offset from now in ms (negative: in the past).
-    Relative(i64),
-}
-
-impl TimeBound {
-    /// Parses RFC 3339 (`2024-01-02T03:04:05Z`) or a signed duration (`-2w`, `-36h`, `1d`).
-    pub fn parse(s: &str) -> Result<Self> {
-        let s = s.trim();
-        let (sign, rest) = match s.strip_prefix('-') {
-            Some(r) => (-1, r),
-            None => (1, s.strip_prefix('+').unwrap_or(s)),
-        };
-        if let Ok(d) = promql_duration(rest) {
-            return Ok(TimeBound::Relative(sign * d));
-        }
-        mnemos_tsdb::gofmt::parse_rfc3339(s)
-            .map(TimeBound::Absolute)
-            .ok_or_else(|| {
-                Error::Config(format!(
-                    "{s:?} is neither an RFC 3339 time nor a duration like -2w"
-                ))
-            })
-    }
-
-    /// The bound in ms at time `now_ms`.
-    pub fn at(&self, now_ms: i64) -> i64 {
-        match self {
-            TimeBound::Absolute(t) => *t,
-            TimeBound::Relative(d) => now_ms.saturating_add(*d),
-        }
-    }
-}
-
-/// Now in ms.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
-fn promql_duration(s: &str) -> std::result::Result<i64, ()> {
-    let mut total = 0i64;
-    let mut num = String::new();
-    let b = s.as_bytes();
-    let mut i = 0;
-    if s.is_empty() {
-        return Err(());
-    }
-    while i < b.len() {
-        let c = b[i] as char;
-        if c.is_ascii_digit() {
-            num.push(c);
-            i += 1;
-            continue;
-        }
-        let unit = if s[i..].starts_with("ms") {
-            i += 2;
-            1
-        } else {
-            i += 1;
-            match c {
-                's' => 1000,
-                'm' => 60_000,
-                'h' => 3_600_000,
-                'd' => 86_400_000,
-                'w' => 604_800_000,
-                'y' => 31_536_000_000,
-                _ => return Err(()),
-            }
-        };
-        let n: i64 = num.parse().map_err(|_| ())?;
-        total = n
-            .checked_mul(unit)
-            .and_then(|d| total.checked_add(d))
-            .ok_or(())?;
-        num.clear();
-    }
-    if num.is_empty() {
-        Ok(total)
-    } else {
-        Err(())
-    }
-}
 
 /// One relabel rule (Prometheus' format; actions `keep`, `drop`, `hashmod`).
 #[derive(Clone, Debug, Deserialize)]
@@ -192,32 +101,6 @@ impl Relabel {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn time_bounds() {
-        assert_eq!(
-            TimeBound::parse("-2w").expect("rel"),
-            TimeBound::Relative(-1_209_600_000)
-        );
-        assert_eq!(
-            TimeBound::parse("1h30m").expect("rel"),
-            TimeBound::Relative(5_400_000)
-        );
-        assert_eq!(
-            TimeBound::parse("2023-11-14T22:13:20Z").expect("abs"),
-            TimeBound::Absolute(1_700_000_000_000)
-        );
-        assert_eq!(
-            TimeBound::parse("2023-11-14T23:13:20.5+01:00").expect("abs"),
-            TimeBound::Absolute(1_700_000_000_500)
-        );
-        assert!(TimeBound::parse("yesterday").is_err());
-        assert!(
-            TimeBound::parse("-99999999999y").is_err(),
-            "overflows i64 ms"
-        );
-        assert_eq!(TimeBound::Relative(-1000).at(5000), 4000);
-    }
 
     #[test]
     fn relabel_keep_drop_hashmod() {

@@ -23,7 +23,8 @@ use crate::error::{Error, Result};
 use crate::limits::RequestLimits;
 use crate::metrics::StoreMetrics;
 use crate::range_cache::RangeCache;
-use crate::selection::{now_ms, Relabel, TimeBound};
+use crate::selection::Relabel;
+use mnemos_tsdb::time::{now_ms, TimeBound};
 
 /// Blocks loaded or read at once (per request for reads).
 pub(crate) const BLOCK_CONCURRENCY: usize = 8;

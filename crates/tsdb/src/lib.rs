@@ -23,6 +23,7 @@ pub mod read_at;
 pub mod rewrite;
 #[doc(hidden)]
 pub mod testdata;
+pub mod time;
 pub mod tombstones;
 
 pub use block::{Block, Sample};

@@ -232,7 +232,10 @@ impl ObjstoreArgs {
 
 /// Parses a Prometheus duration (`0s`, `30s`, `5m`, `2h`, `1d`, `2w`, `1h30m`).
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    mnemos_promql::parse_duration(s.trim()).map(|ms| std::time::Duration::from_millis(ms as u64))
+    let ms = mnemos_tsdb::time::parse_duration_ms(s.trim())?;
+    u64::try_from(ms)
+        .map(std::time::Duration::from_millis)
+        .map_err(|_| format!("negative duration {s:?}"))
 }
 
 /// A multi-threaded Tokio runtime for a component.

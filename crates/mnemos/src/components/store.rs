@@ -7,7 +7,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use mnemos_server::{bind, register_build_info, router, serve_http, Readiness, Shutdown};
-use mnemos_store::{BucketStore, Relabel, StoreConfig, TimeBound};
+use mnemos_store::{BucketStore, Relabel, StoreConfig};
+use mnemos_tsdb::time::TimeBound;
 use prometheus_client::registry::Registry;
 use tracing::{info, warn};
 
@@ -33,7 +34,7 @@ fn parse_bytes(s: &str) -> Result<usize, String> {
 }
 
 fn parse_time(s: &str) -> Result<TimeBound, String> {
-    TimeBound::parse(s).map_err(|e| e.to_string())
+    TimeBound::parse(s)
 }
 
 /// `mnemos store` flags.

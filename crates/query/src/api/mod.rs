@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use mnemos_promql::{selector_matchers, Control, Engine, Value};
+use mnemos_tsdb::time::now_ms;
 use mnemos_tsdb::{Labels, Matcher};
 use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
@@ -394,12 +395,6 @@ impl QueryApi {
         }
         serde_json::to_string(&by_kind).unwrap_or_else(|_| "{}".into())
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// An engine error as the API reports it.

@@ -132,7 +132,8 @@ pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
         }
         return Ok(ms.round() as i64);
     }
-    mnemos_promql::parse_duration(s).map_err(|_| format!("cannot parse {s:?} to a valid duration"))
+    mnemos_tsdb::time::parse_duration_ms(s)
+        .map_err(|_| format!("cannot parse {s:?} to a valid duration"))
 }
 
 #[cfg(test)]

@@ -25,13 +25,12 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, SystemTime};
 
 use mnemos_tsdb::chunkenc::STALE_NAN_BITS;
+use mnemos_tsdb::time::parse_duration_ms as parse_duration;
 use mnemos_tsdb::Labels;
 use promql_parser::label::MatchOp;
 use promql_parser::parser::{AtModifier, BinModifier, Expr, LabelModifier};
 
-use crate::engine::Engine;
-use crate::storage::MemStorage;
-use crate::value::{Sample, Value};
+use mnemos_promql::{Engine, MemStorage, Sample, Value};
 
 /// Relative tolerance of value comparisons (Prometheus' `epsilon`).
 pub const EPSILON: f64 = 0.000_001;
@@ -276,57 +275,6 @@ fn split_word(s: &str) -> Option<(&str, &str)> {
         Some(p) => Some((&s[..p], s[p..].trim_start())),
         None => Some((s, "")),
     }
-}
-
-/// Parses a Prometheus duration (`model.ParseDuration`): `0`, or units in the order
-/// `y w d h m s ms` (e.g. `1h30m`, `50m`, `10s`, `1ms`), into milliseconds.
-pub fn parse_duration(s: &str) -> Result<i64, String> {
-    if s == "0" {
-        return Ok(0);
-    }
-    if s.is_empty() {
-        return Err("empty duration string".into());
-    }
-    const UNITS: [(&str, i64); 7] = [
-        ("y", 365 * 24 * 3_600_000),
-        ("w", 7 * 24 * 3_600_000),
-        ("d", 24 * 3_600_000),
-        ("h", 3_600_000),
-        ("m", 60_000),
-        ("s", 1_000),
-        ("ms", 1),
-    ];
-    let invalid = || format!("not a valid duration string: {s:?}");
-    let bytes = s.as_bytes();
-    let mut pos = 0;
-    let mut next_unit = 0;
-    let mut total: i64 = 0;
-    while pos < bytes.len() {
-        let start = pos;
-        while pos < bytes.len() && bytes[pos].is_ascii_digit() {
-            pos += 1;
-        }
-        if pos == start {
-            return Err(invalid());
-        }
-        let n: i64 = s[start..pos].parse().map_err(|_| invalid())?;
-        let unit_start = pos;
-        while pos < bytes.len() && bytes[pos].is_ascii_alphabetic() {
-            pos += 1;
-        }
-        let unit = &s[unit_start..pos];
-        let idx = UNITS[next_unit..]
-            .iter()
-            .position(|(u, _)| *u == unit)
-            .map(|p| p + next_unit)
-            .ok_or_else(invalid)?;
-        next_unit = idx + 1;
-        total = n
-            .checked_mul(UNITS[idx].1)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(|| format!("duration out of range: {s:?}"))?;
-    }
-    Ok(total)
 }
 
 /// Parses a number the way the harness parses a bare expected scalar (Go's
@@ -824,8 +772,6 @@ pub enum Outcome {
     Pass,
     /// A check failed; the reason names the check.
     Fail(String),
-    /// The case could not be checked.
-    Skip(String),
 }
 
 /// The result of one eval case.
@@ -865,14 +811,6 @@ impl ScriptReport {
         self.cases
             .iter()
             .filter(|c| matches!(c.outcome, Outcome::Fail(_)))
-            .count()
-    }
-
-    /// Number of skipped cases.
-    pub fn skipped(&self) -> usize {
-        self.cases
-            .iter()
-            .filter(|c| matches!(c.outcome, Outcome::Skip(_)))
             .count()
     }
 }
@@ -1027,7 +965,7 @@ fn check_query(
 }
 
 /// Runs `f`, turning a panic into an error.
-fn guarded(f: impl FnOnce() -> crate::Result<Value>) -> Result<Value, String> {
+fn guarded(f: impl FnOnce() -> mnemos_promql::Result<Value>) -> Result<Value, String> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(e.to_string()),
@@ -1329,22 +1267,6 @@ mod tests {
     }
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration("0"), Ok(0));
-        assert_eq!(parse_duration("0s"), Ok(0));
-        assert_eq!(parse_duration("50m"), Ok(3_000_000));
-        assert_eq!(parse_duration("1h"), Ok(3_600_000));
-        assert_eq!(parse_duration("10s"), Ok(10_000));
-        assert_eq!(parse_duration("1ms"), Ok(1));
-        assert_eq!(parse_duration("1h30m"), Ok(5_400_000));
-        assert_eq!(parse_duration("1d"), Ok(86_400_000));
-        assert!(parse_duration("").is_err());
-        assert!(parse_duration("5").is_err());
-        assert!(parse_duration("1m1h").is_err());
-        assert!(parse_duration("1.5m").is_err());
-    }
-
-    #[test]
     fn go_numbers() {
         assert_eq!(parse_go_number("3000"), Some(3000.0));
         assert_eq!(parse_go_number("-1"), Some(-1.0));
@@ -1617,7 +1539,7 @@ eval instant at 0s time()
         assert_eq!(report.cases[0].line, 4);
         // `m +` doesn't parse, so it fails whatever the engine's state.
         assert_eq!(report.cases[1].outcome, Outcome::Pass);
-        assert_eq!(report.passed() + report.failed() + report.skipped(), 3);
+        assert_eq!(report.passed() + report.failed(), 3);
 
         let report = run_script(&Engine::default(), "bogus\n");
         assert!(report.parse_error.is_some());
