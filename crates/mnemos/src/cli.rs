@@ -175,7 +175,7 @@ mod tests {
     }
 
     /// The arguments prometheus-operator gives its Thanos sidecar container (every optional
-    /// one it sets from the Prometheus resource, but TLS).
+    /// one it sets from the Prometheus resource, but the gRPC TLS flags).
     #[test]
     fn prometheus_operator_sidecar_arguments_parse() {
         let args = [
@@ -189,6 +189,7 @@ mod tests {
             "--tracing.config=$(TRACING_CONFIG)",
             "--log.level=info",
             "--log.format=logfmt",
+            "--min-time=-2w",
             "--prometheus.ready_timeout=10m",
             "--prometheus.get_config_timeout=30s",
             "--prometheus.get_config_interval=30s",

@@ -116,11 +116,11 @@ impl Sidecar {
             warn!(error = %e, "could not read Prometheus' TSDB status");
             None
         });
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
-        let min = oldest_block.into_iter().chain(head).min().unwrap_or(now);
+        let min = oldest_block
+            .into_iter()
+            .chain(head)
+            .min()
+            .unwrap_or_else(mnemos_tsdb::time::now_ms);
         self.state.set_min_time(min);
     }
 

@@ -20,6 +20,7 @@ use mnemos_storeapi::thanos::{
     self, label_matcher, store_server::Store, AggrChunk, Label, LabelNamesRequest,
     LabelNamesResponse, LabelValuesRequest, LabelValuesResponse, SeriesRequest, SeriesResponse,
 };
+use mnemos_tsdb::time::{now_ms, TimeBound};
 use mnemos_tsdb::{is_valid_label_name, MatchType, Matcher};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio_stream::wrappers::ReceiverStream;
@@ -168,6 +169,7 @@ pub struct SidecarStore {
     state: Arc<SidecarState>,
     /// Admits `Series`, `LabelNames` and `LabelValues` calls.
     gate: Arc<Semaphore>,
+    serve_from: TimeBound,
 }
 
 impl SidecarStore {
@@ -182,7 +184,22 @@ impl SidecarStore {
             prometheus,
             state,
             gate: Arc::new(Semaphore::new(max_concurrency.max(1))),
+            serve_from: TimeBound::Absolute(i64::MIN),
         }
+    }
+
+    /// Serves only data from `bound` on (Thanos' `--min-time`): requests are clamped to it
+    /// and the Info API's min time is never older.
+    pub fn with_min_time(mut self, bound: TimeBound) -> Self {
+        self.serve_from = bound;
+        self
+    }
+
+    /// The request range `[start, end]` clamped to `--min-time`, or `None` when it ends
+    /// before it.
+    fn clamp(&self, start: i64, end: i64) -> Option<(i64, i64)> {
+        let from = self.serve_from.at(now_ms());
+        (end >= from).then_some((start.max(from), end))
     }
 
     /// Waits for a turn to serve a StoreAPI call; the call is served while the permit is
@@ -269,15 +286,18 @@ impl Store for SidecarStore {
                 "no matchers specified (excluding external labels)",
             ));
         }
+        let Some((start, end)) = self.clamp(req.min_time, req.max_time) else {
+            return Ok(Response::new(empty()));
+        };
         let query = prom::Query {
-            start_timestamp_ms: req.min_time,
-            end_timestamp_ms: req.max_time,
+            start_timestamp_ms: start,
+            end_timestamp_ms: end,
             matchers,
             // Labels only: Prometheus then reads no chunks at all (its `series` hint).
             hints: req.skip_chunks.then(|| prom::ReadHints {
                 func: "series".into(),
-                start_ms: req.min_time,
-                end_ms: req.max_time,
+                start_ms: start,
+                end_ms: end,
                 ..Default::default()
             }),
         };
@@ -317,9 +337,12 @@ impl Store for SidecarStore {
         let Some(matchers) = split_matchers(&external, &req.matchers)? else {
             return Ok(Response::new(LabelNamesResponse::default()));
         };
+        let Some((start, end)) = self.clamp(req.start, req.end) else {
+            return Ok(Response::new(LabelNamesResponse::default()));
+        };
         let mut names = self
             .prometheus
-            .label_names(req.start, req.end, &matchers)
+            .label_names(start, end, &matchers)
             .await
             .map_err(unavailable)?;
         if names.is_empty() {
@@ -351,15 +374,17 @@ impl Store for SidecarStore {
         let Some(matchers) = split_matchers(&external, &req.matchers)? else {
             return Ok(Response::new(LabelValuesResponse::default()));
         };
-        if !is_valid_label_name(&req.label) {
-            // No series can have it (Prometheus would refuse the name).
+        // A name no series can have (Prometheus would refuse it), or a range before
+        // `--min-time`: no values.
+        let range = self.clamp(req.start, req.end);
+        let Some((start, end)) = range.filter(|_| is_valid_label_name(&req.label)) else {
             return Ok(Response::new(LabelValuesResponse::default()));
-        }
+        };
         let mut values = match external.get(&req.label) {
             Some(value) => vec![value.clone()],
             None => self
                 .prometheus
-                .label_values(&req.label, req.start, req.end, &matchers)
+                .label_values(&req.label, start, end, &matchers)
                 .await
                 .map_err(unavailable)?,
         };
@@ -380,7 +405,7 @@ impl Info for SidecarStore {
             .into_iter()
             .map(|(name, value)| Label { name, value })
             .collect();
-        let min_time = self.state.min_time();
+        let min_time = self.state.min_time().max(self.serve_from.at(now_ms()));
         Ok(Response::new(InfoResponse {
             label_sets: vec![labels.clone().into()],
             component_type: component_type::SIDECAR.to_string(),

@@ -317,3 +317,40 @@ async fn connect_gives_up_at_the_ready_timeout() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_before_min_time_is_served_and_prometheus_is_not_asked() {
+    use mnemos_storeapi::thanos::info::info_server::Info;
+    use mnemos_storeapi::thanos::info::InfoRequest;
+    use mnemos_tsdb::time::TimeBound;
+    // A silent Prometheus: any call to it would hang until the read timeout.
+    let prometheus = fake_prometheus(Answer::Silence).await;
+    let store = sidecar(&prometheus.url, 4, Duration::from_secs(60))
+        .with_min_time(TimeBound::Absolute(5_000));
+    // `up(0)` asks for [0, 1000]: entirely before --min-time.
+    let mut stream = store
+        .series(tonic::Request::new(up(0)))
+        .now_or_never()
+        .expect("answered without Prometheus")
+        .expect("Series")
+        .into_inner();
+    assert!(stream.next().await.is_none(), "no series before --min-time");
+    let names = store
+        .label_names(tonic::Request::new(LabelNamesRequest {
+            start: 0,
+            end: 1_000,
+            ..Default::default()
+        }))
+        .now_or_never()
+        .expect("answered without Prometheus")
+        .expect("LabelNames")
+        .into_inner()
+        .names;
+    assert!(names.is_empty(), "{names:?}");
+    let info = store
+        .info(tonic::Request::new(InfoRequest::default()))
+        .await
+        .expect("Info")
+        .into_inner();
+    assert_eq!(info.store.map(|s| s.min_time), Some(5_000));
+}

@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::Args;
 use mnemos_server::{bind, register_build_info, router, serve_http, Readiness, Shutdown};
 use mnemos_sidecar::{PrometheusClient, Shipper, Sidecar};
+use mnemos_tsdb::time::TimeBound;
 use prometheus_client::registry::Registry;
 use tracing::{error, info};
 
@@ -57,6 +58,10 @@ pub struct SidecarArgs {
         value_parser = parse_duration
     )]
     get_config_interval: Duration,
+    /// Serve only data from this time on: RFC 3339 or relative to now (`-2w`), as Thanos'
+    /// sidecar `--min-time` (older data is left to the store gateway).
+    #[arg(long = "min-time", env = "MNEMOS_MIN_TIME", default_value = "0000-01-01T00:00:00Z", value_parser = TimeBound::parse)]
+    min_time: TimeBound,
     /// How often to look for new blocks to upload.
     #[arg(
         long = "shipper.sync-interval",
@@ -120,7 +125,9 @@ impl SidecarArgs {
             connected = Sidecar::connect(prometheus, self.tsdb_path.clone(), self.ready_timeout) => connected?,
             _ = shutdown.clone().wait() => return Ok(()),
         };
-        let store = sidecar.store(self.gate.max_concurrency);
+        let store = sidecar
+            .store(self.gate.max_concurrency)
+            .with_min_time(self.min_time);
         readiness.set_ready();
         let limits = self.server.grpc_limits.limits();
         let grpc_server = serve_store_api(&limits, store, grpc, shutdown.clone());

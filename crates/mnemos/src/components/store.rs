@@ -33,10 +33,6 @@ fn parse_bytes(s: &str) -> Result<usize, String> {
     Ok(n * mult)
 }
 
-fn parse_time(s: &str) -> Result<TimeBound, String> {
-    TimeBound::parse(s)
-}
-
 /// `mnemos store` flags.
 #[derive(Debug, Args)]
 pub struct StoreArgs {
@@ -81,10 +77,10 @@ pub struct StoreArgs {
     )]
     series_batch_size: usize,
     /// Serve only data after this: RFC 3339 or relative to now (`-2w`).
-    #[arg(long = "min-time", env = "MNEMOS_MIN_TIME", default_value = "0000-01-01T00:00:00Z", value_parser = parse_time)]
+    #[arg(long = "min-time", env = "MNEMOS_MIN_TIME", default_value = "0000-01-01T00:00:00Z", value_parser = TimeBound::parse)]
     min_time: TimeBound,
     /// Serve only data before this: RFC 3339 or relative to now (`-2h`).
-    #[arg(long = "max-time", env = "MNEMOS_MAX_TIME", default_value = "9999-12-31T23:59:59Z", value_parser = parse_time)]
+    #[arg(long = "max-time", env = "MNEMOS_MAX_TIME", default_value = "9999-12-31T23:59:59Z", value_parser = TimeBound::parse)]
     max_time: TimeBound,
     /// Relabel rules (keep, drop, hashmod) over external labels selecting the blocks served, as a file.
     #[arg(
