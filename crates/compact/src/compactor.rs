@@ -98,6 +98,22 @@ pub struct PassReport {
     pub unverified: usize,
 }
 
+/// Logs a [`PassReport`] at `$level`, each count a field, with more fields and the message.
+macro_rules! log_pass {
+    ($level:ident, $report:expr, $($rest:tt)+) => {
+        tracing::$level!(
+            compactions = $report.compactions,
+            downsamples = $report.downsamples,
+            marked_no_compact = $report.marked_no_compact,
+            marked_deletion = $report.marked_deletion,
+            deleted = $report.deleted,
+            failures = $report.failures,
+            unverified = $report.unverified,
+            $($rest)+
+        )
+    };
+}
+
 /// The compactor of one bucket.
 pub struct Compactor {
     bucket: Bucket,
@@ -164,28 +180,18 @@ impl Compactor {
         match &result {
             Ok(report) if report.failures == 0 => {
                 self.metrics.last_success.set(now_ms() as f64 / 1000.0);
-                info!(
-                    compactions = report.compactions,
-                    downsamples = report.downsamples,
-                    marked_no_compact = report.marked_no_compact,
-                    marked_deletion = report.marked_deletion,
-                    deleted = report.deleted,
-                    failures = report.failures,
-                    unverified = report.unverified,
+                log_pass!(
+                    info,
+                    report,
                     elapsed_s = started.elapsed().as_secs_f64(),
                     "compactor pass done"
                 );
             }
             Ok(report) => {
                 self.metrics.pass_failures.inc();
-                warn!(
-                    compactions = report.compactions,
-                    downsamples = report.downsamples,
-                    marked_no_compact = report.marked_no_compact,
-                    marked_deletion = report.marked_deletion,
-                    deleted = report.deleted,
-                    failures = report.failures,
-                    unverified = report.unverified,
+                log_pass!(
+                    warn,
+                    report,
                     "compactor pass done with failures; they are retried next pass"
                 );
             }
