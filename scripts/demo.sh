@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mnemos-target}"
 
-./scripts/install-test-deps.sh >/dev/null
+./scripts/install-prometheus.sh >/dev/null
 if [ -z "${MNEMOS_BIN:-}" ]; then
   cargo build --release -p mnemos
 fi
