@@ -40,9 +40,82 @@ impl Cli {
         let cmd = Self::command();
         let mut names = BTreeSet::new();
         bool_flags(&cmd, &mut names);
-        let matches = thanos_bools(cmd).try_get_matches_from(negations_rewritten(args, &names))?;
+        let cmd = thanos_bools(cmd);
+        let matches = cmd
+            .clone()
+            .try_get_matches_from(negations_rewritten(args, &names))?;
+        let set = std::env::vars_os().filter_map(|(k, _)| k.into_string().ok());
+        let unknown = unknown_env_vars(&cmd, &matches, set);
+        if !unknown.is_empty() {
+            return Err(cmd.clone().error(
+                clap::error::ErrorKind::UnknownArgument,
+                format!(
+                    "environment variable{} {} set, but `{}` has no such flag; unset {}",
+                    if unknown.len() > 1 { "s" } else { "" },
+                    unknown.join(", "),
+                    command_path(&cmd, &matches),
+                    if unknown.len() > 1 { "them" } else { "it" },
+                ),
+            ));
+        }
         Self::from_arg_matches(&matches)
     }
+}
+
+/// Variables with mnemos' prefix that are read by its scripts and tests, not by a flag.
+const SCRIPT_ENV_VARS: [&str; 4] = [
+    "MNEMOS_BIN",
+    "MNEMOS_BENCH_WORK",
+    "MNEMOS_GARAGE_BIN",
+    "MNEMOS_TOOLS_DIR",
+];
+
+/// The subcommands the arguments chose, from the root: each with its matches.
+fn chosen_path<'a>(
+    cmd: &'a clap::Command,
+    matches: &'a clap::ArgMatches,
+) -> Vec<&'a clap::Command> {
+    let mut path = vec![cmd];
+    let (mut cmd, mut matches) = (cmd, matches);
+    while let Some((name, sub_matches)) = matches.subcommand() {
+        let Some(sub) = cmd.find_subcommand(name) else {
+            break;
+        };
+        path.push(sub);
+        (cmd, matches) = (sub, sub_matches);
+    }
+    path
+}
+
+/// `mnemos tools bucket ls`, say.
+fn command_path(cmd: &clap::Command, matches: &clap::ArgMatches) -> String {
+    chosen_path(cmd, matches)
+        .iter()
+        .map(|c| c.get_name())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The `MNEMOS_*` variables among `set` that no flag of the chosen command reads (nor a
+/// script: [`SCRIPT_ENV_VARS`], `MNEMOS_DEMO_*`): a setting that would otherwise be
+/// silently ignored, e.g. `MNEMOS_GRPC_SERVER_TLS_CERT` before mnemos has that flag.
+fn unknown_env_vars(
+    cmd: &clap::Command,
+    matches: &clap::ArgMatches,
+    set: impl Iterator<Item = String>,
+) -> Vec<String> {
+    let read: BTreeSet<String> = chosen_path(cmd, matches)
+        .iter()
+        .flat_map(|c| c.get_arguments())
+        .filter_map(|a| a.get_env())
+        .filter_map(|e| e.to_str().map(str::to_string))
+        .collect();
+    let mut unknown: Vec<String> = set
+        .filter(|k| k.starts_with("MNEMOS_") && !k.starts_with("MNEMOS_DEMO_"))
+        .filter(|k| !read.contains(k) && !SCRIPT_ENV_VARS.contains(&k.as_str()))
+        .collect();
+    unknown.sort();
+    unknown
 }
 
 /// Whether `arg` is a boolean flag: a switch, or a flag taking `true`/`false`.
@@ -205,6 +278,33 @@ mod tests {
             ),
             "{parsed:?}"
         );
+    }
+
+    #[test]
+    fn unknown_mnemos_env_vars_are_named() {
+        let cmd = thanos_bools(Cli::command());
+        let unknown = |args: &[&str], env: &[&str]| {
+            let matches = cmd.clone().try_get_matches_from(args).expect("args");
+            unknown_env_vars(&cmd, &matches, env.iter().map(|e| e.to_string()))
+        };
+        let q = ["mnemos", "query"];
+        assert!(unknown(&q, &["MNEMOS_QUERY_TIMEOUT", "MNEMOS_LOG_LEVEL", "HOME"]).is_empty());
+        assert!(unknown(&q, &["MNEMOS_BIN", "MNEMOS_DEMO_DIR"]).is_empty());
+        assert_eq!(
+            unknown(
+                &q,
+                &["MNEMOS_GRPC_SERVER_TLS_CERT", "MNEMOS_OBJSTORE_CONFIG"]
+            ),
+            ["MNEMOS_GRPC_SERVER_TLS_CERT", "MNEMOS_OBJSTORE_CONFIG"]
+        );
+        let ls = ["mnemos", "tools", "bucket", "ls", "--objstore.config=x"];
+        assert!(unknown(&ls, &["MNEMOS_OBJSTORE_CONFIG_FILE"]).is_empty());
+        assert_eq!(
+            unknown(&ls, &["MNEMOS_QUERY_TIMEOUT"]),
+            ["MNEMOS_QUERY_TIMEOUT"]
+        );
+        let matches = cmd.clone().try_get_matches_from(ls).expect("args");
+        assert_eq!(command_path(&cmd, &matches), "mnemos tools bucket ls");
     }
 
     #[test]
