@@ -9,16 +9,32 @@
 //! prefix: optional/key/prefix
 //! ```
 //!
-//! Fields Thanos has but mnemos does not use (`http_config`, `trace`, `sse_config`, …) are
-//! accepted and ignored so that existing Thanos config files load unchanged. Secrets never
-//! appear in `Debug` output.
+//! Keys Thanos has but mnemos does not implement (`sse_config`, `http_config.tls_config`,
+//! `aws_sdk_auth`, …) are accepted only at their defaults, so Thanos' example files load
+//! unchanged while a setting mnemos would not honour is an error naming the key; connection
+//! tuning keys are accepted and logged as not applied (see [`crate::unsupported`]). Secrets
+//! never appear in `Debug` output or errors.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::unsupported::{self, Provider};
+
+/// The keys of a backend's `config` that mnemos does not read itself; checked by
+/// [`crate::unsupported`]. `Debug` shows their names only.
+#[derive(Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct UnreadKeys(BTreeMap<String, serde_yaml_ng::Value>);
+
+impl fmt::Debug for UnreadKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
+}
 
 /// A parsed objstore configuration.
 #[derive(Clone, Deserialize)]
@@ -72,6 +88,9 @@ pub struct S3Config {
     pub bucket_lookup_type: String,
     /// Retries per request on 5xx, throttling and connection errors (0: default of 10).
     pub max_retries: usize,
+    /// Keys mnemos does not implement (accepted only as [`crate::unsupported`] allows).
+    #[serde(flatten)]
+    pub unread: UnreadKeys,
 }
 
 /// `type: FILESYSTEM` settings.
@@ -80,6 +99,9 @@ pub struct S3Config {
 pub struct FilesystemConfig {
     /// Root directory of the bucket (created when missing).
     pub directory: PathBuf,
+    /// Keys mnemos does not implement (none are allowed).
+    #[serde(flatten)]
+    pub unread: UnreadKeys,
 }
 
 /// `type: GCS` settings.
@@ -93,6 +115,9 @@ pub struct GcsConfig {
     pub service_account: String,
     /// Retries per request (0: default).
     pub max_retries: usize,
+    /// Keys mnemos does not implement (accepted only as [`crate::unsupported`] allows).
+    #[serde(flatten)]
+    pub unread: UnreadKeys,
 }
 
 /// `type: AZURE` settings.
@@ -109,6 +134,9 @@ pub struct AzureConfig {
     pub endpoint: String,
     /// Retries per request (0: default).
     pub max_retries: usize,
+    /// Keys mnemos does not implement (accepted only as [`crate::unsupported`] allows).
+    #[serde(flatten)]
+    pub unread: UnreadKeys,
 }
 
 impl BucketConfig {
@@ -125,6 +153,7 @@ impl BucketConfig {
         Self {
             backend: Backend::Filesystem(FilesystemConfig {
                 directory: directory.into(),
+                unread: UnreadKeys::default(),
             }),
             prefix: String::new(),
         }
@@ -159,7 +188,23 @@ impl BucketConfig {
             Backend::Azure(c) if c.container.is_empty() => missing("config.container"),
             Backend::Azure(c) if c.storage_account.is_empty() => missing("config.storage_account"),
             _ => Ok(()),
+        }?;
+        let (provider, unread) = match &self.backend {
+            Backend::S3(c) => (Provider::S3, &c.unread),
+            Backend::Gcs(c) => (Provider::Gcs, &c.unread),
+            Backend::Azure(c) => (Provider::Azure, &c.unread),
+            Backend::Filesystem(c) => (Provider::Filesystem, &c.unread),
+        };
+        let not_applied = unsupported::check(provider, &unread.0)
+            .map_err(|e| Error::Config(format!("objstore config: {e}")))?;
+        if !not_applied.is_empty() {
+            tracing::warn!(
+                keys = not_applied.join(","),
+                "objstore config: connection tuning accepted but not applied (mnemos' HTTP \
+                 client uses its own pool and timeouts)"
+            );
         }
+        Ok(())
     }
 }
 
@@ -259,7 +304,7 @@ mod tests {
 
     #[test]
     fn parses_thanos_s3_config_with_unused_fields() {
-        let yaml = "type: S3\nconfig:\n  bucket: metrics\n  endpoint: 127.0.0.1:9000\n  region: garage\n  access_key: AKID\n  secret_key: SUPERSECRET\n  insecure: true\n  http_config:\n    idle_conn_timeout: 1m\n  trace:\n    enable: true\nprefix: tenant-a\n";
+        let yaml = "type: S3\nconfig:\n  bucket: metrics\n  endpoint: 127.0.0.1:9000\n  region: garage\n  access_key: AKID\n  secret_key: SUPERSECRET\n  insecure: true\n  http_config:\n    idle_conn_timeout: 1m\n  trace:\n    enable: false\nprefix: tenant-a\n";
         let config = BucketConfig::from_yaml(yaml).expect("valid config");
         let Backend::S3(s3) = &config.backend else {
             panic!("expected S3, got {config:?}")
@@ -317,6 +362,14 @@ mod tests {
                 "bucket_lookup_type",
             ),
             ("not yaml: [", "parsing objstore YAML"),
+            (
+                "type: S3\nconfig:\n  bucket: b\n  sse_config:\n    type: SSE-KMS\n",
+                "config.sse_config is set, but mnemos does not implement it",
+            ),
+            (
+                "type: FILESYSTEM\nconfig:\n  directory: /d\n  secret_key: x\n",
+                "config.secret_key is not a key",
+            ),
         ] {
             let err = BucketConfig::from_yaml(yaml).expect_err(yaml).to_string();
             assert!(err.contains(expect), "{yaml:?}: {err}");

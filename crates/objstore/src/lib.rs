@@ -12,6 +12,7 @@ mod bucket;
 mod config;
 mod error;
 mod metrics;
+mod unsupported;
 
 use std::sync::{Arc, Once};
 use std::time::Duration;
@@ -25,7 +26,9 @@ use object_store::{BackoffConfig, ClientOptions, ObjectStore, RetryConfig};
 use prometheus_client::registry::Registry;
 
 pub use bucket::{Bucket, ObjectInfo};
-pub use config::{AzureConfig, Backend, BucketConfig, FilesystemConfig, GcsConfig, S3Config};
+pub use config::{
+    AzureConfig, Backend, BucketConfig, FilesystemConfig, GcsConfig, S3Config, UnreadKeys,
+};
 pub use error::{Error, Result};
 pub use metrics::{BucketMetrics, OpLabels};
 
