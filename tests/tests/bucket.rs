@@ -354,3 +354,65 @@ fn an_objstore_setting_mnemos_does_not_implement_stops_the_command() {
     assert!(stderr.contains("config.sse_config is set"), "{stderr}");
     assert!(!stderr.contains("kms-key-id-value"), "{stderr}");
 }
+
+/// Garage reached with credentials that are not in the objstore YAML: first only in the
+/// `AWS_*` environment variables, then only in a shared credentials file at a named
+/// profile. The log names the source, never the secret; a wrong secret is refused by S3.
+#[test]
+fn s3_credentials_from_the_environment_and_a_shared_file() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let garage = Garage::start(work.path());
+    let yaml = format!(
+        "type: S3\nconfig:\n  bucket: {}\n  endpoint: {}\n  region: {}\n  insecure: true\n",
+        garage.bucket(),
+        garage.endpoint(),
+        garage.region()
+    );
+    let ls = |vars: &[(&str, &str)]| {
+        let mut cmd = Command::new(mnemos_bin());
+        cmd.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_PROFILE")
+            .env("HOME", work.path())
+            .env("MNEMOS_LOG_LEVEL", "info")
+            .args(["tools", "bucket", "ls"])
+            .arg(format!("--objstore.config={yaml}"));
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        run(&mut cmd)
+    };
+    let stderr = |o: &Output| String::from_utf8_lossy(&o.stderr).to_string();
+
+    let from_env = ls(&[
+        ("AWS_ACCESS_KEY_ID", garage.access_key()),
+        ("AWS_SECRET_ACCESS_KEY", garage.secret_key()),
+    ]);
+    assert!(from_env.status.success(), "{}", stderr(&from_env));
+    assert!(stderr(&from_env).contains("environment (AWS_ACCESS_KEY_ID)"));
+    assert!(!stderr(&from_env).contains(garage.secret_key()));
+
+    let file = work.path().join("aws-credentials");
+    std::fs::write(
+        &file,
+        format!(
+            "[default]\naws_access_key_id = nobody\naws_secret_access_key = wrong\n\n\
+             [mnemos]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            garage.access_key(),
+            garage.secret_key()
+        ),
+    )
+    .expect("credentials file");
+    let file = file.to_str().expect("utf-8 path");
+    let from_file = ls(&[
+        ("AWS_SHARED_CREDENTIALS_FILE", file),
+        ("AWS_PROFILE", "mnemos"),
+    ]);
+    assert!(from_file.status.success(), "{}", stderr(&from_file));
+    assert!(stderr(&from_file).contains("(profile mnemos)"));
+    assert!(!stderr(&from_file).contains(garage.secret_key()));
+
+    // The default profile holds keys Garage does not know: refused, not served anonymously.
+    let wrong = ls(&[("AWS_SHARED_CREDENTIALS_FILE", file)]);
+    assert!(!wrong.status.success(), "{}", stderr(&wrong));
+}

@@ -12,6 +12,7 @@ mod bucket;
 mod config;
 mod error;
 mod metrics;
+mod s3_credentials;
 mod unsupported;
 
 use std::sync::{Arc, Once};
@@ -24,6 +25,8 @@ use object_store::local::LocalFileSystem;
 use object_store::prefix::PrefixStore;
 use object_store::{BackoffConfig, ClientOptions, ObjectStore, RetryConfig};
 use prometheus_client::registry::Registry;
+
+use crate::s3_credentials::S3Credentials;
 
 pub use bucket::{Bucket, ObjectInfo};
 pub use config::{
@@ -115,14 +118,13 @@ fn backend_store(backend: &Backend) -> Result<Arc<dyn ObjectStore>> {
             if let Some(url) = c.endpoint_url() {
                 b = b.with_endpoint(url);
             }
-            if !c.access_key.is_empty() {
-                b = b
-                    .with_access_key_id(&c.access_key)
-                    .with_secret_access_key(&c.secret_key);
-            }
-            if !c.session_token.is_empty() {
-                b = b.with_token(&c.session_token);
-            }
+            let credentials = S3Credentials::resolve(c, |name| std::env::var(name).ok())?;
+            tracing::info!(
+                bucket = %c.bucket,
+                source = credentials.source(),
+                "S3 credentials"
+            );
+            b = credentials.apply(b);
             Arc::new(b.build().map_err(|e| store_error("S3", e))?)
         }
         Backend::Gcs(c) => {
