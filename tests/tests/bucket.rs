@@ -69,13 +69,19 @@ fn check_bucket(work: &Path, yaml: &str) {
     let bucket = open_bucket(yaml);
     let rt = rt();
 
-    // Upload with external labels; the tool prints each block id.
-    let mut upload = bucket_cmd(
+    // Upload with external labels, in Thanos' form (`upload-blocks --path`, every block of
+    // the directory); the tool prints each block id.
+    let printed = stdout_of(&mut bucket_cmd(
         &config,
-        &["upload", "--label", "cluster=eu1", "--label", "replica=a"],
-    );
-    upload.args(&blocks);
-    let printed = stdout_of(&mut upload);
+        &[
+            "upload-blocks",
+            &format!("--path={}", data.display()),
+            "--label",
+            "cluster=eu1",
+            "--label",
+            "replica=a",
+        ],
+    ));
     let ids: Vec<Ulid> = printed
         .lines()
         .map(|l| Ulid::from_string(l.trim()).expect("upload prints block ids"))

@@ -26,7 +26,9 @@ pub enum BucketCommand {
     /// Shows every block directory in detail: marks, files and sizes, partial uploads and
     /// unreadable metas included.
     Inspect(InspectArgs),
-    /// Uploads a local block directory the safe way (meta.json last), with external labels.
+    /// Uploads local block directories the safe way (meta.json last), with external labels
+    /// (also as Thanos' `upload-blocks --path DIR`).
+    #[command(alias = "upload-blocks")]
     Upload(UploadArgs),
     /// Checks that each block's files exist with the sizes its meta.json records.
     Verify(VerifyArgs),
@@ -280,8 +282,11 @@ pub struct UploadArgs {
         default_value = "bucket.upload"
     )]
     source: String,
-    /// Block directories to upload.
-    #[arg(required = true)]
+    /// A directory whose block directories are all uploaded (Thanos' `upload-blocks
+    /// --path`); the default when no block directory is named is `./data`, as in Thanos.
+    #[arg(long = "path", env = "MNEMOS_PATH")]
+    path: Option<PathBuf>,
+    /// Block directories to upload (besides those under `--path`).
     blocks: Vec<PathBuf>,
 }
 
@@ -294,9 +299,23 @@ impl UploadArgs {
             };
             labels.insert(name.to_string(), value.trim_matches('"').to_string());
         }
+        let mut dirs = self.blocks.clone();
+        let path = match (&self.path, dirs.is_empty()) {
+            (Some(p), _) => Some(p.clone()),
+            (None, true) => Some(PathBuf::from("./data")),
+            (None, false) => None,
+        };
+        if let Some(path) = path {
+            let found = mnemos_tsdb::block_set::block_dirs(&path)
+                .with_context(|| format!("listing blocks in {}", path.display()))?;
+            if found.is_empty() {
+                bail!("{} holds no block directories", path.display());
+            }
+            dirs.extend(found);
+        }
         let mut registry = Registry::default();
         let bucket = self.objstore.open_required(&mut registry)?;
-        for dir in &self.blocks {
+        for dir in &dirs {
             let thanos = ThanosMeta {
                 version: 1,
                 labels: labels.clone(),
