@@ -2,8 +2,6 @@
 //! `no-compact-mark.json`, `no-downsample-mark.json`), in Thanos' JSON format so Thanos
 //! components and mnemos read each other's marks.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use bytes::Bytes;
 use mnemos_objstore::Bucket;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -83,10 +81,7 @@ impl Mark for NoDownsampleMark {
 
 /// Now as Unix seconds.
 pub fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    mnemos_tsdb::time::now_ms() / 1000
 }
 
 impl DeletionMark {

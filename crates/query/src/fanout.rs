@@ -322,8 +322,13 @@ fn unavailable(endpoint: &Endpoint) -> Option<String> {
 fn failed(status: &tonic::Status) -> Frame {
     Frame::Failed {
         msg: status_text(status),
-        exhausted: status.code() == tonic::Code::ResourceExhausted,
+        exhausted: refused_for_limits(status),
     }
+}
+
+/// Whether the endpoint refused the call for passing its limits (`ResourceExhausted`).
+fn refused_for_limits(status: &tonic::Status) -> bool {
+    status.code() == tonic::Code::ResourceExhausted
 }
 
 fn status_text(status: &tonic::Status) -> String {
@@ -512,12 +517,11 @@ impl Fanout {
                 }
                 Err(status) => {
                     let msg = format!("endpoint {}: {}", endpoint.addr, status_text(&status));
-                    let exhausted = status.code() == tonic::Code::ResourceExhausted;
                     self.failure::<()>(
                         &endpoint.addr,
                         msg,
                         req.partial_response,
-                        exhausted,
+                        refused_for_limits(&status),
                         &mut warnings,
                     )
                     .map_err(fanout_error)?;

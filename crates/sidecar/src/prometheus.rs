@@ -24,7 +24,6 @@ pub const MAX_FRAME: usize = 64 << 20;
 pub const MAX_API_ANSWER: usize = 64 << 20;
 /// Bytes of an error answer kept for the error message.
 const MAX_ERROR_BODY: usize = 4 << 10;
-/// Deadline of the calls reading Prometheus' configuration, flags and TSDB status.
 /// Default deadline of the configuration, flags and TSDB status calls (Thanos'
 /// `--prometheus.get_config_timeout`).
 pub const DEFAULT_CONFIG_TIMEOUT: Duration = Duration::from_secs(30);
