@@ -6,11 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use mnemos_objstore::{Bucket, BucketConfig};
+use mnemos_objstore::Bucket;
 use mnemos_tsdb::block_writer::symbols_of;
 use mnemos_tsdb::meta::ThanosMeta;
 use mnemos_tsdb::{BlockMeta, BlockWriter, Labels};
-use prometheus_client::registry::Registry;
 
 use crate::http;
 use crate::openmetrics::{self, Spec};
@@ -130,15 +129,8 @@ impl BenchBucket {
         );
         let config = work.join("bucket.yml");
         std::fs::write(&config, &yaml).expect("objstore config");
-        let bucket = mnemos_objstore::open(
-            &BucketConfig::from_yaml(&yaml).expect("objstore yaml"),
-            &mut Registry::default(),
-        )
-        .expect("bucket");
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let bucket = crate::open_bucket(&yaml);
+        let runtime = crate::runtime();
         Self {
             config,
             dir,

@@ -20,6 +20,24 @@ pub mod trickle;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// A current-thread Tokio runtime, for test and bench code that blocks on async calls.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// The bucket an objstore YAML describes (its metrics in a throwaway registry).
+pub fn open_bucket(yaml: &str) -> mnemos_objstore::Bucket {
+    let config = mnemos_objstore::BucketConfig::from_yaml(yaml).expect("objstore config");
+    mnemos_objstore::open(
+        &config,
+        &mut prometheus_client::registry::Registry::default(),
+    )
+    .expect("open bucket")
+}
+
 /// Path of the `mnemos` binary built next to this test executable
 /// (`cargo build -p mnemos` must have run; the test command does it).
 pub fn mnemos_bin() -> PathBuf {

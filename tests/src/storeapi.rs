@@ -19,13 +19,6 @@ pub struct SeriesSamples {
     pub samples: Vec<(i64, f64)>,
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-}
-
 async fn store_client(port: u16) -> StoreClient<Channel> {
     StoreClient::connect(format!("http://127.0.0.1:{port}"))
         .await
@@ -38,7 +31,7 @@ pub fn series(
     port: u16,
     request: SeriesRequest,
 ) -> Result<(Vec<SeriesSamples>, Vec<String>), tonic::Status> {
-    runtime().block_on(async {
+    crate::runtime().block_on(async {
         let mut client = store_client(port).await;
         let (min, max) = (request.min_time, request.max_time);
         let mut stream = client.series(request).await?.into_inner();
@@ -93,7 +86,7 @@ fn xxhash(data: &[u8]) -> u64 {
 
 /// `LabelNames` over `[start, end]`.
 pub fn label_names(port: u16, request: LabelNamesRequest) -> Result<Vec<String>, tonic::Status> {
-    runtime().block_on(async {
+    crate::runtime().block_on(async {
         let mut client = store_client(port).await;
         Ok(client.label_names(request).await?.into_inner().names)
     })
@@ -101,7 +94,7 @@ pub fn label_names(port: u16, request: LabelNamesRequest) -> Result<Vec<String>,
 
 /// `LabelValues`.
 pub fn label_values(port: u16, request: LabelValuesRequest) -> Result<Vec<String>, tonic::Status> {
-    runtime().block_on(async {
+    crate::runtime().block_on(async {
         let mut client = store_client(port).await;
         Ok(client.label_values(request).await?.into_inner().values)
     })
@@ -109,7 +102,7 @@ pub fn label_values(port: u16, request: LabelValuesRequest) -> Result<Vec<String
 
 /// `Info`.
 pub fn info(port: u16) -> InfoResponse {
-    runtime().block_on(async {
+    crate::runtime().block_on(async {
         let mut client = InfoClient::connect(format!("http://127.0.0.1:{port}"))
             .await
             .expect("connect to Info API");

@@ -19,7 +19,6 @@ use mnemos_e2e::process::{free_port, wait_for};
 use mnemos_e2e::prometheus::{Prometheus, TestTarget};
 use mnemos_e2e::promtool;
 use mnemos_e2e::trickle::TrickleStore;
-use mnemos_objstore::BucketConfig;
 use mnemos_tsdb::meta::ThanosMeta;
 use serde_json::Value;
 
@@ -95,16 +94,8 @@ fn backfill_and_upload(work: &Path, yaml: &str) {
     openmetrics::write(&spec, &om);
     let dir = work.join("backfill");
     promtool::create_blocks(&om, &dir);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let config = BucketConfig::from_yaml(yaml).expect("objstore yaml");
-    let bucket = mnemos_objstore::open(
-        &config,
-        &mut prometheus_client::registry::Registry::default(),
-    )
-    .expect("bucket");
+    let rt = mnemos_e2e::runtime();
+    let bucket = mnemos_e2e::open_bucket(yaml);
     for block in promtool::blocks_in(&dir) {
         let thanos = ThanosMeta {
             version: 1,

@@ -11,7 +11,6 @@ use mnemos_e2e::garage::Garage;
 use mnemos_e2e::openmetrics::{self, Spec};
 use mnemos_e2e::process::stdout_of;
 use mnemos_e2e::{assert_same_dump, mnemos_bin, promtool};
-use mnemos_objstore::{Bucket, BucketConfig};
 use prometheus_client::registry::Registry;
 use ulid::Ulid;
 
@@ -25,18 +24,6 @@ fn bucket_cmd(config: &Path, args: &[&str]) -> Command {
 
 fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("run mnemos")
-}
-
-fn open_bucket(yaml: &str) -> Bucket {
-    let config = BucketConfig::from_yaml(yaml).expect("objstore config");
-    mnemos_objstore::open(&config, &mut Registry::default()).expect("open bucket")
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
 }
 
 /// Backfills a few 2h blocks with promtool; returns the data dir and its block dirs.
@@ -66,8 +53,8 @@ fn check_bucket(work: &Path, yaml: &str) {
     let config = work.join("objstore.yml");
     std::fs::write(&config, yaml).expect("write objstore config");
     let (data, blocks) = backfilled_blocks(work);
-    let bucket = open_bucket(yaml);
-    let rt = rt();
+    let bucket = mnemos_e2e::open_bucket(yaml);
+    let rt = mnemos_e2e::runtime();
 
     // Upload with external labels, in Thanos' form (`upload-blocks --path`, every block of
     // the directory); the tool prints each block id.

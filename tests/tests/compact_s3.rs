@@ -20,7 +20,7 @@ use mnemos_e2e::openmetrics::{self, Spec};
 use mnemos_e2e::process::{free_port, log_digest, wait_for, ChildGuard};
 use mnemos_e2e::promapi::{data, matrix};
 use mnemos_e2e::{assert_same_dump, dump_line_labels, mnemos_bin, promtool, storeapi};
-use mnemos_objstore::{Bucket, BucketConfig};
+use mnemos_objstore::Bucket;
 use mnemos_storeapi::thanos::label_matcher::Type;
 use mnemos_storeapi::thanos::store_client::StoreClient;
 use mnemos_storeapi::thanos::{series_response, Aggr, LabelMatcher, SeriesRequest};
@@ -48,15 +48,8 @@ impl Env {
         let yaml = garage.objstore_yaml(&garage.endpoint());
         let config = work.path().join("bucket.yml");
         std::fs::write(&config, &yaml).expect("write objstore config");
-        let bucket = mnemos_objstore::open(
-            &BucketConfig::from_yaml(&yaml).expect("objstore config"),
-            &mut Registry::default(),
-        )
-        .expect("bucket");
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let bucket = mnemos_e2e::open_bucket(&yaml);
+        let rt = mnemos_e2e::runtime();
         Env {
             work,
             _garage: garage,

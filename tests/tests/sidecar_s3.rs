@@ -20,7 +20,7 @@ use mnemos_e2e::process::{free_port, wait_for};
 use mnemos_e2e::prometheus::Prometheus;
 use mnemos_e2e::storeapi::{self, SeriesSamples};
 use mnemos_e2e::{assert_same_dump, mnemos_bin, mnemos_dump, promtool};
-use mnemos_objstore::{Bucket, BucketConfig};
+use mnemos_objstore::Bucket;
 use mnemos_storeapi::thanos::label_matcher::Type;
 use mnemos_storeapi::thanos::{LabelMatcher, LabelNamesRequest, LabelValuesRequest, SeriesRequest};
 use prometheus_client::registry::Registry;
@@ -33,13 +33,6 @@ fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .expect("clock")
         .as_millis() as i64
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
 }
 
 fn prometheus_config(scrape_interval: &str) -> String {
@@ -72,11 +65,6 @@ fn start_sidecar(work: &Path, name: &str, prom: &Prometheus, objstore_yaml: &str
             "--prometheus.get_config_interval=2s".to_string(),
         ],
     )
-}
-
-fn open_bucket(yaml: &str) -> Bucket {
-    let config = BucketConfig::from_yaml(yaml).expect("config");
-    mnemos_objstore::open(&config, &mut Registry::default()).expect("bucket")
 }
 
 /// Block ids in Prometheus' data dir.
@@ -173,8 +161,8 @@ fn sidecar_ships_blocks_and_serves_storeapi() {
     let prom = start_prometheus(work, "20s", "1s");
     let mut sidecar = start_sidecar(work, "sidecar", &prom, &yaml);
     sidecar.wait_ready(Duration::from_secs(30));
-    let bucket = open_bucket(&yaml);
-    let rt = rt();
+    let bucket = mnemos_e2e::open_bucket(&yaml);
+    let rt = mnemos_e2e::runtime();
 
     // Info API: the external labels and a min time no later than now.
     let info = storeapi::info(sidecar.grpc_port);
@@ -468,8 +456,8 @@ fn sidecar_survives_s3_outage() {
 
     // S3 is back: every local block ends up in the bucket.
     proxy.set_mode(Mode::Pass);
-    let bucket = open_bucket(&garage.objstore_yaml(&garage.endpoint()));
-    let rt = rt();
+    let bucket = mnemos_e2e::open_bucket(&garage.objstore_yaml(&garage.endpoint()));
+    let rt = mnemos_e2e::runtime();
     let shipped = wait_for(Duration::from_secs(90), Duration::from_millis(500), || {
         sidecar.assert_running();
         let local = local_blocks(&prom.data_dir);
@@ -488,8 +476,8 @@ fn sidecar_killed_mid_upload_converges() {
     let work = tempfile::tempdir().expect("tempdir");
     let work = work.path();
     let garage = Garage::start(work);
-    let bucket = open_bucket(&garage.objstore_yaml(&garage.endpoint()));
-    let rt = rt();
+    let bucket = mnemos_e2e::open_bucket(&garage.objstore_yaml(&garage.endpoint()));
+    let rt = mnemos_e2e::runtime();
 
     // History backfilled into Prometheus' data dir before it starts: a few big 2h blocks.
     let data_dir = work.join("prometheus-data");

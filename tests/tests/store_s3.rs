@@ -13,21 +13,13 @@ use mnemos_e2e::openmetrics::{self, Spec};
 use mnemos_e2e::process::wait_for;
 use mnemos_e2e::promtool;
 use mnemos_e2e::storeapi::{self, SeriesSamples};
-use mnemos_objstore::{Bucket, BucketConfig};
+use mnemos_objstore::Bucket;
 use mnemos_storeapi::thanos::label_matcher::Type;
 use mnemos_storeapi::thanos::{LabelMatcher, LabelNamesRequest, LabelValuesRequest, SeriesRequest};
 use mnemos_tsdb::gofmt::format_g;
 use mnemos_tsdb::meta::ThanosMeta;
 use mnemos_tsdb::{BlockMeta, Labels};
-use prometheus_client::registry::Registry;
 use ulid::Ulid;
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
 
 fn upload(rt: &tokio::runtime::Runtime, bucket: &Bucket, dir: &Path, cluster: &str) -> Ulid {
     let thanos = ThanosMeta {
@@ -146,12 +138,8 @@ fn store_gateway_serves_bucket_blocks_like_promtool() {
     let work = work.path();
     let garage = Garage::start(work);
     let yaml = garage.objstore_yaml(&garage.endpoint());
-    let bucket = mnemos_objstore::open(
-        &BucketConfig::from_yaml(&yaml).expect("cfg"),
-        &mut Registry::default(),
-    )
-    .expect("bucket");
-    let rt = rt();
+    let bucket = mnemos_e2e::open_bucket(&yaml);
+    let rt = mnemos_e2e::runtime();
 
     let eu = backfill(work, "eu1", 1);
     let us = backfill(work, "us1", 2);

@@ -42,10 +42,7 @@ fn write_blocks(bucket: &BenchBucket, blocks: usize, series: usize, t0: i64) {
 }
 
 fn query(port: u16, mint: i64, maxt: i64) -> (usize, Duration) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("rt");
+    let rt = mnemos_e2e::runtime();
     rt.block_on(async {
         let begin = Instant::now();
         let mut client = StoreClient::connect(format!("http://127.0.0.1:{port}"))
