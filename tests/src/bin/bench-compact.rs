@@ -9,7 +9,7 @@
 //! Usage: `bench-compact [SERIES] [RUNS]` (defaults 3000 3).
 
 use std::path::Path;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use mnemos_compact::merge::compact_blocks;
 use mnemos_compact::source::Source;
@@ -55,10 +55,7 @@ fn open(dir: &Path) -> Source {
 
 fn main() {
     let [series, runs] = numeric_args([3000, 3]).map(|v| v as usize);
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as i64;
+    let now = mnemos_tsdb::time::now_ms();
     // 8 hours starting on a 6h boundary: four 2h blocks, the first three fill one 6h range.
     let start = (now - 2 * 24 * HOUR) / (6 * HOUR) * (6 * HOUR);
     let work = tempfile::tempdir().expect("tempdir");

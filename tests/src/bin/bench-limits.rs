@@ -13,7 +13,7 @@
 //! Usage: `bench-limits [SERIES] [LIMIT]`.
 
 use std::path::Path;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use mnemos_e2e::bench::{
     bench_labels, numeric_args, prometheus_on_blocks, BenchBucket, HOUR_MS, SHARDS,
@@ -22,7 +22,6 @@ use mnemos_e2e::component::Component;
 use mnemos_e2e::http;
 use mnemos_e2e::process::{proc_status_kib, reset_peak_rss, wait_for};
 
-const HOUR: i64 = HOUR_MS;
 const SAMPLES: i64 = 24;
 const BURST: usize = 50;
 
@@ -196,11 +195,8 @@ fn steps(querier: &Component, store: &Component, what: &str, at: f64) {
 
 fn main() {
     let [series, limit] = numeric_args([1_000_000, 100_000]);
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as i64;
-    let mint = now - now % (2 * HOUR) - 4 * HOUR;
+    let now = mnemos_tsdb::time::now_ms();
+    let mint = now - now % (2 * HOUR_MS) - 4 * HOUR_MS;
     // One minute after the last sample: every series is in the 5 m lookback.
     let at = (mint + (SAMPLES - 1) * 5 * 60_000 + 60_000) as f64 / 1000.0;
     // MNEMOS_BENCH_WORK keeps the block and logs for inspection.

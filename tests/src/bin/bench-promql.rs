@@ -7,7 +7,7 @@
 //! Usage: `bench-promql [SERIES_SCALE]` (default 1.0 = the sizes above).
 
 use std::path::Path;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use mnemos_e2e::bench::{median, prometheus_on_blocks};
 use mnemos_e2e::http;
@@ -108,10 +108,7 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(1.0);
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as i64;
+    let now = mnemos_tsdb::time::now_ms();
     let t0 = now - now % (2 * HOUR) - 26 * HOUR;
     let work = tempfile::tempdir().expect("tempdir");
     let data = work.path().join("blocks");

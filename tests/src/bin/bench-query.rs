@@ -7,7 +7,7 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use mnemos_e2e::bench::{backfill_blocks, median, numeric_args};
 use mnemos_e2e::component::Component;
@@ -41,10 +41,7 @@ fn result(port: u16, path: &str) -> String {
 
 fn main() {
     let [series, samples, runs] = numeric_args([3000, 240, 7]).map(|v| v as usize);
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as i64;
+    let now = mnemos_tsdb::time::now_ms();
     let start = now - 3 * 3_600_000;
     let work = tempfile::tempdir().expect("tempdir");
     let work = work.path();

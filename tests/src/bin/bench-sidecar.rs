@@ -4,7 +4,7 @@
 //! Prints medians, the ratio, and the sidecar's peak resident memory.
 //! Usage: `bench-sidecar [SERIES] [SAMPLES_PER_SERIES] [RUNS]` (defaults 10000 240 7).
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use mnemos_e2e::bench::{backfill_blocks, median, numeric_args};
 use mnemos_e2e::component::Component;
@@ -18,10 +18,7 @@ use mnemos_storeapi::thanos::{series_response, LabelMatcher, SeriesRequest};
 
 fn main() {
     let [series, samples, runs] = numeric_args([10_000, 240, 7]).map(|v| v as usize);
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as i64;
+    let now = mnemos_tsdb::time::now_ms();
     let start = now - 3 * 3_600_000;
 
     let work = tempfile::tempdir().expect("tempdir");

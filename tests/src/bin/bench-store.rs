@@ -7,7 +7,7 @@
 //! Usage: `bench-store [BLOCKS] [SERIES]` (defaults 1000 1000).
 
 use std::path::Path;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use mnemos_e2e::bench::{bench_labels, prometheus_on_blocks, BenchBucket, HOUR_MS};
 use mnemos_e2e::component::Component;
@@ -17,12 +17,10 @@ use mnemos_storeapi::thanos::label_matcher::Type;
 use mnemos_storeapi::thanos::store_client::StoreClient;
 use mnemos_storeapi::thanos::{series_response, LabelMatcher, SeriesRequest};
 
-const HOUR: i64 = HOUR_MS;
-
 fn write_blocks(bucket: &BenchBucket, blocks: usize, series: usize, t0: i64) {
     let begin = Instant::now();
     for b in 0..blocks {
-        let mint = t0 + b as i64 * 2 * HOUR;
+        let mint = t0 + b as i64 * 2 * HOUR_MS;
         let labels = (0..series)
             .map(|s| bench_labels(s, format!("b{b}-s{s}")))
             .collect();
@@ -112,12 +110,9 @@ fn main() {
         .collect();
     let blocks = *args.first().unwrap_or(&1000);
     let series = *args.get(1).unwrap_or(&1000);
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as i64;
-    let end = now - now % (2 * HOUR) - 2 * HOUR;
-    let t0 = end - blocks as i64 * 2 * HOUR;
+    let now = mnemos_tsdb::time::now_ms();
+    let end = now - now % (2 * HOUR_MS) - 2 * HOUR_MS;
+    let t0 = end - blocks as i64 * 2 * HOUR_MS;
     // MNEMOS_BENCH_WORK keeps the blocks and logs for inspection.
     let temp = tempfile::tempdir().expect("tempdir");
     let kept = std::env::var_os("MNEMOS_BENCH_WORK").map(std::path::PathBuf::from);
@@ -125,7 +120,7 @@ fn main() {
     let bucket = BenchBucket::create(work);
     write_blocks(&bucket, blocks, series, t0);
     std::fs::remove_dir_all(bucket.staging()).expect("cleanup");
-    let (mint, maxt) = (end - 30 * 24 * HOUR, end);
+    let (mint, maxt) = (end - 30 * 24 * HOUR_MS, end);
     println!(
         "{blocks} blocks × {series} series = {} series; query: shard=\"7\" over the last 30 days",
         blocks * series
