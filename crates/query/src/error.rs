@@ -23,6 +23,18 @@ pub enum Error {
         /// What failed.
         reason: String,
     },
+    /// The endpoint configuration file (`--endpoint.sd-config`) can't be read, parsed or
+    /// used.
+    #[error("endpoint config {source_name}: {reason}")]
+    EndpointConfig {
+        /// The file, or "--endpoint.sd-config".
+        source_name: String,
+        /// What failed.
+        reason: String,
+    },
+    /// A TLS configuration of the endpoints can't be loaded.
+    #[error("endpoint TLS: {0}")]
+    Tls(#[from] mnemos_tls::Error),
     /// A DNS lookup failed.
     #[error("DNS lookup of {name}: {reason}")]
     Dns {

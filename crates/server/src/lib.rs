@@ -1,12 +1,18 @@
 //! The HTTP surface every mnemos component shares: `/metrics` (Prometheus text format),
 //! `/-/healthy` (the process runs) and `/-/ready` (the component can serve), plus a
 //! shutdown signal for SIGINT/SIGTERM. Components add their own routes to [`router`].
+//! Every listener takes `--http.config` ([`WebConfig`]: TLS, basic auth, headers).
 
 #![deny(missing_docs)]
 
 mod limits;
+mod web_config;
 
 pub use limits::{GrpcLimits, HttpLimits};
+pub use web_config::{WebConfig, WebConfigError, WebSettings};
+
+/// The router components merge their routes into (axum's).
+pub use axum::Router;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -17,7 +23,7 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
+
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::info::Info;
@@ -144,18 +150,28 @@ pub fn listen_address(addr: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, within `limits`: at most
-/// `max_connections` connections at once (more wait to be accepted), headers within
-/// `read_header_timeout`, connections closed after `idle_timeout` without traffic, requests
-/// answered 503 after `request_timeout` and 413 past `max_request_body_bytes`. On shutdown the
-/// listener closes and open connections finish their requests.
+/// `max_connections` connections at once (more wait to be accepted), headers (and a TLS
+/// handshake) within `read_header_timeout`, connections closed after `idle_timeout` without
+/// traffic, requests answered 503 after `request_timeout` and 413 past
+/// `max_request_body_bytes`. With a web configuration, connections are TLS when it says so
+/// and requests need its credentials. On shutdown the listener closes and open connections
+/// finish their requests.
 pub async fn serve_http(
     listener: TcpListener,
     router: Router,
     limits: HttpLimits,
+    web: Option<Arc<WebConfig>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     let addr: Option<SocketAddr> = listener.local_addr().ok();
-    info!(address = ?addr, max_connections = limits.max_connections, "serving HTTP");
+    info!(address = ?addr, max_connections = limits.max_connections, web_config = web.is_some(), "serving HTTP");
+    let router = match &web {
+        Some(web) => router.layer(axum::middleware::from_fn_with_state(
+            web.clone(),
+            web_config::enforce,
+        )),
+        None => router,
+    };
     let app = router
         .layer(axum::extract::DefaultBodyLimit::max(
             limits.max_request_body_bytes,
@@ -187,25 +203,22 @@ pub async fn serve_http(
             },
             () = &mut shutdown => break,
         };
-        let service = hyper_util::service::TowerToHyperService::new(app.clone());
-        let io =
-            hyper_util::rt::TokioIo::new(limits::IdleTimeout::new(stream, limits.idle_timeout));
-        let mut builder = hyper::server::conn::http1::Builder::new();
-        builder
-            .timer(hyper_util::rt::TokioTimer::new())
-            .header_read_timeout(limits.read_header_timeout)
-            .max_buf_size(MAX_HEADER_BYTES);
-        let mut closing = closing.clone();
+        let stream = limits::IdleTimeout::new(stream, limits.idle_timeout);
+        let tls = web.as_ref().and_then(|w| w.current().tls.clone());
+        let app = app.clone();
+        let closing = closing.clone();
+        let header_timeout = limits.read_header_timeout;
         tokio::spawn(async move {
             let _permit = permit;
-            let conn = builder.serve_connection(io, service);
-            tokio::pin!(conn);
-            let result = tokio::select! {
-                r = conn.as_mut() => r,
-                _ = closing.changed() => {
-                    conn.as_mut().graceful_shutdown();
-                    conn.await
-                }
+            let result = match tls {
+                None => serve_connection(stream, app, header_timeout, closing).await,
+                Some(tls) => match tls.accept(stream, header_timeout).await {
+                    Ok(stream) => serve_connection(stream, app, header_timeout, closing).await,
+                    Err(e) => {
+                        tracing::debug!(peer = %peer, error = %e, "TLS handshake failed");
+                        return;
+                    }
+                },
             };
             if let Err(e) = result {
                 tracing::debug!(peer = %peer, error = %e, "HTTP connection ended with an error");
@@ -218,6 +231,33 @@ pub async fn serve_http(
         .acquire_many(u32::try_from(limits.max_connections.max(1)).unwrap_or(u32::MAX))
         .await;
     Ok(())
+}
+
+/// Serves HTTP/1.1 on one connection until it ends, or gracefully once `closing` changes.
+async fn serve_connection<IO>(
+    io: IO,
+    app: Router,
+    header_timeout: std::time::Duration,
+    mut closing: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), hyper::Error>
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper_util::service::TowerToHyperService::new(app);
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .max_buf_size(MAX_HEADER_BYTES);
+    let conn = builder.serve_connection(hyper_util::rt::TokioIo::new(io), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        r = conn.as_mut() => r,
+        _ = closing.changed() => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    }
 }
 
 /// Largest request head (request line and headers) read, as Go's default (1 MiB).
@@ -323,9 +363,15 @@ mod tests {
         let addr = listener.local_addr().expect("addr");
         let app = router(Arc::new(registry), readiness.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(serve_http(listener, app, HttpLimits::default(), async {
-            let _ = rx.await;
-        }));
+        let server = tokio::spawn(serve_http(
+            listener,
+            app,
+            HttpLimits::default(),
+            None,
+            async {
+                let _ = rx.await;
+            },
+        ));
         assert!(get(addr, "/-/healthy").await.starts_with("HTTP/1.0 200"));
         assert!(get(addr, "/-/ready").await.starts_with("HTTP/1.0 503"));
         readiness.set_ready();

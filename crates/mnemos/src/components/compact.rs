@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use mnemos_compact::{Compactor, Config};
-use mnemos_server::{bind, register_build_info, router, serve_http, Readiness, Shutdown};
+use mnemos_server::{register_build_info, router, Readiness, Shutdown};
 use prometheus_client::registry::Registry;
 use tracing::info;
 
@@ -18,16 +18,9 @@ use super::{parse_duration, runtime, ObjstoreArgs};
 pub struct CompactArgs {
     #[command(flatten)]
     objstore: ObjstoreArgs,
-    /// HTTP listen address (/metrics, /-/healthy, /-/ready).
-    #[arg(
-        long = "http-address",
-        env = "MNEMOS_HTTP_ADDRESS",
-        default_value = "0.0.0.0:10902"
-    )]
-    http_address: String,
-    /// Limits of the HTTP listener.
+    /// The HTTP listener.
     #[command(flatten)]
-    http_limits: super::HttpLimitArgs,
+    http: super::HttpArgs,
     /// Local scratch directory (downloads, new blocks, meta cache, upload journal).
     #[arg(long = "data-dir", env = "MNEMOS_DATA_DIR", default_value = "./data")]
     data_dir: PathBuf,
@@ -118,14 +111,8 @@ impl CompactArgs {
         let compactor = Compactor::new(bucket, self.config(), &mut registry)
             .context("setting up the compactor")?;
         let readiness = Readiness::default();
-        let http = bind(&self.http_address).await?;
         let app = router(Arc::new(registry), readiness.clone());
-        let http_task = tokio::spawn(serve_http(
-            http,
-            app,
-            self.http_limits.limits(),
-            shutdown.clone().wait(),
-        ));
+        let http_task = self.http.serve(app, shutdown.clone()).await?;
         readiness.set_ready();
         let result = loop {
             let pass = tokio::select! {

@@ -27,19 +27,147 @@ pub struct ServerArgs {
         default_value = "0.0.0.0:10901"
     )]
     pub grpc_address: String,
+    /// The HTTP listener.
+    #[command(flatten)]
+    pub http: HttpArgs,
+    /// Limits of the gRPC listener.
+    #[command(flatten)]
+    pub grpc_limits: GrpcLimitArgs,
+    /// TLS of the gRPC listener.
+    #[command(flatten)]
+    pub grpc_tls: GrpcServerTlsArgs,
+}
+
+/// TLS of a gRPC listener, with Thanos' flags: no certificate and key means plain text.
+#[derive(Debug, Args)]
+pub struct GrpcServerTlsArgs {
+    /// TLS certificate (PEM) of the gRPC server; with --grpc-server-tls-key turns TLS on.
+    /// Reloaded when the file changes.
+    #[arg(
+        long = "grpc-server-tls-cert",
+        env = "MNEMOS_GRPC_SERVER_TLS_CERT",
+        default_value = ""
+    )]
+    cert: String,
+    /// TLS private key (PEM) of the gRPC server.
+    #[arg(
+        long = "grpc-server-tls-key",
+        env = "MNEMOS_GRPC_SERVER_TLS_KEY",
+        default_value = ""
+    )]
+    key: String,
+    /// CA (PEM) client certificates are verified against; set, every client must present
+    /// a certificate it signed (mTLS).
+    #[arg(
+        long = "grpc-server-tls-client-ca",
+        env = "MNEMOS_GRPC_SERVER_TLS_CLIENT_CA",
+        default_value = ""
+    )]
+    client_ca: String,
+    /// Oldest TLS version accepted: 1.2 or 1.3 (1.0 and 1.1 are accepted as 1.2: mnemos
+    /// never serves older versions).
+    #[arg(
+        long = "grpc-server-tls-min-version",
+        env = "MNEMOS_GRPC_SERVER_TLS_MIN_VERSION",
+        default_value = "1.3"
+    )]
+    min_version: String,
+}
+
+impl GrpcServerTlsArgs {
+    /// The listener's TLS, `None` when no certificate and key are given (as Thanos).
+    pub fn load(&self) -> anyhow::Result<Option<std::sync::Arc<mnemos_tls::ServerTls>>> {
+        let path = |s: &String| (!s.trim().is_empty()).then(|| std::path::PathBuf::from(s.trim()));
+        let (cert, key, client_ca) = (path(&self.cert), path(&self.key), path(&self.client_ca));
+        let (cert_file, key_file) = match (cert, key) {
+            (None, None) if client_ca.is_some() => anyhow::bail!(
+                "--grpc-server-tls-client-ca needs --grpc-server-tls-cert and --grpc-server-tls-key"
+            ),
+            (None, None) => return Ok(None),
+            (Some(cert), Some(key)) => (cert, key),
+            _ => anyhow::bail!(
+                "--grpc-server-tls-cert and --grpc-server-tls-key go together: give both or neither"
+            ),
+        };
+        let min_version = mnemos_tls::TlsVersion::parse(&self.min_version)
+            .context("--grpc-server-tls-min-version")?;
+        if min_version < mnemos_tls::TlsVersion::Tls12 {
+            tracing::warn!(
+                min_version = %self.min_version,
+                "TLS 1.0 and 1.1 are not served: the gRPC listener accepts TLS 1.2 and 1.3"
+            );
+        }
+        let client_auth = if client_ca.is_some() {
+            mnemos_tls::ClientAuth::RequireAndVerify
+        } else {
+            mnemos_tls::ClientAuth::None
+        };
+        tracing::info!(
+            cert = %cert_file.display(),
+            mtls = client_ca.is_some(),
+            "gRPC listener serves TLS"
+        );
+        let tls = mnemos_tls::ServerTls::new(mnemos_tls::ServerTlsSpec {
+            cert_file,
+            key_file,
+            client_ca_file: client_ca,
+            client_auth,
+            min_version,
+            max_version: mnemos_tls::TlsVersion::Tls13,
+            alpn: vec![b"h2".to_vec()],
+        })
+        .context("gRPC server TLS")?;
+        Ok(Some(std::sync::Arc::new(tls)))
+    }
+}
+
+/// Longest a client may take to finish a TLS handshake with a listener.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The HTTP listener of every component: its address, `--http.config` and limits.
+#[derive(Debug, Args)]
+pub struct HttpArgs {
     /// Listen address for HTTP (/metrics, /-/healthy, /-/ready, APIs).
     #[arg(
         long = "http-address",
         env = "MNEMOS_HTTP_ADDRESS",
         default_value = "0.0.0.0:10902"
     )]
-    pub http_address: String,
+    pub address: String,
+    /// Web configuration file in Prometheus' format (exporter-toolkit): TLS with optional
+    /// client certificates, basic auth users with bcrypt hashes, response headers. Reread
+    /// when it changes.
+    #[arg(long = "http.config", env = "MNEMOS_HTTP_CONFIG", default_value = "")]
+    pub web_config: String,
     /// Limits of the HTTP listener.
     #[command(flatten)]
-    pub http_limits: HttpLimitArgs,
-    /// Limits of the gRPC listener.
-    #[command(flatten)]
-    pub grpc_limits: GrpcLimitArgs,
+    pub limits: HttpLimitArgs,
+}
+
+impl HttpArgs {
+    /// Loads the web configuration and binds the address (errors are startup errors), then
+    /// serves `router` in a task until `shutdown`.
+    pub async fn serve(
+        &self,
+        router: mnemos_server::Router,
+        shutdown: mnemos_server::Shutdown,
+    ) -> anyhow::Result<tokio::task::JoinHandle<Result<(), mnemos_server::Error>>> {
+        let web = match self.web_config.trim() {
+            "" => None,
+            path => Some(std::sync::Arc::new(
+                mnemos_server::WebConfig::load(std::path::Path::new(path))
+                    .context("--http.config")?,
+            )),
+        };
+        let listener = mnemos_server::bind(&self.address).await?;
+        Ok(tokio::spawn(mnemos_server::serve_http(
+            listener,
+            router,
+            self.limits.limits(),
+            web,
+            shutdown.wait(),
+        )))
+    }
 }
 
 /// Limits of every HTTP listener (Prometheus' `--web.*` names where it has the flag).
@@ -85,9 +213,10 @@ impl HttpLimitArgs {
 }
 
 /// Serves `api` as the StoreAPI and the Info API on `listener` under the gRPC listener's
-/// `limits`, until `shutdown`.
+/// `limits`, over TLS when `tls` is given, until `shutdown`.
 pub async fn serve_store_api<S>(
     limits: &mnemos_server::GrpcLimits,
+    tls: Option<std::sync::Arc<mnemos_tls::ServerTls>>,
     api: S,
     listener: tokio::net::TcpListener,
     shutdown: mnemos_server::Shutdown,
@@ -97,20 +226,38 @@ where
 {
     use mnemos_storeapi::thanos::info::info_server::InfoServer;
     use mnemos_storeapi::thanos::store_server::StoreServer;
-    tracing::info!(address = ?listener.local_addr().ok(), "serving StoreAPI and Info API over gRPC");
-    limits
+    tracing::info!(
+        address = ?listener.local_addr().ok(),
+        tls = tls.is_some(),
+        "serving StoreAPI and Info API over gRPC"
+    );
+    let router = limits
         .server()
         .add_service(
             StoreServer::new(api.clone())
                 .max_decoding_message_size(limits.max_recv_msg_size)
                 .max_encoding_message_size(limits.max_send_msg_size),
         )
-        .add_service(InfoServer::new(api))
-        .serve_with_incoming_shutdown(
-            tokio_stream::wrappers::TcpListenerStream::new(listener),
-            shutdown.wait(),
-        )
-        .await
+        .add_service(InfoServer::new(api));
+    match tls {
+        None => {
+            router
+                .serve_with_incoming_shutdown(
+                    tokio_stream::wrappers::TcpListenerStream::new(listener),
+                    shutdown.wait(),
+                )
+                .await
+        }
+        Some(tls) => {
+            let backlog = usize::try_from(limits.max_concurrent_streams).unwrap_or(usize::MAX);
+            router
+                .serve_with_incoming_shutdown(
+                    mnemos_tls::incoming(listener, tls, TLS_HANDSHAKE_TIMEOUT, backlog),
+                    shutdown.wait(),
+                )
+                .await
+        }
+    }
 }
 
 /// The StoreAPI admission gate of the components that serve it (sidecar, store gateway).

@@ -7,10 +7,12 @@ use std::time::Duration;
 use clap::{ArgAction, Args};
 use mnemos_promql::{Engine, EngineOptions};
 use mnemos_query::api::{ApiOptions, BuildInfo, QueryApi};
-use mnemos_query::endpoints::{EndpointSet, EndpointSetOptions, EndpointSpec};
+use mnemos_query::endpoints::{
+    ConfigSource, EndpointSet, EndpointSetOptions, EndpointSpec, Target,
+};
 use mnemos_query::fanout::Fanout;
 use mnemos_query::metrics::QueryMetrics;
-use mnemos_server::{bind, register_build_info, router, serve_http, Readiness, Shutdown};
+use mnemos_server::{register_build_info, router, Readiness, Shutdown};
 use prometheus_client::registry::Registry;
 use tracing::info;
 
@@ -19,20 +21,42 @@ use super::{parse_duration, runtime};
 /// `mnemos query` flags (Thanos' names where Thanos has the flag).
 #[derive(Debug, Args)]
 pub struct QueryArgs {
-    /// HTTP listen address: the Prometheus API, /metrics, health.
-    #[arg(
-        long = "http-address",
-        env = "MNEMOS_HTTP_ADDRESS",
-        default_value = "0.0.0.0:10902"
-    )]
-    http_address: String,
-    /// Limits of the HTTP listener.
+    /// The HTTP listener.
     #[command(flatten)]
-    http_limits: super::HttpLimitArgs,
+    http: super::HttpArgs,
     /// StoreAPI endpoints: host:port, dns+host:port (A/AAAA), dnssrv+_grpc._tcp.name (SRV).
     /// Repeatable.
     #[arg(long = "endpoint", env = "MNEMOS_ENDPOINT", value_delimiter = ',')]
     endpoints: Vec<String>,
+    /// Static StoreAPI endpoints (host:port) that are always queried, as Thanos'
+    /// `--endpoint-strict` (mnemos never drops a configured endpoint: an unavailable one is
+    /// a warning, or an error without partial responses). Repeatable.
+    #[arg(
+        long = "endpoint-strict",
+        env = "MNEMOS_ENDPOINT_STRICT",
+        value_delimiter = ','
+    )]
+    strict_endpoints: Vec<String>,
+    /// Endpoint configuration file (Thanos' format: `endpoints:` with `address`, `strict`
+    /// and `grpc_client_config` with per-endpoint `tls_config` and `server_name`).
+    #[arg(
+        long = "endpoint.sd-config-file",
+        env = "MNEMOS_ENDPOINT_SD_CONFIG_FILE"
+    )]
+    endpoint_config_file: Option<PathBuf>,
+    /// The endpoint configuration inline (alternative to --endpoint.sd-config-file).
+    #[arg(
+        long = "endpoint.sd-config",
+        env = "MNEMOS_ENDPOINT_SD_CONFIG",
+        conflicts_with = "endpoint_config_file"
+    )]
+    endpoint_config: Option<String>,
+    /// How often --endpoint.sd-config-file is reread.
+    #[arg(long = "endpoint.sd-config-reload-interval", env = "MNEMOS_ENDPOINT_SD_CONFIG_RELOAD_INTERVAL", default_value = "5m", value_parser = parse_duration)]
+    endpoint_config_reload_interval: Duration,
+    /// TLS of the connections to the endpoints.
+    #[command(flatten)]
+    grpc_client_tls: GrpcClientTlsArgs,
     /// Prometheus file_sd files (JSON or YAML) listing endpoints; reread when they change.
     #[arg(
         long = "store.sd-files",
@@ -102,6 +126,78 @@ pub struct QueryArgs {
     default_evaluation_interval: Duration,
 }
 
+/// TLS of the querier's gRPC connections, with Thanos' flags.
+#[derive(Debug, Args)]
+pub struct GrpcClientTlsArgs {
+    /// Dial endpoints over TLS (verified against --grpc-client-tls-ca, or the system's CAs).
+    #[arg(long = "grpc-client-tls-secure", env = "MNEMOS_GRPC_CLIENT_TLS_SECURE")]
+    secure: bool,
+    /// Accept any server certificate (encrypted, but the endpoint is not verified).
+    #[arg(
+        long = "grpc-client-tls-skip-verify",
+        env = "MNEMOS_GRPC_CLIENT_TLS_SKIP_VERIFY"
+    )]
+    skip_verify: bool,
+    /// Client certificate (PEM) presented to endpoints that require one (mTLS).
+    #[arg(
+        long = "grpc-client-tls-cert",
+        env = "MNEMOS_GRPC_CLIENT_TLS_CERT",
+        default_value = ""
+    )]
+    cert: String,
+    /// Private key (PEM) of --grpc-client-tls-cert.
+    #[arg(
+        long = "grpc-client-tls-key",
+        env = "MNEMOS_GRPC_CLIENT_TLS_KEY",
+        default_value = ""
+    )]
+    key: String,
+    /// CA (PEM) endpoint certificates are verified against.
+    #[arg(
+        long = "grpc-client-tls-ca",
+        env = "MNEMOS_GRPC_CLIENT_TLS_CA",
+        default_value = ""
+    )]
+    ca: String,
+    /// Name endpoint certificates are verified as (and sent as SNI); the dialled host when
+    /// empty.
+    #[arg(
+        long = "grpc-client-server-name",
+        env = "MNEMOS_GRPC_CLIENT_SERVER_NAME",
+        default_value = ""
+    )]
+    server_name: String,
+}
+
+impl GrpcClientTlsArgs {
+    /// The TLS these flags configure; `None` without --grpc-client-tls-secure. TLS settings
+    /// given without it are an error (Thanos would silently dial in plain text).
+    fn spec(&self) -> anyhow::Result<Option<mnemos_tls::ClientTlsSpec>> {
+        let path = |s: &String| (!s.trim().is_empty()).then(|| PathBuf::from(s.trim()));
+        if !self.secure {
+            let given = [&self.cert, &self.key, &self.ca, &self.server_name]
+                .iter()
+                .any(|s| !s.trim().is_empty())
+                || self.skip_verify;
+            anyhow::ensure!(
+                !given,
+                "--grpc-client-tls-* settings are given without --grpc-client-tls-secure: add it \
+                 (mnemos does not dial endpoints in plain text when TLS is configured)"
+            );
+            return Ok(None);
+        }
+        Ok(Some(mnemos_tls::ClientTlsSpec {
+            ca_file: path(&self.ca),
+            cert_file: path(&self.cert),
+            key_file: path(&self.key),
+            server_name: (!self.server_name.trim().is_empty())
+                .then(|| self.server_name.trim().to_string()),
+            insecure_skip_verify: self.skip_verify,
+            alpn: vec![b"h2".to_vec()],
+        }))
+    }
+}
+
 impl QueryArgs {
     /// Runs the querier until SIGINT/SIGTERM.
     pub fn run(self) -> anyhow::Result<()> {
@@ -110,22 +206,44 @@ impl QueryArgs {
 
     async fn serve(self) -> anyhow::Result<()> {
         let shutdown = Shutdown::on_signal();
-        let specs = self
-            .endpoints
+        let mut targets = Vec::new();
+        for e in self.endpoints.iter().filter(|e| !e.trim().is_empty()) {
+            targets.push(Target::global(EndpointSpec::parse(e)?));
+        }
+        for e in self
+            .strict_endpoints
             .iter()
             .filter(|e| !e.trim().is_empty())
-            .map(|e| EndpointSpec::parse(e))
-            .collect::<Result<Vec<_>, _>>()?;
-        if specs.is_empty() && self.sd_files.is_empty() {
-            tracing::warn!("no --endpoint and no --store.sd-files: every query will be empty");
+        {
+            let spec = EndpointSpec::parse(e)?;
+            anyhow::ensure!(
+                matches!(spec, EndpointSpec::Static(_)),
+                "--endpoint-strict {e}: a strict endpoint must be a static host:port"
+            );
+            targets.push(Target::global(spec));
+        }
+        let config = match (&self.endpoint_config_file, &self.endpoint_config) {
+            (Some(path), _) => Some(ConfigSource::file(
+                path.clone(),
+                self.endpoint_config_reload_interval,
+            )?),
+            (None, Some(yaml)) => Some(ConfigSource::inline(yaml)?),
+            (None, None) => None,
+        };
+        if targets.is_empty() && self.sd_files.is_empty() && config.is_none() {
+            tracing::warn!(
+                "no --endpoint, --endpoint.sd-config or --store.sd-files: every query will be empty"
+            );
         }
         let mut registry = Registry::default();
         register_build_info(&mut registry, "query");
         let metrics = QueryMetrics::new(&mut registry);
         let endpoints = Arc::new(EndpointSet::new(
             EndpointSetOptions {
-                specs,
+                targets,
                 sd_files: self.sd_files.clone(),
+                config,
+                tls: self.grpc_client_tls.spec()?,
                 info_timeout: self.info_timeout,
                 connect_timeout: self.info_timeout,
             },
@@ -159,14 +277,8 @@ impl QueryArgs {
             },
         ));
         let readiness = Readiness::default();
-        let http = bind(&self.http_address).await?;
         let app = router(Arc::new(registry), readiness.clone()).merge(api.router());
-        let http_task = tokio::spawn(serve_http(
-            http,
-            app,
-            self.http_limits.limits(),
-            shutdown.clone().wait(),
-        ));
+        let http_task = self.http.serve(app, shutdown.clone()).await?;
         // Ready once every endpoint has been asked for its Info once.
         endpoints.refresh().await;
         readiness.set_ready();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use mnemos_server::{bind, register_build_info, router, serve_http, Readiness, Shutdown};
+use mnemos_server::{bind, register_build_info, router, Readiness, Shutdown};
 use mnemos_sidecar::{PrometheusClient, Shipper, Sidecar};
 use mnemos_tsdb::time::TimeBound;
 use prometheus_client::registry::Registry;
@@ -108,15 +108,10 @@ impl SidecarArgs {
             }
         };
         let readiness = Readiness::default();
-        let http = bind(&self.server.http_address).await?;
+        let grpc_tls = self.server.grpc_tls.load()?;
         let grpc = bind(&self.server.grpc_address).await?;
         let app = router(Arc::new(registry), readiness.clone());
-        let http_task = tokio::spawn(serve_http(
-            http,
-            app,
-            self.server.http_limits.limits(),
-            shutdown.clone().wait(),
-        ));
+        let http_task = self.server.http.serve(app, shutdown.clone()).await?;
 
         let prometheus = PrometheusClient::new(&self.prometheus_url)?
             .with_read_timeout(self.read_timeout)
@@ -130,7 +125,7 @@ impl SidecarArgs {
             .with_min_time(self.min_time);
         readiness.set_ready();
         let limits = self.server.grpc_limits.limits();
-        let grpc_server = serve_store_api(&limits, store, grpc, shutdown.clone());
+        let grpc_server = serve_store_api(&limits, grpc_tls, store, grpc, shutdown.clone());
 
         let shipping = async {
             if let Some(shipper) = shipper {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use mnemos_server::{bind, register_build_info, router, serve_http, Readiness, Shutdown};
+use mnemos_server::{bind, register_build_info, router, Readiness, Shutdown};
 use mnemos_store::{BucketStore, Relabel, StoreConfig};
 use mnemos_tsdb::time::TimeBound;
 use prometheus_client::registry::Registry;
@@ -134,15 +134,10 @@ impl StoreArgs {
         };
         let store = BucketStore::new(bucket, config, &mut registry)?;
         let readiness = Readiness::default();
-        let http = bind(&self.server.http_address).await?;
+        let grpc_tls = self.server.grpc_tls.load()?;
         let grpc = bind(&self.server.grpc_address).await?;
         let app = router(Arc::new(registry), readiness.clone());
-        let http_task = tokio::spawn(serve_http(
-            http,
-            app,
-            self.server.http_limits.limits(),
-            shutdown.clone().wait(),
-        ));
+        let http_task = self.server.http.serve(app, shutdown.clone()).await?;
 
         // Ready after the first sync of metas; indexes load in the background (and on use).
         let mut delay = Duration::from_millis(500);
@@ -180,7 +175,7 @@ impl StoreArgs {
             }
         };
         let limits = self.server.grpc_limits.limits();
-        let grpc_server = serve_store_api(&limits, store, grpc, shutdown.clone());
+        let grpc_server = serve_store_api(&limits, grpc_tls, store, grpc, shutdown.clone());
         let (grpc_result, ()) = tokio::join!(grpc_server, background);
         readiness.set_not_ready();
         grpc_result.context("gRPC server")?;

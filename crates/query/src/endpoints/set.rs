@@ -13,17 +13,23 @@ use mnemos_storeapi::thanos::store_client::StoreClient;
 use mnemos_tsdb::{Label, Labels, Matcher};
 use tonic::transport::{Channel, Endpoint as TonicEndpoint};
 
+use mnemos_tls::{ClientTls, ClientTlsSpec};
+
+use crate::endpoints::config::{ConfigSource, Target, Transport};
 use crate::endpoints::file_sd::FileSd;
-use crate::endpoints::EndpointSpec;
 use crate::metrics::QueryMetrics;
 
 /// How the set finds and checks endpoints.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct EndpointSetOptions {
     /// `--endpoint` values.
-    pub specs: Vec<EndpointSpec>,
+    pub targets: Vec<Target>,
     /// `--store.sd-files`.
     pub sd_files: Vec<PathBuf>,
+    /// `--endpoint.sd-config(-file)`.
+    pub config: Option<ConfigSource>,
+    /// The TLS of `--grpc-client-tls-*`; `None`: plain text.
+    pub tls: Option<ClientTlsSpec>,
     /// How long an Info call may take (`--endpoint.info-timeout`).
     pub info_timeout: Duration,
     /// How long dialling may take.
@@ -63,22 +69,40 @@ pub struct EndpointStatus {
 pub struct Endpoint {
     /// `host:port`.
     pub addr: String,
+    tls: Option<ClientTlsSpec>,
     channel: Channel,
     status: RwLock<EndpointStatus>,
 }
 
 impl Endpoint {
-    fn new(addr: String, connect_timeout: Duration) -> Result<Self, String> {
-        let channel = TonicEndpoint::from_shared(format!("http://{addr}"))
+    fn new(
+        addr: String,
+        connect_timeout: Duration,
+        tls: Option<(ClientTlsSpec, Arc<ClientTls>)>,
+    ) -> Result<Self, String> {
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let endpoint = TonicEndpoint::from_shared(format!("{scheme}://{addr}"))
             .map_err(|e| e.to_string())?
             .connect_timeout(connect_timeout)
-            .tcp_nodelay(true)
-            .connect_lazy();
+            .tcp_nodelay(true);
+        let (tls, channel) = match tls {
+            None => (None, endpoint.connect_lazy()),
+            Some((spec, client)) => (
+                Some(spec),
+                endpoint.connect_with_connector_lazy(mnemos_tls::Connector::new(client)),
+            ),
+        };
         Ok(Self {
             addr,
+            tls,
             channel,
             status: RwLock::new(EndpointStatus::default()),
         })
+    }
+
+    /// Whether it is dialled over TLS.
+    pub fn uses_tls(&self) -> bool {
+        self.tls.is_some()
     }
 
     /// A StoreAPI client on the endpoint's (shared, lazily connected) channel.
@@ -186,9 +210,44 @@ fn labels_compatible(ext: &Labels, matchers: &[Matcher]) -> bool {
 pub struct EndpointSet {
     options: EndpointSetOptions,
     resolver: TokioResolver,
-    file_sd: tokio::sync::Mutex<FileSd>,
+    sources: tokio::sync::Mutex<Sources>,
     endpoints: RwLock<BTreeMap<String, Arc<Endpoint>>>,
     metrics: QueryMetrics,
+}
+
+/// Where endpoints come from besides the flags, and the TLS clients built for them.
+struct Sources {
+    file_sd: FileSd,
+    config: Option<ConfigSource>,
+    /// One client per distinct TLS setting (each reloads its own files).
+    tls: BTreeMap<ClientTlsSpec, Arc<ClientTls>>,
+}
+
+impl Sources {
+    /// The TLS client for `spec`, built once.
+    fn tls_client(&mut self, spec: &ClientTlsSpec) -> crate::Result<Arc<ClientTls>> {
+        if let Some(client) = self.tls.get(spec) {
+            return Ok(client.clone());
+        }
+        let client = Arc::new(ClientTls::new(spec.clone())?);
+        self.tls.insert(spec.clone(), client.clone());
+        Ok(client)
+    }
+
+    /// Every TLS setting the configuration names, loaded (a startup check).
+    fn load_all(
+        &mut self,
+        targets: &[Target],
+        global: &Option<ClientTlsSpec>,
+    ) -> crate::Result<()> {
+        for spec in targets.iter().filter_map(|t| match &t.transport {
+            Transport::Tls(spec) => Some(spec),
+            Transport::Global => global.as_ref(),
+        }) {
+            self.tls_client(spec)?;
+        }
+        Ok(())
+    }
 }
 
 impl EndpointSet {
@@ -204,11 +263,24 @@ impl EndpointSet {
                 name: "/etc/resolv.conf".into(),
                 reason: e.to_string(),
             })?;
-        let file_sd = FileSd::new(options.sd_files.clone());
+        let mut options = options;
+        let mut sources = Sources {
+            file_sd: FileSd::new(options.sd_files.clone()),
+            config: options.config.take(),
+            tls: BTreeMap::new(),
+        };
+        let mut configured = options.targets.clone();
+        if let Some(config) = &mut sources.config {
+            configured.extend(config.poll().0);
+        }
+        sources.load_all(&configured, &options.tls)?;
+        if let Some(global) = &options.tls {
+            sources.tls_client(global)?;
+        }
         Ok(Self {
             options,
             resolver,
-            file_sd: tokio::sync::Mutex::new(file_sd),
+            sources: tokio::sync::Mutex::new(sources),
             endpoints: RwLock::new(BTreeMap::new()),
             metrics,
         })
@@ -217,38 +289,80 @@ impl EndpointSet {
     /// Resolves every spec and file SD target, adds new addresses, drops vanished ones, and
     /// checks every endpoint's Info API (concurrently).
     pub async fn refresh(&self) {
-        let mut specs = self.options.specs.clone();
+        let mut targets = self.options.targets.clone();
+        let mut sources = self.sources.lock().await;
         {
-            let (targets, errors) = self.file_sd.lock().await.poll();
+            let (found, errors) = sources.file_sd.poll();
             for e in errors {
                 tracing::warn!(error = %e, "file SD");
             }
-            specs.extend(targets);
+            targets.extend(found.into_iter().map(Target::global));
         }
-        specs.sort();
-        specs.dedup();
-        let mut addrs = Vec::new();
         let mut failed_lookups = false;
-        for spec in &specs {
-            match spec.resolve(&self.resolver).await {
-                Ok(a) => addrs.extend(a),
+        if let Some(config) = &mut sources.config {
+            let (found, error) = config.poll();
+            if let Some(e) = error {
+                // Its previous endpoints stay, as for a failed DNS lookup.
+                failed_lookups = true;
+                tracing::error!(error = %e, "endpoint config not reloaded");
+            }
+            targets.extend(found);
+        }
+        targets.sort();
+        targets.dedup();
+        // Address -> how it is dialled; a later target of the same address wins (Thanos).
+        let mut wanted: BTreeMap<String, Option<ClientTlsSpec>> = BTreeMap::new();
+        for target in &targets {
+            let tls = match &target.transport {
+                Transport::Global => self.options.tls.clone(),
+                Transport::Tls(spec) => Some(spec.clone()),
+            };
+            match target.spec.resolve(&self.resolver).await {
+                Ok(addrs) => {
+                    for addr in addrs {
+                        if let Some(before) = wanted.insert(addr.clone(), tls.clone()) {
+                            if before != tls {
+                                tracing::warn!(endpoint = %addr, "endpoint configured twice with different TLS: the last one is used");
+                            }
+                        }
+                    }
+                }
                 Err(e) => {
                     failed_lookups = true;
-                    tracing::warn!(endpoint = %spec, error = %e, "endpoint resolution failed");
+                    tracing::warn!(endpoint = %target.spec, error = %e, "endpoint resolution failed");
                 }
             }
         }
-        addrs.sort();
-        addrs.dedup();
+        let mut dialers = BTreeMap::new();
+        for (addr, tls) in &wanted {
+            let Some(spec) = tls else { continue };
+            match sources.tls_client(spec) {
+                Ok(client) => {
+                    dialers.insert(addr.clone(), (spec.clone(), client));
+                }
+                Err(e) => {
+                    failed_lookups = true;
+                    tracing::error!(endpoint = %addr, error = %e, "endpoint TLS cannot be loaded: endpoint not added");
+                }
+            }
+        }
+        drop(sources);
         let current: Vec<Arc<Endpoint>> = {
             let mut map = self.endpoints.write().unwrap_or_else(|p| p.into_inner());
-            for addr in &addrs {
-                if map.contains_key(addr) {
+            for (addr, tls) in &wanted {
+                if map.get(addr).is_some_and(|e| &e.tls == tls) {
                     continue;
                 }
-                match Endpoint::new(addr.clone(), self.options.connect_timeout) {
+                if tls.is_some() && !dialers.contains_key(addr) {
+                    continue;
+                }
+                match Endpoint::new(
+                    addr.clone(),
+                    self.options.connect_timeout,
+                    dialers.get(addr).cloned(),
+                ) {
                     Ok(e) => {
-                        tracing::info!(endpoint = %addr, "endpoint added");
+                        tracing::info!(endpoint = %addr, tls = tls.is_some(), "endpoint added");
                         map.insert(addr.clone(), Arc::new(e));
                     }
                     Err(e) => tracing::warn!(endpoint = %addr, error = %e, "bad endpoint address"),
@@ -257,7 +371,7 @@ impl EndpointSet {
             // A failed lookup keeps what it resolved to before rather than dropping it.
             if !failed_lookups {
                 map.retain(|addr, _| {
-                    let keep = addrs.binary_search(addr).is_ok();
+                    let keep = wanted.contains_key(addr);
                     if !keep {
                         tracing::info!(endpoint = %addr, "endpoint removed");
                     }
