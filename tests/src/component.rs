@@ -41,6 +41,21 @@ impl Component {
         grpc_port: Option<u16>,
         http_port: u16,
     ) -> Self {
+        Self::start_probed(work, name, args, grpc_port, http_port, |port| {
+            http::get(port, "/-/healthy").is_ok_and(|r| r.status == 200)
+        })
+    }
+
+    /// Like [`Component::start_on`], healthy once `healthy(http_port)` says so (for
+    /// listeners behind TLS or credentials).
+    pub fn start_probed(
+        work: &Path,
+        name: &str,
+        args: &[String],
+        grpc_port: Option<u16>,
+        http_port: u16,
+        healthy: impl Fn(u16) -> bool,
+    ) -> Self {
         let log = work.join(format!("{name}.log"));
         let mut cmd = Command::new(mnemos_bin());
         cmd.args(args);
@@ -52,9 +67,7 @@ impl Component {
         let mut guard = ChildGuard::spawn(name, &mut cmd, &log);
         let healthy = wait_for(Duration::from_secs(30), Duration::from_millis(100), || {
             guard.assert_running();
-            http::get(http_port, "/-/healthy")
-                .ok()
-                .filter(|r| r.status == 200)
+            healthy(http_port).then_some(())
         });
         assert!(
             healthy.is_some(),

@@ -3,6 +3,7 @@
 //! on free ports, and every child process is killed when its guard drops.
 
 pub mod bench;
+pub mod certs;
 pub mod component;
 pub mod faultproxy;
 pub mod garage;

@@ -100,4 +100,21 @@ fn provider() -> std::sync::Arc<rustls::crypto::CryptoProvider> {
 }
 
 #[cfg(test)]
-mod tests;
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions() {
+        assert!(TlsVersion::parse("1.4").is_err());
+        assert_eq!(TlsVersion::parse("TLS13").expect("v"), TlsVersion::Tls13);
+        assert_eq!(TlsVersion::parse("1.0").expect("v"), TlsVersion::Tls10);
+        assert_eq!(
+            TlsVersion::between(TlsVersion::Tls10, TlsVersion::Tls13)
+                .expect("both")
+                .len(),
+            2
+        );
+        assert!(TlsVersion::between(TlsVersion::Tls13, TlsVersion::Tls12).is_err());
+        assert!(TlsVersion::between(TlsVersion::Tls10, TlsVersion::Tls11).is_err());
+    }
+}
