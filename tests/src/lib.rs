@@ -6,6 +6,7 @@ pub mod bench;
 pub mod component;
 pub mod faultproxy;
 pub mod garage;
+pub mod moto;
 pub mod http;
 pub mod openmetrics;
 pub mod otlp;
@@ -15,6 +16,7 @@ pub mod prometheus;
 pub mod promql_diff;
 pub mod promtool;
 pub mod storeapi;
+pub mod tls;
 pub mod trickle;
 
 use std::path::{Path, PathBuf};
