@@ -100,7 +100,9 @@ impl Moto {
         let mut guard = ChildGuard::spawn("moto", &mut cmd, &log);
         let up = wait_for(Duration::from_secs(30), Duration::from_millis(100), || {
             guard.assert_running();
-            TcpStream::connect(("127.0.0.1", port)).ok()
+            // Closed at once: the server does the TLS handshake of each connection in its
+            // accept loop, so a probe left open would stall it.
+            TcpStream::connect(("127.0.0.1", port)).ok().map(drop)
         });
         assert!(
             up.is_some(),

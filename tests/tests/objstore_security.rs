@@ -51,7 +51,10 @@ fn ok(cmd: &mut Command) -> (String, String) {
         "{cmd:?} failed: {}",
         log_digest(&stderr(&out))
     );
-    (String::from_utf8_lossy(&out.stdout).into_owned(), stderr(&out))
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr(&out),
+    )
 }
 
 /// Two small blocks made by promtool; returns their data directory.
@@ -68,7 +71,10 @@ fn blocks(work: &Path) -> PathBuf {
     openmetrics::write(&spec, &om);
     let data = work.join("local");
     promtool::create_blocks(&om, &data);
-    assert!(!promtool::blocks_in(&data).is_empty(), "promtool made no block");
+    assert!(
+        !promtool::blocks_in(&data).is_empty(),
+        "promtool made no block"
+    );
     data
 }
 
@@ -118,7 +124,10 @@ fn sse_c_objects_are_readable_only_with_their_key() {
     for id in &ids {
         assert!(ls.contains(&id.to_string()), "{id} not listed:\n{ls}");
     }
-    assert!(log.contains("sse=\"SSE-C\"") || log.contains("sse=SSE-C"), "{log}");
+    assert!(
+        log.contains("sse=\"SSE-C\"") || log.contains("sse=SSE-C"),
+        "{log}"
+    );
     let (verify, _) = ok(&mut bucket_cmd(&config, home, &["verify"]));
     assert_eq!(
         verify.lines().filter(|l| l.ends_with(": ok")).count(),
@@ -148,7 +157,10 @@ fn sse_c_objects_are_readable_only_with_their_key() {
             .await
             .expect_err("read without the key");
         assert!(!err.is_not_found(), "{err}");
-        wrong_key.get(&meta).await.expect_err("read with another key");
+        wrong_key
+            .get(&meta)
+            .await
+            .expect_err("read with another key");
 
         let sent = with_key
             .upload_file("sse/big", &big)
@@ -180,7 +192,8 @@ fn sse_c_objects_are_readable_only_with_their_key() {
 
 #[test]
 fn s3_credentials_from_web_identity_through_a_real_sts() {
-    let Some(python) = moto::moto_python_or_skip("s3_credentials_from_web_identity_through_a_real_sts")
+    let Some(python) =
+        moto::moto_python_or_skip("s3_credentials_from_web_identity_through_a_real_sts")
     else {
         return;
     };
@@ -221,7 +234,10 @@ fn s3_credentials_from_web_identity_through_a_real_sts() {
     // Written and read back by the binary, with credentials from STS only.
     let data = blocks(work.path());
     let path_arg = format!("--path={}", data.display());
-    let ids = upload(web_identity(&config, &["upload-blocks", &path_arg]));
+    let ids = upload(web_identity(
+        &config,
+        &["upload-blocks", &path_arg, "--label", "cluster=irsa"],
+    ));
     let (ls, log) = ok(&mut web_identity(&config, &["ls"]));
     for id in &ids {
         assert!(ls.contains(&id.to_string()), "{id} not listed:\n{ls}");
@@ -238,7 +254,11 @@ fn s3_credentials_from_web_identity_through_a_real_sts() {
         "{verify}"
     );
     let calls = moto.web_identity_calls();
-    assert!(calls >= 3, "{calls} AssumeRoleWithWebIdentity calls:\n{}", moto.log());
+    assert!(
+        calls >= 3,
+        "{calls} AssumeRoleWithWebIdentity calls:\n{}",
+        moto.log()
+    );
 
     // The STS endpoint from AWS_ENDPOINT_URL_STS when the YAML has none.
     let env_config = write("env-sts.yml", yaml(&tls));
@@ -265,7 +285,10 @@ fn s3_credentials_from_web_identity_through_a_real_sts() {
     // Plain-HTTP STS is refused at startup, naming the key and not its value.
     let plain_sts = write(
         "plain-sts.yml",
-        yaml(&format!("  sts_endpoint: http://{}\n{tls}", moto.endpoint())),
+        yaml(&format!(
+            "  sts_endpoint: http://{}\n{tls}",
+            moto.endpoint()
+        )),
     );
     let out = run(&mut web_identity(&plain_sts, &["ls"]));
     assert!(!out.status.success());
