@@ -303,7 +303,7 @@ mod tests {
                 "must be set together",
             ),
         ] {
-            let err = check(&config).err().expect(expect).to_string();
+            let err = check(&config).expect_err(expect).to_string();
             assert!(err.contains(expect) && !err.contains("SECRET"), "{err}");
         }
     }

@@ -245,8 +245,7 @@ mod tests {
         let c = parse(&format!("type: SSE-C\nencryption_key: {}", short.display()));
         let err = c
             .apply(AmazonS3Builder::new())
-            .err()
-            .expect("short key")
+            .expect_err("short key")
             .to_string();
         assert!(
             err.contains("exactly 32 bytes") && err.contains("not 10 bytes"),
