@@ -20,13 +20,19 @@ pub const BUCKET: &str = "mnemos";
 /// The region the bucket is in.
 pub const REGION: &str = "us-east-1";
 
-/// Runs moto's S3 and STS over HTTPS (argv: host, port, certificate, key).
+/// Runs moto's S3 and STS over HTTPS (argv: host, port, certificate, key, and the CA file
+/// client certificates must chain to, or "" for no client certificate).
 const LAUNCHER: &str = r#"
-import sys
+import ssl, sys
 from werkzeug.serving import run_simple
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-host, port, cert, key = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+host, port, cert, key, client_ca = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+tls.load_cert_chain(cert, key)
+if client_ca:
+    tls.verify_mode = ssl.CERT_REQUIRED
+    tls.load_verify_locations(client_ca)
 dispatcher = DomainDispatcherApplication(create_backend_app)
 sts = create_backend_app("sts")
 
@@ -36,14 +42,18 @@ def app(environ, start_response):
         return sts(environ, start_response)
     return dispatcher(environ, start_response)
 
-run_simple(host, port, app, threaded=True, ssl_context=(cert, key))
+run_simple(host, port, app, threaded=True, ssl_context=tls)
 "#;
 
-/// Creates the bucket with boto3 (argv: endpoint, CA file, bucket).
+/// Creates the bucket with boto3 (argv: endpoint, CA file, bucket, and optionally the client
+/// certificate and key).
 const CREATE_BUCKET: &str = r#"
 import sys, boto3
+from botocore.config import Config
+cert = (sys.argv[4], sys.argv[5]) if len(sys.argv) > 5 else None
 s3 = boto3.client("s3", endpoint_url=sys.argv[1], verify=sys.argv[2], region_name="us-east-1",
-                  aws_access_key_id="moto", aws_secret_access_key="moto")
+                  aws_access_key_id="moto", aws_secret_access_key="moto",
+                  config=Config(client_cert=cert))
 s3.create_bucket(Bucket=sys.argv[3])
 "#;
 
@@ -87,6 +97,16 @@ impl Moto {
     /// Starts moto over HTTPS on a free port of 127.0.0.1 (log in `work/moto.log`) and
     /// creates [`BUCKET`].
     pub fn start(python: &Path, work: &Path) -> Moto {
+        Self::start_with(python, work, false)
+    }
+
+    /// As [`Moto::start`], but every client must present a certificate signed by the test
+    /// CA ([`Moto::client_cert`]).
+    pub fn start_mutual_tls(python: &Path, work: &Path) -> Moto {
+        Self::start_with(python, work, true)
+    }
+
+    fn start_with(python: &Path, work: &Path, mutual: bool) -> Moto {
         let certs = make_certs(&work.join("moto-certs"));
         let port = free_port();
         let log = work.join("moto.log");
@@ -96,7 +116,12 @@ impl Moto {
             .arg("127.0.0.1")
             .arg(port.to_string())
             .arg(&certs.cert)
-            .arg(&certs.key);
+            .arg(&certs.key)
+            .arg(if mutual {
+                certs.ca.as_os_str()
+            } else {
+                "".as_ref()
+            });
         let mut guard = ChildGuard::spawn("moto", &mut cmd, &log);
         let up = wait_for(Duration::from_secs(30), Duration::from_millis(100), || {
             guard.assert_running();
@@ -115,17 +140,23 @@ impl Moto {
             log,
             _guard: guard,
         };
-        run_ok(
-            Command::new(python)
-                .arg("-c")
-                .arg(CREATE_BUCKET)
-                .arg(moto.url())
-                .arg(&moto.certs.ca)
-                .arg(BUCKET)
-                .env_remove("AWS_PROFILE")
-                .env_remove("AWS_CONFIG_FILE")
-                .env_remove("AWS_SHARED_CREDENTIALS_FILE"),
-        );
+        let mut create = Command::new(python);
+        create
+            .arg("-c")
+            .arg(CREATE_BUCKET)
+            .arg(moto.url())
+            .arg(&moto.certs.ca)
+            .arg(BUCKET)
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_CONFIG_FILE")
+            .env_remove("AWS_SHARED_CREDENTIALS_FILE")
+            .env_remove("AWS_CA_BUNDLE");
+        if mutual {
+            create
+                .arg(&moto.certs.client_cert)
+                .arg(&moto.certs.client_key);
+        }
+        run_ok(&mut create);
         moto
     }
 
@@ -142,6 +173,11 @@ impl Moto {
     /// The CA certificate that signed the server's certificate.
     pub fn ca_file(&self) -> &Path {
         &self.certs.ca
+    }
+
+    /// The client certificate and key (PEM files) the test CA signed.
+    pub fn client_cert(&self) -> (&Path, &Path) {
+        (&self.certs.client_cert, &self.certs.client_key)
     }
 
     /// The server log (one line per request).

@@ -298,3 +298,57 @@ fn s3_credentials_from_web_identity_through_a_real_sts() {
         stderr(&out)
     );
 }
+
+/// A bucket behind mutual TLS: without `cert_file`/`key_file` the server refuses the
+/// connection; with them the binary writes and reads blocks.
+#[test]
+fn s3_over_mutual_tls_with_a_client_certificate() {
+    let Some(python) = moto::moto_python_or_skip("s3_over_mutual_tls_with_a_client_certificate")
+    else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let home = work.path();
+    let moto = Moto::start_mutual_tls(&python, work.path());
+    let (cert, key) = moto.client_cert();
+    let yaml = |tls_extra: &str| {
+        format!(
+            "type: S3\nconfig:\n  bucket: {}\n  endpoint: {}\n  region: {}\n  access_key: moto\n  \
+             secret_key: moto\n  max_retries: 1\n  http_config:\n    tls_config:\n      \
+             ca_file: {}\n{tls_extra}",
+            moto::BUCKET,
+            moto.endpoint(),
+            moto::REGION,
+            moto.ca_file().display(),
+        )
+    };
+    let with_cert = work.path().join("mtls.yml");
+    std::fs::write(
+        &with_cert,
+        yaml(&format!(
+            "      cert_file: {}\n      key_file: {}\n",
+            cert.display(),
+            key.display()
+        )),
+    )
+    .expect("write config");
+    let without_cert = work.path().join("no-cert.yml");
+    std::fs::write(&without_cert, yaml("")).expect("write config");
+
+    let out = run(&mut bucket_cmd(&without_cert, home, &["ls"]));
+    assert!(!out.status.success(), "served without a client certificate");
+
+    let data = blocks(work.path());
+    let path_arg = format!("--path={}", data.display());
+    let ids = upload(bucket_cmd(
+        &with_cert,
+        home,
+        &["upload-blocks", &path_arg, "--label", "cluster=mtls"],
+    ));
+    let (verify, _) = ok(&mut bucket_cmd(&with_cert, home, &["verify"]));
+    assert_eq!(
+        verify.lines().filter(|l| l.ends_with(": ok")).count(),
+        ids.len(),
+        "{verify}"
+    );
+}

@@ -454,7 +454,7 @@ mod tests {
             ),
             (
                 "type: S3\nconfig:\n  bucket: b\n  http_config:\n    tls_config:\n      cert_file: /c\n",
-                "config.http_config.tls_config.cert_file is set",
+                "config.http_config.tls_config.cert_file and config.http_config.tls_config.key_file must be set together",
             ),
             (
                 "type: FILESYSTEM\nconfig:\n  directory: /d\n  http_config: {}\n",

@@ -6,9 +6,9 @@
 //! not applied, because the client has no such knob and leaving it out cannot make storage
 //! less safe: `tls_handshake_timeout` (the 5 s connect timeout covers the handshake),
 //! `expect_continue_timeout`, `max_idle_conns`, `max_conns_per_host`, `disable_compression`
-//! (the client never compresses). Refused with an error naming the key: a client certificate
-//! (`tls_config.cert_file`/`key_file`: the client cannot present one) and a
-//! `tls_config.server_name` other than the endpoint's host (it cannot send another name).
+//! (the client never compresses). Refused with an error naming the key: a
+//! `tls_config.server_name` other than the endpoint's host (the client cannot verify the
+//! server under another name).
 //! Values never appear in errors.
 
 use std::collections::BTreeMap;
@@ -18,6 +18,7 @@ use object_store::{Certificate, ClientOptions};
 use serde::Deserialize;
 use serde_yaml_ng::Value;
 
+use crate::client_cert::ClientCertConnector;
 use crate::duration;
 use crate::error::{Error, Result};
 
@@ -62,9 +63,9 @@ pub struct HttpConfig {
 pub struct TlsConfig {
     /// PEM file of CA certificates to trust (in addition to the system roots).
     pub ca_file: String,
-    /// Client certificate (refused: the client cannot present one).
+    /// PEM file of the client certificate (chain) to present; with `key_file`.
     pub cert_file: String,
-    /// Client key (refused, as `cert_file`).
+    /// PEM file of the client certificate's private key.
     pub key_file: String,
     /// Server name to verify; only the endpoint's own host is accepted.
     pub server_name: String,
@@ -110,16 +111,10 @@ impl HttpConfig {
                 "{PATH}.disable_compression must be true or false"
             )));
         }
-        for (name, value) in [
-            ("cert_file", &self.tls_config.cert_file),
-            ("key_file", &self.tls_config.key_file),
-        ] {
-            if !value.is_empty() {
-                return Err(config_error(format!(
-                    "{PATH}.tls_config.{name} is set, but mnemos cannot present a TLS client \
-                     certificate to object storage; remove it"
-                )));
-            }
+        if self.tls_config.cert_file.is_empty() != self.tls_config.key_file.is_empty() {
+            return Err(config_error(format!(
+                "{PATH}.tls_config.cert_file and {PATH}.tls_config.key_file must be set together"
+            )));
         }
         let mut not_applied = Vec::new();
         for (name, set) in [
@@ -142,8 +137,12 @@ impl HttpConfig {
         Ok(not_applied)
     }
 
-    /// The client options of a bucket whose endpoint host is `host` (reads `ca_file`).
-    pub(crate) fn client_options(&self, host: &str) -> Result<ClientOptions> {
+    /// The client options of a bucket whose endpoint host is `host`, and the connector that
+    /// presents the client certificate when one is configured (reads the TLS files).
+    pub(crate) fn client(
+        &self,
+        host: &str,
+    ) -> Result<(ClientOptions, Option<ClientCertConnector>)> {
         let tls = &self.tls_config;
         if !tls.server_name.is_empty() && !tls.server_name.eq_ignore_ascii_case(host) {
             return Err(config_error(
@@ -167,14 +166,9 @@ impl HttpConfig {
         if let Some(n) = count_of("max_idle_conns_per_host", &self.max_idle_conns_per_host)? {
             options = options.with_pool_max_idle_per_host(n);
         }
-        if !tls.ca_file.is_empty() {
-            let pem = std::fs::read(&tls.ca_file).map_err(|e| {
-                config_error(format!(
-                    "config.http_config.tls_config.ca_file cannot be read: {}",
-                    e.kind()
-                ))
-            })?;
-            let certs = Certificate::from_pem_bundle(&pem)
+        let ca = read_tls_file("ca_file", &tls.ca_file)?;
+        if let Some(pem) = &ca {
+            let certs = Certificate::from_pem_bundle(pem)
                 .ok()
                 .filter(|c| !c.is_empty());
             let Some(certs) = certs else {
@@ -193,8 +187,28 @@ impl HttpConfig {
             );
             options = options.with_allow_invalid_certificates(true);
         }
-        Ok(options)
+        let connector = match (
+            read_tls_file("cert_file", &tls.cert_file)?,
+            read_tls_file("key_file", &tls.key_file)?,
+        ) {
+            (Some(cert), Some(key)) => Some(ClientCertConnector::new(&cert, &key, ca.as_deref())?),
+            _ => None,
+        };
+        Ok((options, connector))
     }
+}
+
+/// The content of `tls_config.<name>`, `None` when the key is empty.
+fn read_tls_file(name: &str, path: &str) -> Result<Option<Vec<u8>>> {
+    if path.is_empty() {
+        return Ok(None);
+    }
+    std::fs::read(path).map(Some).map_err(|e| {
+        config_error(format!(
+            "config.http_config.tls_config.{name} cannot be read: {}",
+            e.kind()
+        ))
+    })
 }
 
 fn config_error(message: String) -> Error {
@@ -255,7 +269,7 @@ mod tests {
         let not_applied = c.check().expect("accepted");
         assert!(not_applied.contains(&"config.http_config.tls_handshake_timeout".to_string()));
         assert!(!not_applied.iter().any(|k| k.contains("idle_conn_timeout")));
-        c.client_options("s3.amazonaws.com").expect("options");
+        c.client("s3.amazonaws.com").expect("options");
     }
 
     #[test]
@@ -281,13 +295,13 @@ mod tests {
         let other_name = parse("tls_config:\n  server_name: other.example\n");
         other_name.check().expect("checked at open");
         let err = other_name
-            .client_options("s3.example")
+            .client("s3.example")
             .expect_err("other server name")
             .to_string();
         assert!(err.contains("tls_config.server_name"), "{err}");
         assert!(!err.contains("other.example"), "{err}");
         parse("tls_config:\n  server_name: S3.example\n")
-            .client_options("s3.example")
+            .client("s3.example")
             .expect("the endpoint's own name");
     }
 
@@ -297,13 +311,10 @@ mod tests {
         let path = dir.path().join("ca.pem");
         std::fs::write(&path, "not a certificate").expect("write");
         let c = parse(&format!("tls_config:\n  ca_file: {}\n", path.display()));
-        let err = c.client_options("h").expect_err("no cert").to_string();
+        let err = c.client("h").expect_err("no cert").to_string();
         assert!(err.contains("no PEM certificate"), "{err}");
         let missing = parse("tls_config:\n  ca_file: /nonexistent/ca.pem\n");
-        let err = missing
-            .client_options("h")
-            .expect_err("missing")
-            .to_string();
+        let err = missing.client("h").expect_err("missing").to_string();
         assert!(
             err.contains("cannot be read") && !err.contains("/nonexistent"),
             "{err}"

@@ -10,6 +10,7 @@
 
 mod azure_credentials;
 mod bucket;
+mod client_cert;
 mod config;
 mod duration;
 mod error;
@@ -111,9 +112,10 @@ fn backend_store(backend: &Backend) -> Result<Arc<dyn ObjectStore>> {
                 Some(u) => host_of(u),
                 None => format!("s3.{}.amazonaws.com", region_or_default(&c.region)),
             };
+            let (options, connector) = c.http_config.client(&host)?;
             // Client options first: with_allow_http edits them.
             let mut b = AmazonS3Builder::new()
-                .with_client_options(c.http_config.client_options(&host)?)
+                .with_client_options(options)
                 .with_bucket_name(&c.bucket)
                 .with_region(region_or_default(&c.region))
                 .with_virtual_hosted_style_request(c.virtual_hosted())
@@ -121,6 +123,9 @@ fn backend_store(backend: &Backend) -> Result<Arc<dyn ObjectStore>> {
                 .with_retry(retry(c.max_retries));
             if let Some(url) = url {
                 b = b.with_endpoint(url);
+            }
+            if let Some(connector) = connector {
+                b = b.with_http_connector(connector);
             }
             let credentials = S3Credentials::resolve(c, |name| std::env::var(name).ok())?;
             tracing::info!(
@@ -140,10 +145,14 @@ fn backend_store(backend: &Backend) -> Result<Arc<dyn ObjectStore>> {
                 source = credentials.source(),
                 "GCS credentials"
             );
-            let b = GoogleCloudStorageBuilder::new()
-                .with_client_options(c.http_config.client_options("storage.googleapis.com")?)
+            let (options, connector) = c.http_config.client("storage.googleapis.com")?;
+            let mut b = GoogleCloudStorageBuilder::new()
+                .with_client_options(options)
                 .with_bucket_name(&c.bucket)
                 .with_retry(retry(c.max_retries));
+            if let Some(connector) = connector {
+                b = b.with_http_connector(connector);
+            }
             let b = credentials.apply(b);
             Arc::new(b.build().map_err(|e| store_error("GCS", e))?)
         }
@@ -163,8 +172,9 @@ fn backend_store(backend: &Backend) -> Result<Arc<dyn ObjectStore>> {
                 source = credentials.source(),
                 "Azure credentials"
             );
+            let (options, connector) = c.http_config.client(&host_of(&url))?;
             let mut b = MicrosoftAzureBuilder::new()
-                .with_client_options(c.http_config.client_options(&host_of(&url))?)
+                .with_client_options(options)
                 .with_account(&c.storage_account)
                 .with_container_name(&c.container)
                 .with_retry(retry(c.max_retries));
@@ -172,6 +182,9 @@ fn backend_store(backend: &Backend) -> Result<Arc<dyn ObjectStore>> {
                 b = b
                     .with_allow_http(url.starts_with("http://"))
                     .with_endpoint(url);
+            }
+            if let Some(connector) = connector {
+                b = b.with_http_connector(connector);
             }
             let b = credentials.apply(b, env);
             Arc::new(b.build().map_err(|e| store_error("AZURE", e))?)
