@@ -155,7 +155,10 @@ impl HttpConfig {
         let mut options = ClientOptions::new()
             .with_connect_timeout(CONNECT_TIMEOUT)
             .with_timeout(REQUEST_TIMEOUT);
-        if let Some(idle) = duration_of("idle_conn_timeout", &self.idle_conn_timeout)? {
+        // Zero means "no limit" and "the default" in Go; the client keeps its defaults then.
+        if let Some(idle) =
+            duration_of("idle_conn_timeout", &self.idle_conn_timeout)?.filter(|d| !d.is_zero())
+        {
             options = options.with_pool_idle_timeout(idle);
         }
         if let Some(read) = duration_of("response_header_timeout", &self.response_header_timeout)?
@@ -163,7 +166,9 @@ impl HttpConfig {
         {
             options = options.with_read_timeout(read);
         }
-        if let Some(n) = count_of("max_idle_conns_per_host", &self.max_idle_conns_per_host)? {
+        if let Some(n) =
+            count_of("max_idle_conns_per_host", &self.max_idle_conns_per_host)?.filter(|n| *n > 0)
+        {
             options = options.with_pool_max_idle_per_host(n);
         }
         let ca = read_tls_file("ca_file", &tls.ca_file)?;
@@ -252,6 +257,7 @@ fn count_of(name: &str, value: &Option<Value>) -> Result<Option<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use object_store::ClientConfigKey;
 
     fn parse(yaml: &str) -> HttpConfig {
         serde_yaml_ng::from_str(yaml).expect("http_config yaml")
@@ -269,7 +275,57 @@ mod tests {
         let not_applied = c.check().expect("accepted");
         assert!(not_applied.contains(&"config.http_config.tls_handshake_timeout".to_string()));
         assert!(!not_applied.iter().any(|k| k.contains("idle_conn_timeout")));
-        c.client("s3.amazonaws.com").expect("options");
+        let (options, connector) = c.client("s3.amazonaws.com").expect("options");
+        assert!(connector.is_none());
+        assert_eq!(
+            options
+                .get_config_value(&ClientConfigKey::PoolIdleTimeout)
+                .as_deref(),
+            Some("1m 30s")
+        );
+        assert_eq!(
+            options
+                .get_config_value(&ClientConfigKey::ReadTimeout)
+                .as_deref(),
+            Some("2m")
+        );
+        assert_eq!(
+            options
+                .get_config_value(&ClientConfigKey::PoolMaxIdlePerHost)
+                .as_deref(),
+            Some("100")
+        );
+        // Go's zeros (no limit, the default) leave the client's defaults alone.
+        let zeros = parse("idle_conn_timeout: 0s\nmax_idle_conns_per_host: 0\n");
+        let (options, _) = zeros.client("h").expect("options");
+        assert_eq!(
+            options.get_config_value(&ClientConfigKey::PoolIdleTimeout),
+            None
+        );
+        assert_eq!(
+            options.get_config_value(&ClientConfigKey::PoolMaxIdlePerHost),
+            None
+        );
+    }
+
+    #[test]
+    fn a_client_certificate_pair_must_be_pem() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (cert, key) = (dir.path().join("c.pem"), dir.path().join("k.pem"));
+        std::fs::write(&cert, "not a certificate").expect("write");
+        std::fs::write(&key, "SECRETKEY").expect("write");
+        let c = parse(&format!(
+            "tls_config:\n  cert_file: {}\n  key_file: {}\n",
+            cert.display(),
+            key.display()
+        ));
+        c.check().expect("both set");
+        let err = c.client("h").expect_err("not PEM").to_string();
+        assert!(err.contains("cert_file and key_file are not"), "{err}");
+        assert!(
+            !err.contains("SECRETKEY") && !err.contains("k.pem"),
+            "{err}"
+        );
     }
 
     #[test]
