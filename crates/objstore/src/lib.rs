@@ -4,7 +4,10 @@
 //! `object_store` crate's S3, GCS, Azure or local-filesystem backend. Requests are retried
 //! with exponential backoff on 5xx answers, throttling, timeouts and connection errors (the
 //! backend's retry policy, bounded by `max_retries` and [`RETRY_TIMEOUT`]); every operation is
-//! counted, timed and measured in bytes ([`BucketMetrics`]). Credentials never reach logs.
+//! counted, timed and measured in bytes ([`BucketMetrics`]). Credentials are resolved in the
+//! order Thanos resolves them per provider, and the chosen source (never a secret) is logged;
+//! S3 server-side encryption ([`SseConfig`]) and the HTTP client's TLS and timeouts
+//! ([`HttpConfig`]) follow Thanos' YAML. Credentials never reach logs.
 
 #![deny(missing_docs)]
 
