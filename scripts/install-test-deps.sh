@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs when it is missing: Prometheus 2.42 and
-# promtool (Debian package `prometheus`), and Garage 2.5 (S3 server, built with
-# `cargo install` into ~/.cache/mnemos-tools). Safe to run repeatedly.
+# promtool (Debian package `prometheus`), Garage 2.5 (S3 server, built with
+# `cargo install` into ~/.cache/mnemos-tools), and moto (AWS S3 and STS server,
+# PyPI, in a venv under ~/.cache/mnemos-tools). Safe to run repeatedly.
 set -euo pipefail
 
 "$(dirname "$0")/install-prometheus.sh"
@@ -21,3 +22,16 @@ if [ -x "$GARAGE_BIN" ]; then
 else
   garage --version 2>&1 | head -1
 fi
+
+# moto (S3 and STS on 127.0.0.1, for the web identity test), pinned, in its own
+# venv the first time only.
+MOTO_VERSION=5.2.5
+MOTO_VENV="$HOME/.cache/mnemos-tools/moto-venv"
+if ! "$MOTO_VENV/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
+  echo "==> installing moto[server] $MOTO_VERSION into $MOTO_VENV"
+  rm -rf "$MOTO_VENV"
+  python3 -m venv "$MOTO_VENV"
+  "$MOTO_VENV/bin/pip" install --quiet "moto[server]==$MOTO_VERSION"
+fi
+echo "moto $("$MOTO_VENV/bin/python" -c 'import moto; print(moto.__version__)')"
+command -v openssl >/dev/null 2>&1 || { echo "openssl is required by the TLS tests" >&2; exit 1; }

@@ -8,6 +8,7 @@ pub mod component;
 pub mod faultproxy;
 pub mod garage;
 pub mod http;
+pub mod moto;
 pub mod openmetrics;
 pub mod otlp;
 pub mod process;
@@ -16,6 +17,7 @@ pub mod prometheus;
 pub mod promql_diff;
 pub mod promtool;
 pub mod storeapi;
+pub mod tls;
 pub mod trickle;
 
 use std::path::{Path, PathBuf};

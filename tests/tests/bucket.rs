@@ -338,14 +338,20 @@ fn bucket_upload_exports_traces_over_otlp() {
 
 #[test]
 fn an_objstore_setting_mnemos_does_not_implement_stops_the_command() {
-    let config = "type: S3\nconfig:\n  bucket: b\n  endpoint: 127.0.0.1:1\n  sse_config:\n    type: SSE-KMS\n    kms_key_id: kms-key-id-value\n";
+    let config = "type: S3\nconfig:\n  bucket: b\n  endpoint: 127.0.0.1:1\n  sse_config:\n    type: SSE-KMS\n    kms_key_id: kms-key-id-value\n    kms_encryption_context:\n      team: kms-context-value\n";
     let out = run(Command::new(mnemos_bin())
         .args(["tools", "bucket", "ls"])
         .arg(format!("--objstore.config={config}")));
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("config.sse_config is set"), "{stderr}");
-    assert!(!stderr.contains("kms-key-id-value"), "{stderr}");
+    assert!(
+        stderr.contains("config.sse_config.kms_encryption_context is set"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("kms-key-id-value") && !stderr.contains("kms-context-value"),
+        "{stderr}"
+    );
 }
 
 /// Garage reached with credentials that are not in the objstore YAML: first only in the

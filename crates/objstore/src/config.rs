@@ -9,11 +9,11 @@
 //! prefix: optional/key/prefix
 //! ```
 //!
-//! Keys Thanos has but mnemos does not implement (`sse_config`, `http_config.tls_config`,
-//! `aws_sdk_auth`, …) are accepted only at their defaults, so Thanos' example files load
-//! unchanged while a setting mnemos would not honour is an error naming the key; connection
-//! tuning keys are accepted and logged as not applied (see [`crate::unsupported`]). Secrets
-//! never appear in `Debug` output or errors.
+//! Keys Thanos has but mnemos does not implement (`aws_sdk_auth`, `signature_version2`, …)
+//! are accepted only at their defaults, so Thanos' example files load unchanged while a
+//! setting mnemos would not honour is an error naming the key; connection tuning keys are
+//! accepted and logged as not applied (see [`crate::unsupported`] and
+//! [`crate::http_config`]). Secrets never appear in `Debug` output or errors.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -22,6 +22,8 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::http_config::HttpConfig;
+use crate::sse::SseConfig;
 use crate::unsupported::{self, Provider};
 
 /// The keys of a backend's `config` that mnemos does not read itself; checked by
@@ -88,6 +90,15 @@ pub struct S3Config {
     pub bucket_lookup_type: String,
     /// Retries per request on 5xx, throttling and connection errors (0: default of 10).
     pub max_retries: usize,
+    /// Server-side encryption.
+    #[serde(deserialize_with = "null_as_default")]
+    pub sse_config: SseConfig,
+    /// STS endpoint for web identity (AssumeRoleWithWebIdentity); empty: the
+    /// `AWS_ENDPOINT_URL_STS` environment variable, else AWS' regional STS.
+    pub sts_endpoint: String,
+    /// HTTP client settings.
+    #[serde(deserialize_with = "null_as_default")]
+    pub http_config: HttpConfig,
     /// Keys mnemos does not implement (accepted only as [`crate::unsupported`] allows).
     #[serde(flatten)]
     pub unread: UnreadKeys,
@@ -115,6 +126,9 @@ pub struct GcsConfig {
     pub service_account: String,
     /// Retries per request (0: default).
     pub max_retries: usize,
+    /// HTTP client settings.
+    #[serde(deserialize_with = "null_as_default")]
+    pub http_config: HttpConfig,
     /// Keys mnemos does not implement (accepted only as [`crate::unsupported`] allows).
     #[serde(flatten)]
     pub unread: UnreadKeys,
@@ -132,11 +146,33 @@ pub struct AzureConfig {
     pub container: String,
     /// Endpoint suffix or full URL of the blob service (empty: Azure public cloud).
     pub endpoint: String,
+    /// Tenant of the service principal (with `client_id` and `client_secret`).
+    pub az_tenant_id: String,
+    /// Client id of the service principal.
+    pub client_id: String,
+    /// Client secret of the service principal.
+    pub client_secret: String,
+    /// Client id of the user-assigned managed identity to use.
+    pub user_assigned_id: String,
+    /// Deprecated in Thanos and ignored there; accepted with a warning.
+    pub msi_resource: String,
     /// Retries per request (0: default).
     pub max_retries: usize,
+    /// HTTP client settings.
+    #[serde(deserialize_with = "null_as_default")]
+    pub http_config: HttpConfig,
     /// Keys mnemos does not implement (accepted only as [`crate::unsupported`] allows).
     #[serde(flatten)]
     pub unread: UnreadKeys,
+}
+
+/// A key written without a value (`sse_config:`) is its default, as in Thanos.
+pub(crate) fn null_as_default<'de, D, T>(d: D) -> std::result::Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Option::<T>::deserialize(d).map(Option::unwrap_or_default)
 }
 
 impl BucketConfig {
@@ -195,8 +231,21 @@ impl BucketConfig {
             Backend::Azure(c) => (Provider::Azure, &c.unread),
             Backend::Filesystem(c) => (Provider::Filesystem, &c.unread),
         };
-        let not_applied = unsupported::check(provider, &unread.0)
+        let mut not_applied = unsupported::check(provider, &unread.0)
             .map_err(|e| Error::Config(format!("objstore config: {e}")))?;
+        match &self.backend {
+            Backend::S3(c) => {
+                c.sse_config.kind()?;
+                crate::s3_credentials::check_sts_endpoint(&c.sts_endpoint)?;
+                not_applied.extend(c.http_config.check()?);
+            }
+            Backend::Gcs(c) => not_applied.extend(c.http_config.check()?),
+            Backend::Azure(c) => {
+                crate::azure_credentials::check(c)?;
+                not_applied.extend(c.http_config.check()?);
+            }
+            Backend::Filesystem(_) => {}
+        }
         if !not_applied.is_empty() {
             tracing::warn!(
                 keys = not_applied.join(","),
@@ -272,6 +321,9 @@ impl fmt::Debug for S3Config {
             .field("insecure", &self.insecure)
             .field("bucket_lookup_type", &self.bucket_lookup_type)
             .field("max_retries", &self.max_retries)
+            .field("sse_config", &self.sse_config)
+            .field("sts_endpoint", &self.sts_endpoint)
+            .field("http_config", &self.http_config)
             .finish()
     }
 }
@@ -282,6 +334,7 @@ impl fmt::Debug for GcsConfig {
             .field("bucket", &self.bucket)
             .field("service_account", &redacted(&self.service_account))
             .field("max_retries", &self.max_retries)
+            .field("http_config", &self.http_config)
             .finish()
     }
 }
@@ -293,7 +346,12 @@ impl fmt::Debug for AzureConfig {
             .field("storage_account_key", &redacted(&self.storage_account_key))
             .field("container", &self.container)
             .field("endpoint", &self.endpoint)
+            .field("az_tenant_id", &self.az_tenant_id)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &redacted(&self.client_secret))
+            .field("user_assigned_id", &self.user_assigned_id)
             .field("max_retries", &self.max_retries)
+            .field("http_config", &self.http_config)
             .finish()
     }
 }
@@ -319,6 +377,30 @@ mod tests {
             "{debug}"
         );
         assert!(debug.contains("<redacted>"));
+    }
+
+    #[test]
+    fn thanos_full_example_s3_config_loads() {
+        // Every S3 key of Thanos' storage docs at its documented default.
+        let yaml = "type: S3\nconfig:\n  bucket: b\n  endpoint: s3.example\n  region: \"\"\n  \
+            aws_sdk_auth: false\n  access_key: \"\"\n  insecure: false\n  signature_version2: false\n  \
+            secret_key: \"\"\n  session_token: \"\"\n  put_user_metadata: {}\n  http_config:\n    \
+            idle_conn_timeout: 1m30s\n    response_header_timeout: 2m\n    insecure_skip_verify: false\n    \
+            tls_handshake_timeout: 10s\n    expect_continue_timeout: 1s\n    max_idle_conns: 100\n    \
+            max_idle_conns_per_host: 100\n    max_conns_per_host: 0\n    tls_config:\n      \
+            ca_file: \"\"\n      cert_file: \"\"\n      key_file: \"\"\n      server_name: \"\"\n      \
+            insecure_skip_verify: false\n    disable_compression: false\n  trace:\n    enable: false\n  \
+            list_objects_version: \"\"\n  bucket_lookup_type: auto\n  send_content_md5: true\n  \
+            disable_multipart: false\n  part_size: 67108864\n  sse_config:\n    type: \"\"\n    \
+            kms_key_id: \"\"\n    kms_encryption_context: {}\n    encryption_key: \"\"\n  \
+            sts_endpoint: \"\"\nprefix: \"\"\n";
+        let config = BucketConfig::from_yaml(yaml).expect("Thanos' example");
+        let Backend::S3(s3) = &config.backend else {
+            panic!("expected S3")
+        };
+        assert_eq!(s3.sse_config.describe(), "none");
+        let empty = "type: S3\nconfig:\n  bucket: b\n  sse_config:\n  http_config:\n";
+        BucketConfig::from_yaml(empty).expect("keys without a value are their defaults");
     }
 
     #[test]
@@ -364,7 +446,19 @@ mod tests {
             ("not yaml: [", "parsing objstore YAML"),
             (
                 "type: S3\nconfig:\n  bucket: b\n  sse_config:\n    type: SSE-KMS\n",
-                "config.sse_config is set, but mnemos does not implement it",
+                "config.sse_config.kms_key_id must be set",
+            ),
+            (
+                "type: S3\nconfig:\n  bucket: b\n  aws_sdk_auth: true\n",
+                "config.aws_sdk_auth is set, but mnemos does not implement it",
+            ),
+            (
+                "type: S3\nconfig:\n  bucket: b\n  http_config:\n    tls_config:\n      cert_file: /c\n",
+                "config.http_config.tls_config.cert_file and config.http_config.tls_config.key_file must be set together",
+            ),
+            (
+                "type: FILESYSTEM\nconfig:\n  directory: /d\n  http_config: {}\n",
+                "config.http_config is not a key",
             ),
             (
                 "type: FILESYSTEM\nconfig:\n  directory: /d\n  secret_key: x\n",

@@ -7,6 +7,11 @@
 //! (`AWS_CONTAINER_CREDENTIALS_FULL_URI` + `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`), and
 //! last the instance metadata service (IMDSv2). [`S3Credentials::source`] names the choice
 //! for the log; secrets never leave this module except into the S3 client.
+//!
+//! Web identity exchanges the token at the STS endpoint: `sts_endpoint` of the YAML, else
+//! `AWS_ENDPOINT_URL_STS`, else the global `https://sts.amazonaws.com` when
+//! `AWS_STS_REGIONAL_ENDPOINTS=legacy`, else the regional `https://sts.<region>.amazonaws.com`.
+//! The token is only ever sent over HTTPS.
 
 use std::path::PathBuf;
 
@@ -37,6 +42,8 @@ pub(crate) enum S3Credentials {
         role_arn: String,
         /// `AWS_ROLE_SESSION_NAME`, if set.
         session_name: Option<String>,
+        /// The STS endpoint; `None` for the regional AWS STS.
+        sts_endpoint: Option<String>,
     },
     /// ECS task role (`AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`).
     EcsContainer(String),
@@ -84,6 +91,7 @@ impl S3Credentials {
                 token_file,
                 role_arn,
                 session_name: env("AWS_ROLE_SESSION_NAME"),
+                sts_endpoint: sts_endpoint(&config.sts_endpoint, &env)?,
             });
         }
         if let Some(uri) = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
@@ -130,10 +138,14 @@ impl S3Credentials {
                 token_file,
                 role_arn,
                 session_name,
+                sts_endpoint,
             } => {
-                let b = builder
+                let mut b = builder
                     .with_config(AmazonS3ConfigKey::WebIdentityTokenFile, token_file)
                     .with_config(AmazonS3ConfigKey::RoleArn, role_arn);
+                if let Some(url) = sts_endpoint {
+                    b = b.with_config(AmazonS3ConfigKey::StsEndpoint, url);
+                }
                 match session_name {
                     Some(n) => b.with_config(AmazonS3ConfigKey::RoleSessionName, n),
                     None => b,
@@ -151,6 +163,42 @@ impl S3Credentials {
             Self::InstanceMetadata => builder,
         }
     }
+}
+
+/// Checks `sts_endpoint` of the YAML: empty, a host, or an `https://` URL (the web identity
+/// token must not travel in clear text).
+pub(crate) fn check_sts_endpoint(value: &str) -> Result<()> {
+    normalize_sts(value, "config.sts_endpoint").map(|_| ())
+}
+
+/// An STS endpoint as an `https://` URL; `what` names its origin in errors.
+fn normalize_sts(value: &str, what: &str) -> Result<Option<String>> {
+    let value = value.trim().trim_end_matches('/');
+    if value.is_empty() {
+        return Ok(None);
+    }
+    match value.split_once("://") {
+        None => Ok(Some(format!("https://{value}"))),
+        Some(("https", rest)) if !rest.is_empty() => Ok(Some(value.to_string())),
+        Some(_) => Err(Error::Config(format!(
+            "objstore config: {what} must be an https:// URL or a host (the web identity \
+             token is sent to it)"
+        ))),
+    }
+}
+
+/// The STS endpoint of the web identity exchange (see the module doc).
+fn sts_endpoint(configured: &str, env: &impl Fn(&str) -> Option<String>) -> Result<Option<String>> {
+    if let Some(url) = normalize_sts(configured, "config.sts_endpoint")? {
+        return Ok(Some(url));
+    }
+    if let Some(url) = env("AWS_ENDPOINT_URL_STS") {
+        return normalize_sts(&url, "AWS_ENDPOINT_URL_STS");
+    }
+    if env("AWS_STS_REGIONAL_ENDPOINTS").is_some_and(|v| v.eq_ignore_ascii_case("legacy")) {
+        return Ok(Some("https://sts.amazonaws.com".to_string()));
+    }
+    Ok(None)
 }
 
 /// Keys that must come as a pair.
@@ -290,6 +338,47 @@ mod tests {
         ];
         let web = resolve(&none, &irsa).expect("web identity");
         assert_eq!(web.source(), "web identity (role arn:aws:iam::1:role/r)");
+        let sts_of = |c: S3Credentials| match c {
+            S3Credentials::WebIdentity { sts_endpoint, .. } => sts_endpoint,
+            other => panic!("not web identity: {}", other.source()),
+        };
+        assert_eq!(sts_of(web), None, "regional AWS STS by default");
+        let with_env = [
+            irsa.as_slice(),
+            &[("AWS_ENDPOINT_URL_STS", "https://sts.env:8443")],
+        ]
+        .concat();
+        assert_eq!(
+            sts_of(resolve(&none, &with_env).expect("env sts")).as_deref(),
+            Some("https://sts.env:8443")
+        );
+        let legacy = [irsa.as_slice(), &[("AWS_STS_REGIONAL_ENDPOINTS", "legacy")]].concat();
+        assert_eq!(
+            sts_of(resolve(&none, &legacy).expect("legacy")).as_deref(),
+            Some("https://sts.amazonaws.com")
+        );
+        let yaml_sts = S3Config {
+            sts_endpoint: "sts.yaml.example".into(),
+            ..S3Config::default()
+        };
+        assert_eq!(
+            sts_of(resolve(&yaml_sts, &with_env).expect("yaml sts")).as_deref(),
+            Some("https://sts.yaml.example"),
+            "the YAML wins over the environment"
+        );
+        let plain = S3Config {
+            sts_endpoint: "http://sts.example".into(),
+            ..S3Config::default()
+        };
+        let err = resolve(&plain, &irsa)
+            .err()
+            .expect("plain http")
+            .to_string();
+        assert!(
+            err.contains("config.sts_endpoint must be an https:// URL"),
+            "{err}"
+        );
+        assert!(!err.contains("sts.example"), "{err}");
         let ecs = [
             ("HOME", "/nonexistent"),
             ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/creds"),

@@ -18,20 +18,6 @@ enum Rule {
     Tuning,
 }
 
-/// `http_config` keys (every provider), relative to `http_config`.
-const HTTP_CONFIG: &[(&str, Rule)] = &[
-    ("idle_conn_timeout", Rule::Tuning),
-    ("response_header_timeout", Rule::Tuning),
-    ("tls_handshake_timeout", Rule::Tuning),
-    ("expect_continue_timeout", Rule::Tuning),
-    ("max_idle_conns", Rule::Tuning),
-    ("max_idle_conns_per_host", Rule::Tuning),
-    ("max_conns_per_host", Rule::Tuning),
-    ("disable_compression", Rule::Tuning),
-    ("insecure_skip_verify", Rule::DefaultOnly),
-    ("tls_config", Rule::DefaultOnly),
-];
-
 /// S3 keys Thanos has and mnemos does not implement.
 const S3: &[(&str, Rule)] = &[
     ("disable_dualstack", Rule::Tuning),
@@ -43,8 +29,6 @@ const S3: &[(&str, Rule)] = &[
     ("signature_version2", Rule::DefaultOnly),
     ("put_user_metadata", Rule::DefaultOnly),
     ("trace", Rule::DefaultOnly),
-    ("sse_config", Rule::DefaultOnly),
-    ("sts_endpoint", Rule::DefaultOnly),
 ];
 
 /// GCS keys Thanos has and mnemos does not implement.
@@ -59,8 +43,6 @@ const AZURE: &[(&str, Rule)] = &[
     ("reader_config", Rule::Tuning),
     ("pipeline_config", Rule::Tuning),
     ("storage_connection_string", Rule::DefaultOnly),
-    ("user_assigned_id", Rule::DefaultOnly),
-    ("msi_resource", Rule::DefaultOnly),
 ];
 
 /// The providers whose unimplemented keys this module knows.
@@ -85,15 +67,11 @@ impl Provider {
             Provider::Filesystem => &[],
         }
     }
-
-    fn has_http_config(self) -> bool {
-        !matches!(self, Provider::Filesystem)
-    }
 }
 
-/// Checks the keys of `config` mnemos did not read. Returns the tuning keys accepted but
-/// not applied (`config.http_config.idle_conn_timeout`, …), or the first refused key with
-/// the reason.
+/// Checks the keys of `config` mnemos did not read (`http_config`, which every provider but
+/// FILESYSTEM has, is read: see [`crate::http_config`]). Returns the tuning keys accepted
+/// but not applied (`config.part_size`, …), or the first refused key with the reason.
 pub(crate) fn check(
     provider: Provider,
     other: &BTreeMap<String, Value>,
@@ -101,25 +79,6 @@ pub(crate) fn check(
     let mut not_applied = Vec::new();
     for (key, value) in other {
         let path = format!("config.{key}");
-        if key == "http_config" && provider.has_http_config() {
-            let Value::Mapping(map) = value else {
-                if is_default(value) {
-                    continue;
-                }
-                return Err(format!("{path} must be a mapping"));
-            };
-            for (k, v) in map {
-                let name = k.as_str().unwrap_or_default();
-                let sub = format!("{path}.{name}");
-                match HTTP_CONFIG.iter().find(|(n, _)| *n == name) {
-                    Some((_, Rule::Tuning)) => not_applied.push(sub),
-                    Some((_, Rule::DefaultOnly)) if is_default(v) => {}
-                    Some((_, Rule::DefaultOnly)) => return Err(not_implemented(&sub)),
-                    None => return Err(unknown(&sub)),
-                }
-            }
-            continue;
-        }
         match provider.keys().iter().find(|(n, _)| n == key) {
             Some((_, Rule::Tuning)) => not_applied.push(path),
             Some((_, Rule::DefaultOnly)) if is_default(value) => {}
@@ -163,62 +122,34 @@ mod tests {
     }
 
     #[test]
-    fn thanos_example_s3_config_is_accepted_with_tuning_reported() {
-        // The S3 block of Thanos' storage docs, with every key at its documented default.
+    fn thanos_example_s3_keys_are_accepted_with_tuning_reported() {
+        // The S3 keys of Thanos' storage docs mnemos does not read, at their defaults.
         let keys = other(
             "disable_dualstack: false\naws_sdk_auth: false\nsignature_version2: false\n\
-             put_user_metadata: {}\nhttp_config:\n  idle_conn_timeout: 1m30s\n  \
-             response_header_timeout: 2m\n  insecure_skip_verify: false\n  \
-             tls_handshake_timeout: 10s\n  expect_continue_timeout: 1s\n  max_idle_conns: 100\n  \
-             max_idle_conns_per_host: 100\n  max_conns_per_host: 0\n  tls_config:\n    \
-             ca_file: \"\"\n    cert_file: \"\"\n    key_file: \"\"\n    server_name: \"\"\n    \
-             insecure_skip_verify: false\n  disable_compression: false\ntrace:\n  enable: false\n\
-             list_objects_version: \"\"\nsend_content_md5: true\ndisable_multipart: false\n\
-             part_size: 67108864\nsse_config:\n  type: \"\"\n  kms_key_id: \"\"\n  \
-             kms_encryption_context: {}\n  encryption_key: \"\"\nsts_endpoint: \"\"\n",
+             put_user_metadata: {}\ntrace:\n  enable: false\nlist_objects_version: \"\"\n\
+             send_content_md5: true\ndisable_multipart: false\npart_size: 67108864\n",
         );
         let not_applied = check(Provider::S3, &keys).expect("accepted");
-        assert!(not_applied.contains(&"config.http_config.idle_conn_timeout".to_string()));
         assert!(not_applied.contains(&"config.part_size".to_string()));
-        assert!(!not_applied.iter().any(|k| k.contains("sse_config")));
+        assert!(not_applied.contains(&"config.send_content_md5".to_string()));
     }
 
     #[test]
     fn settings_that_would_be_weaker_or_unknown_are_refused_by_name() {
         for (provider, yaml, key) in [
-            (
-                Provider::S3,
-                "sse_config:\n  type: SSE-KMS\n  kms_key_id: k\n",
-                "config.sse_config",
-            ),
-            (
-                Provider::S3,
-                "sse_config:\n  type: SSE-C\n  encryption_key: /x\n",
-                "config.sse_config",
-            ),
             (Provider::S3, "aws_sdk_auth: true\n", "config.aws_sdk_auth"),
             (
                 Provider::S3,
-                "sts_endpoint: https://sts\n",
-                "config.sts_endpoint",
-            ),
-            (
-                Provider::S3,
-                "http_config:\n  tls_config:\n    ca_file: /ca.pem\n",
-                "config.http_config.tls_config",
-            ),
-            (
-                Provider::S3,
-                "http_config:\n  insecure_skip_verify: true\n",
-                "config.http_config.insecure_skip_verify",
+                "put_user_metadata:\n  X-Amz-Storage-Class: GLACIER\n",
+                "config.put_user_metadata",
             ),
             (Provider::S3, "trace:\n  enable: true\n", "config.trace"),
             (Provider::S3, "acces_key: typo\n", "config.acces_key"),
             (Provider::Gcs, "use_grpc: true\n", "config.use_grpc"),
             (
                 Provider::Azure,
-                "user_assigned_id: id\n",
-                "config.user_assigned_id",
+                "storage_connection_string: CONNVAL\n",
+                "config.storage_connection_string",
             ),
             (
                 Provider::Filesystem,
@@ -228,7 +159,7 @@ mod tests {
         ] {
             let err = check(provider, &other(yaml)).expect_err(yaml);
             assert!(err.starts_with(key), "{yaml:?}: {err}");
-            for secret in ["/ca.pem", "typo", "https://sts", "SSE-KMS"] {
+            for secret in ["GLACIER", "typo", "CONNVAL"] {
                 assert!(!err.contains(secret), "a value leaked into {err:?}");
             }
         }
