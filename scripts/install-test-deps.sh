@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs when it is missing: Prometheus 2.42 and
-# promtool (Debian package `prometheus`), Garage 2.5 (S3 server, built with
+# promtool (Debian package `prometheus`), curl, Garage 2.5 (S3 server, built with
 # `cargo install` into ~/.cache/mnemos-tools), and moto (AWS S3 and STS server,
 # PyPI, in a venv under ~/.cache/mnemos-tools). Safe to run repeatedly.
 set -euo pipefail
 
 "$(dirname "$0")/install-prometheus.sh"
+
+# curl: a real HTTPS client for the --http.config tests (TLS, basic auth).
+if ! command -v curl >/dev/null 2>&1; then
+  echo "==> installing curl (Debian package)"
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends curl >/dev/null
+fi
 
 # Garage 2.5 (S3 server for object-storage tests), built from crates.io into
 # a per-user cache the first time only.
@@ -34,4 +42,3 @@ if ! "$MOTO_VENV/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != 
   "$MOTO_VENV/bin/pip" install --quiet "moto[server]==$MOTO_VERSION"
 fi
 echo "moto $("$MOTO_VENV/bin/python" -c 'import moto; print(moto.__version__)')"
-command -v openssl >/dev/null 2>&1 || { echo "openssl is required by the TLS tests" >&2; exit 1; }

@@ -17,7 +17,6 @@ pub mod prometheus;
 pub mod promql_diff;
 pub mod promtool;
 pub mod storeapi;
-pub mod tls;
 pub mod trickle;
 
 use std::path::{Path, PathBuf};

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use crate::certs::{CertFiles, TestCa};
 use crate::process::{free_port, run_ok, wait_for, ChildGuard};
-use crate::tls::{make_certs, TestCerts};
 
 /// The bucket every [`Moto`] creates.
 pub const BUCKET: &str = "mnemos";
@@ -88,7 +88,8 @@ pub fn moto_python_or_skip(test: &str) -> Option<PathBuf> {
 /// A running moto server with bucket [`BUCKET`], killed when this value drops.
 pub struct Moto {
     port: u16,
-    certs: TestCerts,
+    ca: PathBuf,
+    client: CertFiles,
     log: PathBuf,
     _guard: ChildGuard,
 }
@@ -107,7 +108,11 @@ impl Moto {
     }
 
     fn start_with(python: &Path, work: &Path, mutual: bool) -> Moto {
-        let certs = make_certs(&work.join("moto-certs"));
+        let dir = work.join("moto-certs");
+        std::fs::create_dir_all(&dir).expect("create cert dir");
+        let ca = TestCa::new(&dir, "moto");
+        let server = ca.issue("server", &["127.0.0.1", "localhost"]);
+        let client = ca.issue("client", &["mnemos"]);
         let port = free_port();
         let log = work.join("moto.log");
         let mut cmd = Command::new(python);
@@ -115,12 +120,12 @@ impl Moto {
             .arg(LAUNCHER)
             .arg("127.0.0.1")
             .arg(port.to_string())
-            .arg(&certs.cert)
-            .arg(&certs.key)
+            .arg(&server.cert)
+            .arg(&server.key)
             .arg(if mutual {
-                certs.ca.as_os_str()
+                ca.ca_file().into_os_string()
             } else {
-                "".as_ref()
+                std::ffi::OsString::new()
             });
         let mut guard = ChildGuard::spawn("moto", &mut cmd, &log);
         let up = wait_for(Duration::from_secs(30), Duration::from_millis(100), || {
@@ -136,7 +141,8 @@ impl Moto {
         );
         let moto = Moto {
             port,
-            certs,
+            ca: ca.ca_file(),
+            client,
             log,
             _guard: guard,
         };
@@ -145,16 +151,14 @@ impl Moto {
             .arg("-c")
             .arg(CREATE_BUCKET)
             .arg(moto.url())
-            .arg(&moto.certs.ca)
+            .arg(&moto.ca)
             .arg(BUCKET)
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_CONFIG_FILE")
             .env_remove("AWS_SHARED_CREDENTIALS_FILE")
             .env_remove("AWS_CA_BUNDLE");
         if mutual {
-            create
-                .arg(&moto.certs.client_cert)
-                .arg(&moto.certs.client_key);
+            create.arg(&moto.client.cert).arg(&moto.client.key);
         }
         run_ok(&mut create);
         moto
@@ -172,12 +176,12 @@ impl Moto {
 
     /// The CA certificate that signed the server's certificate.
     pub fn ca_file(&self) -> &Path {
-        &self.certs.ca
+        &self.ca
     }
 
     /// The client certificate and key (PEM files) the test CA signed.
     pub fn client_cert(&self) -> (&Path, &Path) {
-        (&self.certs.client_cert, &self.certs.client_key)
+        (&self.client.cert, &self.client.key)
     }
 
     /// The server log (one line per request).
