@@ -31,7 +31,9 @@ pub fn run_ok(cmd: &mut Command) -> Output {
 /// The WARN and ERROR lines of a process log (and an `Error: …` exit message).
 pub fn problem_lines(log: &str) -> Vec<&str> {
     log.lines()
-        .filter(|l| l.contains(" WARN ") || l.contains(" ERROR ") || l.starts_with("Error"))
+        .filter(|l| {
+            l.contains(" level=warn ") || l.contains(" level=error ") || l.starts_with("Error")
+        })
         .collect()
 }
 

@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 mod error;
+pub mod http_client;
 pub mod prometheus;
 pub mod shipper;
 pub mod store;
@@ -23,6 +24,7 @@ use mnemos_tsdb::meta::BlockMeta;
 use tracing::{info, warn};
 
 pub use error::{Error, Result};
+pub use http_client::HttpClientConfig;
 pub use prometheus::PrometheusClient;
 pub use shipper::{ShipReport, Shipper};
 pub use store::{SidecarState, SidecarStore};

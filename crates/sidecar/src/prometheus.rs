@@ -38,6 +38,7 @@ const STREAMED_CONTENT_TYPE: &str =
 pub struct PrometheusClient {
     base: String,
     http: reqwest::Client,
+    auth: crate::HttpClientConfig,
     read_timeout: Duration,
     config_timeout: Duration,
 }
@@ -99,9 +100,26 @@ impl PrometheusClient {
         Ok(Self {
             base: base.trim_end_matches('/').to_string(),
             http,
+            auth: crate::HttpClientConfig::default(),
             read_timeout: DEFAULT_READ_TIMEOUT,
             config_timeout: DEFAULT_CONFIG_TIMEOUT,
         })
+    }
+
+    /// Uses `config` (`--prometheus.http-client`): credentials on every request, and its
+    /// TLS settings for an `https://` Prometheus.
+    pub fn with_http_config(mut self, config: crate::HttpClientConfig) -> Result<Self> {
+        let mut builder = reqwest::Client::builder().connect_timeout(Duration::from_secs(5));
+        if let Some(spec) = &config.tls {
+            let tls = mnemos_tls::ClientTls::new(spec.clone())
+                .map_err(|e| Error::Config(format!("--prometheus.http-client tls_config: {e}")))?;
+            builder = builder.use_preconfigured_tls((*tls.config()).clone());
+        }
+        self.http = builder
+            .build()
+            .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
+        self.auth = config;
+        Ok(self)
     }
 
     /// Sets the deadline of the calls answering StoreAPI requests: a label call must be
@@ -146,8 +164,8 @@ impl PrometheusClient {
     async fn api(&self, path: &str, query: &[(&str, String)], timeout: Duration) -> Result<Value> {
         self.within(path, timeout, async {
             let response = self
-                .http
-                .get(format!("{}{path}", self.base))
+                .auth
+                .authorize(self.http.get(format!("{}{path}", self.base)))?
                 .query(query)
                 .send()
                 .await
@@ -281,8 +299,8 @@ impl PrometheusClient {
             .compress_vec(&request.encode_to_vec())
             .map_err(|e| self.error(path, format!("snappy: {e}")))?;
         let send = self
-            .http
-            .post(format!("{}{path}", self.base))
+            .auth
+            .authorize(self.http.post(format!("{}{path}", self.base)))?
             .header("Content-Encoding", "snappy")
             .header("Content-Type", "application/x-protobuf")
             .header("X-Prometheus-Remote-Read-Version", "0.1.0")

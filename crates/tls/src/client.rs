@@ -119,6 +119,11 @@ impl ClientTls {
         })
     }
 
+    /// The rustls configuration now (rebuilt first if its files changed).
+    pub fn config(&self) -> Arc<ClientConfig> {
+        self.config.current()
+    }
+
     /// Opens a TLS connection over `stream` to `host` (verified as the configured server
     /// name, or as `host`).
     pub async fn connect<IO>(&self, host: &str, stream: IO) -> std::io::Result<TlsStream<IO>>

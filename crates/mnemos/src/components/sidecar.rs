@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use mnemos_server::{bind, register_build_info, router, Readiness, Shutdown};
-use mnemos_sidecar::{PrometheusClient, Shipper, Sidecar};
+use mnemos_sidecar::{HttpClientConfig, PrometheusClient, Shipper, Sidecar};
 use mnemos_tsdb::time::TimeBound;
 use prometheus_client::registry::Registry;
 use tracing::{error, info};
@@ -29,6 +29,20 @@ pub struct SidecarArgs {
         default_value = "http://localhost:9090"
     )]
     prometheus_url: String,
+    /// How the sidecar reaches Prometheus, a file in Thanos' format (`basic_auth`,
+    /// `bearer_token(_file)`, `tls_config`): what prometheus-operator passes.
+    #[arg(
+        long = "prometheus.http-client-file",
+        env = "MNEMOS_PROMETHEUS_HTTP_CLIENT_FILE"
+    )]
+    http_client_file: Option<PathBuf>,
+    /// The same configuration inline (alternative to --prometheus.http-client-file).
+    #[arg(
+        long = "prometheus.http-client",
+        env = "MNEMOS_PROMETHEUS_HTTP_CLIENT",
+        conflicts_with = "http_client_file"
+    )]
+    http_client: Option<String>,
     /// Prometheus' data directory.
     #[arg(long = "tsdb.path", env = "MNEMOS_TSDB_PATH", default_value = "./data")]
     tsdb_path: PathBuf,
@@ -113,7 +127,15 @@ impl SidecarArgs {
         let app = router(Arc::new(registry), readiness.clone());
         let http_task = self.server.http.serve(app, shutdown.clone()).await?;
 
+        let http_client = match (&self.http_client_file, &self.http_client) {
+            (Some(path), _) => std::fs::read_to_string(path).with_context(|| {
+                format!("reading --prometheus.http-client-file {}", path.display())
+            })?,
+            (None, Some(inline)) => inline.clone(),
+            (None, None) => String::new(),
+        };
         let prometheus = PrometheusClient::new(&self.prometheus_url)?
+            .with_http_config(HttpClientConfig::parse(&http_client)?)?
             .with_read_timeout(self.read_timeout)
             .with_config_timeout(self.get_config_timeout);
         let sidecar = tokio::select! {

@@ -11,10 +11,12 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
+mod logfmt;
+
 /// Log output format.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum LogFormat {
-    /// `key=value` text lines.
+    /// logfmt lines: `ts=… level=… caller=… msg="…" key=value` (Thanos' default).
     Logfmt,
     /// One JSON object per line.
     Json,
@@ -152,7 +154,7 @@ pub fn init(args: &LogArgs, component: &str) -> anyhow::Result<TracingGuard> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let fmt = match args.format {
-        LogFormat::Logfmt => fmt.boxed(),
+        LogFormat::Logfmt => fmt.event_format(logfmt::Logfmt).boxed(),
         LogFormat::Json => fmt.json().boxed(),
     };
     let provider = match args.tracing_yaml()? {
