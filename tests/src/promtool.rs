@@ -63,6 +63,18 @@ fn tsdb(subcommand: &str, data_dir: &Path, extra: &[&str]) -> String {
     )
 }
 
+/// Blocks backfilled by promtool from the series `spec` describes, in `<work>/local` (the
+/// OpenMetrics input in `<work>/data.om`): the data directory and its blocks (at least one).
+pub fn backfill(work: &Path, spec: &crate::openmetrics::Spec) -> (PathBuf, Vec<PathBuf>) {
+    let om = work.join("data.om");
+    crate::openmetrics::write(spec, &om);
+    let data = work.join("local");
+    create_blocks(&om, &data);
+    let blocks = blocks_in(&data);
+    assert!(!blocks.is_empty(), "promtool made no block");
+    (data, blocks)
+}
+
 /// Block directories directly under `data_dir`, sorted.
 pub fn blocks_in(data_dir: &Path) -> Vec<PathBuf> {
     mnemos_tsdb::block_set::block_dirs(data_dir).expect("list block directories")

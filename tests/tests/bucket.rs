@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use mnemos_block::{DeletionMark, MetaFetcher};
 use mnemos_e2e::garage::Garage;
-use mnemos_e2e::openmetrics::{self, Spec};
+use mnemos_e2e::openmetrics::Spec;
 use mnemos_e2e::process::stdout_of;
 use mnemos_e2e::{assert_same_dump, mnemos_bin, promtool};
 use prometheus_client::registry::Registry;
@@ -36,11 +36,7 @@ fn backfilled_blocks(work: &Path) -> (PathBuf, Vec<PathBuf>) {
         start_ms: 1_700_000_000_000,
         max_step_ms: 60_000,
     };
-    let om = work.join("data.om");
-    openmetrics::write(&spec, &om);
-    let data = work.join("local");
-    promtool::create_blocks(&om, &data);
-    let blocks = promtool::blocks_in(&data);
+    let (data, blocks) = promtool::backfill(work, &spec);
     assert!(
         blocks.len() >= 3,
         "expected several blocks, got {}",

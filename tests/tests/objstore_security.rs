@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use mnemos_e2e::garage::Garage;
 use mnemos_e2e::moto::{self, Moto};
-use mnemos_e2e::openmetrics::{self, Spec};
+use mnemos_e2e::openmetrics::Spec;
 use mnemos_e2e::process::log_digest;
 use mnemos_e2e::{mnemos_bin, promtool};
 use ulid::Ulid;
@@ -67,15 +67,7 @@ fn blocks(work: &Path) -> PathBuf {
         start_ms: 1_700_000_000_000,
         max_step_ms: 60_000,
     };
-    let om = work.join("data.om");
-    openmetrics::write(&spec, &om);
-    let data = work.join("local");
-    promtool::create_blocks(&om, &data);
-    assert!(
-        !promtool::blocks_in(&data).is_empty(),
-        "promtool made no block"
-    );
-    data
+    promtool::backfill(work, &spec).0
 }
 
 /// `upload-blocks --path=<data>`: the uploaded block ids.

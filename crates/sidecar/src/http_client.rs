@@ -140,14 +140,15 @@ impl HttpClientConfig {
                 "basic_auth and bearer_token are mutually exclusive".to_string(),
             ));
         }
-        let path = |s: String| (!s.is_empty()).then(|| PathBuf::from(s));
-        let tls = c.tls_config.map(|t| ClientTlsSpec {
-            ca_file: path(t.ca_file),
-            cert_file: path(t.cert_file),
-            key_file: path(t.key_file),
-            server_name: (!t.server_name.is_empty()).then_some(t.server_name),
-            insecure_skip_verify: t.insecure_skip_verify,
-            alpn: vec![b"http/1.1".to_vec()],
+        let tls = c.tls_config.map(|t| {
+            ClientTlsSpec::from_settings(
+                t.ca_file,
+                t.cert_file,
+                t.key_file,
+                t.server_name,
+                t.insecure_skip_verify,
+                b"http/1.1",
+            )
         });
         Ok(Self {
             basic_auth,

@@ -38,6 +38,27 @@ pub struct ClientTlsSpec {
 }
 
 impl ClientTlsSpec {
+    /// The spec of a configuration file's `tls_config` (Prometheus' and Thanos' keys, an
+    /// empty string meaning unset), asking for `alpn`.
+    pub fn from_settings(
+        ca_file: String,
+        cert_file: String,
+        key_file: String,
+        server_name: String,
+        insecure_skip_verify: bool,
+        alpn: &[u8],
+    ) -> Self {
+        let path = |s: String| (!s.is_empty()).then(|| PathBuf::from(s));
+        Self {
+            ca_file: path(ca_file),
+            cert_file: path(cert_file),
+            key_file: path(key_file),
+            server_name: (!server_name.is_empty()).then_some(server_name),
+            insecure_skip_verify,
+            alpn: vec![alpn.to_vec()],
+        }
+    }
+
     fn files(&self) -> Vec<PathBuf> {
         [&self.ca_file, &self.cert_file, &self.key_file]
             .into_iter()

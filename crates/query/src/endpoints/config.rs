@@ -145,21 +145,20 @@ fn target(entry: EntryYaml) -> std::result::Result<Target, String> {
         }
     }
     let tls = client.tls_config;
-    let some = |s: String| (!s.is_empty()).then(|| PathBuf::from(s));
     let settings_given = !tls.cert_file.is_empty()
         || !tls.key_file.is_empty()
         || !tls.ca_file.is_empty()
         || !client.server_name.is_empty()
         || tls.insecure_skip_verify;
     let transport = if tls.enabled {
-        Transport::Tls(ClientTlsSpec {
-            ca_file: some(tls.ca_file),
-            cert_file: some(tls.cert_file),
-            key_file: some(tls.key_file),
-            server_name: (!client.server_name.is_empty()).then_some(client.server_name),
-            insecure_skip_verify: tls.insecure_skip_verify,
-            alpn: vec![b"h2".to_vec()],
-        })
+        Transport::Tls(ClientTlsSpec::from_settings(
+            tls.ca_file,
+            tls.cert_file,
+            tls.key_file,
+            client.server_name,
+            tls.insecure_skip_verify,
+            b"h2",
+        ))
     } else if settings_given {
         return Err(
             "TLS files, server_name or insecure_skip_verify are given but tls_config.enabled \
