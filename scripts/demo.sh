@@ -3,8 +3,12 @@
 # replicas (replica="a"/"b") scraping the same targets with short blocks, a
 # sidecar next to each shipping blocks to a filesystem bucket and serving
 # StoreAPI, a store gateway serving the bucket, a compactor compacting the bucket
-# every minute, and the querier over all of them (deduplicating the replicas).
-# Prints the querier URL and a sample query.
+# every minute (small ranges, 1m -> 5m -> 30m, so a compaction happens within
+# minutes), and the querier over all of them (deduplicating the replicas).
+# Prints the querier URL and a sample query, then shows the first shipped and the
+# first compacted block. Every wait has a deadline and says what it waited for.
+# Needs: Rust (cargo), python3, curl, and root or sudo the first time (it installs
+# Debian's prometheus package). Nothing only the tests need (Garage, moto) is built.
 # Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +25,19 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
+# wait_until SECONDS WHAT LOG COMMAND...: runs COMMAND every 2 s until it succeeds; after
+# SECONDS says what it waited for, where to look, and exits.
+wait_until() {
+  local limit=$1 what=$2 log=$3; shift 3
+  local start=$SECONDS
+  until "$@" >/dev/null 2>&1; do
+    if (( SECONDS - start > limit )); then
+      echo "demo: timed out after ${limit}s waiting for $what; see $log" >&2
+      exit 1
+    fi
+    sleep 2
+  done
+}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PORT_A=$(free_port); PORT_B=$(free_port)
 BUCKET="$WORK/bucket"
@@ -62,7 +79,8 @@ start_store() {
 start_compactor() {
   local http; http=$(free_port)
   "$MNEMOS" compact --objstore.config="$OBJSTORE" --data-dir="$WORK/compact" --wait --wait-interval=1m \
-    --consistency-delay=0s --delete-delay=5m --http-address="127.0.0.1:$http" >"$WORK/compact.log" 2>&1 &
+    --compact.ranges=1m,5m,30m --consistency-delay=0s --delete-delay=5m \
+    --http-address="127.0.0.1:$http" >"$WORK/compact.log" 2>&1 &
   PIDS+=($!)
   echo "compactor: metrics http://127.0.0.1:$http/metrics (log $WORK/compact.log)"
 }
@@ -81,7 +99,7 @@ start_store
 start_compactor
 start_query
 
-until curl -sf "http://127.0.0.1:$QUERY_PORT/-/ready" >/dev/null; do sleep 1; done
+wait_until 60 "the querier to be ready" "$WORK/query.log" curl -sf "http://127.0.0.1:$QUERY_PORT/-/ready"
 echo
 echo "Querier (Prometheus API, point Grafana here): http://127.0.0.1:$QUERY_PORT"
 echo "Sample query (one series per target, replicas merged; add &dedup=false to see both):"
@@ -89,8 +107,8 @@ echo "  curl -s 'http://127.0.0.1:$QUERY_PORT/api/v1/query?query=up'"
 echo "  curl -s 'http://127.0.0.1:$QUERY_PORT/api/v1/query?query=up&dedup=false'"
 echo "Prometheus replica a: http://127.0.0.1:$PORT_A   replica b: http://127.0.0.1:$PORT_B"
 echo "Work dir: $WORK (the first block appears after about 2.5 minutes, then one a minute; bucket: $BUCKET)"
-echo "Waiting for the first shipped block..."
-until ls "$BUCKET"/*/meta.json >/dev/null 2>&1; do sleep 5; done
+echo "Waiting for the first shipped block (up to 5 minutes)..."
+wait_until 300 "the sidecars to ship a block" "$WORK/prom-a/sidecar.log" ls "$BUCKET"/*/meta.json
 echo
 echo "\$ mnemos tools bucket ls --objstore.config=..."
 "$MNEMOS" tools bucket ls --objstore.config="$OBJSTORE"
@@ -101,6 +119,12 @@ echo
 echo "\$ curl -s 'http://127.0.0.1:$QUERY_PORT/api/v1/query?query=up'"
 curl -s "http://127.0.0.1:$QUERY_PORT/api/v1/query?query=up"
 echo
+echo
+echo "Waiting for the compactor's first compacted block (five 1m blocks into one 5m block; up to 10 minutes)..."
+compacted() { grep -lE '"level": ?[2-9]' "$BUCKET"/*/meta.json; }
+wait_until 600 "a compacted block" "$WORK/compact.log" compacted
+echo "\$ mnemos tools bucket ls --objstore.config=...   (LEVEL 2: made by the compactor)"
+"$MNEMOS" tools bucket ls --objstore.config="$OBJSTORE"
 echo
 echo "Querier: http://127.0.0.1:$QUERY_PORT   Running; Ctrl-C stops everything."
 wait
