@@ -11,6 +11,9 @@ pub enum Error {
     /// The bucket failed.
     #[error(transparent)]
     Bucket(#[from] mnemos_objstore::Error),
+    /// A configuration (relabel rules, …) is invalid.
+    #[error("{0}")]
+    Config(String),
     /// A local block or file is unusable.
     #[error(transparent)]
     Tsdb(#[from] mnemos_tsdb::Error),

@@ -97,6 +97,7 @@ impl FetcherMetrics {
 /// Lists blocks and fetches their metas, caching what it saw.
 pub struct MetaFetcher {
     bucket: Bucket,
+    selector: crate::Relabel,
     cache_dir: Option<PathBuf>,
     cache: Mutex<HashMap<Ulid, Arc<BlockMeta>>>,
     metrics: FetcherMetrics,
@@ -107,10 +108,18 @@ impl MetaFetcher {
     pub fn new(bucket: Bucket, cache_dir: Option<PathBuf>, registry: &mut Registry) -> Self {
         Self {
             bucket,
+            selector: crate::Relabel::default(),
             cache_dir,
             cache: Mutex::new(HashMap::new()),
             metrics: FetcherMetrics::new(registry),
         }
+    }
+
+    /// Only blocks `selector` keeps are reported (with their marks); the others are left to
+    /// other shards. Blocks without a meta.json cannot be told apart and are all reported.
+    pub fn with_selector(mut self, selector: crate::Relabel) -> Self {
+        self.selector = selector;
+        self
     }
 
     /// The bucket this fetcher reads.
@@ -155,6 +164,34 @@ impl MetaFetcher {
     }
 
     async fn fetch_inner(&self) -> Result<BucketBlocks> {
+        let mut blocks = self.fetch_all().await?;
+        if !self.selector.is_empty() {
+            let others: BTreeSet<Ulid> = blocks
+                .metas
+                .iter()
+                .filter(|(id, meta)| {
+                    let labels = meta
+                        .thanos
+                        .as_ref()
+                        .map(|t| t.labels.clone())
+                        .unwrap_or_default();
+                    !self.selector.keeps_block(id, &labels)
+                })
+                .map(|(id, _)| *id)
+                .collect();
+            blocks.metas.retain(|id, _| !others.contains(id));
+            for marked in [
+                &mut blocks.deletion_marked,
+                &mut blocks.no_compact_marked,
+                &mut blocks.no_downsample_marked,
+            ] {
+                marked.retain(|id| !others.contains(id));
+            }
+        }
+        Ok(blocks)
+    }
+
+    async fn fetch_all(&self) -> Result<BucketBlocks> {
         let mut blocks = BucketBlocks::default();
         let mut with_meta = BTreeSet::new();
         let mut dirs = BTreeSet::new();

@@ -76,6 +76,9 @@ pub struct Config {
     pub compact_concurrency: usize,
     /// Blocks downsampled at once.
     pub downsample_concurrency: usize,
+    /// Which blocks this compactor handles (`--selector.relabel-config`); others are left to
+    /// other compactors.
+    pub selector: mnemos_block::Relabel,
 }
 
 /// What one pass did.
@@ -152,7 +155,8 @@ impl Compactor {
             bucket.clone(),
             Some(config.data_dir.join("meta-syncer")),
             registry,
-        );
+        )
+        .with_selector(config.selector.clone());
         let journal = Journal::new(config.data_dir.join("uploads-in-progress"));
         let partials = PartialTracker::new(config.data_dir.join("partial-uploads-seen"));
         Ok(Self {

@@ -236,6 +236,7 @@ impl Setup {
             downsampling: true,
             compact_concurrency: 1,
             downsample_concurrency: 1,
+            selector: Default::default(),
         };
         Compactor::new(self.bucket.clone(), config, &mut Registry::default()).expect("compactor")
     }

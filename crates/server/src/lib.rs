@@ -112,7 +112,9 @@ async fn metrics(State(shared): State<Shared>) -> Response {
         Ok(()) => (
             [(
                 header::CONTENT_TYPE,
-                "text/plain; version=0.0.4; charset=utf-8",
+                // prometheus-client writes OpenMetrics (`info` types, `# EOF`): Prometheus'
+                // text parser refuses that body under the text format's content type.
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
             )],
             body,
         )

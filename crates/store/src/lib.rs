@@ -28,9 +28,8 @@ pub mod order;
 pub mod query;
 pub mod range_cache;
 mod select;
-pub mod selection;
 mod service;
 
 pub use error::{Error, Result};
-pub use selection::Relabel;
+pub use mnemos_block::Relabel;
 pub use service::{BucketStore, StoreConfig, SyncReport};

@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::limits::RequestLimits;
 use crate::metrics::StoreMetrics;
 use crate::range_cache::RangeCache;
-use crate::selection::Relabel;
+use mnemos_block::Relabel;
 use mnemos_tsdb::time::{now_ms, TimeBound};
 
 /// Blocks loaded or read at once (per request for reads).
@@ -196,7 +196,7 @@ impl BucketStore {
                 .as_ref()
                 .map(|t| t.labels.clone())
                 .unwrap_or_default();
-            if !inner.config.relabel.keeps(&labels) {
+            if !inner.config.relabel.keeps_block(id, &labels) {
                 continue;
             }
             if found.deletion_marked.contains(id) {

@@ -79,6 +79,10 @@ pub struct CompactArgs {
     /// Do not downsample.
     #[arg(long = "downsampling.disable", env = "MNEMOS_DOWNSAMPLING_DISABLE")]
     downsampling_disable: bool,
+    /// Which blocks this compactor compacts (several compactors on one bucket, each with its
+    /// own streams).
+    #[command(flatten)]
+    selector: super::SelectorArgs,
 }
 
 impl CompactArgs {
@@ -87,8 +91,8 @@ impl CompactArgs {
         runtime()?.block_on(self.serve())
     }
 
-    fn config(&self) -> Config {
-        Config {
+    fn config(&self) -> anyhow::Result<Config> {
+        Ok(Config {
             data_dir: self.data_dir.clone(),
             ranges: self.ranges.iter().map(|d| d.as_millis() as i64).collect(),
             consistency_delay: self.consistency_delay,
@@ -100,7 +104,8 @@ impl CompactArgs {
             downsampling: !self.downsampling_disable,
             compact_concurrency: self.compact_concurrency,
             downsample_concurrency: self.downsample_concurrency,
-        }
+            selector: self.selector.load()?,
+        })
     }
 
     async fn serve(self) -> anyhow::Result<()> {
@@ -108,7 +113,7 @@ impl CompactArgs {
         let mut registry = Registry::default();
         register_build_info(&mut registry, "compact");
         let bucket = self.objstore.open_required(&mut registry)?;
-        let compactor = Compactor::new(bucket, self.config(), &mut registry)
+        let compactor = Compactor::new(bucket, self.config()?, &mut registry)
             .context("setting up the compactor")?;
         let readiness = Readiness::default();
         let app = router(Arc::new(registry), readiness.clone());

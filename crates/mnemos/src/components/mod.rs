@@ -323,6 +323,41 @@ impl GrpcLimitArgs {
     }
 }
 
+/// Thanos' `--selector.relabel-config(-file)`: relabel rules (`keep`, `drop`, `hashmod`)
+/// over a block's external labels and `__block_id` choosing the blocks a store gateway
+/// serves or a compactor compacts, so several share one bucket.
+#[derive(Debug, Args)]
+pub struct SelectorArgs {
+    /// Relabel rules selecting the blocks handled, as a file (YAML list; external labels and
+    /// `__block_id`).
+    #[arg(
+        long = "selector.relabel-config-file",
+        env = "MNEMOS_SELECTOR_RELABEL_CONFIG_FILE"
+    )]
+    file: Option<std::path::PathBuf>,
+    /// The same rules inline.
+    #[arg(
+        long = "selector.relabel-config",
+        env = "MNEMOS_SELECTOR_RELABEL_CONFIG",
+        conflicts_with = "file"
+    )]
+    inline: Option<String>,
+}
+
+impl SelectorArgs {
+    /// The rules given (none: every block).
+    pub fn load(&self) -> anyhow::Result<mnemos_block::Relabel> {
+        Ok(match (&self.file, &self.inline) {
+            (Some(path), _) => mnemos_block::Relabel::from_yaml(
+                &std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?,
+            )?,
+            (None, Some(yaml)) => mnemos_block::Relabel::from_yaml(yaml)?,
+            (None, None) => mnemos_block::Relabel::default(),
+        })
+    }
+}
+
 /// Object storage configuration flags (Thanos' objstore YAML).
 #[derive(Debug, Args)]
 pub struct ObjstoreArgs {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use mnemos_server::{bind, register_build_info, router, Readiness, Shutdown};
-use mnemos_store::{BucketStore, Relabel, StoreConfig};
+use mnemos_store::{BucketStore, StoreConfig};
 use mnemos_tsdb::time::TimeBound;
 use prometheus_client::registry::Registry;
 use tracing::{info, warn};
@@ -82,19 +82,9 @@ pub struct StoreArgs {
     /// Serve only data before this: RFC 3339 or relative to now (`-2h`).
     #[arg(long = "max-time", env = "MNEMOS_MAX_TIME", default_value = "9999-12-31T23:59:59Z", value_parser = TimeBound::parse)]
     max_time: TimeBound,
-    /// Relabel rules (keep, drop, hashmod) over external labels selecting the blocks served, as a file.
-    #[arg(
-        long = "selector.relabel-config-file",
-        env = "MNEMOS_SELECTOR_RELABEL_CONFIG_FILE"
-    )]
-    relabel_file: Option<PathBuf>,
-    /// The same rules inline.
-    #[arg(
-        long = "selector.relabel-config",
-        env = "MNEMOS_SELECTOR_RELABEL_CONFIG",
-        conflicts_with = "relabel_file"
-    )]
-    relabel: Option<String>,
+    /// Which blocks this gateway serves.
+    #[command(flatten)]
+    selector: super::SelectorArgs,
     /// Blocks marked for deletion longer ago than this are no longer served.
     #[arg(long = "ignore-deletion-marks-delay", env = "MNEMOS_IGNORE_DELETION_MARKS_DELAY", default_value = "24h", value_parser = parse_duration)]
     ignore_deletion_marks_delay: Duration,
@@ -108,14 +98,7 @@ impl StoreArgs {
 
     async fn serve(self) -> anyhow::Result<()> {
         let shutdown = Shutdown::on_signal();
-        let relabel = match (&self.relabel_file, &self.relabel) {
-            (Some(path), _) => Relabel::from_yaml(
-                &std::fs::read_to_string(path)
-                    .with_context(|| format!("reading {}", path.display()))?,
-            )?,
-            (None, Some(yaml)) => Relabel::from_yaml(yaml)?,
-            (None, None) => Relabel::default(),
-        };
+        let relabel = self.selector.load()?;
         let mut registry = Registry::default();
         register_build_info(&mut registry, "store");
         let bucket = self.objstore.open_required(&mut registry)?;

@@ -1,5 +1,7 @@
-//! Which blocks a gateway serves by their external labels: relabel rules (`keep`, `drop`,
-//! `hashmod`), so several gateways can share one bucket. (The time window,
+//! Which blocks a store gateway serves, or a compactor compacts, by their external labels
+//! and their id: Thanos' `--selector.relabel-config` rules (`keep`, `drop`, `hashmod`) over a
+//! block's external labels plus `__block_id` (its ULID), so several gateways share one bucket
+//! by block hash, and several compactors one bucket by stream. (The time window,
 //! `--min-time`/`--max-time`, is a [`mnemos_tsdb::time::TimeBound`] pair.)
 
 use std::collections::BTreeMap;
@@ -8,7 +10,12 @@ use md5::{Digest, Md5};
 use regex::Regex;
 use serde::Deserialize;
 
+use ulid::Ulid;
+
 use crate::error::{Error, Result};
+
+/// The label a block's id is offered under (Thanos' name).
+pub const BLOCK_ID_LABEL: &str = "__block_id";
 
 /// One relabel rule (Prometheus' format; actions `keep`, `drop`, `hashmod`).
 #[derive(Clone, Debug, Deserialize)]
@@ -71,7 +78,23 @@ impl Relabel {
         Ok(Self { rules: out })
     }
 
-    /// Whether a block with these external labels is served.
+    /// Whether no rule is configured (every block kept).
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Whether block `id` with external labels `labels` is selected (`__block_id` is
+    /// offered to the rules beside the external labels).
+    pub fn keeps_block(&self, id: &Ulid, labels: &BTreeMap<String, String>) -> bool {
+        if self.rules.is_empty() {
+            return true;
+        }
+        let mut labels = labels.clone();
+        labels.insert(BLOCK_ID_LABEL.to_string(), id.to_string());
+        self.keeps(&labels)
+    }
+
+    /// Whether a block with these labels is selected.
     pub fn keeps(&self, labels: &BTreeMap<String, String>) -> bool {
         let mut labels = labels.clone();
         for (rule, re) in &self.rules {
@@ -125,5 +148,27 @@ mod tests {
             );
         }
         assert!(Relabel::from_yaml("- action: replace\n").is_err());
+    }
+
+    #[test]
+    fn block_id_shards_blocks_of_one_stream() {
+        let shard = |n: u64| {
+            Relabel::from_yaml(&format!(
+                "- action: hashmod\n  source_labels: [__block_id]\n  modulus: 3\n  target_label: shard\n- action: keep\n  source_labels: [shard]\n  regex: \"{n}\"\n"
+            ))
+            .expect("rules")
+        };
+        let labels = BTreeMap::from([("replica".to_string(), "a".to_string())]);
+        let mut per_shard = [0usize; 3];
+        for i in 0..60u128 {
+            let id = Ulid::from(i * 7_919 + 1);
+            let owners: Vec<u64> = (0..3)
+                .filter(|&n| shard(n).keeps_block(&id, &labels))
+                .collect();
+            assert_eq!(owners.len(), 1, "block {id} in exactly one shard");
+            per_shard[owners[0] as usize] += 1;
+        }
+        assert!(per_shard.iter().all(|&n| n > 5), "spread {per_shard:?}");
+        assert!(Relabel::default().keeps_block(&Ulid::nil(), &labels));
     }
 }
