@@ -127,6 +127,12 @@ for values in "$CHART"/ci/*.yaml; do
   done
 done
 
+# The plain-Prometheus example of docs/kubernetes.md is validated with the rendered objects.
+for kv in "${KUBE_VERSIONS[@]}"; do
+  printf '%s\t%s\t%s\n' "$ROOT/deploy/kubernetes/prometheus-with-sidecar.yaml" "$kv" \
+    "ConfigMap=1 Service=1 StatefulSet=1" >>"$WORK/rendered.tsv"
+done
+
 # Every rendered object against the Kubernetes schemas of its version, strictly.
 if [[ -s "$WORK/rendered.tsv" ]]; then
   if "$VENV/bin/python" - "$WORK/rendered.tsv" >"$WORK/validate.log" 2>&1 <<'PY'
@@ -153,7 +159,7 @@ def crd_check(o):
 bad = objects = skipped = 0
 for line in open(sys.argv[1]):
     path, version, expect = line.rstrip("\n").split("\t")
-    label = "%s@%s" % (os.path.basename(path).rsplit("@", 1)[0], version)
+    label = "%s@%s" % (os.path.basename(path).rsplit("@", 1)[0].removesuffix(".yaml"), version)
     docs = [d for d in yaml.safe_load_all(open(path)) if d]
     seen, kinds = set(), collections.Counter()
     for o in docs:
