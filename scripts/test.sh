@@ -24,7 +24,16 @@ cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 ./scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+# The Helm chart (lint, render, Kubernetes schemas; pinned Helm and kubernetes-validate) and
+# the monitoring mixin (promtool check/test rules, dashboards).
+deploy_status=0
+echo "==> scripts/check-helm.sh"
+./scripts/check-helm.sh || deploy_status=1
+echo "==> deploy/mixin/check.sh"
+./deploy/mixin/check.sh || deploy_status=1
 # One closing line for the whole suite (cargo prints one per test binary).
 awk '/^test result:/ { for (i = 2; i <= NF; i++) { if ($i == "passed;") p += $(i-1); if ($i == "failed;") f += $(i-1) } }
      END { printf "summary: %d passed, %d failed\n", p, f }' "$log"
-exit "$status"
+if [ "$deploy_status" -ne 0 ]; then echo "deployment checks failed"; fi
+[ "$status" -ne 0 ] && exit "$status"
+exit "$deploy_status"
