@@ -4,8 +4,9 @@
 //! to a real Prometheus 2.42 on `localhost:9090`, listening on `:10901` and `:10902` as in
 //! the pod. The kubelet's `$(OBJSTORE_CONFIG)`/`$(TRACING_CONFIG)` expansions are done here;
 //! the two volume paths (`/prometheus`, `/etc/thanos/config/…`) are the test's own
-//! directories, the only change. The sidecar must serve StoreAPI to a querier, upload-ready,
-//! with the operator's HTTP client file (`tls_config: {insecure_skip_verify: true}`).
+//! directories, the only change. With the operator's HTTP client file
+//! (`tls_config: {insecure_skip_verify: true}`) the sidecar ships Prometheus' block to the
+//! bucket and serves StoreAPI to a querier.
 
 use std::net::TcpListener;
 use std::process::Command;
@@ -14,9 +15,11 @@ use std::time::Duration;
 use mnemos_e2e::component::Component;
 use mnemos_e2e::http;
 use mnemos_e2e::mnemos_bin;
+use mnemos_e2e::openmetrics::Spec;
 use mnemos_e2e::otlp::OtlpSink;
 use mnemos_e2e::process::{wait_for, ChildGuard};
 use mnemos_e2e::prometheus::Prometheus;
+use mnemos_e2e::promtool;
 
 /// The pod's fixed ports must be free on this machine.
 fn assert_free(port: u16) {
@@ -34,6 +37,33 @@ fn the_operators_sidecar_arguments_start_mnemos_unchanged() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let work = dir.path();
+    // A level-1 block in Prometheus' data directory (backfilled by promtool, 6 h old): what
+    // the sidecar must ship.
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    let spec = Spec {
+        seed: 11,
+        series: 6,
+        samples_per_series: 60,
+        label_names: 0,
+        start_ms: now_ms - 6 * 3_600_000,
+        max_step_ms: 30_000,
+    };
+    let (_, blocks) = promtool::backfill(work, &spec);
+    let data_dir = work.join("prometheus-data");
+    std::fs::create_dir_all(&data_dir).expect("data dir");
+    for block in &blocks {
+        let to = data_dir.join(block.file_name().expect("block name"));
+        assert!(Command::new("cp")
+            .arg("-r")
+            .arg(block)
+            .arg(&to)
+            .status()
+            .expect("cp")
+            .success());
+    }
     let prom = Prometheus::start(
         work,
         "prometheus",
@@ -94,6 +124,31 @@ fn the_operators_sidecar_arguments_start_mnemos_unchanged() {
         ],
     );
     query.wait_ready(Duration::from_secs(30));
+    let bucket = work.join("bucket");
+    let shipped = wait_for(Duration::from_secs(60), Duration::from_millis(300), || {
+        let dirs = std::fs::read_dir(&bucket).ok()?;
+        let n = dirs
+            .filter_map(Result::ok)
+            .filter(|d| d.path().join("meta.json").is_file())
+            .count();
+        (n == blocks.len()).then_some(())
+    });
+    assert!(
+        shipped.is_some(),
+        "the sidecar shipped no block: {}",
+        text()
+    );
+    let at = (spec.start_ms + 300_000) / 1000;
+    let r = http::get(
+        query.http_port,
+        &format!("/api/v1/query?query=count(mnemos_gauge)&time={at}"),
+    )
+    .expect("query");
+    assert!(
+        r.body.contains("\"result\":[{"),
+        "the block's series through the sidecar: {}",
+        r.body
+    );
     let up = wait_for(Duration::from_secs(30), Duration::from_millis(300), || {
         let r = http::get(query.http_port, "/api/v1/query?query=up").ok()?;
         (r.status == 200 && r.body.contains("\"prometheus\":\"monitoring/k8s\"")).then_some(r.body)
