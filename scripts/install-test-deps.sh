@@ -42,3 +42,7 @@ if ! "$MOTO_VENV/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != 
   "$MOTO_VENV/bin/pip" install --quiet "moto[server]==$MOTO_VERSION"
 fi
 echo "moto $("$MOTO_VENV/bin/python" -c 'import moto; print(moto.__version__)')"
+
+# Helm 3.19 and kubernetes-validate, pinned (scripts/check-helm.sh; the chart's end-to-end
+# test runs this helm).
+"$(dirname "$0")/check-helm.sh" --install-only >/dev/null
