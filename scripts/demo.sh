@@ -108,7 +108,8 @@ echo "  curl -s 'http://127.0.0.1:$QUERY_PORT/api/v1/query?query=up&dedup=false'
 echo "Prometheus replica a: http://127.0.0.1:$PORT_A   replica b: http://127.0.0.1:$PORT_B"
 echo "Work dir: $WORK (the first block appears after about 2.5 minutes, then one a minute; bucket: $BUCKET)"
 echo "Waiting for the first shipped block (up to 5 minutes)..."
-wait_until 300 "the sidecars to ship a block" "$WORK/prom-a/sidecar.log" ls "$BUCKET"/*/meta.json
+shipped() { ls "$BUCKET"/*/meta.json; } # the glob is expanded at each try
+wait_until 300 "the sidecars to ship a block" "$WORK/prom-a/sidecar.log" shipped
 echo
 echo "\$ mnemos tools bucket ls --objstore.config=..."
 "$MNEMOS" tools bucket ls --objstore.config="$OBJSTORE"
