@@ -23,6 +23,25 @@ pub struct Spec {
     pub max_step_ms: i64,
 }
 
+impl Spec {
+    /// Six series of 60 samples (steps up to 30 s) from `hours_ago` hours before now: a
+    /// small recent block for a Prometheus to hold.
+    pub fn recent(seed: u64, hours_ago: i64) -> Self {
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        Self {
+            seed,
+            series: 6,
+            samples_per_series: 60,
+            label_names: 0,
+            start_ms: now_ms - hours_ago * 3_600_000,
+            max_step_ms: 30_000,
+        }
+    }
+}
+
 const UNICODE_VALUES: &[&str] = &[
     "ünïcödé ✓",
     "日本語",

@@ -30,6 +30,44 @@ impl Prometheus {
         Self::start_with(work, name, config, block, block, port)
     }
 
+    /// Starts Prometheus on a free port scraping itself every second, with
+    /// `external_labels` (YAML flow map body, e.g. `replica: a`) and 2 h blocks: the
+    /// Prometheus a sidecar runs beside.
+    pub fn start_self_scraping(work: &Path, name: &str, external_labels: &str) -> Self {
+        Self::start_self_scraping_in(work, name, external_labels, free_port())
+    }
+
+    /// Like [`Prometheus::start_self_scraping`] on a given port.
+    pub fn start_self_scraping_in(
+        work: &Path,
+        name: &str,
+        external_labels: &str,
+        port: u16,
+    ) -> Self {
+        let config = format!(
+            "global: {{scrape_interval: 1s, external_labels: {{{external_labels}}}}}
+scrape_configs:
+  - job_name: self
+    static_configs: [{{targets: ['127.0.0.1:{port}']}}]
+"
+        );
+        Self::start(work, name, &config, "2h", port)
+    }
+
+    /// Places level-1 blocks of `spec`'s series (backfilled by promtool) in the data
+    /// directory of a Prometheus called `name` that is yet to start (`<work>/<name>-data`),
+    /// as blocks it cut itself; returns them.
+    pub fn seed_blocks(work: &Path, name: &str, spec: &crate::openmetrics::Spec) -> Vec<PathBuf> {
+        let (_, blocks) = crate::promtool::backfill(work, spec);
+        let data_dir = work.join(format!("{name}-data"));
+        std::fs::create_dir_all(&data_dir).expect("create data dir");
+        for block in &blocks {
+            let to = data_dir.join(block.file_name().expect("block name"));
+            crate::process::run_ok(Command::new("cp").arg("-r").arg(block).arg(&to));
+        }
+        blocks
+    }
+
     /// Like [`Prometheus::start`] with different minimum and maximum block durations, so
     /// that Prometheus compacts its blocks (ranges min, 3×min, … up to max).
     pub fn start_with(

@@ -20,7 +20,6 @@ use mnemos_e2e::mnemos_bin;
 use mnemos_e2e::openmetrics::Spec;
 use mnemos_e2e::process::{free_port, run_ok, wait_for, ChildGuard};
 use mnemos_e2e::prometheus::Prometheus;
-use mnemos_e2e::promtool;
 use serde_yaml_ng::Value;
 
 /// The repository root.
@@ -266,38 +265,9 @@ fn the_charts_commands_work() {
         .iter()
         .find(|o| str_of(o, &["kind"]) == "StatefulSet")
         .expect("the example's StatefulSet");
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as i64;
-    let spec = Spec {
-        seed: 5,
-        series: 6,
-        samples_per_series: 60,
-        label_names: 0,
-        start_ms: now_ms - 6 * 3_600_000,
-        max_step_ms: 30_000,
-    };
-    let (_, blocks) = promtool::backfill(work, &spec);
-    let prom_data = work.join("prometheus-data");
-    std::fs::create_dir_all(&prom_data).expect("data dir");
-    for block in &blocks {
-        let to = prom_data.join(block.file_name().expect("name"));
-        assert!(Command::new("cp")
-            .arg("-r")
-            .arg(block)
-            .arg(&to)
-            .status()
-            .expect("cp")
-            .success());
-    }
-    let prom = Prometheus::start(
-        work,
-        "prometheus",
-        "global: {scrape_interval: 1s, external_labels: {cluster: test, replica: a}}\n",
-        "2h",
-        free_port(),
-    );
+    let spec = Spec::recent(5, 6);
+    let blocks = Prometheus::seed_blocks(work, "prometheus", &spec);
+    let prom = Prometheus::start_self_scraping(work, "prometheus", "cluster: test, replica: a");
     let mut sidecar_config = config.clone();
     sidecar_config.insert(
         "mnemos-objstore".into(),

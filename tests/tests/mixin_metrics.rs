@@ -124,16 +124,7 @@ fn prometheus_scrapes_every_component_and_the_mixin_names_exist() {
             format!("--data-dir={}", work.join("compact-data").display()),
         ],
     );
-    let prom_port = free_port();
-    let prom = Prometheus::start(
-        work,
-        "prometheus",
-        &format!(
-            "global: {{scrape_interval: 1s, external_labels: {{replica: a}}}}\nscrape_configs:\n  - job_name: self\n    static_configs: [{{targets: ['127.0.0.1:{prom_port}']}}]\n"
-        ),
-        "2h",
-        prom_port,
-    );
+    let prom = Prometheus::start_self_scraping(work, "prometheus", "replica: a");
     let mut sidecar = Component::start(
         work,
         "sidecar",

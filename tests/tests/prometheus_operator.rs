@@ -19,7 +19,6 @@ use mnemos_e2e::openmetrics::Spec;
 use mnemos_e2e::otlp::OtlpSink;
 use mnemos_e2e::process::{wait_for, ChildGuard};
 use mnemos_e2e::prometheus::Prometheus;
-use mnemos_e2e::promtool;
 
 /// The pod's fixed ports must be free on this machine.
 fn assert_free(port: u16) {
@@ -39,36 +38,12 @@ fn the_operators_sidecar_arguments_start_mnemos_unchanged() {
     let work = dir.path();
     // A level-1 block in Prometheus' data directory (backfilled by promtool, 6 h old): what
     // the sidecar must ship.
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as i64;
-    let spec = Spec {
-        seed: 11,
-        series: 6,
-        samples_per_series: 60,
-        label_names: 0,
-        start_ms: now_ms - 6 * 3_600_000,
-        max_step_ms: 30_000,
-    };
-    let (_, blocks) = promtool::backfill(work, &spec);
-    let data_dir = work.join("prometheus-data");
-    std::fs::create_dir_all(&data_dir).expect("data dir");
-    for block in &blocks {
-        let to = data_dir.join(block.file_name().expect("block name"));
-        assert!(Command::new("cp")
-            .arg("-r")
-            .arg(block)
-            .arg(&to)
-            .status()
-            .expect("cp")
-            .success());
-    }
-    let prom = Prometheus::start(
+    let spec = Spec::recent(11, 6);
+    let blocks = Prometheus::seed_blocks(work, "prometheus", &spec);
+    let prom = Prometheus::start_self_scraping_in(
         work,
         "prometheus",
-        "global: {scrape_interval: 1s, external_labels: {prometheus: monitoring/k8s, prometheus_replica: prometheus-k8s-0}}\nscrape_configs:\n  - job_name: prometheus\n    static_configs: [{targets: ['localhost:9090']}]\n",
-        "2h",
+        "prometheus: monitoring/k8s, prometheus_replica: prometheus-k8s-0",
         9090,
     );
     let objstore = format!(

@@ -265,16 +265,7 @@ fn querier_store_and_sidecar_over_mutual_tls() {
     store.wait_ready(Duration::from_secs(30));
 
     // A sidecar over a real Prometheus scraping itself.
-    let prom_port = free_port();
-    let prom = Prometheus::start(
-        work,
-        "prometheus",
-        &format!(
-            "global: {{scrape_interval: 1s, external_labels: {{cluster: tls, replica: a}}}}\nscrape_configs:\n  - job_name: self\n    static_configs: [{{targets: ['127.0.0.1:{prom_port}']}}]\n"
-        ),
-        "2h",
-        prom_port,
-    );
+    let prom = Prometheus::start_self_scraping(work, "prometheus", "cluster: tls, replica: a");
     let mut args = vec![
         "sidecar".to_string(),
         format!("--prometheus.url=http://127.0.0.1:{}", prom.port),
@@ -500,16 +491,7 @@ fn every_component_behind_http_config_with_tls_and_basic_auth() {
         ],
         false,
     );
-    let prom_port = free_port();
-    let prom = Prometheus::start(
-        work,
-        "prometheus",
-        &format!(
-            "global: {{scrape_interval: 1s, external_labels: {{replica: a}}}}\nscrape_configs:\n  - job_name: self\n    static_configs: [{{targets: ['127.0.0.1:{prom_port}']}}]\n"
-        ),
-        "2h",
-        prom_port,
-    );
+    let prom = Prometheus::start_self_scraping(work, "prometheus", "replica: a");
     let sidecar = start(
         "sidecar",
         vec![
