@@ -21,6 +21,8 @@ use std::time::Duration;
 
 use mnemos_tsdb::block_set::block_dirs;
 use mnemos_tsdb::meta::BlockMeta;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
 use tracing::{info, warn};
 
 pub use error::{Error, Result};
@@ -34,6 +36,19 @@ pub struct Sidecar {
     prometheus: PrometheusClient,
     tsdb_path: PathBuf,
     state: Arc<SidecarState>,
+    prometheus_up: Gauge,
+}
+
+/// `mnemos_sidecar_prometheus_up`: 1 while Prometheus answers the sidecar's configuration
+/// reads, 0 while it does not (also before the first answer). Registered in `registry`.
+pub fn register_prometheus_up(registry: &mut Registry) -> Gauge {
+    let up = Gauge::default();
+    registry.register(
+        "mnemos_sidecar_prometheus_up",
+        "Whether Prometheus answered the sidecar's last configuration read (1) or not (0)",
+        up.clone(),
+    );
+    up
 }
 
 impl Sidecar {
@@ -46,11 +61,26 @@ impl Sidecar {
         tsdb_path: PathBuf,
         ready_timeout: Duration,
     ) -> Result<Self> {
+        Self::connect_reporting(prometheus, tsdb_path, ready_timeout, Gauge::default()).await
+    }
+
+    /// [`Sidecar::connect`], keeping `prometheus_up` (see [`register_prometheus_up`]) at
+    /// whether Prometheus answers, now and in [`Sidecar::run_refresher`].
+    pub async fn connect_reporting(
+        prometheus: PrometheusClient,
+        tsdb_path: PathBuf,
+        ready_timeout: Duration,
+        prometheus_up: Gauge,
+    ) -> Result<Self> {
+        prometheus_up.set(0);
         let deadline = tokio::time::Instant::now() + ready_timeout;
         let mut delay = Duration::from_millis(500);
         let labels = loop {
             match prometheus.external_labels().await {
-                Ok(labels) => break labels,
+                Ok(labels) => {
+                    prometheus_up.set(1);
+                    break labels;
+                }
                 Err(e) if tokio::time::Instant::now() + delay >= deadline => {
                     return Err(Error::Config(format!(
                         "Prometheus at {} did not answer within {ready_timeout:?} \
@@ -90,6 +120,7 @@ impl Sidecar {
             prometheus,
             tsdb_path,
             state,
+            prometheus_up,
         };
         sidecar.refresh_min_time().await;
         Ok(sidecar)
@@ -134,7 +165,9 @@ impl Sidecar {
                 _ = &mut shutdown => return,
                 _ = tokio::time::sleep(interval) => {}
             }
-            match self.prometheus.external_labels().await {
+            let answer = self.prometheus.external_labels().await;
+            self.prometheus_up.set(i64::from(answer.is_ok()));
+            match answer {
                 Ok(labels) if labels.is_empty() => {
                     warn!("Prometheus lost its external labels; keeping the previous ones")
                 }

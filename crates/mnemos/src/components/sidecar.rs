@@ -109,6 +109,7 @@ impl SidecarArgs {
         let shutdown = Shutdown::on_signal();
         let mut registry = Registry::default();
         register_build_info(&mut registry, "sidecar");
+        let prometheus_up = mnemos_sidecar::register_prometheus_up(&mut registry);
         let shipper = match self.objstore.open(&mut registry)? {
             Some(bucket) => Some(Shipper::new(
                 self.tsdb_path.clone(),
@@ -139,7 +140,7 @@ impl SidecarArgs {
             .with_read_timeout(self.read_timeout)
             .with_config_timeout(self.get_config_timeout);
         let sidecar = tokio::select! {
-            connected = Sidecar::connect(prometheus, self.tsdb_path.clone(), self.ready_timeout) => connected?,
+            connected = Sidecar::connect_reporting(prometheus, self.tsdb_path.clone(), self.ready_timeout, prometheus_up) => connected?,
             _ = shutdown.clone().wait() => return Ok(()),
         };
         let store = sidecar
