@@ -121,7 +121,7 @@ echo "\$ curl -s 'http://127.0.0.1:$QUERY_PORT/api/v1/query?query=up'"
 curl -s "http://127.0.0.1:$QUERY_PORT/api/v1/query?query=up"
 echo
 echo
-echo "Waiting for the compactor's first compacted block (five 1m blocks into one 5m block; up to 10 minutes)..."
+echo "Waiting for the compactor's first compacted block (the 1m blocks of a 5-minute window merged into one; up to 10 minutes)..."
 compacted() { grep -lE '"level": ?[2-9]' "$BUCKET"/*/meta.json; }
 wait_until 600 "a compacted block" "$WORK/compact.log" compacted
 echo "\$ mnemos tools bucket ls --objstore.config=...   (LEVEL 2: made by the compactor)"
