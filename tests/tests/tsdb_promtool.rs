@@ -197,3 +197,28 @@ fn tiny_and_sub_second_steps() {
         },
     );
 }
+
+/// Values exactly halfway between two shortest decimals (k/64 near 2.3e11, 17 significant
+/// digits and a 5): Go rounds them half to even, and so must the dump.
+#[test]
+fn tie_values_dump_like_promtool() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let om = work.path().join("ties.om");
+    let mut text = String::from("# TYPE ties gauge\n");
+    for k in 0..2_000u64 {
+        let v = (234_142_914_464u64 * 64 + k) as f64 / 64.0;
+        // The exact decimal of v, as OpenMetrics text (promtool parses it to v exactly).
+        text.push_str(&format!(
+            "ties{{k=\"{}\"}} {v:.6} {}\n",
+            k % 4,
+            1_700_000_000 + k as i64 * 15
+        ));
+    }
+    text.push_str("# EOF\n");
+    std::fs::write(&om, text).expect("write");
+    let data = work.path().join("data");
+    promtool::create_blocks(&om, &data);
+    let want = promtool::dump(&data, &[]);
+    assert!(want.contains("2.3414291446401562e+11"), "promtool's tie");
+    assert_same_dump("ties", &want, &mnemos_dump(&data, &[]));
+}

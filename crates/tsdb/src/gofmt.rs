@@ -58,15 +58,70 @@ pub fn quote(s: &str) -> String {
 }
 
 /// Shortest decimal digits of a finite, non-zero |v| and the position of the
-/// decimal point (Go's `digs.d` and `digs.dp`: v = 0.d1d2d3… × 10^dp).
+/// decimal point (Go's `digs.d` and `digs.dp`: v = 0.d1d2d3… × 10^dp). When two candidates
+/// of that length are exactly as close to v, Go takes the even one (round half to even);
+/// Rust's shortest formatting takes the upper one, so such ties are settled here.
 fn shortest_digits(v: f64) -> (String, i32) {
-    let s = format!("{:e}", v.abs());
-    let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
+    let (digits, dp) = scientific_digits(&format!("{:e}", v.abs()));
+    // A tie needs the rounding interval (half an ulp, about 10^(dp-16.65)) to reach half a
+    // unit of the last digit: only 16- and 17-digit results can be ties.
+    if digits.len() >= 16 {
+        if let Some(even) = half_even_tie(v.abs(), &digits, dp) {
+            return (even, dp);
+        }
+    }
+    (digits, dp)
+}
+
+/// The significant digits (trailing zeros dropped) and decimal point position of Rust's
+/// `{:e}` text.
+fn scientific_digits(s: &str) -> (String, i32) {
+    let (mant, exp) = s.split_once('e').unwrap_or((s, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
     let digits = digits.trim_end_matches('0');
     let digits = if digits.is_empty() { "0" } else { digits };
     (digits.to_string(), exp + 1)
+}
+
+/// If `v` lies exactly halfway between two decimals of `digits.len()` significant digits,
+/// one of them `digits`, the even one of the two (its decimal point unchanged); `None`
+/// otherwise.
+fn half_even_tie(v: f64, digits: &str, dp: i32) -> Option<String> {
+    let n = digits.len();
+    // Cheap first look: v to n+1 digits must end in 5 for a tie.
+    let one_more = format!("{:.*e}", n, v);
+    let (more, more_dp) = scientific_digits(&one_more);
+    if more_dp != dp || more.len() != n + 1 || !more.ends_with('5') {
+        return None;
+    }
+    // The exact expansion (a double has at most 767 significant digits) must stop there.
+    let exact = format!("{:.*e}", 800, v);
+    let (exact, exact_dp) = scientific_digits(&exact);
+    if exact_dp != dp || exact != more {
+        return None;
+    }
+    // Halfway between `low` (the first n digits) and `low + 1`: take the even one.
+    let low = &exact[..n];
+    let low_is_even = low.bytes().last().is_some_and(|d| (d - b'0') % 2 == 0);
+    if low_is_even {
+        return (low != digits).then(|| low.to_string());
+    }
+    // `low` is odd: the even candidate is low + 1 (Rust's usual answer already).
+    if digits != low {
+        return None;
+    }
+    let mut up = low.as_bytes().to_vec();
+    for d in up.iter_mut().rev() {
+        if *d == b'9' {
+            *d = b'0';
+        } else {
+            *d += 1;
+            let up = String::from_utf8(up).ok()?;
+            return Some(up.trim_end_matches('0').to_string());
+        }
+    }
+    None // all nines: the carry would move the decimal point; keep Rust's answer
 }
 
 /// How Go (and Prometheus) write the special floats: `NaN`, `+Inf`, `-Inf`; `None` for
@@ -279,6 +334,50 @@ mod tests {
         for (v, want) in cases {
             assert_eq!(format_g(v), want, "format_g({v:?})");
         }
+    }
+
+    #[test]
+    fn ties_round_half_to_even_as_go() {
+        // 234142914464.015625 is exactly halfway between two 17-digit decimals.
+        assert_eq!(format_g(234142914464.015625), "2.3414291446401562e+11");
+        assert_eq!(format_g(-234142914464.015625), "-2.3414291446401562e+11");
+        // Halfway again, but the lower neighbour is odd: the upper one is even.
+        let odd_low = 234142914464.046875; // …0468|75: not a 17-digit tie
+        assert_eq!(format_g(odd_low).parse::<f64>().ok(), Some(odd_low));
+        // Every result reads back as the same double, and is never longer than Rust's.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = f64::from_bits(x);
+            if !v.is_finite() || v == 0.0 {
+                continue;
+            }
+            let g = format_g(v);
+            assert_eq!(g.parse::<f64>().ok(), Some(v), "{v:e} -> {g}");
+            let (ours, _) = shortest_digits(v);
+            let (rusts, _) = scientific_digits(&format!("{:e}", v.abs()));
+            assert_eq!(ours.len(), rusts.len(), "{v:e}");
+        }
+        // Ties built on purpose: k·2^-6 with 17 significant digits ending in 5 at the 18th.
+        let mut ties = 0;
+        for k in 0..20_000u64 {
+            let v = (234_142_914_464u64 * 64 + k) as f64 / 64.0;
+            let g = format_g(v);
+            assert_eq!(g.parse::<f64>().ok(), Some(v), "{v} -> {g}");
+            let exact = format!("{:.*e}", 800, v);
+            let (exact, _) = scientific_digits(&exact);
+            if exact.len() == 18 && exact.ends_with('5') {
+                ties += 1;
+                let (digits, _) = shortest_digits(v);
+                if digits.len() == 17 {
+                    let last = digits.as_bytes()[16] - b'0';
+                    assert_eq!(last % 2, 0, "{v}: {g} is not the even neighbour");
+                }
+            }
+        }
+        assert!(ties > 100, "{ties} ties built");
     }
 
     #[test]
