@@ -103,7 +103,10 @@ fn half_even_tie(v: f64, digits: &str, dp: i32) -> Option<String> {
     }
     // Halfway between `low` (the first n digits) and `low + 1`: take the even one.
     let low = &exact[..n];
-    let low_is_even = low.bytes().last().is_some_and(|d| (d - b'0') % 2 == 0);
+    let low_is_even = low
+        .bytes()
+        .last()
+        .is_some_and(|d| (d - b'0').is_multiple_of(2));
     if low_is_even {
         return (low != digits).then(|| low.to_string());
     }
@@ -338,11 +341,12 @@ mod tests {
 
     #[test]
     fn ties_round_half_to_even_as_go() {
-        // 234142914464.015625 is exactly halfway between two 17-digit decimals.
-        assert_eq!(format_g(234142914464.015625), "2.3414291446401562e+11");
-        assert_eq!(format_g(-234142914464.015625), "-2.3414291446401562e+11");
-        // Halfway again, but the lower neighbour is odd: the upper one is even.
-        let odd_low = 234142914464.046875; // …0468|75: not a 17-digit tie
+        // 234142914464.015625 (k/64) is exactly halfway between two 17-digit decimals.
+        let tie = (234_142_914_464u64 * 64 + 1) as f64 / 64.0;
+        assert_eq!(format_g(tie), "2.3414291446401562e+11");
+        assert_eq!(format_g(-tie), "-2.3414291446401562e+11");
+        // 234142914464.046875: not a 17-digit tie, read back as itself.
+        let odd_low = (234_142_914_464u64 * 64 + 3) as f64 / 64.0;
         assert_eq!(format_g(odd_low).parse::<f64>().ok(), Some(odd_low));
         // Every result reads back as the same double, and is never longer than Rust's.
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
