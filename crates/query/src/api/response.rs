@@ -8,7 +8,7 @@ use std::fmt::Write;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use mnemos_promql::{Sample, Series, Value};
-use mnemos_tsdb::gofmt::{format_e, special_float};
+use mnemos_tsdb::gofmt::{format_e, format_f, special_float};
 use mnemos_tsdb::Labels;
 
 /// Prometheus' error types with their HTTP codes.
@@ -208,9 +208,8 @@ fn push_value(out: &mut String, v: f64) {
     if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
         out.push_str(&format_e(v));
     } else {
-        // Rust's shortest round-trip digits without exponent are Go's 'f' with precision
-        // -1 (checked against `format_f` in the tests).
-        let _ = write!(out, "{v}");
+        // Go's 'f' with precision -1: Rust's `{v}` but for ties, which Go rounds to even.
+        out.push_str(&format_f(v));
     }
 }
 
@@ -299,7 +298,6 @@ pub fn query_data(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mnemos_tsdb::gofmt::format_f;
 
     #[test]
     fn values_and_timestamps_format_like_prometheus() {
@@ -329,7 +327,7 @@ mod tests {
     }
 
     #[test]
-    fn rust_display_is_go_f_format_in_the_f_range() {
+    fn values_in_the_f_range_are_go_f_format() {
         let mut rng = 0x9e37_79b9_7f4a_7c15u64;
         for _ in 0..100_000 {
             rng ^= rng << 13;
@@ -339,8 +337,14 @@ mod tests {
             if !v.is_finite() || (v != 0.0 && !(1e-6..1e21).contains(&v.abs())) {
                 continue;
             }
-            assert_eq!(format!("{v}"), format_f(v), "{v:e}");
+            assert_eq!(format_value(v), format_f(v), "{v:e}");
+            // Rust's own text differs only on ties, and reads back the same.
+            assert_eq!(format_value(v).parse::<f64>().ok(), Some(v));
         }
+        // Halfway between two 17-digit decimals: Go (and Prometheus) take the even one.
+        let tie = (234_142_914_464u64 * 64 + 1) as f64 / 64.0;
+        assert_eq!(format!("{tie}"), "234142914464.01563");
+        assert_eq!(format_value(tie), "234142914464.01562");
         for v in [
             0.1,
             1e-6,
@@ -350,7 +354,7 @@ mod tests {
             -0.0,
             5e-324_f64.max(1e-6),
         ] {
-            assert_eq!(format!("{v}"), format_f(v));
+            assert_eq!(format_value(v), format_f(v));
         }
     }
 
