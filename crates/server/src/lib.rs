@@ -206,12 +206,15 @@ pub async fn serve_http(
             () = &mut shutdown => break,
         };
         let stream = limits::IdleTimeout::new(stream, limits.idle_timeout);
-        let tls = web.as_ref().and_then(|w| w.current().tls.clone());
+        let web = web.clone();
         let app = app.clone();
         let closing = closing.clone();
         let header_timeout = limits.read_header_timeout;
         tokio::spawn(async move {
             let _permit = permit;
+            // The web config's TLS as of now (reading changed files happens here, not in
+            // the accept loop).
+            let tls = web.as_ref().and_then(|w| w.current().tls.clone());
             let result = match tls {
                 None => serve_connection(stream, app, header_timeout, closing).await,
                 Some(tls) => match tls.accept(stream, header_timeout).await {

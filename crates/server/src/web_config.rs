@@ -164,7 +164,9 @@ impl WebSettings {
                 };
                 let value = HeaderValue::from_str(&value)
                     .map_err(|_| invalid(format!("header {allowed}: invalid value")))?;
-                headers.push((HeaderName::from_static(lower(allowed)), value));
+                let name = HeaderName::from_bytes(allowed.as_bytes())
+                    .map_err(|_| invalid(format!("header {allowed}: invalid name")))?;
+                headers.push((name, value));
             }
         }
         let users = file.basic_auth_users.unwrap_or_default();
@@ -180,17 +182,6 @@ impl WebSettings {
             users,
             headers,
         })
-    }
-}
-
-/// The header names of [`ALLOWED_HEADERS`] in lower case (as `HeaderName` wants them).
-fn lower(name: &str) -> &'static str {
-    match name {
-        "Content-Security-Policy" => "content-security-policy",
-        "X-Frame-Options" => "x-frame-options",
-        "X-Content-Type-Options" => "x-content-type-options",
-        "X-XSS-Protection" => "x-xss-protection",
-        _ => "strict-transport-security",
     }
 }
 
@@ -318,9 +309,13 @@ impl WebConfig {
         self.settings.current()
     }
 
-    /// Whether `user`/`password` are valid now (always, without `basic_auth_users`).
-    async fn authorized(&self, credentials: Option<(String, String)>) -> bool {
-        let settings = self.current();
+    /// Whether `user`/`password` are valid under `settings` (always, without
+    /// `basic_auth_users`).
+    async fn authorized(
+        &self,
+        settings: &WebSettings,
+        credentials: Option<(String, String)>,
+    ) -> bool {
         if settings.users.is_empty() {
             return true;
         }
@@ -385,7 +380,10 @@ pub(crate) async fn enforce(
     next: Next,
 ) -> Response {
     let settings = config.current();
-    let mut response = if config.authorized(basic_credentials(&request)).await {
+    let mut response = if config
+        .authorized(&settings, basic_credentials(&request))
+        .await
+    {
         next.run(request).await
     } else {
         (

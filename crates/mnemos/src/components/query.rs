@@ -173,7 +173,6 @@ impl GrpcClientTlsArgs {
     /// The TLS these flags configure; `None` without --grpc-client-tls-secure. TLS settings
     /// given without it are an error (Thanos would silently dial in plain text).
     fn spec(&self) -> anyhow::Result<Option<mnemos_tls::ClientTlsSpec>> {
-        let path = |s: &String| (!s.trim().is_empty()).then(|| PathBuf::from(s.trim()));
         if !self.secure {
             let given = [&self.cert, &self.key, &self.ca, &self.server_name]
                 .iter()
@@ -186,15 +185,15 @@ impl GrpcClientTlsArgs {
             );
             return Ok(None);
         }
-        Ok(Some(mnemos_tls::ClientTlsSpec {
-            ca_file: path(&self.ca),
-            cert_file: path(&self.cert),
-            key_file: path(&self.key),
-            server_name: (!self.server_name.trim().is_empty())
-                .then(|| self.server_name.trim().to_string()),
-            insecure_skip_verify: self.skip_verify,
-            alpn: vec![b"h2".to_vec()],
-        }))
+        let trimmed = |s: &String| s.trim().to_string();
+        Ok(Some(mnemos_tls::ClientTlsSpec::from_settings(
+            trimmed(&self.ca),
+            trimmed(&self.cert),
+            trimmed(&self.key),
+            trimmed(&self.server_name),
+            self.skip_verify,
+            b"h2",
+        )))
     }
 }
 

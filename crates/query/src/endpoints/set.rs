@@ -100,11 +100,6 @@ impl Endpoint {
         })
     }
 
-    /// Whether it is dialled over TLS.
-    pub fn uses_tls(&self) -> bool {
-        self.tls.is_some()
-    }
-
     /// A StoreAPI client on the endpoint's (shared, lazily connected) channel.
     pub fn store_client(&self) -> StoreClient<Channel> {
         StoreClient::new(self.channel.clone()).max_decoding_message_size(256 << 20)
