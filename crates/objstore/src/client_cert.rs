@@ -11,7 +11,6 @@ use std::time::Duration;
 use object_store::client::{HttpClient, HttpConnector};
 use object_store::{ClientConfigKey, ClientOptions};
 
-use crate::duration;
 use crate::error::{Error, Result};
 
 /// The user agent of mnemos' object storage requests when a client certificate is used.
@@ -65,7 +64,7 @@ impl ClientCertConnector {
 /// A duration option as `ClientOptions` prints it (humantime: `5s`, `1m 30s`).
 fn duration_option(options: &ClientOptions, key: ClientConfigKey) -> Option<Duration> {
     let text = options.get_config_value(&key)?;
-    duration::parse(&text.replace(' ', ""))
+    mnemos_tsdb::time::parse_duration(&text.replace(' ', "")).ok()
 }
 
 fn flag(options: &ClientOptions, key: ClientConfigKey) -> bool {

@@ -19,7 +19,6 @@ use serde::Deserialize;
 use serde_yaml_ng::Value;
 
 use crate::client_cert::ClientCertConnector;
-use crate::duration;
 use crate::error::{Error, Result};
 
 /// Connect timeout of every bucket client (TCP and TLS handshake).
@@ -224,7 +223,7 @@ fn config_error(message: String) -> Error {
 fn duration_of(name: &str, value: &Option<Value>) -> Result<Option<Duration>> {
     let parsed = match value {
         None | Some(Value::Null) => return Ok(None),
-        Some(Value::String(s)) => duration::parse(s),
+        Some(Value::String(s)) => mnemos_tsdb::time::parse_duration(s.trim()).ok(),
         Some(Value::Number(n)) if n.as_u64() == Some(0) => Some(Duration::ZERO),
         Some(_) => None,
     };

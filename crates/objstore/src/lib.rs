@@ -15,7 +15,6 @@ mod azure_credentials;
 mod bucket;
 mod client_cert;
 mod config;
-mod duration;
 mod error;
 mod gcs_credentials;
 mod http_config;

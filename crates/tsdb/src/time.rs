@@ -4,6 +4,15 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// A Prometheus duration (see [`parse_duration_ms`]) as a [`std::time::Duration`]; negative
+/// ones are refused.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let ms = parse_duration_ms(s)?;
+    u64::try_from(ms)
+        .map(std::time::Duration::from_millis)
+        .map_err(|_| format!("negative duration {s:?}"))
+}
+
 /// Parses a Prometheus duration (`model.ParseDuration`): `0`, or units in the order
 /// `y w d h m s ms` (e.g. `1h30m`, `50m`, `10s`, `1ms`), into milliseconds.
 pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
@@ -100,6 +109,31 @@ pub fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// As objstore YAML timeouts use them (Thanos' `model.Duration`).
+    #[test]
+    fn durations_as_std_durations() {
+        use std::time::Duration;
+        for (text, ms) in [
+            ("0", 0),
+            ("0s", 0),
+            ("90s", 90_000),
+            ("1m30s", 90_000),
+            ("2m", 120_000),
+            ("1h", 3_600_000),
+            ("500ms", 500),
+            ("1d", 86_400_000),
+        ] {
+            assert_eq!(
+                parse_duration(text),
+                Ok(Duration::from_millis(ms)),
+                "{text}"
+            );
+        }
+        for bad in ["", "10", "1x", "s", "1.5s", "-1s"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn durations() {

@@ -414,10 +414,7 @@ impl ObjstoreArgs {
 
 /// Parses a Prometheus duration (`0s`, `30s`, `5m`, `2h`, `1d`, `2w`, `1h30m`).
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    let ms = mnemos_tsdb::time::parse_duration_ms(s.trim())?;
-    u64::try_from(ms)
-        .map(std::time::Duration::from_millis)
-        .map_err(|_| format!("negative duration {s:?}"))
+    mnemos_tsdb::time::parse_duration(s.trim())
 }
 
 /// A multi-threaded Tokio runtime for a component.
