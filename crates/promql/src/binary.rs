@@ -8,6 +8,7 @@ use promql_parser::parser::{self as ast, BinaryExpr, LabelModifier, VectorMatchC
 
 use crate::engine::{drop_name, eval, Ctx, VSeries, Val};
 use crate::error::{Error, Result};
+use crate::gomath;
 
 fn exec(msg: impl Into<String>) -> Error {
     Error::Execution(msg.into())
@@ -81,8 +82,8 @@ impl Op {
             Op::Mul => (l * r, true),
             Op::Div => (l / r, true),
             Op::Mod => (l % r, true),
-            Op::Pow => (l.powf(r), true),
-            Op::Atan2 => (l.atan2(r), true),
+            Op::Pow => (gomath::pow(l, r), true),
+            Op::Atan2 => (gomath::atan2(l, r), true),
             Op::Eq => (l, l == r),
             Op::Ne => (l, l != r),
             Op::Gt => (l, l > r),

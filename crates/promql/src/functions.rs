@@ -10,6 +10,7 @@ use crate::engine::{
     drop_name, eval, merge_same_labels, with_label, Ctx, Points, Range, VSeries, Val,
 };
 use crate::error::{Error, Result};
+use crate::gomath;
 
 fn exec(msg: impl Into<String>) -> Error {
     Error::Execution(msg.into())
@@ -319,17 +320,6 @@ fn holt_winters(pts: &[(i64, f64)], sf: f64, tf: f64) -> Option<f64> {
     Some(s1)
 }
 
-/// Go's `math.Log` as Prometheus 2.42 runs it (amd64 assembly): exact for normal numbers;
-/// a subnormal `x` is decomposed without normalising (exponent -1022, fraction in [0.5, 1)),
-/// so e.g. ln(5e-324) is -709.0896 rather than -744.44. Reproduced so results match.
-fn go_log(x: f64) -> f64 {
-    if x > 0.0 && x < f64::MIN_POSITIVE {
-        let fraction = f64::from_bits((x.to_bits() & ((1u64 << 52) - 1)) | 0x3FE0_0000_0000_0000);
-        return -1022.0 * std::f64::consts::LN_2 + fraction.ln();
-    }
-    x.ln()
-}
-
 /// Go's `math.Max`: +Inf wins, then NaN.
 fn go_max(a: f64, b: f64) -> f64 {
     if a == f64::INFINITY || b == f64::INFINITY {
@@ -552,11 +542,11 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
         "abs" => math(f64::abs),
         "ceil" => math(f64::ceil),
         "floor" => math(f64::floor),
-        "exp" => math(f64::exp),
+        "exp" => math(gomath::exp),
         "sqrt" => math(f64::sqrt),
-        "ln" => math(go_log),
-        "log2" => math(f64::log2),
-        "log10" => math(|v| go_log(v) * (1.0 / std::f64::consts::LN_10)),
+        "ln" => math(gomath::log),
+        "log2" => math(gomath::log2),
+        "log10" => math(gomath::log10),
         "sgn" => math(|v| {
             if v > 0.0 {
                 1.0
@@ -566,20 +556,20 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
                 v
             }
         }),
-        "acos" => math(f64::acos),
-        "acosh" => math(f64::acosh),
-        "asin" => math(f64::asin),
-        "asinh" => math(f64::asinh),
-        "atan" => math(f64::atan),
-        "atanh" => math(f64::atanh),
-        "cos" => math(f64::cos),
-        "cosh" => math(f64::cosh),
-        "sin" => math(f64::sin),
-        "sinh" => math(f64::sinh),
-        "tan" => math(f64::tan),
-        "tanh" => math(f64::tanh),
-        "deg" => math(f64::to_degrees),
-        "rad" => math(f64::to_radians),
+        "acos" => math(gomath::acos),
+        "acosh" => math(gomath::acosh),
+        "asin" => math(gomath::asin),
+        "asinh" => math(gomath::asinh),
+        "atan" => math(gomath::atan),
+        "atanh" => math(gomath::atanh),
+        "cos" => math(gomath::cos),
+        "cosh" => math(gomath::cosh),
+        "sin" => math(gomath::sin),
+        "sinh" => math(gomath::sinh),
+        "tan" => math(gomath::tan),
+        "tanh" => math(gomath::tanh),
+        "deg" => math(gomath::deg),
+        "rad" => math(gomath::rad),
         "pi" => Ok(Val::Scalar(vec![std::f64::consts::PI; steps])),
         "round" => {
             let v = vector_arg(ctx, arg(0)?)?;

@@ -12,6 +12,7 @@ mod durations;
 mod engine;
 mod error;
 mod functions;
+mod gomath;
 mod nesting;
 pub mod storage;
 pub mod value;
