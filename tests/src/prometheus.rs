@@ -116,6 +116,11 @@ scrape_configs:
     pub fn pid(&self) -> u32 {
         self.guard.pid()
     }
+
+    /// Stops Prometheus as an operator would (SIGTERM, then SIGKILL after `timeout`).
+    pub fn stop(self, timeout: Duration) {
+        self.guard.stop(timeout);
+    }
 }
 
 /// A `/metrics` endpoint served from the test; `stop` makes it vanish so that

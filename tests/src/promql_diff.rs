@@ -571,6 +571,56 @@ pub fn templates() -> Vec<(&'static str, String)> {
     }
     add("trig", "sin({s})");
     add("trig", "atanh({s})");
+    // Go's math where it is not the correctly rounded one (Prometheus' results are Go's
+    // formulas' results): arguments near 0, near 1 and huge, and the special values.
+    for (funcs, args) in [
+        (
+            &["ln", "log2", "log10"][..],
+            &[
+                "1 + {g} * 1e-12",
+                "abs({g}) * 1e-300",
+                "abs({g}) * 1e300",
+                "{s}",
+            ][..],
+        ),
+        (&["exp"], &["{g} * 1e-12", "{g} * 20", "{s}"]),
+        (&["sqrt"], &["abs({g}) * 1e300", "abs({g}) * 1e-310"]),
+        (
+            &["sin", "cos", "tan"],
+            &["{g} * 1e-12", "{g} * 1e8", "{g} * 1e20", "{s}"],
+        ),
+        (
+            &["asin", "acos", "atanh"],
+            &["1 - abs({g}) * 1e-12", "{g} * 1e-12", "{g} / 61"],
+        ),
+        (
+            &["atan", "sinh", "cosh", "tanh", "asinh"],
+            &["{g} * 1e-12", "{g} * 15", "{s}"],
+        ),
+        (&["acosh"], &["1 + abs({g}) * 1e-12", "abs({g}) * 1e300"]),
+        (&["deg", "rad"], &["{s}", "{g} * 1e306", "{g} * 1e-310"]),
+    ] {
+        for f in funcs {
+            for a in args {
+                add("go-math", &format!("{f}({a})"));
+            }
+        }
+    }
+    for q in [
+        "(1 + {g} * 1e-9) ^ 1e9",
+        "{g} ^ 7",
+        "abs({g}) ^ 0.5",
+        "{s} ^ -3",
+        "2 ^ ({g} * 30)",
+        "(abs({g}) * 1e-310) ^ 0.25",
+        "{g} * 1e15 % 7.5",
+        "{s} % 7",
+        "-7.5 % {g}",
+        "{g} atan2 -3",
+        "({g} * 1e-300) atan2 -1",
+    ] {
+        add("go-math", q);
+    }
     for f in [
         "hour",
         "minute",
@@ -941,7 +991,7 @@ pub fn mnemos_range(
     }
 }
 
-/// Equal within 1e-6 relative; NaN equals NaN, infinities must be the same.
+/// Equal within 1e-12 relative; NaN equals NaN, infinities must be the same.
 pub fn close(a: f64, b: f64) -> bool {
     if a == b || (a.is_nan() && b.is_nan()) {
         return true;
@@ -949,7 +999,7 @@ pub fn close(a: f64, b: f64) -> bool {
     if !a.is_finite() || !b.is_finite() {
         return false;
     }
-    (a - b).abs() <= 1e-6 * a.abs().max(b.abs())
+    (a - b).abs() <= 1e-12 * a.abs().max(b.abs())
 }
 
 fn fmt_labels(l: &LabelSet) -> String {

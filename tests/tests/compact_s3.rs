@@ -19,6 +19,7 @@ use mnemos_e2e::http;
 use mnemos_e2e::openmetrics::{self, Spec};
 use mnemos_e2e::process::{free_port, log_digest, wait_for, ChildGuard};
 use mnemos_e2e::promapi::{data, matrix};
+use mnemos_e2e::prometheus::Prometheus;
 use mnemos_e2e::{assert_same_dump, dump_line_labels, mnemos_bin, promtool, storeapi};
 use mnemos_objstore::Bucket;
 use mnemos_storeapi::thanos::label_matcher::Type;
@@ -1150,4 +1151,249 @@ fn queries_before_and_after_compaction_and_from_downsampled_blocks() {
         let down = query_matrix(port, q, ws + 3 * HOUR, we, "5m", "5m");
         assert_close(q, &raw, &down, 0.01);
     }
+}
+
+const MINUTE: i64 = 60_000;
+/// Scrape interval of the HA data set.
+const HA_STEP: i64 = 15_000;
+/// Samples per series of the HA data set: 6 hours.
+const HA_SAMPLES: i64 = 1440;
+
+/// The HA data set as OpenMetrics, without the samples `skip` says to cut: two gauges
+/// (quarter steps) and two counters (integer increments; the first resets at the sample
+/// where replica a's first hole starts), every 15 s with up to 300 ms of scrape jitter.
+fn ha_openmetrics(skip: impl Fn(i64) -> bool) -> String {
+    let series = [("api", "i1"), ("db", "i2")];
+    let jitter = |s: usize, i: i64| ((i * 7919 + s as i64 * 104_729) % 301) - 150;
+    let mut om = String::new();
+    for (family, kind, name) in [
+        ("ha_gauge", "gauge", "ha_gauge"),
+        ("ha_requests", "counter", "ha_requests_total"),
+    ] {
+        om.push_str(&format!("# TYPE {family} {kind}\n"));
+        for (s, (job, instance)) in series.iter().enumerate() {
+            let mut value = 0.0f64;
+            for i in 0..HA_SAMPLES {
+                let step = ((i * 31 + s as i64 * 17) % 13) as f64;
+                value = if kind == "gauge" {
+                    value + (step - 6.0) * 0.25
+                } else if s == 0 && i == HA_HOLES_A[0].0 {
+                    step
+                } else {
+                    value + step + 1.0
+                };
+                if skip(i) {
+                    continue;
+                }
+                let t = START_MS + i * HA_STEP + jitter(s, i);
+                om.push_str(&format!(
+                    "{name}{{job=\"{job}\",instance=\"{instance}\"}} {value} {}.{:03}\n",
+                    t / 1000,
+                    t % 1000
+                ));
+            }
+        }
+    }
+    om.push_str("# EOF\n");
+    om
+}
+
+/// Replica a's holes (first and last sample index, inclusive): 70 minutes across a 2h block
+/// boundary, one missed scrape, three minutes.
+const HA_HOLES_A: [(i64, i64); 3] = [(280, 559), (1000, 1000), (1200, 1211)];
+/// Replica b's holes: 50 minutes, one missed scrape, one minute.
+const HA_HOLES_B: [(i64, i64); 3] = [(720, 919), (200, 200), (1280, 1283)];
+
+fn in_holes(holes: &[(i64, i64)], i: i64) -> bool {
+    holes.iter().any(|&(from, to)| (from..=to).contains(&i))
+}
+
+/// An instant query's answer: `(labels as JSON, value as the API wrote it)`, sorted.
+fn instant_answer(port: u16, query: &str, t: i64) -> Vec<(String, String)> {
+    let path = format!(
+        "/api/v1/query?query={}&time={}.{:03}",
+        http::encode(query),
+        t.div_euclid(1000),
+        t.rem_euclid(1000)
+    );
+    let d = data(port, &path);
+    let mut out: Vec<(String, String)> = match d["resultType"].as_str() {
+        Some("vector") => d["result"]
+            .as_array()
+            .expect("result")
+            .iter()
+            .map(|s| (s["metric"].to_string(), s["value"][1].to_string()))
+            .collect(),
+        _ => vec![(String::new(), d["result"].to_string())],
+    };
+    out.sort();
+    out
+}
+
+/// Two replicas of one data set with different holes, uploaded with `replica="a"`/`"b"`:
+/// the querier's deduplicated answers (range and instant, gauges, `rate`, `increase`,
+/// `irate`, `*_over_time`, with the penalty and the chain function) equal real Prometheus
+/// 2.42 over the full data exactly, at every step including those right after each hole
+/// starts and ends; `dedup=false` returns both replicas. Then the compactor's offline
+/// deduplication of the two: promtool's dump of the result equals the full data's.
+#[test]
+fn replicas_with_holes_deduplicate_to_the_full_data() {
+    let env = Env::start();
+    let work = env.path().to_path_buf();
+    let blocks_of = |name: &str, skip: &dyn Fn(i64) -> bool| {
+        let om = work.join(format!("{name}.om"));
+        std::fs::write(&om, ha_openmetrics(skip)).expect("write openmetrics");
+        let dir = work.join(name);
+        promtool::create_blocks(&om, &dir);
+        promtool::blocks_in(&dir)
+    };
+    let full = blocks_of("ha-full", &|_| false);
+    let a = blocks_of("ha-a", &|i| in_holes(&HA_HOLES_A, i));
+    let b = blocks_of("ha-b", &|i| in_holes(&HA_HOLES_B, i));
+    assert!(full.len() >= 3, "{full:?}");
+    env.upload(&["replica=a"], &a);
+    env.upload(&["replica=b"], &b);
+
+    // The oracle: one Prometheus holding the full data.
+    let oracle_data = work.join("oracle-data");
+    for block in &full {
+        promtool::copy_dir(block, &oracle_data.join(block.file_name().expect("name")));
+    }
+    let oracle = Prometheus::start(&work, "oracle", "global: {}\n", "2h", free_port());
+
+    let store = start_store(&env, "ha");
+    let querier = |name: &str, func: &str| {
+        let mut q = Component::start_http(
+            &work,
+            name,
+            &[
+                "query".to_string(),
+                format!("--endpoint=127.0.0.1:{}", store.grpc_port),
+                "--endpoint.refresh-interval=1s".to_string(),
+                "--query.replica-label=replica".to_string(),
+                format!("--deduplication.func={func}"),
+            ],
+        );
+        q.wait_ready(Duration::from_secs(30));
+        let port = q.http_port;
+        let seen = wait_for(Duration::from_secs(30), Duration::from_millis(200), || {
+            let d = data(port, "/api/v1/series?match[]=ha_gauge&dedup=false");
+            (d.as_array().map_or(0, Vec::len) == 4).then_some(())
+        });
+        assert!(seen.is_some(), "{name} sees both replicas' series");
+        q
+    };
+    let penalty = querier("query-penalty", "penalty");
+    let chain = querier("query-chain", "chain");
+
+    let queries = [
+        "ha_gauge",
+        "rate(ha_requests_total[5m])",
+        "sum by (job) (increase(ha_requests_total[1h]))",
+        "irate(ha_requests_total[5m])",
+        "increase(ha_requests_total[2m])",
+        "resets(ha_requests_total[30m])",
+        "avg_over_time(ha_gauge[5m])",
+        "min_over_time(ha_gauge[2m])",
+        "max_over_time(ha_gauge[10m])",
+        "sum_over_time(ha_gauge[5m])",
+        "count_over_time(ha_gauge[5m])",
+        "last_over_time(ha_gauge[1m])",
+        "stddev_over_time(ha_gauge[10m])",
+        "changes(ha_gauge[5m])",
+    ];
+    let end = START_MS + HA_SAMPLES * HA_STEP + 10 * MINUTE;
+    // Every hole's first and last sample, and just after each.
+    let mut instants = Vec::new();
+    for (from, to) in HA_HOLES_A.iter().chain(&HA_HOLES_B) {
+        for i in [*from, *to + 1] {
+            let t = START_MS + i * HA_STEP;
+            instants.extend([t - 1_000, t + 500, t + 14_000, t + 29_000]);
+        }
+    }
+    let mut compared = 0;
+    for query in queries {
+        for (start, step) in [(START_MS - 5 * MINUTE, "60s"), (START_MS + 7_001, "15s")] {
+            let want = query_matrix(oracle.port, query, start, end, step, "raw");
+            assert!(!want.is_empty(), "{query}: Prometheus has no answer");
+            for (name, q) in [("penalty", &penalty), ("chain", &chain)] {
+                let got = query_matrix(q.http_port, query, start, end, step, "raw");
+                assert_eq!(
+                    got.iter().map(|s| &s.0).collect::<Vec<_>>(),
+                    want.iter().map(|s| &s.0).collect::<Vec<_>>(),
+                    "{name}: {query}: series"
+                );
+                for ((labels, w), (_, g)) in want.iter().zip(&got) {
+                    let first_diff = w.iter().zip(g).find(|(a, b)| {
+                        a.0 != b.0
+                            || a.1.to_bits() != b.1.to_bits() && !(a.1.is_nan() && b.1.is_nan())
+                    });
+                    assert!(
+                        w.len() == g.len() && first_diff.is_none(),
+                        "{name}: {query} step {step} {labels}: {} vs {} points, first difference (Prometheus, mnemos) {first_diff:?}",
+                        w.len(),
+                        g.len()
+                    );
+                    compared += w.len();
+                }
+            }
+        }
+        for &t in &instants {
+            let want = instant_answer(oracle.port, query, t);
+            assert_eq!(
+                instant_answer(penalty.http_port, query, t),
+                want,
+                "{query} at {t}"
+            );
+            assert_eq!(
+                instant_answer(chain.http_port, query, t),
+                want,
+                "chain: {query} at {t}"
+            );
+        }
+    }
+    eprintln!(
+        "compared {compared} points and {} instants",
+        queries.len() * instants.len()
+    );
+    // Without dedup: both replicas, each with its holes.
+    let raw = matrix(&data(
+        penalty.http_port,
+        &format!(
+            "/api/v1/query_range?query={}&start={}&end={}&step=60&dedup=false",
+            http::encode("count_over_time(ha_gauge[7h])"),
+            end / 1000,
+            end / 1000
+        ),
+    ));
+    let counts: Vec<(String, f64)> = raw.iter().map(|(l, p)| (l.clone(), p[0].1)).collect();
+    assert_eq!(counts.len(), 4, "{counts:?}");
+    for (labels, n) in &counts {
+        let holes = if labels.contains("\"replica\":\"a\"") {
+            &HA_HOLES_A
+        } else {
+            assert!(labels.contains("\"replica\":\"b\""), "{labels}");
+            &HA_HOLES_B
+        };
+        let cut: i64 = holes.iter().map(|(f, t)| t - f + 1).sum();
+        assert_eq!(*n as i64, HA_SAMPLES - cut, "{labels}");
+    }
+    drop((penalty, chain, store, oracle));
+
+    // Offline: the compactor merges the two replicas into the full data.
+    env.compact(
+        "ha-compact",
+        &[
+            "--deduplication.replica-label=replica",
+            "--downsampling.disable",
+        ],
+    );
+    let blocks = env.blocks();
+    let live: Vec<Ulid> = blocks.live().map(|(id, _)| *id).collect();
+    assert!(blocks
+        .live()
+        .all(|(_, m)| !labels_of(m).contains_key("replica")));
+    let want = dump_local(&work, "ha-full-dump", &full);
+    let got = env.dump_bucket_blocks("ha-deduplicated", &live);
+    assert_same_dump("offline deduplication of replicas with holes", &want, &got);
 }

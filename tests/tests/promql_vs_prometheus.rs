@@ -10,8 +10,8 @@
 //!   blocks cover is queried.
 //!
 //! A few hundred range queries (every 2.42 float function, aggregation and operator,
-//! modifiers, subqueries, errors) over several ranges and steps must agree within 1e-6
-//! relative.
+//! modifiers, subqueries, errors, Go math near 0, 1 and huge magnitudes) over several ranges
+//! and steps must agree within 1e-12 relative.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -12,6 +12,7 @@
 //!   `partial_response=false`), the querier stays healthy and recovers when it returns;
 //! - a replica stopped mid-range leaves no gap and no rate spike in the deduplicated result.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -465,4 +466,81 @@ fn querier_discovers_endpoints_by_dns_and_file_sd() {
         dropped.is_some(),
         "endpoint removed from the file is still listed"
     );
+}
+
+/// Two replicas scrape the same target; replica a is stopped for 3 minutes and restarted
+/// (same data directory, same port; its sidecar keeps running). The deduplicated `rate()`
+/// over the whole range has a point at every step and stays within 10% of replica b's own
+/// `rate()` at every step: the merge switches to b at a's last sample, back nowhere, and
+/// the counter never looks reset.
+#[test]
+fn replica_stopped_for_three_minutes_then_restarted_leaves_no_gap() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let work = work.path();
+    let target = TestTarget::clock();
+    let prom_a = start_replica(work, "a", target.port);
+    let prom_b = start_replica(work, "b", target.port);
+    let (a_port, a_config) = (
+        prom_a.port,
+        std::fs::read_to_string(work.join("prometheus-a.yml")),
+    );
+    let started = now_ms();
+    let sidecar = |name: &str, prom: &Prometheus| {
+        let mut args = sidecar_args(work, prom, "");
+        args.retain(|a| !a.starts_with("--objstore") && !a.starts_with("--shipper"));
+        Component::start(work, name, &args)
+    };
+    let sidecar_a = sidecar("sidecar-a", &prom_a);
+    let sidecar_b = sidecar("sidecar-b", &prom_b);
+    let mut args = vec![
+        "query".to_string(),
+        "--query.replica-label=replica".to_string(),
+        "--endpoint.refresh-interval=1s".to_string(),
+    ];
+    args.extend(
+        [sidecar_a.grpc_port, sidecar_b.grpc_port].map(|p| format!("--endpoint=127.0.0.1:{p}")),
+    );
+    let mut querier = Component::start_http(work, "query", &args);
+    querier.wait_ready(Duration::from_secs(30));
+    let q = querier.http_port;
+
+    std::thread::sleep(Duration::from_secs(30));
+    let stopped = now_ms();
+    prom_a.stop(Duration::from_secs(20));
+    std::thread::sleep(Duration::from_secs(180));
+    let restarted = now_ms();
+    let config = a_config.expect("replica a's config");
+    let _prom_a = Prometheus::start(work, "prometheus-a", &config, "20s", a_port);
+    std::thread::sleep(Duration::from_secs(30));
+    let end = now_ms();
+
+    let rate = "rate(clock_requests_total[15s])";
+    // From when both replicas have a full window of samples.
+    let start = started + 20_000;
+    let (status, got) = call(q, &range_path(rate, start, end, "1s", ""), None);
+    assert_eq!(status, 200, "{got}");
+    let got = matrix(&got["data"]);
+    let want = matrix(&prom_b.api(&range_path(rate, start, end, "1s", "")));
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(want.len(), 2, "{want:?}");
+    let steps = (end - start) / 1000 + 1;
+    for ((labels, g), (_, w)) in got.iter().zip(&want) {
+        assert!(!labels.contains("replica"), "{labels}");
+        assert_eq!(
+            g.len() as i64,
+            steps,
+            "{labels}: a gap (a stopped at {stopped}, restarted at {restarted})"
+        );
+        let w: BTreeMap<i64, f64> = w.iter().copied().collect();
+        for (t, v) in g {
+            let b = w
+                .get(t)
+                .unwrap_or_else(|| panic!("{labels}: replica b has no rate at {t}"));
+            assert!(
+                (v - b).abs() <= 0.1 * b.abs(),
+                "{labels} at {t} (a stopped at {stopped}, restarted at {restarted}): deduplicated {v}, replica b {b}"
+            );
+        }
+    }
+    querier.assert_running();
 }

@@ -13,6 +13,7 @@ use mnemos_compact::downsample::{downsample_raw, RES_5M};
 use mnemos_compact::downsample_block::downsample_block;
 use mnemos_compact::merge::compact_blocks;
 use mnemos_compact::source::Source;
+use mnemos_dedup::DedupFunc;
 use mnemos_tsdb::block_writer::symbols_of;
 use mnemos_tsdb::{BlockMeta, BlockWriter, Labels};
 use ulid::Ulid;
@@ -142,7 +143,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let sources: Vec<Source> = blocks.iter().map(|(d, _)| open(d)).collect();
             let meta = BlockMeta::new(String::new(), 0, 8 * HOUR_MS);
-            let (meta, stats) = compact_blocks(sources, &out, meta, false).expect("compact");
+            let (meta, stats) = compact_blocks(sources, &out, meta, None).expect("compact");
             assert_eq!(stats.samples_out, total);
             std::fs::remove_dir_all(out.join(&meta.ulid)).expect("clean");
         })
@@ -171,7 +172,8 @@ fn bench(c: &mut Criterion) {
             let mut rb = open(&copy);
             rb.replica = "b".into();
             let meta = BlockMeta::new(String::new(), 0, 2 * HOUR_MS);
-            let (meta, stats) = compact_blocks(vec![ra, rb], &out, meta, true).expect("dedup");
+            let (meta, stats) =
+                compact_blocks(vec![ra, rb], &out, meta, Some(DedupFunc::Penalty)).expect("dedup");
             assert_eq!(stats.samples_out, blocks[0].1);
             std::fs::remove_dir_all(out.join(&meta.ulid)).expect("clean");
         })

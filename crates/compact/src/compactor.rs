@@ -62,6 +62,8 @@ pub struct Config {
     pub consistency_delay: Duration,
     /// External labels that tell HA replicas apart; when set, replicas are merged offline.
     pub replica_labels: Vec<String>,
+    /// How replicas are merged (`--deduplication.func`).
+    pub dedup_func: mnemos_dedup::DedupFunc,
     /// Time between a deletion mark and the deletion.
     pub delete_delay: Duration,
     /// Retention of raw blocks (zero: forever).
@@ -379,7 +381,7 @@ impl Compactor {
             self.metrics.bytes_read.inc_by(dir_size(dir));
         }
         let replica_labels = self.config.replica_labels.clone();
-        let dedup = !replica_labels.is_empty();
+        let dedup = (!replica_labels.is_empty()).then_some(self.config.dedup_func);
         let meta = self.compacted_meta(key, metas);
         let ids: Vec<Ulid> = metas.iter().map(|(id, _)| *id).collect();
         let replicas: Vec<String> = metas

@@ -1,11 +1,12 @@
 //! Compaction of local blocks into one: series merged across blocks in label order (k-way),
 //! samples merged by timestamp with tombstones applied and re-chunked by the tsdb writer;
-//! identical samples of overlapping blocks collapse, replicas are merged with the penalty
-//! algorithm, conflicting samples make the blocks un-compactable. Memory holds one series.
+//! identical samples of overlapping blocks collapse, replicas are merged with the
+//! deduplication function (`mnemos_dedup`, the querier's), conflicting samples make the blocks un-compactable. Memory holds one series.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+use mnemos_dedup::DedupFunc;
 use mnemos_tsdb::block_set::SeriesParts;
 use mnemos_tsdb::chunks::{ChunkMeta, RawChunk};
 use mnemos_tsdb::index::SeriesEntry;
@@ -48,12 +49,12 @@ pub fn is_counter(labels: &Labels) -> bool {
 
 /// Compacts `sources` into a new block under `out_parent`. `meta` gives the time range,
 /// compaction fields and `thanos` section; `dedup` merges series of different replicas with
-/// the penalty algorithm instead of requiring identical samples.
+/// that function instead of requiring identical samples.
 pub fn compact_blocks(
     sources: Vec<Source>,
     out_parent: &Path,
     meta: BlockMeta,
-    dedup: bool,
+    dedup: Option<DedupFunc>,
 ) -> Result<(BlockMeta, MergeStats)> {
     let replica_of: HashMap<String, (Ulid, String)> = sources
         .iter()
@@ -127,7 +128,7 @@ fn read_part(
 fn merge_raw_series(
     parts: &SeriesParts<'_>,
     replica_of: &HashMap<String, (Ulid, String)>,
-    dedup: bool,
+    dedup: Option<DedupFunc>,
     writer: &mut BlockWriter,
     stats: &mut MergeStats,
 ) -> Result<()> {
@@ -136,7 +137,7 @@ fn merge_raw_series(
         .iter()
         .filter_map(|(b, _)| replica_of.get(&b.meta().ulid).map(|(_, r)| r.as_str()))
         .collect();
-    if !dedup || replicas.len() <= 1 {
+    if dedup.is_none() || replicas.len() <= 1 {
         let fast = copy_or_rechunk(&parts.parts, |b| source_id(b, replica_of))?;
         if let Some((chunks, n)) = fast {
             stats.samples_in += n;
@@ -155,7 +156,7 @@ fn merge_raw_series(
         let mut by_replica: BTreeMap<&str, Vec<(&Block, &SeriesEntry)>> = BTreeMap::new();
         for (block, entry) in &parts.parts {
             let replica = match replica_of.get(&block.meta().ulid) {
-                Some((_, r)) if dedup => r.as_str(),
+                Some((_, r)) if dedup.is_some() => r.as_str(),
                 _ => "",
             };
             by_replica.entry(replica).or_default().push((block, entry));
@@ -164,11 +165,12 @@ fn merge_raw_series(
         for group in by_replica.values() {
             replicas.push(merge_same_stream(&parts.labels, group, replica_of, stats)?);
         }
-        if replicas.len() == 1 {
-            replicas.pop().unwrap_or_default()
-        } else {
-            let slices: Vec<&[(i64, f64)]> = replicas.iter().map(Vec::as_slice).collect();
-            mnemos_dedup::merge_replicas(&slices, is_counter(&parts.labels))
+        match (replicas.len(), dedup) {
+            (1, _) | (_, None) => replicas.pop().unwrap_or_default(),
+            (_, Some(func)) => {
+                let slices: Vec<&[(i64, f64)]> = replicas.iter().map(Vec::as_slice).collect();
+                mnemos_dedup::merge(func, &slices, is_counter(&parts.labels))
+            }
         }
     };
     stats.samples_out += samples.len() as u64;
@@ -349,7 +351,7 @@ mod tests {
     fn run(
         dir: &Path,
         blocks: &[(Ulid, std::path::PathBuf, &str)],
-        dedup: bool,
+        dedup: Option<DedupFunc>,
     ) -> Result<(BlockMeta, MergeStats)> {
         let sources = blocks
             .iter()
@@ -393,7 +395,7 @@ mod tests {
         );
         t.write_to_dir(&da).expect("tombstones");
         let (meta, stats) =
-            run(tmp.path(), &[(ida, da, ""), (idb, db, "")], false).expect("compact");
+            run(tmp.path(), &[(ida, da, ""), (idb, db, "")], None).expect("compact");
         let got = read_all(&tmp.path().join("out").join(&meta.ulid));
         let want_2: Vec<(i64, f64)> = a
             .iter()
@@ -420,7 +422,7 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tempdir");
         let (ida, da) = write(tmp.path(), &[(l("m", "1"), vec![(0, 1.0), (1000, 2.0)])]);
         let (idb, db) = write(tmp.path(), &[(l("m", "1"), vec![(1000, 2.5), (2000, 3.0)])]);
-        match run(tmp.path(), &[(ida, da, ""), (idb, db, "")], false) {
+        match run(tmp.path(), &[(ida, da, ""), (idb, db, "")], None) {
             Err(Error::BadBlocks {
                 blocks,
                 kind,
@@ -463,7 +465,12 @@ mod tests {
             tmp.path(),
             &[(l("m", "1"), vec![(60_000, 3.0), (70_000, 4.0)])],
         );
-        let (meta, _) = run(tmp.path(), &[(ida, da, "a"), (idb, db, "b")], true).expect("compact");
+        let (meta, _) = run(
+            tmp.path(),
+            &[(ida, da, "a"), (idb, db, "b")],
+            Some(DedupFunc::Penalty),
+        )
+        .expect("compact");
         let got = read_all(&tmp.path().join("out").join(&meta.ulid));
         let want = vec![
             (10_000, 1.0),
@@ -474,6 +481,27 @@ mod tests {
             (210_000, 6.0),
         ];
         assert_eq!(got, vec![(l("m", "1"), want)]);
+    }
+
+    #[test]
+    fn chain_keeps_every_timestamp_of_every_replica() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        // Replicas 3 s apart: penalty follows one, chain interleaves both.
+        let a: Vec<(i64, f64)> = (0..10).map(|i| (i * 15_000, i as f64)).collect();
+        let b: Vec<(i64, f64)> = (0..10).map(|i| (3_000 + i * 15_000, i as f64)).collect();
+        let (ida, da) = write(tmp.path(), &[(l("m", "1"), a.clone())]);
+        let (idb, db) = write(tmp.path(), &[(l("m", "1"), b.clone())]);
+        let blocks = [(ida, da, "a"), (idb, db, "b")];
+        let out = tmp.path().join("out");
+        let (meta, _) = run(tmp.path(), &blocks, Some(DedupFunc::Chain)).expect("chain");
+        let mut want = [a.clone(), b.clone()].concat();
+        want.sort_by_key(|s| s.0);
+        assert_eq!(read_all(&out.join(&meta.ulid)), vec![(l("m", "1"), want)]);
+        std::fs::remove_dir_all(out.join(&meta.ulid)).expect("rm");
+        // Penalty follows a, and b's last sample after a's end.
+        let (meta, _) = run(tmp.path(), &blocks, Some(DedupFunc::Penalty)).expect("penalty");
+        let want = [a, vec![(138_000, 9.0)]].concat();
+        assert_eq!(read_all(&out.join(&meta.ulid)), vec![(l("m", "1"), want)]);
     }
 
     #[test]

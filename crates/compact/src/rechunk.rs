@@ -258,7 +258,7 @@ mod tests {
         let out = tmp.path().join("out");
         std::fs::create_dir_all(&out).expect("mkdir");
         let meta = BlockMeta::new(String::new(), 0, 16);
-        match crate::merge::compact_blocks(sources, &out, meta, false) {
+        match crate::merge::compact_blocks(sources, &out, meta, None) {
             Err(Error::BadBlocks { kind, blocks, .. }) => {
                 assert_eq!(kind, BadKind::UnsupportedEncoding);
                 assert!(ids.contains(&blocks[0]));

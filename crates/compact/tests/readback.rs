@@ -229,6 +229,7 @@ impl Setup {
             ranges: vec![2 * H, 8 * H],
             consistency_delay: Duration::ZERO,
             replica_labels: Vec::new(),
+            dedup_func: Default::default(),
             delete_delay,
             retention_raw: Duration::ZERO,
             retention_5m: Duration::ZERO,

@@ -334,6 +334,43 @@ mod tests {
     }
 
     #[test]
+    fn deduplication_func_takes_thanos_values() {
+        use mnemos_dedup::DedupFunc;
+        let try_parse = |args: &[&str]| {
+            Cli::try_parse_thanos_style_from(args.iter().map(OsString::from)).map(|c| c.command)
+        };
+        let query = |extra: &[&str]| match try_parse(&[&["mnemos", "query"], extra].concat())
+            .expect("query args")
+        {
+            Command::Query(q) => q.dedup_func,
+            other => panic!("not a query: {other:?}"),
+        };
+        assert_eq!(query(&[]), DedupFunc::Penalty);
+        assert_eq!(query(&["--deduplication.func=chain"]), DedupFunc::Chain);
+        // Thanos' querier reads an empty value as its default, penalty.
+        assert_eq!(query(&["--deduplication.func="]), DedupFunc::Penalty);
+        let compact = ["mnemos", "compact", "--objstore.config=type: FILESYSTEM"];
+        let func = |extra: &[&str]| {
+            try_parse(&[&compact[..], extra].concat()).map(|c| match c {
+                Command::Compact(c) => c.dedup_func,
+                other => panic!("not compact: {other:?}"),
+            })
+        };
+        assert_eq!(func(&[]).expect("default"), DedupFunc::Penalty);
+        assert_eq!(
+            func(&["--deduplication.func", "chain"]).expect("chain"),
+            DedupFunc::Chain
+        );
+        // Empty means 1:1 to Thanos' compactor and penalty to mnemos: refused, with why.
+        let err = func(&["--deduplication.func="]).unwrap_err().to_string();
+        assert!(err.contains("say \"chain\""), "{err}");
+        for args in [["mnemos", "query", "--deduplication.func=max"]] {
+            let err = try_parse(&args).unwrap_err().to_string();
+            assert!(err.contains("expected \"penalty\" or \"chain\""), "{err}");
+        }
+    }
+
+    #[test]
     fn every_flag_has_an_env_var() {
         fn check(cmd: &clap::Command, path: &str) {
             for arg in cmd.get_arguments() {

@@ -1,11 +1,12 @@
 //! One series' chunks, gathered from every endpoint, as samples: identical chunks dropped,
 //! the right aggregate picked from downsampled chunks (DESIGN.md section 7), overlapping
 //! sources (HA replicas, or a sidecar and a store gateway holding the same block) split
-//! apart and merged: with the penalty algorithm when deduplicating (DESIGN.md section 6),
-//! by timestamp otherwise.
+//! apart and merged: with the deduplication function when deduplicating (DESIGN.md
+//! section 6), by timestamp (the chain merge) otherwise.
 
 use std::collections::HashSet;
 
+use mnemos_dedup::DedupFunc;
 use mnemos_storeapi::thanos::{self, chunk::Encoding, Aggr, AggrChunk};
 use mnemos_tsdb::chunkenc::XorIter;
 use mnemos_tsdb::Labels;
@@ -35,8 +36,10 @@ pub fn aggregates_for(func: Option<&str>) -> Vec<Aggr> {
 /// How a series' sources are merged.
 #[derive(Clone, Copy, Debug)]
 pub struct MergeMode {
-    /// Penalty-merge overlapping sources (HA deduplication); otherwise merge by timestamp.
+    /// Merge overlapping sources with `func` (HA deduplication); otherwise by timestamp.
     pub dedup: bool,
+    /// The deduplication function (`--deduplication.func`).
+    pub func: DedupFunc,
     /// Adjust counter values on replica switches.
     pub counter: bool,
 }
@@ -76,11 +79,14 @@ pub fn samples(
     let merged = match groups.len() {
         0 => Vec::new(),
         1 => groups.into_iter().next().unwrap_or_default(),
-        _ if mode.dedup => {
+        _ => {
             let refs: Vec<&[(i64, f64)]> = groups.iter().map(Vec::as_slice).collect();
-            mnemos_dedup::merge_replicas(&refs, mode.counter)
+            if mode.dedup {
+                mnemos_dedup::merge(mode.func, &refs, mode.counter)
+            } else {
+                mnemos_dedup::merge_chain(&refs)
+            }
         }
-        _ => merge_by_time(groups),
     };
     let lo = merged.partition_point(|s| s.0 < mint);
     let hi = merged.partition_point(|s| s.0 <= maxt);
@@ -204,18 +210,6 @@ fn flatten_group(runs: Vec<Run>) -> Vec<(i64, f64)> {
     runs.into_iter().flat_map(|r| r.samples).collect()
 }
 
-/// Merges sorted sample runs by timestamp; the first run wins a shared timestamp.
-fn merge_by_time(groups: Vec<Vec<(i64, f64)>>) -> Vec<(i64, f64)> {
-    let mut all: Vec<(i64, usize, f64)> = groups
-        .into_iter()
-        .enumerate()
-        .flat_map(|(g, run)| run.into_iter().map(move |(t, v)| (t, g, v)))
-        .collect();
-    all.sort_by_key(|s| (s.0, s.1));
-    all.dedup_by_key(|s| s.0);
-    all.into_iter().map(|(t, _, v)| (t, v)).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,6 +231,7 @@ mod tests {
 
     const DEDUP: MergeMode = MergeMode {
         dedup: true,
+        func: DedupFunc::Penalty,
         counter: true,
     };
 
@@ -250,6 +245,7 @@ mod tests {
         assert_eq!(got, [a, b].concat());
         let plain = MergeMode {
             dedup: false,
+            func: DedupFunc::Penalty,
             counter: false,
         };
         let got = samples(&l, vec![raw(&a), raw(&b), raw(&a)], &[], 1500, 3000, plain).unwrap();
@@ -273,11 +269,23 @@ mod tests {
         let l = Labels::from_pairs([("__name__", "c")]);
         let got = samples(&l, vec![raw(&a), raw(&b)], &[], 0, i64::MAX, DEDUP).unwrap();
         let ts: Vec<i64> = got.iter().map(|s| s.0).collect();
-        assert_eq!(ts, [10000, 20000, 45001, 55001, 65001, 90000, 100000]);
+        // Nothing is dropped at the switches (Thanos' penalty skips 70000 and 80000).
+        assert_eq!(
+            ts,
+            [10000, 20000, 45001, 55001, 65001, 70000, 80000, 90000, 100000]
+        );
         assert_eq!(got[2].1, 9.0);
+        // The chain function keeps every timestamp of both.
+        let chain = MergeMode {
+            func: DedupFunc::Chain,
+            ..DEDUP
+        };
+        let got = samples(&l, vec![raw(&a), raw(&b)], &[], 0, i64::MAX, chain).unwrap();
+        assert_eq!(got.len(), 12);
         // Without dedup both replicas' samples are kept.
         let all = MergeMode {
             dedup: false,
+            func: DedupFunc::Penalty,
             counter: false,
         };
         assert_eq!(

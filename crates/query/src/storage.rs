@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use mnemos_dedup::DedupFunc;
 use mnemos_promql::{collect_series, SelectHints, Storage, StorageError, StoredSeries};
 use mnemos_tsdb::Matcher;
 use tokio::runtime::Handle;
@@ -22,6 +23,8 @@ pub struct ReadOptions {
     pub dedup: bool,
     /// The labels that tell replicas apart.
     pub replica_labels: Vec<String>,
+    /// How replicas are merged (`--deduplication.func`).
+    pub dedup_func: DedupFunc,
     /// Answer with warnings when an endpoint fails.
     pub partial_response: bool,
     /// Coarsest acceptable downsampling resolution (ms).
@@ -181,6 +184,7 @@ impl Storage for FanoutStorage {
         req.range_ms = hints.range_ms;
         let mode = MergeMode {
             dedup: self.options.dedup,
+            func: self.options.dedup_func,
             counter: is_counter_func(hints.func),
         };
         let aggregates = req.aggregates.clone();

@@ -118,7 +118,7 @@ fn main() {
         let opened: Vec<Source> = sources.iter().map(|d| open(d)).collect();
         let meta = BlockMeta::new(String::new(), start, start + 6 * HOUR);
         let begin = Instant::now();
-        let (meta, stats) = compact_blocks(opened, &out, meta, false).expect("compact");
+        let (meta, stats) = compact_blocks(opened, &out, meta, None).expect("compact");
         times.push(begin.elapsed());
         assert_eq!(stats.samples_out, samples);
         last = Some(meta.ulid);

@@ -42,14 +42,19 @@ pub struct CompactArgs {
         value_parser = parse_duration
     )]
     ranges: Vec<Duration>,
-    /// External labels telling HA replicas apart; their blocks are merged offline (penalty
-    /// algorithm) into one block without these labels. Repeatable.
+    /// External labels telling HA replicas apart; their blocks are merged offline (with
+    /// --deduplication.func) into one block without these labels. Repeatable.
     #[arg(
         long = "deduplication.replica-label",
         env = "MNEMOS_DEDUPLICATION_REPLICA_LABEL",
         value_delimiter = ','
     )]
     replica_labels: Vec<String>,
+    /// How replicas' samples are merged offline: `penalty` (follow one replica, fill its
+    /// gaps from the others, lift counters at switches) or `chain` (every replica's samples
+    /// by timestamp, one per timestamp; Thanos' default 1:1 merge).
+    #[arg(long = "deduplication.func", env = "MNEMOS_DEDUPLICATION_FUNC", default_value = "penalty", value_parser = super::parse_compact_dedup_func)]
+    pub(crate) dedup_func: mnemos_dedup::DedupFunc,
     /// Time between a block's deletion mark and its deletion.
     #[arg(long = "delete-delay", env = "MNEMOS_DELETE_DELAY", default_value = "48h", value_parser = parse_duration)]
     delete_delay: Duration,
@@ -97,6 +102,7 @@ impl CompactArgs {
             ranges: self.ranges.iter().map(|d| d.as_millis() as i64).collect(),
             consistency_delay: self.consistency_delay,
             replica_labels: self.replica_labels.clone(),
+            dedup_func: self.dedup_func,
             delete_delay: self.delete_delay,
             retention_raw: self.retention_raw,
             retention_5m: self.retention_5m,

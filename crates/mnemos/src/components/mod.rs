@@ -417,6 +417,33 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     mnemos_tsdb::time::parse_duration(s.trim())
 }
 
+/// Parses the querier's `--deduplication.func`: `penalty` or `chain`; empty means the
+/// default, `penalty` (as Thanos' querier reads it).
+pub fn parse_query_dedup_func(s: &str) -> Result<mnemos_dedup::DedupFunc, String> {
+    match s.trim() {
+        "" => Ok(mnemos_dedup::DedupFunc::Penalty),
+        other => other
+            .parse()
+            .map_err(|e: mnemos_dedup::UnknownDedupFunc| e.to_string()),
+    }
+}
+
+/// Parses the compactor's `--deduplication.func`: `penalty` or `chain`. Empty is refused:
+/// Thanos' compactor reads it as its 1:1 merge (mnemos' `chain`) while mnemos' default is
+/// `penalty`, so an empty value would mean different things to the two.
+pub fn parse_compact_dedup_func(s: &str) -> Result<mnemos_dedup::DedupFunc, String> {
+    match s.trim() {
+        "" => Err(
+            "empty --deduplication.func: say \"chain\" for Thanos' default 1:1 deduplication \
+             or \"penalty\" (mnemos' default) for HA replicas"
+                .to_string(),
+        ),
+        other => other
+            .parse()
+            .map_err(|e: mnemos_dedup::UnknownDedupFunc| e.to_string()),
+    }
+}
+
 /// A multi-threaded Tokio runtime for a component.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()

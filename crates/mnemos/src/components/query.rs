@@ -82,6 +82,11 @@ pub struct QueryArgs {
         value_delimiter = ','
     )]
     replica_labels: Vec<String>,
+    /// How replicas are merged: `penalty` (follow one replica, fill its gaps from the
+    /// others, lift counters at switches) or `chain` (every replica's samples by timestamp,
+    /// one per timestamp).
+    #[arg(long = "deduplication.func", env = "MNEMOS_DEDUPLICATION_FUNC", default_value = "penalty", value_parser = super::parse_query_dedup_func)]
+    pub(crate) dedup_func: mnemos_dedup::DedupFunc,
     /// Answer with a warning when an endpoint fails (the default of `partial_response`).
     #[arg(long = "query.partial-response", env = "MNEMOS_QUERY_PARTIAL_RESPONSE", default_value_t = true, action = ArgAction::Set)]
     pub(crate) partial_response: bool,
@@ -262,6 +267,7 @@ impl QueryArgs {
             fanout,
             ApiOptions {
                 replica_labels: self.replica_labels.clone(),
+                dedup_func: self.dedup_func,
                 partial_response: self.partial_response,
                 auto_downsampling: self.auto_downsampling,
                 timeout: self.timeout,
@@ -283,7 +289,8 @@ impl QueryArgs {
         readiness.set_ready();
         info!(
             endpoints = endpoints.all().len(),
-            replica_labels = ?self.replica_labels,
+            replica_labels = %self.replica_labels.join(","),
+            dedup_func = %self.dedup_func,
             "querier ready"
         );
         let refresher = tokio::spawn(endpoints.run(self.refresh_interval, shutdown.clone().wait()));

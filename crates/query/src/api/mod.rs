@@ -46,6 +46,8 @@ pub const MAX_POINTS_PER_SERIES: i64 = 11_000;
 pub struct ApiOptions {
     /// `--query.replica-label`.
     pub replica_labels: Vec<String>,
+    /// `--deduplication.func`: how replicas are merged.
+    pub dedup_func: mnemos_dedup::DedupFunc,
     /// `--query.partial-response`: the default of `partial_response`.
     pub partial_response: bool,
     /// `--query.auto-downsampling`: without `max_source_resolution`, use step / 5.
@@ -138,6 +140,7 @@ impl QueryApi {
             } else {
                 replica_labels
             },
+            dedup_func: self.options.dedup_func,
             partial_response: p.flag("partial_response", self.options.partial_response)?,
             max_resolution_ms: max_resolution_ms.max(0),
             step_ms,
