@@ -364,8 +364,16 @@ mod tests {
         // Empty means 1:1 to Thanos' compactor and penalty to mnemos: refused, with why.
         let err = func(&["--deduplication.func="]).unwrap_err().to_string();
         assert!(err.contains("say \"chain\""), "{err}");
-        for args in [["mnemos", "query", "--deduplication.func=max"]] {
-            let err = try_parse(&args).unwrap_err().to_string();
+        for args in [
+            &["mnemos", "query", "--deduplication.func=max"][..],
+            &[
+                compact[0],
+                compact[1],
+                compact[2],
+                "--deduplication.func=Penalty",
+            ],
+        ] {
+            let err = try_parse(args).unwrap_err().to_string();
             assert!(err.contains("expected \"penalty\" or \"chain\""), "{err}");
         }
     }

@@ -1,10 +1,11 @@
 //! The querier's per-series hot path: chunks from several endpoints to samples, with HA
 //! deduplication (two replicas, 120-sample XOR chunks, 15 s scrapes offset by 3 s), and
-//! the same without dedup. Throughput in samples out per second.
+//! the same with the chain function and without dedup. Throughput in samples out per second.
 //!
 //! `cargo bench -p mnemos-query --bench merge`
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use mnemos_dedup::DedupFunc;
 use mnemos_query::series::{samples, MergeMode};
 use mnemos_storeapi::thanos::{self, chunk::Encoding, AggrChunk};
 use mnemos_tsdb::chunkenc::encode_xor;
@@ -38,12 +39,21 @@ fn bench(c: &mut Criterion) {
     // 24 h at 15 s per replica.
     let n = 5760;
     let (a, b) = (replica(n, 0), replica(n, 3000));
-    for (name, dedup) in [("dedup_2_replicas", true), ("no_dedup_2_replicas", false)] {
+    for (name, dedup, func) in [
+        ("dedup_2_replicas", true, DedupFunc::Penalty),
+        ("chain_dedup_2_replicas", true, DedupFunc::Chain),
+        ("no_dedup_2_replicas", false, DedupFunc::Penalty),
+    ] {
         let mode = MergeMode {
             dedup,
+            func,
             counter: true,
         };
-        let out = if dedup { n } else { 2 * n };
+        let out = if dedup && func == DedupFunc::Penalty {
+            n
+        } else {
+            2 * n
+        };
         group.throughput(Throughput::Elements(out as u64));
         group.bench_function(BenchmarkId::new(name, n), |bench| {
             bench.iter(|| {
@@ -58,6 +68,7 @@ fn bench(c: &mut Criterion) {
         bench.iter(|| {
             let mode = MergeMode {
                 dedup: true,
+                func: DedupFunc::Penalty,
                 counter: true,
             };
             samples(&labels, one.clone(), &[], 0, i64::MAX, mode).expect("merge")
