@@ -9,6 +9,7 @@ pub mod faultproxy;
 pub mod garage;
 pub mod http;
 pub mod moto;
+pub mod native_histograms;
 pub mod openmetrics;
 pub mod otlp;
 pub mod process;

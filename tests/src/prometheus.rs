@@ -78,6 +78,19 @@ scrape_configs:
         max_block: &str,
         port: u16,
     ) -> Self {
+        Self::start_with_flags(work, name, config, (min_block, max_block), port, &[])
+    }
+
+    /// Like [`Prometheus::start`] with extra command-line flags (e.g.
+    /// `--enable-feature=native-histograms`).
+    pub fn start_with_flags(
+        work: &Path,
+        name: &str,
+        config: &str,
+        (min_block, max_block): (&str, &str),
+        port: u16,
+        flags: &[&str],
+    ) -> Self {
         let data_dir = work.join(format!("{name}-data"));
         std::fs::create_dir_all(&data_dir).expect("create data dir");
         let cfg = work.join(format!("{name}.yml"));
@@ -89,7 +102,8 @@ scrape_configs:
             .arg(format!("--storage.tsdb.min-block-duration={min_block}"))
             .arg(format!("--storage.tsdb.max-block-duration={max_block}"))
             .arg("--storage.tsdb.retention.time=10y")
-            .arg("--web.enable-admin-api");
+            .arg("--web.enable-admin-api")
+            .args(flags);
         let mut guard = ChildGuard::spawn(name, &mut cmd, &work.join(format!("{name}.log")));
         let ready = wait_for(Duration::from_secs(60), Duration::from_millis(200), || {
             guard.assert_running();
@@ -166,6 +180,15 @@ impl TestTarget {
 
     /// Serves `body(n)` at the n-th scrape (from 0).
     pub fn serving(body: impl Fn(u64) -> String + Send + 'static) -> Self {
+        Self::serving_as("text/plain; version=0.0.4", move |n| body(n).into_bytes())
+    }
+
+    /// Serves `body(n)` at the n-th scrape (from 0) with the given content type (e.g. the
+    /// protobuf exposition format, for native histograms).
+    pub fn serving_as(
+        content_type: &'static str,
+        body: impl Fn(u64) -> Vec<u8> + Send + 'static,
+    ) -> Self {
         let port = free_port();
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind test target");
         listener.set_nonblocking(true).expect("nonblocking");
@@ -181,11 +204,13 @@ impl TestTarget {
                         let mut buf = [0u8; 4096];
                         let _ = s.read(&mut buf);
                         let body = body(scrapes.fetch_add(1, Ordering::SeqCst));
-                        let _ = write!(
-                            s,
-                            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        let head = format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                             body.len()
                         );
+                        let _ = s
+                            .write_all(head.as_bytes())
+                            .and_then(|()| s.write_all(&body));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(20)),
                 }

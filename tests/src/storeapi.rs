@@ -31,19 +31,28 @@ pub fn series(
     port: u16,
     request: SeriesRequest,
 ) -> Result<(Vec<SeriesSamples>, Vec<String>), tonic::Status> {
+    let (min, max) = (request.min_time, request.max_time);
+    let (series, warnings) = series_chunks(port, request)?;
+    let out = series.into_iter().map(|s| decode(s, min, max)).collect();
+    Ok((out, warnings))
+}
+
+/// A `Series` call; returns the series as sent (chunks undecoded) and the warnings, or the
+/// gRPC status on error.
+pub fn series_chunks(
+    port: u16,
+    request: SeriesRequest,
+) -> Result<(Vec<thanos::Series>, Vec<String>), tonic::Status> {
     crate::runtime().block_on(async {
         let mut client = store_client(port).await;
-        let (min, max) = (request.min_time, request.max_time);
         let mut stream = client.series(request).await?.into_inner();
         let mut out = Vec::new();
         let mut warnings = Vec::new();
         while let Some(frame) = stream.message().await? {
             match frame.result {
-                Some(series_response::Result::Series(s)) => out.push(decode(s, min, max)),
+                Some(series_response::Result::Series(s)) => out.push(s),
                 Some(series_response::Result::Warning(w)) => warnings.push(w),
-                Some(series_response::Result::Batch(b)) => {
-                    out.extend(b.series.into_iter().map(|s| decode(s, min, max)))
-                }
+                Some(series_response::Result::Batch(b)) => out.extend(b.series),
                 _ => {}
             }
         }

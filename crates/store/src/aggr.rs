@@ -16,15 +16,30 @@ pub const XOR_ENCODING: u8 = Encoding::Xor.as_byte();
 pub const PARTS: [Aggr; 5] = [Aggr::Count, Aggr::Sum, Aggr::Min, Aggr::Max, Aggr::Counter];
 
 fn xor_chunk(data: Bytes) -> thanos::Chunk {
+    raw_chunk(thanos::chunk::Encoding::Xor, data)
+}
+
+fn raw_chunk(encoding: thanos::chunk::Encoding, data: Bytes) -> thanos::Chunk {
     thanos::Chunk {
-        r#type: thanos::chunk::Encoding::Xor as i32,
+        r#type: encoding as i32,
         hash: xxhash_rust::xxh64::xxh64(&data, 0),
         data,
     }
 }
 
-/// A StoreAPI chunk from a stored chunk: raw XOR chunks go in `raw`; aggregate chunks fill
-/// the requested aggregates (all five when none are requested).
+/// The StoreAPI encoding of a raw chunk's encoding byte (native histograms pass through as
+/// stored), or `None` for bytes the StoreAPI has no value for.
+fn raw_encoding(encoding: u8) -> Option<thanos::chunk::Encoding> {
+    match Encoding::from_byte(encoding)? {
+        Encoding::Xor => Some(thanos::chunk::Encoding::Xor),
+        Encoding::Histogram => Some(thanos::chunk::Encoding::Histogram),
+        Encoding::FloatHistogram => Some(thanos::chunk::Encoding::FloatHistogram),
+    }
+}
+
+/// A StoreAPI chunk from a stored chunk: raw chunks (XOR, native histograms) go in `raw`;
+/// aggregate chunks fill the requested aggregates (all five when none are requested);
+/// encodings the StoreAPI has no value for are skipped (`None`).
 pub fn to_aggr_chunk(
     min_time: i64,
     max_time: i64,
@@ -38,7 +53,6 @@ pub fn to_aggr_chunk(
         ..AggrChunk::default()
     };
     match encoding {
-        XOR_ENCODING => out.raw = Some(xor_chunk(data)),
         AGGR_ENCODING => {
             let parts = decode_aggr(&data).map_err(|e| e.to_string())?;
             for (aggr, part) in PARTS.iter().zip(parts) {
@@ -57,7 +71,10 @@ pub fn to_aggr_chunk(
                 }
             }
         }
-        _ => return Ok(None),
+        other => match raw_encoding(other) {
+            Some(e) => out.raw = Some(raw_chunk(e, data)),
+            None => return Ok(None),
+        },
     }
     Ok(Some(out))
 }
