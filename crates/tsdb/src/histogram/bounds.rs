@@ -355,7 +355,8 @@ mod tests {
         assert_eq!(bucket_bound(0, 0), 1.0);
         assert_eq!(bucket_bound(1, 0), 2.0);
         assert_eq!(bucket_bound(-1, 0), 0.5);
-        assert_eq!(bucket_bound(1, 1), 1.4142135623730951);
+        // 2 * 0.7071067811865475, one ulp below sqrt(2), as in Go.
+        assert_eq!(bucket_bound(1, 1), 1.414213562373095);
         assert_eq!(bucket_bound(-1, 1), 0.7071067811865475);
         assert_eq!(bucket_bound(1, -2), 16.0);
         assert_eq!(bucket_bound(-1, -4), 1.52587890625e-05);
