@@ -597,12 +597,12 @@ impl<'a> HistogramIter<'a> {
             self.cur = Histogram::stale();
             return Ok(());
         }
-        for (b, d) in self
-            .pos
-            .iter_mut()
-            .zip(self.pos_delta.iter_mut())
-            .chain(self.neg.iter_mut().zip(self.neg_delta.iter_mut()))
-        {
+        for (b, d) in self.pos.iter_mut().zip(self.pos_delta.iter_mut()) {
+            let dod = r.varbit_int()?;
+            *d = d.wrapping_add(dod);
+            *b = b.wrapping_add(*d);
+        }
+        for (b, d) in self.neg.iter_mut().zip(self.neg_delta.iter_mut()) {
             let dod = r.varbit_int()?;
             *d = d.wrapping_add(dod);
             *b = b.wrapping_add(*d);

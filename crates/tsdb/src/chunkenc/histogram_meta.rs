@@ -393,7 +393,7 @@ impl HistWriter {
     pub(crate) fn bits(&mut self, v: u64, n: u32) {
         let v = if n == 64 { v } else { v & ((1u64 << n) - 1) };
         self.w.write_bits(v, n);
-        self.w.set_go_pad(n % 8 == 0);
+        self.w.set_go_pad(n.is_multiple_of(8));
     }
 
     /// Go's `writeBits(a, an)` then `writeBits(b, bn)`, as one write where
@@ -402,7 +402,7 @@ impl HistWriter {
     fn bits2(&mut self, a: u64, an: u32, b: u64, bn: u32) {
         let b = if bn == 64 { b } else { b & ((1u64 << bn) - 1) };
         self.w.write_bits2(a, an, b, bn);
-        self.w.set_go_pad(bn % 8 == 0);
+        self.w.set_go_pad(bn.is_multiple_of(8));
     }
 
     /// Go's `writeBit`.
@@ -535,7 +535,7 @@ fn varbit_class(fits: impl Fn(u32) -> bool) -> (u64, u32, u32) {
 /// The exponent `e` with `v == 0.5 * 2^e` if `v` is a positive power of
 /// two (normal or subnormal), as Go's `math.Frexp` gives `frac == 0.5`.
 fn frexp_power_of_two(v: f64) -> Option<i32> {
-    if !(v > 0.0) || !v.is_finite() {
+    if v <= 0.0 || !v.is_finite() {
         return None;
     }
     let bits = v.to_bits();
@@ -615,63 +615,52 @@ impl<'a> BitReader<'a> {
         Ok((w >> (128 - n)) as u64)
     }
 
-    /// Reads one bit.
-    #[inline]
-    pub(crate) fn bit(&mut self) -> Result<bool, Fault> {
-        Ok(self.bits(1)? == 1)
-    }
-
-    /// Reads a varbit prefix, returning the width of the value after it (0
-    /// for the value 0).
-    #[inline]
-    fn varbit_width(&mut self) -> Result<u32, Fault> {
-        if self.pos >= self.len_bits {
+    /// Reads a varbit value's raw bits: its width (0 for the value 0,
+    /// else 3, 6, ..., 64) and the bits, from one window (prefix and value
+    /// take at most 72 of its 121 valid bits).
+    #[inline(always)]
+    fn varbit_raw(&mut self) -> Result<(u32, u64), Fault> {
+        // (prefix length, value width) by the number of leading ones.
+        const CLASSES: [(u32, u32); 9] = [
+            (1, 0),
+            (2, 3),
+            (3, 6),
+            (4, 9),
+            (5, 12),
+            (6, 18),
+            (7, 25),
+            (8, 56),
+            (8, 64),
+        ];
+        let w = self.src.window(self.pos);
+        let ones = ((w >> 120) as u8).leading_ones();
+        let (plen, sz) = CLASSES[ones as usize];
+        let end = self.pos + (plen + sz) as usize;
+        if end > self.len_bits {
             return Err(Fault::Truncated);
         }
-        let top = (self.src.window(self.pos) >> 120) as u8;
-        let ones = top.leading_ones();
-        let plen = if ones == 8 { 8 } else { ones + 1 };
-        if self.pos + plen as usize > self.len_bits {
-            return Err(Fault::Truncated);
+        self.pos = end;
+        if sz == 0 {
+            return Ok((0, 0));
         }
-        self.pos += plen as usize;
-        Ok(match ones {
-            0 => 0,
-            1 => 3,
-            2 => 6,
-            3 => 9,
-            4 => 12,
-            5 => 18,
-            6 => 25,
-            7 => 56,
-            _ => 64,
-        })
+        Ok((sz, ((w << plen) >> (128 - sz)) as u64))
     }
 
     /// `readVarbitInt`.
     #[inline]
     pub(crate) fn varbit_int(&mut self) -> Result<i64, Fault> {
-        let sz = self.varbit_width()?;
-        match sz {
-            0 => Ok(0),
-            64 => Ok(self.bits(64)? as i64),
-            _ => {
-                let mut b = self.bits(sz)?;
-                if b > 1 << (sz - 1) {
-                    b = b.wrapping_sub(1 << sz);
-                }
-                Ok(b as i64)
-            }
+        let (sz, b) = self.varbit_raw()?;
+        if sz == 0 || sz == 64 || b <= 1 << (sz - 1) {
+            Ok(b as i64)
+        } else {
+            Ok(b.wrapping_sub(1 << sz) as i64)
         }
     }
 
     /// `readVarbitUint`.
     #[inline]
     pub(crate) fn varbit_uint(&mut self) -> Result<u64, Fault> {
-        match self.varbit_width()? {
-            0 => Ok(0),
-            sz => self.bits(sz),
-        }
+        Ok(self.varbit_raw()?.1)
     }
 
     /// `readZeroThreshold`.
@@ -709,13 +698,20 @@ impl<'a> BitReader<'a> {
         Ok(spans)
     }
 
-    /// Reads an XOR-encoded float into `x`.
+    /// Reads an XOR-encoded float into `x` (control bits, window and
+    /// payload take at most 77 bits: one window).
     #[inline]
     pub(crate) fn xor(&mut self, x: &mut XorState) -> Result<(), Fault> {
-        if !self.bit()? {
+        if self.pos >= self.len_bits {
+            return Err(Fault::Truncated);
+        }
+        let w = self.src.window(self.pos);
+        if w >> 127 == 0 {
+            self.pos += 1;
             return Ok(());
         }
-        let (trailing, sig) = if !self.bit()? {
+        let (head, trailing, sig) = if (w >> 126) & 1 == 0 {
+            // `10`: the current window.
             let sig = 64u32
                 .checked_sub(u32::from(x.leading) + u32::from(x.trailing))
                 .filter(|&s| s > 0)
@@ -723,11 +719,12 @@ impl<'a> BitReader<'a> {
                     leading: x.leading,
                     significant: 0,
                 })?;
-            (u32::from(x.trailing), sig)
+            (2, u32::from(x.trailing), sig)
         } else {
-            let h = self.bits(11)?;
-            let leading = (h >> 6) as u32;
-            let sig = match (h & 63) as u32 {
+            // `11`: 5 bits leading zeros, 6 bits significant bits (0 = 64).
+            let h = (w >> 115) as u32 & 0x7ff;
+            let leading = h >> 6;
+            let sig = match h & 63 {
                 0 => 64,
                 s => s,
             };
@@ -737,11 +734,18 @@ impl<'a> BitReader<'a> {
                     significant: sig as u8,
                 });
             }
-            x.leading = leading as u8;
-            x.trailing = (64 - leading - sig) as u8;
-            (64 - leading - sig, sig)
+            (13, 64 - leading - sig, sig)
         };
-        let v = self.bits(sig)?;
+        let end = self.pos + (head + sig) as usize;
+        if end > self.len_bits {
+            return Err(Fault::Truncated);
+        }
+        if head == 13 {
+            x.leading = (64 - trailing - sig) as u8;
+            x.trailing = trailing as u8;
+        }
+        self.pos = end;
+        let v = ((w << head) >> (128 - sig)) as u64;
         x.bits ^= v << trailing;
         Ok(())
     }

@@ -22,6 +22,22 @@
 //! has the bits of the stale NaN ([`STALE_NAN_BITS`]); the other fields of
 //! such a sample carry no meaning ([`Histogram::stale`],
 //! [`Histogram::is_stale`]).
+//!
+//! # Text form and `promtool tsdb dump`
+//!
+//! `Display` of [`Histogram`] and [`FloatHistogram`] is Go's `String()` of
+//! Prometheus 2.42 (`{count:6, sum:7.5, [-2,-1):1, [-0.001,0.001]:2,
+//! (1,2]:3}`), what Prometheus prints for histograms in logs and tests
+//! (and what later `promtool tsdb dump` versions print per sample).
+//!
+//! `promtool tsdb dump` of Prometheus 2.42 prints no histogram samples at
+//! all: its loop over a series' samples runs only while they are floats, so
+//! a series' output stops at its first histogram sample (checked on blocks
+//! with integer and float histogram series: only their XOR series were
+//! printed). A dump that matches 2.42 must therefore, per series, print the
+//! float samples before the first histogram sample and nothing from there
+//! on, which [`dump_2_42_stops_at`] expresses for a series' chunk
+//! encodings.
 #![deny(missing_docs)]
 
 mod bounds;
@@ -598,6 +614,17 @@ impl fmt::Display for FloatHistogram {
             self.positive_bucket_iter(),
         )
     }
+}
+
+/// Index of the first chunk whose samples `promtool tsdb dump` of
+/// Prometheus 2.42 does not print, given a series' chunk encodings in time
+/// order: the first histogram chunk (integer or float), or `None` when all
+/// chunks are XOR. The dump prints all float samples of the chunks before
+/// it and nothing of that chunk or any later one.
+pub fn dump_2_42_stops_at(encodings: &[crate::chunkenc::Encoding]) -> Option<usize> {
+    encodings
+        .iter()
+        .position(|e| *e != crate::chunkenc::Encoding::Xor)
 }
 
 #[cfg(test)]
