@@ -1,5 +1,6 @@
 //! Prometheus TSDB blocks: read and write `meta.json` (with Thanos' section),
-//! index v2, chunk segment files, XOR chunks and tombstones.
+//! index v2, chunk segment files, XOR and native histogram chunks and
+//! tombstones.
 //!
 //! Layers, bottom up: [`encoding`] (bytes, varints, CRC), [`read_at`] (ranged
 //! reads), the pure section decoders in [`index`], [`chunks`] and
@@ -16,6 +17,7 @@ pub mod encoding;
 pub mod error;
 mod fsutil;
 pub mod gofmt;
+pub mod histogram;
 pub mod index;
 pub mod labels;
 pub mod meta;

@@ -1,9 +1,16 @@
 //! Chunk encodings of the Prometheus TSDB (`chunkenc` in Prometheus).
 //!
-//! Only the float XOR encoding ("Gorilla" compression, encoding byte `1`) is
-//! implemented. Its byte layout is bit-exact with Prometheus 2.42, so chunks
-//! written by Prometheus decode here and chunks encoded here load in
-//! Prometheus.
+//! All three encodings Prometheus 2.42 writes are implemented, bit-exact
+//! with it: chunks written by Prometheus decode here and chunks encoded here
+//! load in Prometheus, byte-identical to Prometheus' own for the same
+//! samples.
+//!
+//! * float XOR ("Gorilla" compression, encoding byte `1`): [`XorEncoder`],
+//!   [`decode_xor_into`], [`XorIter`];
+//! * integer native histograms (encoding byte `2`): [`HistogramEncoder`],
+//!   [`HistogramIter`], [`decode_histograms`];
+//! * float native histograms (encoding byte `3`): [`FloatHistogramEncoder`],
+//!   [`FloatHistogramIter`], [`decode_float_histograms`].
 //!
 //! # XOR chunk layout
 //!
@@ -28,7 +35,47 @@
 //! significant bits) and ends on a byte boundary, the chunk ends with an
 //! extra zero byte (so a 1-sample chunk is one byte longer than its bits
 //! need). Decoders, ours and Prometheus', ignore bytes after the last
-//! sample.
+//! sample. The histogram encoders reproduce the same quirk.
+//!
+//! # Histogram chunk layout
+//!
+//! A 2-byte big-endian sample count, a byte whose top two bits are the
+//! [`CounterResetHeader`] (`00` unknown, `10` counter reset, `01` no counter
+//! reset, `11` gauge; the other six bits zero), then an MSB-first bit stream.
+//! Integers in it use the "varbit" encoding: `0` for zero, else a prefix
+//! `10`, `110`, ..., `11111110`, `11111111` followed by 3, 6, 9, 12, 18, 25,
+//! 56 or 64 bits (two's complement for signed values).
+//!
+//! The first sample starts with the chunk's layout: the zero threshold (one
+//! byte: 0 for 0, `e + 243` for `0.5 * 2^e` with `-242 <= e <= 11`, else 255
+//! and the 64 bits), the schema (varbit), then for the positive and then the
+//! negative buckets the number of spans (varbit unsigned) and each span's
+//! length (unsigned) and offset (signed). Then:
+//!
+//! * integer histograms: the timestamp (varbit), count and zero count
+//!   (varbit unsigned), the 64 bits of the sum, each bucket's stored value
+//!   (varbit, delta-encoded across buckets as in [`Histogram`]); later
+//!   samples: the delta-of-delta of the timestamp, count and zero count
+//!   (varbit; the second sample's "delta of delta" is its delta), the
+//!   XOR-encoded sum, and each bucket's delta-of-delta;
+//! * float histograms: the timestamp (varbit), then the 64 bits of count,
+//!   zero count, sum and each bucket; later samples: the timestamp's
+//!   delta-of-delta, then count, zero count, sum and each bucket XOR-encoded
+//!   against their previous values (each with its own XOR window).
+//!
+//! A stale marker (a sum with [`STALE_NAN_BITS`]) is written without
+//! buckets (and, as the first sample, with an empty layout); decoders return
+//! it as [`Histogram::stale`] / [`FloatHistogram::stale`].
+//!
+//! All samples of a chunk share its layout. When a counter histogram brings
+//! new buckets, Prometheus rewrites the chunk with empty buckets inserted
+//! ("recoding", [`HistogramEncoder::recode`]); when a count decreases, a
+//! bucket disappears, the schema or zero threshold changes, or a sample
+//! follows a stale marker, it cuts a new chunk. Gauge histograms recode both
+//! the chunk and the sample to the union of their layouts. The encoders'
+//! `appendable` / `appendable_gauge` give Prometheus' decision and `push`
+//! acts on it; `new_chunk_header` gives the header Prometheus sets on a new
+//! chunk.
 //!
 //! # Entry points
 //!
@@ -36,17 +83,30 @@
 //!   whole slice at once);
 //! * [`decode_xor_into`] decodes a whole chunk into two column vectors, the
 //!   fast path for queries (several hundred million samples per second);
-//! * [`XorIter`] decodes sample by sample.
+//! * [`XorIter`] decodes sample by sample;
+//! * the histogram encoders and iterators above.
 //!
-//! Both decoders accept any input without panicking: truncated or corrupt
+//! All decoders accept any input without panicking: truncated or corrupt
 //! chunks give a [`ChunkError`] (or, for corruption that still parses,
-//! different samples).
+//! different samples), and no decoder allocates more than a small multiple
+//! of the chunk's size.
 #![deny(missing_docs)]
 
 pub mod aggr;
 mod bstream;
+mod float_histogram;
+mod histogram;
+mod histogram_meta;
 mod xor;
 
+#[cfg(doc)]
+use crate::histogram::{FloatHistogram, Histogram};
+
+pub use float_histogram::{decode_float_histograms, FloatHistogramEncoder, FloatHistogramIter};
+pub use histogram::{decode_histograms, HistogramEncoder, HistogramIter};
+pub use histogram_meta::{
+    AppendError, Appendable, CounterResetHeader, GaugeInserts, Insert, Pushed,
+};
 pub use xor::{decode_xor_into, encode_xor, XorEncoder, XorIter, MAX_SAMPLES_PER_CHUNK};
 
 /// Prometheus stale marker: the NaN written when a series disappears.
@@ -60,9 +120,11 @@ pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
 pub enum Encoding {
     /// Float samples, XOR ("Gorilla") compressed. Byte value `1`.
     Xor,
-    /// Native integer histograms. Byte value `2` (not decoded by this crate).
+    /// Native histograms with integer counts. Byte value `2`; see
+    /// [`HistogramEncoder`] and [`HistogramIter`].
     Histogram,
-    /// Native float histograms. Byte value `3` (not decoded by this crate).
+    /// Native histograms with float counts. Byte value `3`; see
+    /// [`FloatHistogramEncoder`] and [`FloatHistogramIter`].
     FloatHistogram,
 }
 
@@ -136,10 +198,21 @@ pub enum ChunkError {
         /// Significant bit count read from the stream (0 already mapped to 64).
         significant: u8,
     },
+    /// A histogram chunk is shorter than its 3-byte header.
+    #[error("histogram chunk too short: {len} byte(s), need at least 3 for the header")]
+    HistogramTooShort {
+        /// Length of the data that was given.
+        len: usize,
+    },
+    /// A histogram chunk's layout cannot be valid.
+    #[error("corrupt histogram chunk: {0}")]
+    BadLayout(&'static str),
     /// The chunk has an encoding this decoder does not handle.
     #[error("unsupported chunk encoding {0}")]
     UnsupportedEncoding(u8),
 }
 
+#[cfg(test)]
+mod histogram_tests;
 #[cfg(test)]
 mod tests;
