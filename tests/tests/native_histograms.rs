@@ -4,19 +4,24 @@
 //! - Prometheus ingests them (its API answers with `histogram` fields);
 //! - the sidecar serves their chunks as Prometheus stored them (encoding `HISTOGRAM`), and
 //!   after the sidecar ships Prometheus' blocks to Garage, the store gateway serves the very
-//!   same chunk bytes for a shipped block's time range.
+//!   same chunk bytes for a shipped block's time range;
+//! - those chunks decode (mnemos' codec) to what Prometheus' API answers for each sample:
+//!   count, sum and every bucket.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use mnemos_e2e::component::Component;
 use mnemos_e2e::garage::Garage;
+use mnemos_e2e::http;
 use mnemos_e2e::native_histograms;
 use mnemos_e2e::process::{free_port, wait_for};
+use mnemos_e2e::promapi::parse_go_float;
 use mnemos_e2e::prometheus::Prometheus;
 use mnemos_e2e::storeapi;
 use mnemos_storeapi::thanos::label_matcher::Type;
 use mnemos_storeapi::thanos::{chunk::Encoding, LabelMatcher, SeriesRequest};
+use mnemos_tsdb::chunkenc::decode_histograms;
 use mnemos_tsdb::BlockMeta;
 
 /// Per series (labels without external labels, as text), its chunks: (min, max, encoding,
@@ -120,11 +125,14 @@ fn native_histograms_pass_through_sidecar_and_store_gateway() {
         shipped.is_some(),
         "no two blocks shipped and synced within 150s"
     );
-    let metas: Vec<BlockMeta> = std::fs::read_dir(&prom.data_dir)
+    let mut metas: Vec<BlockMeta> = std::fs::read_dir(&prom.data_dir)
         .expect("ls data dir")
         .filter_map(|e| BlockMeta::read_from_dir(&e.ok()?.path()).ok())
         .collect();
-    assert!(metas.len() >= 2, "{metas:?}");
+    // The two oldest are shipped (the shipper uploads in time order).
+    metas.sort_by_key(|m| m.min_time);
+    metas.truncate(2);
+    assert_eq!(metas.len(), 2, "{metas:?}");
     for meta in &metas {
         // Block time ranges are half-open: [min_time, max_time).
         let (min, max) = (meta.min_time, meta.max_time - 1);
@@ -158,5 +166,58 @@ fn native_histograms_pass_through_sidecar_and_store_gateway() {
             }
         }
     }
+    // The store's chunks decode (mnemos' histogram codec) to what Prometheus' API answers
+    // at each sample's timestamp: count, sum and every bucket.
+    let mut compared = 0;
+    for meta in &metas {
+        let chunks = histogram_chunks(store.grpc_port, meta.min_time, meta.max_time - 1);
+        for (labels, chunks) in &chunks {
+            let selector = format!("{{{labels}}}");
+            for (_, _, _, data) in chunks {
+                let samples = decode_histograms(data).expect("a valid histogram chunk");
+                for (t, h) in samples.iter().filter(|(_, h)| !h.is_stale()) {
+                    let want = prom.api(&format!(
+                        "/api/v1/query?query={}&time={}.{:03}",
+                        http::encode(&selector),
+                        t / 1000,
+                        t % 1000
+                    ));
+                    let want = &want["result"][0]["histogram"][1];
+                    let f = h.to_float_from_absolute();
+                    let num = |v: &serde_json::Value| parse_go_float(v.as_str().expect("number"));
+                    assert_eq!(
+                        num(&want["count"]).to_bits(),
+                        f.count.to_bits(),
+                        "{labels} at {t}: count"
+                    );
+                    assert_eq!(
+                        num(&want["sum"]).to_bits(),
+                        f.sum.to_bits(),
+                        "{labels} at {t}: sum"
+                    );
+                    let got: Vec<(u8, f64, f64, f64)> = f
+                        .all_buckets()
+                        .into_iter()
+                        .filter(|b| b.count != 0.0)
+                        .map(|b| (b.boundary_rule(), b.lower, b.upper, b.count))
+                        .collect();
+                    let want: Vec<(u8, f64, f64, f64)> = want["buckets"]
+                        .as_array()
+                        .map(|bs| {
+                            bs.iter()
+                                .map(|b| {
+                                    let rule = b[0].as_u64().expect("rule") as u8;
+                                    (rule, num(&b[1]), num(&b[2]), num(&b[3]))
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    assert_eq!(got, want, "{labels} at {t}: buckets");
+                    compared += 1;
+                }
+            }
+        }
+    }
+    assert!(compared > 40, "compared only {compared} histogram samples");
     store.assert_running();
 }

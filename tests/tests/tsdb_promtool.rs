@@ -222,3 +222,29 @@ fn tie_values_dump_like_promtool() {
     assert!(want.contains("2.3414291446401562e+11"), "promtool's tie");
     assert_same_dump("ties", &want, &mnemos_dump(&data, &[]));
 }
+
+/// Blocks Prometheus 2.42 wrote while scraping native histograms (integer and float, gauge
+/// histograms, stale markers) beside float series (`crates/tsdb/testdata/native_histograms`):
+/// promtool 2.42 prints a series only up to its first histogram sample, and so does mnemos.
+#[test]
+fn blocks_with_native_histograms_dump_like_promtool() {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../crates/tsdb/testdata/native_histograms");
+    let work = tempfile::tempdir().expect("tempdir");
+    let data = work.path().join("data");
+    let mut blocks = 0;
+    for entry in std::fs::read_dir(&fixture).expect("fixture") {
+        let path = entry.expect("entry").path();
+        if path.join("meta.json").is_file() {
+            promtool::copy_dir(&path, &data.join(path.file_name().expect("name")));
+            blocks += 1;
+        }
+    }
+    assert!(blocks >= 3, "fixture blocks");
+    let want = promtool::dump(&data, &[]);
+    assert!(
+        want.lines().count() > 50,
+        "promtool prints the float series"
+    );
+    assert_same_dump("native histogram blocks", &want, &mnemos_dump(&data, &[]));
+}

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::chunkenc::{decode_xor_into, Encoding};
+use crate::chunkenc::{decode_xor_into, Encoding, FloatHistogramIter, HistogramIter};
 use crate::chunks::{segment_name, split_ref, ChunkMeta, ChunkReader, CHUNKS_DIRNAME};
 use crate::error::{Error, Result};
 use crate::index::{IndexReader, SeriesEntry, INDEX_FILENAME};
@@ -103,6 +103,61 @@ impl Block {
             push_filtered(&ts, &vs, mint, maxt, deleted, out);
         }
         Ok(())
+    }
+
+    /// The float samples of `series` in `[mint, maxt]` (without tombstoned
+    /// ones) before its first native histogram sample there, appended to
+    /// `out` in time order; returns that histogram sample's time, if any.
+    /// (`promtool tsdb dump` of Prometheus 2.42 prints a series up to there.)
+    pub fn read_floats_until_histogram(
+        &self,
+        series: &SeriesEntry,
+        mint: i64,
+        maxt: i64,
+        out: &mut Vec<Sample>,
+    ) -> Result<Option<i64>> {
+        let deleted = self.tombstones.get(u64::from(series.id));
+        let keep = |t: i64| t >= mint && t <= maxt && !deleted.is_some_and(|d| d.contains(t));
+        let mut ts = Vec::new();
+        let mut vs = Vec::new();
+        for c in series.chunks.iter().filter(|c| c.overlaps(mint, maxt)) {
+            let raw = self.chunks.chunk(c.chunk_ref)?;
+            let (seq, offset) = split_ref(c.chunk_ref);
+            let corrupt = |e: crate::chunkenc::ChunkError| Error::Corrupt {
+                path: self.dir.join(CHUNKS_DIRNAME).join(segment_name(seq)),
+                offset,
+                kind: e.into(),
+            };
+            let first = match raw.kind() {
+                Some(Encoding::Histogram) => {
+                    let mut it = HistogramIter::new(&raw.data).map_err(corrupt)?;
+                    let mut first = None;
+                    while first.is_none() && it.advance().map_err(corrupt)? {
+                        first = Some(it.at().0).filter(|&t| keep(t));
+                    }
+                    first
+                }
+                Some(Encoding::FloatHistogram) => {
+                    let mut it = FloatHistogramIter::new(&raw.data).map_err(corrupt)?;
+                    let mut first = None;
+                    while first.is_none() && it.advance().map_err(corrupt)? {
+                        first = Some(it.at().0).filter(|&t| keep(t));
+                    }
+                    first
+                }
+                _ => {
+                    ts.clear();
+                    vs.clear();
+                    self.decode_chunk(c, &mut ts, &mut vs)?;
+                    push_filtered(&ts, &vs, mint, maxt, deleted, out);
+                    None
+                }
+            };
+            if first.is_some() {
+                return Ok(first);
+            }
+        }
+        Ok(None)
     }
 
     /// Decodes one chunk into timestamps and values.

@@ -107,6 +107,29 @@ pub struct SeriesParts<'a> {
 }
 
 impl SeriesParts<'_> {
+    /// What `promtool tsdb dump` of Prometheus 2.42 prints of this series in
+    /// `[mint, maxt]`: its float samples, merged by timestamp, up to (not
+    /// including) its first native histogram sample. 2.42's dump loop runs
+    /// only while a series' samples are floats, so histogram samples and any
+    /// float sample after the first of them are never printed.
+    pub fn dump_samples_2_42(&self, mint: i64, maxt: i64) -> Result<Vec<Sample>> {
+        let mut out = Vec::new();
+        let mut stop: Option<i64> = None;
+        for (block, entry) in &self.parts {
+            if let Some(t) = block.read_floats_until_histogram(entry, mint, maxt, &mut out)? {
+                stop = Some(stop.map_or(t, |s| s.min(t)));
+            }
+        }
+        if let Some(stop) = stop {
+            out.retain(|s| s.0 < stop);
+        }
+        if self.parts.len() > 1 {
+            out.sort_by_key(|s| s.0);
+            out.dedup_by_key(|s| s.0);
+        }
+        Ok(out)
+    }
+
     /// All samples in `[mint, maxt]` from every block, merged by timestamp
     /// (a timestamp present in several blocks appears once).
     pub fn samples(&self, mint: i64, maxt: i64) -> Result<Vec<Sample>> {

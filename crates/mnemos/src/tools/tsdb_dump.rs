@@ -38,7 +38,7 @@ impl DumpArgs {
             for series in set.select(&matchers, self.min_time, self.max_time)? {
                 let series = series?;
                 let labels = series.labels.to_string();
-                for (t, v) in series.samples(self.min_time, self.max_time)? {
+                for (t, v) in series.dump_samples_2_42(self.min_time, self.max_time)? {
                     line.clear();
                     line.push_str(&labels);
                     line.push(' ');

@@ -36,8 +36,7 @@
 //! with integer and float histogram series: only their XOR series were
 //! printed). A dump that matches 2.42 must therefore, per series, print the
 //! float samples before the first histogram sample and nothing from there
-//! on, which [`dump_2_42_stops_at`] expresses for a series' chunk
-//! encodings.
+//! on: [`crate::block_set::SeriesParts::dump_samples_2_42`].
 #![deny(missing_docs)]
 
 mod bounds;
@@ -614,17 +613,6 @@ impl fmt::Display for FloatHistogram {
             self.positive_bucket_iter(),
         )
     }
-}
-
-/// Index of the first chunk whose samples `promtool tsdb dump` of
-/// Prometheus 2.42 does not print, given a series' chunk encodings in time
-/// order: the first histogram chunk (integer or float), or `None` when all
-/// chunks are XOR. The dump prints all float samples of the chunks before
-/// it and nothing of that chunk or any later one.
-pub fn dump_2_42_stops_at(encodings: &[crate::chunkenc::Encoding]) -> Option<usize> {
-    encodings
-        .iter()
-        .position(|e| *e != crate::chunkenc::Encoding::Xor)
 }
 
 #[cfg(test)]

@@ -181,12 +181,3 @@ fn hints() {
     assert_eq!(CounterResetHint::Unknown.as_u8(), 0);
     assert_eq!(CounterResetHint::Gauge.as_u8(), 3);
 }
-
-#[test]
-fn promtool_2_42_dump_stop() {
-    use crate::chunkenc::Encoding as E;
-    assert_eq!(dump_2_42_stops_at(&[E::Xor, E::Xor]), None);
-    assert_eq!(dump_2_42_stops_at(&[E::Xor, E::Histogram, E::Xor]), Some(1));
-    assert_eq!(dump_2_42_stops_at(&[E::FloatHistogram]), Some(0));
-    assert_eq!(dump_2_42_stops_at(&[]), None);
-}
