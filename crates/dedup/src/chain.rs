@@ -3,14 +3,14 @@
 
 /// Merges replicas' samples (each in time order) by timestamp; at a timestamp several
 /// replicas share, the earliest replica in `replicas` gives the value.
-pub fn merge_chain(replicas: &[&[(i64, f64)]]) -> Vec<(i64, f64)> {
+pub fn merge_chain<V: Clone>(replicas: &[&[(i64, V)]]) -> Vec<(i64, V)> {
     match replicas {
         [] => return Vec::new(),
         [one] => return one.to_vec(),
         _ => {}
     }
     let total = replicas.iter().map(|r| r.len()).sum();
-    let mut out: Vec<(i64, f64)> = Vec::with_capacity(total);
+    let mut out: Vec<(i64, V)> = Vec::with_capacity(total);
     let mut next = vec![0usize; replicas.len()];
     loop {
         let mut best: Option<(i64, usize)> = None;
@@ -22,7 +22,7 @@ pub fn merge_chain(replicas: &[&[(i64, f64)]]) -> Vec<(i64, f64)> {
             }
         }
         let Some((t, i)) = best else { break };
-        out.push(replicas[i][next[i]]);
+        out.push(replicas[i][next[i]].clone());
         for (n, r) in next.iter_mut().zip(replicas) {
             while r.get(*n).is_some_and(|s| s.0 <= t) {
                 *n += 1;
@@ -45,7 +45,7 @@ mod tests {
             vec![(0, 1.0), (5, 9.0), (10, 2.0), (20, 9.0), (30, 4.0)]
         );
         assert_eq!(merge_chain(&[&b, &a])[2], (10, 9.0));
-        assert!(merge_chain(&[]).is_empty());
+        assert!(merge_chain::<f64>(&[]).is_empty());
         assert_eq!(merge_chain(&[&a]), a.to_vec());
     }
 }

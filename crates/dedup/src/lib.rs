@@ -20,7 +20,7 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use chain::merge_chain;
-pub use penalty::merge_replicas;
+pub use penalty::{merge_replicas, merge_replicas_of};
 
 /// How replicas are merged (`--deduplication.func`, Thanos v0.38's values).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -71,6 +71,16 @@ impl FromStr for DedupFunc {
 pub fn merge(func: DedupFunc, replicas: &[&[(i64, f64)]], counter: bool) -> Vec<(i64, f64)> {
     match func {
         DedupFunc::Penalty => merge_replicas(replicas, counter),
+        DedupFunc::Chain => merge_chain(replicas),
+    }
+}
+
+/// Merges replicas of one series whose samples are of any type (native histograms) with
+/// `func`, values as they are: the same choice of samples as [`merge`] without counter
+/// adjustment.
+pub fn merge_of<V: Clone>(func: DedupFunc, replicas: &[&[(i64, V)]]) -> Vec<(i64, V)> {
+    match func {
+        DedupFunc::Penalty => merge_replicas_of(replicas),
         DedupFunc::Chain => merge_chain(replicas),
     }
 }

@@ -24,18 +24,16 @@ use crate::seek::first_after;
 /// a replica's next sample and the one after it.
 const STEPS_BEHIND: usize = 2;
 
-/// One replica's read position and counter offset.
-struct Cursor<'a> {
-    samples: &'a [(i64, f64)],
+/// One replica's read position.
+struct Cursor<'a, V> {
+    samples: &'a [(i64, V)],
     /// Index of the first sample after the last emitted timestamp.
     next: usize,
-    /// Added to the replica's values (counters only).
-    offset: f64,
 }
 
-impl Cursor<'_> {
-    fn head(&self) -> Option<(i64, f64)> {
-        self.samples.get(self.next).copied()
+impl<V> Cursor<'_, V> {
+    fn head_time(&self) -> Option<i64> {
+        self.samples.get(self.next).map(|s| s.0)
     }
 
     /// The smallest step between consecutive samples around the read position.
@@ -49,11 +47,34 @@ impl Cursor<'_> {
             .filter(|&d| d > 0)
             .min()
     }
+}
 
-    /// The replica's value at exactly `t`, looking back from the read position.
-    fn value_at(&self, t: i64) -> Option<f64> {
-        let prev = self.samples.get(self.next.checked_sub(1)?)?;
-        (prev.0 == t).then_some(prev.1)
+/// Walks replicas of one series (each in time order) with the penalty algorithm, calling
+/// `emit(replica, index)` for each sample of the merged series, in time order. Ties go to
+/// the replica being followed, then to the earlier replica in `replicas`.
+fn walk<V>(replicas: &[&[(i64, V)]], mut emit: impl FnMut(usize, usize)) {
+    let mut cursors: Vec<Cursor<'_, V>> = replicas
+        .iter()
+        .map(|samples| Cursor { samples, next: 0 })
+        .collect();
+    let mut current: Option<usize> = None;
+    let mut last_t: Option<i64> = None;
+    loop {
+        let take = match current.and_then(|c| Some((c, cursors[c].head_time()?))) {
+            Some((c, t)) if !is_late(&cursors, last_t, t) => Some(c),
+            _ => earliest(&cursors, current),
+        };
+        let Some(take) = take else { break };
+        let index = cursors[take].next;
+        let Some(t) = cursors[take].head_time() else {
+            break;
+        };
+        emit(take, index);
+        last_t = Some(t);
+        current = Some(take);
+        for cursor in &mut cursors {
+            cursor.next = first_after(cursor.samples, cursor.next, t);
+        }
     }
 }
 
@@ -61,66 +82,65 @@ impl Cursor<'_> {
 /// with the penalty algorithm. `counter` turns on counter adjustment at switches. Ties go to
 /// the replica being followed, then to the earlier replica in `replicas`.
 pub fn merge_replicas(replicas: &[&[(i64, f64)]], counter: bool) -> Vec<(i64, f64)> {
-    match replicas {
-        [] => return Vec::new(),
-        [one] => return one.to_vec(),
-        _ => {}
+    if !counter {
+        return merge_replicas_of(replicas);
+    }
+    if let [one] = replicas {
+        return one.to_vec();
     }
     let capacity = replicas.iter().map(|r| r.len()).max().unwrap_or(0);
-    let mut out = Vec::with_capacity(capacity);
-    let mut cursors: Vec<Cursor<'_>> = replicas
-        .iter()
-        .map(|samples| Cursor {
-            samples,
-            next: 0,
-            offset: 0.0,
-        })
-        .collect();
+    let mut out: Vec<(i64, f64)> = Vec::with_capacity(capacity);
+    let mut offsets = vec![0.0f64; replicas.len()];
     let mut current: Option<usize> = None;
-    let mut last: Option<(i64, f64)> = None;
     // The last emitted value that is not NaN (counter adjustment compares with it).
     let mut last_value: Option<f64> = None;
-    loop {
-        let take = match current.and_then(|c| Some((c, cursors[c].head()?))) {
-            Some((c, (t, _))) if !is_late(&cursors, last, t) => Some(c),
-            _ => earliest(&cursors, current),
-        };
-        let Some(take) = take else { break };
-        let Some((t, raw)) = cursors[take].head() else {
-            break;
-        };
-        if counter && current != Some(take) {
+    walk(replicas, |take, index| {
+        let (t, raw) = replicas[take][index];
+        if current != Some(take) {
             if let Some(prev) = last_value {
-                let cursor = &mut cursors[take];
-                let reference = last.and_then(|(lt, _)| cursor.value_at(lt)).unwrap_or(raw);
-                let lifted = reference + cursor.offset;
+                // The replica's value at the last emitted timestamp when it has one there
+                // (aligned replicas: a reset right after the switch stays visible), else
+                // its first value after it.
+                let last_t = out.last().map(|s| s.0);
+                let reference = index
+                    .checked_sub(1)
+                    .map(|i| replicas[take][i])
+                    .filter(|s| Some(s.0) == last_t)
+                    .map_or(raw, |s| s.1);
+                let lifted = reference + offsets[take];
                 if prev > lifted {
-                    cursor.offset += prev - lifted;
+                    offsets[take] += prev - lifted;
                 }
             }
         }
-        let value = if counter {
-            raw + cursors[take].offset
-        } else {
-            raw
-        };
+        let value = raw + offsets[take];
         out.push((t, value));
         if !value.is_nan() {
             last_value = Some(value);
         }
-        last = Some((t, value));
         current = Some(take);
-        for cursor in &mut cursors {
-            cursor.next = first_after(cursor.samples, cursor.next, t);
-        }
+    });
+    out
+}
+
+/// Merges replicas of one series with the penalty algorithm, values as they are (no
+/// counter adjustment): for gauges, and for samples of any other type (native histograms).
+pub fn merge_replicas_of<V: Clone>(replicas: &[&[(i64, V)]]) -> Vec<(i64, V)> {
+    if let [one] = replicas {
+        return one.to_vec();
     }
+    let capacity = replicas.iter().map(|r| r.len()).max().unwrap_or(0);
+    let mut out = Vec::with_capacity(capacity);
+    walk(replicas, |take, index| {
+        out.push(replicas[take][index].clone())
+    });
     out
 }
 
 /// Whether the followed replica's next sample at `next_t` comes after a gap: more than one
 /// and a half local scrape intervals after the last emitted sample.
-fn is_late(cursors: &[Cursor<'_>], last: Option<(i64, f64)>, next_t: i64) -> bool {
-    let Some((last_t, _)) = last else {
+fn is_late<V>(cursors: &[Cursor<'_, V>], last_t: Option<i64>, next_t: i64) -> bool {
+    let Some(last_t) = last_t else {
         return false;
     };
     let Some(step) = cursors.iter().filter_map(Cursor::local_step).min() else {
@@ -131,10 +151,10 @@ fn is_late(cursors: &[Cursor<'_>], last: Option<(i64, f64)>, next_t: i64) -> boo
 }
 
 /// The replica with the earliest next sample; ties go to `current`, then to the first.
-fn earliest(cursors: &[Cursor<'_>], current: Option<usize>) -> Option<usize> {
+fn earliest<V>(cursors: &[Cursor<'_, V>], current: Option<usize>) -> Option<usize> {
     let mut best: Option<(i64, usize)> = None;
     for (i, cursor) in cursors.iter().enumerate() {
-        let Some((t, _)) = cursor.head() else {
+        let Some(t) = cursor.head_time() else {
             continue;
         };
         let better = match best {

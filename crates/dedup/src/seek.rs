@@ -2,7 +2,7 @@
 
 /// The index of the first sample after `t`, searching from `from`: galloping, since the
 /// answer is almost always within a few samples.
-pub(crate) fn first_after(samples: &[(i64, f64)], from: usize, t: i64) -> usize {
+pub(crate) fn first_after<V>(samples: &[(i64, V)], from: usize, t: i64) -> usize {
     let mut lo = from.min(samples.len());
     let mut hi = lo;
     let mut step = 1usize;

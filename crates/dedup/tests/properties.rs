@@ -111,6 +111,18 @@ proptest! {
         let largest = specs.iter().map(|s| s.0).max().unwrap();
         let refs: Vec<&[(i64, f64)]> = replicas.iter().map(Vec::as_slice).collect();
         let got = merge_replicas(&refs, counter);
+        // Counter adjustment changes values only, never which samples are taken; any other
+        // sample type (native histograms) is merged the same way.
+        let times = |s: &[(i64, f64)]| s.iter().map(|x| x.0).collect::<Vec<_>>();
+        prop_assert_eq!(times(&got), times(&merge_replicas(&refs, !counter)));
+        let tagged: Vec<Vec<(i64, (usize, i64))>> = replicas
+            .iter()
+            .enumerate()
+            .map(|(r, s)| s.iter().map(|x| (x.0, (r, x.0))).collect())
+            .collect();
+        let tagged_refs: Vec<&[(i64, (usize, i64))]> = tagged.iter().map(Vec::as_slice).collect();
+        let picked: Vec<i64> = mnemos_dedup::merge_replicas_of(&tagged_refs).iter().map(|x| x.0).collect();
+        prop_assert_eq!(times(&got), picked);
         let mut all: Vec<i64> = replicas.iter().flatten().map(|s| s.0).collect();
         all.sort_unstable();
         all.dedup();
