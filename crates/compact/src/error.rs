@@ -14,8 +14,9 @@ pub enum BadKind {
     /// The block overlaps another one of its group with different samples at the same
     /// timestamps, and no replica labels say which one to prefer.
     UnresolvableOverlap,
-    /// Chunks this compactor cannot decode (native histograms) would have to be merged,
-    /// re-cut or downsampled.
+    /// Chunks this compactor cannot merge: an unknown encoding, or a series mixing float
+    /// and histogram chunks where its parts overlap (and, for downsampling, native
+    /// histograms, which are not downsampled yet).
     UnsupportedEncoding,
 }
 

@@ -17,6 +17,7 @@ pub mod downsample;
 pub mod downsample_block;
 pub mod error;
 pub mod group;
+pub mod histograms;
 pub mod journal;
 pub mod merge;
 pub mod metrics;

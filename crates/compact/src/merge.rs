@@ -9,6 +9,7 @@ use std::path::Path;
 use mnemos_dedup::DedupFunc;
 use mnemos_tsdb::block_set::SeriesParts;
 use mnemos_tsdb::chunks::{ChunkMeta, RawChunk};
+use mnemos_tsdb::histogram::{FloatHistogram, Histogram};
 use mnemos_tsdb::index::SeriesEntry;
 use mnemos_tsdb::labels::METRIC_NAME;
 use mnemos_tsdb::meta::BlockMeta;
@@ -18,6 +19,7 @@ use ulid::Ulid;
 
 use crate::aggr::{decode_aggr, AGGR_ENCODING};
 use crate::error::{BadKind, Error, Result};
+use crate::histograms::{self, series_kind, SeriesKind};
 use crate::rechunk::copy_or_rechunk;
 use crate::source::{check_chunk_order, corrupt, union_symbols, Source};
 
@@ -145,6 +147,22 @@ fn merge_raw_series(
             writer.add_series_chunks(&parts.labels, &chunks, n)?;
             return Ok(());
         }
+    }
+    let kind = series_kind(&parts.parts, |b| source_id(b, replica_of))?;
+    if kind != SeriesKind::Floats {
+        let of = |b: &Block| replica_of.get(&b.meta().ulid).cloned().unwrap_or_default();
+        let ((chunks, n), samples_in) = match kind {
+            SeriesKind::Histograms => {
+                histograms::merge_series::<Histogram>(&parts.labels, &parts.parts, of, dedup)?
+            }
+            _ => {
+                histograms::merge_series::<FloatHistogram>(&parts.labels, &parts.parts, of, dedup)?
+            }
+        };
+        stats.samples_in += samples_in;
+        stats.samples_out += n;
+        writer.add_series_chunks(&parts.labels, &chunks, n)?;
+        return Ok(());
     }
     let samples = if let [(block, entry)] = parts.parts.as_slice() {
         let mut out = Vec::new();
