@@ -9,6 +9,8 @@
 //!   count, sum and every bucket.
 
 use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
 use mnemos_e2e::component::Component;
@@ -18,10 +20,11 @@ use mnemos_e2e::native_histograms;
 use mnemos_e2e::process::{free_port, wait_for};
 use mnemos_e2e::promapi::parse_go_float;
 use mnemos_e2e::prometheus::Prometheus;
-use mnemos_e2e::storeapi;
+use mnemos_e2e::{mnemos_bin, storeapi};
 use mnemos_storeapi::thanos::label_matcher::Type;
 use mnemos_storeapi::thanos::{chunk::Encoding, LabelMatcher, SeriesRequest};
 use mnemos_tsdb::chunkenc::decode_histograms;
+use mnemos_tsdb::histogram::Histogram;
 use mnemos_tsdb::BlockMeta;
 
 /// Per series (labels without external labels, as text), its chunks: (min, max, encoding,
@@ -58,21 +61,15 @@ fn histogram_chunks(port: u16, min_time: i64, max_time: i64) -> Chunks {
     out
 }
 
-#[test]
-fn native_histograms_pass_through_sidecar_and_store_gateway() {
-    let work = tempfile::tempdir().expect("tempdir");
-    let work = work.path();
-    let garage = Garage::start(work);
-    let objstore = work.join("objstore.yml");
-    std::fs::write(&objstore, garage.objstore_yaml(&garage.endpoint())).expect("write");
-    let target = native_histograms::target();
+/// A Prometheus 2.42 replica with native histograms on, scraping `target` every second,
+/// 20 s blocks; returns once it has ingested a few histograms.
+fn start_replica(work: &Path, replica: &str, target: u16) -> Prometheus {
     let config = format!(
-        "global: {{scrape_interval: 1s, external_labels: {{replica: a}}}}\nscrape_configs:\n  - job_name: nh\n    static_configs: [{{targets: ['127.0.0.1:{}']}}]\n",
-        target.port
+        "global: {{scrape_interval: 1s, external_labels: {{replica: {replica}}}}}\nscrape_configs:\n  - job_name: nh\n    static_configs: [{{targets: ['127.0.0.1:{target}']}}]\n"
     );
     let prom = Prometheus::start_with_flags(
         work,
-        "prom",
+        &format!("prom-{replica}"),
         &config,
         ("20s", "20s"),
         free_port(),
@@ -89,12 +86,16 @@ fn native_histograms_pass_through_sidecar_and_store_gateway() {
     });
     assert!(
         ingested.is_some(),
-        "Prometheus ingests the target's native histograms"
+        "Prometheus {replica} ingests the target's native histograms"
     );
+    prom
+}
 
-    let sidecar = Component::start(
+/// A sidecar beside `prom` shipping its blocks every second.
+fn start_sidecar(work: &Path, replica: &str, prom: &Prometheus, objstore: &Path) -> Component {
+    Component::start(
         work,
-        "sidecar",
+        &format!("sidecar-{replica}"),
         &[
             "sidecar".to_string(),
             format!("--prometheus.url=http://127.0.0.1:{}", prom.port),
@@ -102,7 +103,63 @@ fn native_histograms_pass_through_sidecar_and_store_gateway() {
             format!("--objstore.config-file={}", objstore.display()),
             "--shipper.sync-interval=1s".to_string(),
         ],
-    );
+    )
+}
+
+/// A histogram as the API shows it: count, sum, non-empty buckets (rule, lower, upper,
+/// count).
+type ApiHistogram = (f64, f64, Vec<(u8, f64, f64, f64)>);
+
+/// What Prometheus' API answers for `selector` at `t` (ms), if a histogram.
+fn api_histogram(prom: &Prometheus, selector: &str, t: i64) -> Option<ApiHistogram> {
+    let d = prom.api(&format!(
+        "/api/v1/query?query={}&time={}.{:03}",
+        http::encode(selector),
+        t / 1000,
+        t % 1000
+    ));
+    let h = d["result"].get(0)?.get("histogram")?.get(1)?.clone();
+    let num = |v: &serde_json::Value| parse_go_float(v.as_str().expect("number"));
+    let buckets = h["buckets"]
+        .as_array()
+        .map(|bs| {
+            bs.iter()
+                .map(|b| {
+                    let rule = b[0].as_u64().expect("rule") as u8;
+                    (rule, num(&b[1]), num(&b[2]), num(&b[3]))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some((num(&h["count"]), num(&h["sum"]), buckets))
+}
+
+/// A decoded histogram as the API would show it.
+fn api_view(h: &Histogram) -> ApiHistogram {
+    let f = h.to_float_from_absolute();
+    let buckets = f
+        .all_buckets()
+        .into_iter()
+        .filter(|b| b.count != 0.0)
+        .map(|b| (b.boundary_rule(), b.lower, b.upper, b.count))
+        .collect();
+    (f.count, f.sum, buckets)
+}
+
+fn same_view(a: &ApiHistogram, b: &ApiHistogram) -> bool {
+    a.0.to_bits() == b.0.to_bits() && a.1.to_bits() == b.1.to_bits() && a.2 == b.2
+}
+
+#[test]
+fn native_histograms_pass_through_sidecar_and_store_gateway() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let work = work.path();
+    let garage = Garage::start(work);
+    let objstore = work.join("objstore.yml");
+    std::fs::write(&objstore, garage.objstore_yaml(&garage.endpoint())).expect("write");
+    let target = native_histograms::target();
+    let prom = start_replica(work, "a", target.port);
+    let sidecar = start_sidecar(work, "a", &prom, &objstore);
     let mut store = Component::start(
         work,
         "store",
@@ -176,48 +233,133 @@ fn native_histograms_pass_through_sidecar_and_store_gateway() {
             for (_, _, _, data) in chunks {
                 let samples = decode_histograms(data).expect("a valid histogram chunk");
                 for (t, h) in samples.iter().filter(|(_, h)| !h.is_stale()) {
-                    let want = prom.api(&format!(
-                        "/api/v1/query?query={}&time={}.{:03}",
-                        http::encode(&selector),
-                        t / 1000,
-                        t % 1000
-                    ));
-                    let want = &want["result"][0]["histogram"][1];
-                    let f = h.to_float_from_absolute();
-                    let num = |v: &serde_json::Value| parse_go_float(v.as_str().expect("number"));
-                    assert_eq!(
-                        num(&want["count"]).to_bits(),
-                        f.count.to_bits(),
-                        "{labels} at {t}: count"
+                    let want = api_histogram(&prom, &selector, *t)
+                        .unwrap_or_else(|| panic!("{labels}: Prometheus has no histogram at {t}"));
+                    let got = api_view(h);
+                    assert!(
+                        same_view(&got, &want),
+                        "{labels} at {t}: {got:?} vs {want:?}"
                     );
-                    assert_eq!(
-                        num(&want["sum"]).to_bits(),
-                        f.sum.to_bits(),
-                        "{labels} at {t}: sum"
-                    );
-                    let got: Vec<(u8, f64, f64, f64)> = f
-                        .all_buckets()
-                        .into_iter()
-                        .filter(|b| b.count != 0.0)
-                        .map(|b| (b.boundary_rule(), b.lower, b.upper, b.count))
-                        .collect();
-                    let want: Vec<(u8, f64, f64, f64)> = want["buckets"]
-                        .as_array()
-                        .map(|bs| {
-                            bs.iter()
-                                .map(|b| {
-                                    let rule = b[0].as_u64().expect("rule") as u8;
-                                    (rule, num(&b[1]), num(&b[2]), num(&b[3]))
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    assert_eq!(got, want, "{labels} at {t}: buckets");
                     compared += 1;
                 }
             }
         }
     }
     assert!(compared > 40, "compared only {compared} histogram samples");
+    store.assert_running();
+}
+
+/// Two replicas scrape the same histograms and ship 20 s blocks; one compactor pass with
+/// `--deduplication.replica-label=replica` merges them offline (decode, merge, re-encode
+/// with mnemos' codec). Through a store gateway: every merged sample is one of the
+/// replicas' samples exactly as Prometheus answers it, timestamps strictly increase, and
+/// the live series have no gap above 1.5 scrape intervals.
+#[test]
+fn replicas_of_native_histograms_deduplicate_offline() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let work = work.path();
+    let garage = Garage::start(work);
+    let objstore = work.join("objstore.yml");
+    std::fs::write(&objstore, garage.objstore_yaml(&garage.endpoint())).expect("write");
+    let target = native_histograms::target();
+    let prom_a = start_replica(work, "a", target.port);
+    let prom_b = start_replica(work, "b", target.port);
+    let sidecars = [
+        start_sidecar(work, "a", &prom_a, &objstore),
+        start_sidecar(work, "b", &prom_b, &objstore),
+    ];
+    let shipped = wait_for(Duration::from_secs(150), Duration::from_secs(1), || {
+        sidecars
+            .iter()
+            .all(|s| s.metric("mnemos_shipper_uploads_total") >= 3.0)
+            .then_some(())
+    });
+    assert!(
+        shipped.is_some(),
+        "both replicas ship three blocks within 150s"
+    );
+    drop(sidecars);
+    let out = Command::new(mnemos_bin())
+        .args(["compact", "--consistency-delay=0s", "--delete-delay=0s"])
+        .arg(format!("--objstore.config-file={}", objstore.display()))
+        .arg(format!("--data-dir={}", work.join("compact").display()))
+        .arg(format!("--http-address=127.0.0.1:{}", free_port()))
+        .args([
+            "--deduplication.replica-label=replica",
+            "--compact.ranges=20s,1m",
+            "--downsampling.disable",
+        ])
+        .output()
+        .expect("run mnemos compact");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "compact failed: {log}");
+    assert!(!log.contains("no-compact"), "{log}");
+
+    let mut store = Component::start(
+        work,
+        "store",
+        &[
+            "store".to_string(),
+            format!("--objstore.config-file={}", objstore.display()),
+            format!("--data-dir={}", work.join("store-data").display()),
+        ],
+    );
+    store.wait_ready(Duration::from_secs(30));
+    let request = SeriesRequest {
+        min_time: i64::MIN,
+        max_time: i64::MAX,
+        matchers: vec![LabelMatcher::new(Type::Re, "__name__", "nh_.*")],
+        ..SeriesRequest::default()
+    };
+    let (series, warnings) = storeapi::series_chunks(store.grpc_port, request).expect("Series");
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let merged: Vec<_> = series
+        .into_iter()
+        .filter(|s| !s.labels.iter().any(|l| l.name == "replica"))
+        .collect();
+    assert!(merged.len() >= 4, "deduplicated series: {}", merged.len());
+    let mut compared = 0;
+    for s in &merged {
+        let labels: Vec<String> = s
+            .labels
+            .iter()
+            .map(|l| format!("{}={:?}", l.name, l.value))
+            .collect();
+        let selector = format!("{{{}}}", labels.join(","));
+        let mut samples: Vec<(i64, Histogram)> = Vec::new();
+        for c in &s.chunks {
+            let raw = c.raw.as_ref().expect("raw chunk");
+            assert_eq!(raw.r#type, Encoding::Histogram as i32, "{selector}");
+            samples.extend(decode_histograms(&raw.data).expect("a valid histogram chunk"));
+        }
+        assert!(
+            samples.windows(2).all(|w| w[0].0 < w[1].0),
+            "{selector}: order"
+        );
+        let live: Vec<&(i64, Histogram)> = samples.iter().filter(|(_, h)| !h.is_stale()).collect();
+        if !selector.contains("short_lived") {
+            for w in live.windows(2) {
+                assert!(
+                    w[1].0 - w[0].0 <= 1_500,
+                    "{selector}: gap {}..{}",
+                    w[0].0,
+                    w[1].0
+                );
+            }
+        }
+        for (t, h) in live {
+            let got = api_view(h);
+            let from = [&prom_a, &prom_b]
+                .iter()
+                .filter_map(|p| api_histogram(p, &selector, *t))
+                .any(|want| same_view(&got, &want));
+            assert!(
+                from,
+                "{selector} at {t}: {got:?} is neither replica's sample"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 100, "compared only {compared} samples");
     store.assert_running();
 }
