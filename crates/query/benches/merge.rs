@@ -58,7 +58,9 @@ fn bench(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new(name, n), |bench| {
             bench.iter(|| {
                 let chunks: Vec<AggrChunk> = a.iter().chain(&b).cloned().collect();
-                samples(&labels, chunks, &[], 0, i64::MAX, mode).expect("merge")
+                samples(&labels, chunks, &[], 0, i64::MAX, mode)
+                    .expect("merge")
+                    .floats
             })
         });
     }
@@ -71,7 +73,9 @@ fn bench(c: &mut Criterion) {
                 func: DedupFunc::Penalty,
                 counter: true,
             };
-            samples(&labels, one.clone(), &[], 0, i64::MAX, mode).expect("merge")
+            samples(&labels, one.clone(), &[], 0, i64::MAX, mode)
+                .expect("merge")
+                .floats
         })
     });
     group.finish();

@@ -8,7 +8,8 @@ use std::collections::HashSet;
 
 use mnemos_dedup::DedupFunc;
 use mnemos_storeapi::thanos::{self, chunk::Encoding, Aggr, AggrChunk};
-use mnemos_tsdb::chunkenc::XorIter;
+use mnemos_tsdb::chunkenc::{self, HistogramIter, XorIter};
+use mnemos_tsdb::histogram::FloatHistogram;
 use mnemos_tsdb::Labels;
 
 use crate::{Error, Result};
@@ -44,6 +45,16 @@ pub struct MergeMode {
     pub counter: bool,
 }
 
+/// One series' samples: floats, and native histograms (integer ones as float histograms,
+/// as Prometheus' chunk iterator reads them).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Samples {
+    /// `(t ms, value)` in time order.
+    pub floats: Vec<(i64, f64)>,
+    /// `(t ms, histogram)` in time order.
+    pub histograms: Vec<(i64, FloatHistogram)>,
+}
+
 /// The samples of one series from its chunks, within `[mint, maxt]`.
 pub fn samples(
     labels: &Labels,
@@ -52,16 +63,26 @@ pub fn samples(
     mint: i64,
     maxt: i64,
     mode: MergeMode,
-) -> Result<Vec<(i64, f64)>> {
+) -> Result<Samples> {
     let chunk_err = |reason: String| Error::Chunk {
         series: labels.to_string(),
         reason,
     };
     let mut seen = HashSet::new();
-    let mut decoded: Vec<Run> = Vec::with_capacity(chunks.len());
+    let mut decoded: Vec<Run<f64>> = Vec::with_capacity(chunks.len());
+    let mut histograms: Vec<Run<FloatHistogram>> = Vec::new();
     let counter_aggregate = aggregates == [Aggr::Counter];
     for c in chunks {
         if !seen.insert(identity(&c)) {
+            continue;
+        }
+        if let Some(h) = decode_histograms(&c).map_err(chunk_err)? {
+            if !h.is_empty() {
+                histograms.push(Run {
+                    samples: h,
+                    counter_aggregate: false,
+                });
+            }
             continue;
         }
         let samples = decode(&c, aggregates).map_err(chunk_err)?;
@@ -76,7 +97,7 @@ pub fn samples(
         .into_iter()
         .map(flatten_group)
         .collect();
-    let merged = match groups.len() {
+    let floats = match groups.len() {
         0 => Vec::new(),
         1 => groups.into_iter().next().unwrap_or_default(),
         _ => {
@@ -88,9 +109,60 @@ pub fn samples(
             }
         }
     };
-    let lo = merged.partition_point(|s| s.0 < mint);
-    let hi = merged.partition_point(|s| s.0 <= maxt);
-    Ok(merged[lo..hi].to_vec())
+    let groups: Vec<Vec<(i64, FloatHistogram)>> = split_overlapping(histograms)
+        .into_iter()
+        .map(|g| g.into_iter().flat_map(|r| r.samples).collect())
+        .collect();
+    let histograms = match groups.len() {
+        0 => Vec::new(),
+        1 => groups.into_iter().next().unwrap_or_default(),
+        _ => {
+            let refs: Vec<&[(i64, FloatHistogram)]> = groups.iter().map(Vec::as_slice).collect();
+            if mode.dedup {
+                mnemos_dedup::merge_of(mode.func, &refs)
+            } else {
+                mnemos_dedup::merge_chain(&refs)
+            }
+        }
+    };
+    Ok(Samples {
+        floats: within(floats, mint, maxt),
+        histograms: within(histograms, mint, maxt),
+    })
+}
+
+/// The samples in `[mint, maxt]`.
+fn within<V>(mut samples: Vec<(i64, V)>, mint: i64, maxt: i64) -> Vec<(i64, V)> {
+    let hi = samples.partition_point(|s| s.0 <= maxt);
+    samples.truncate(hi);
+    let lo = samples.partition_point(|s| s.0 < mint);
+    samples.drain(..lo);
+    samples
+}
+
+/// A raw native histogram chunk's samples (integer histograms as float histograms), or
+/// `None` for any other chunk.
+fn decode_histograms(
+    c: &AggrChunk,
+) -> std::result::Result<Option<Vec<(i64, FloatHistogram)>>, String> {
+    let Some(raw) = &c.raw else {
+        return Ok(None);
+    };
+    if raw.r#type == Encoding::Histogram as i32 {
+        let mut it = HistogramIter::new(&raw.data).map_err(|e| e.to_string())?;
+        let mut out = Vec::with_capacity(usize::from(it.num_samples()));
+        while it.advance().map_err(|e| e.to_string())? {
+            let (t, h) = it.at();
+            out.push((t, h.to_float_from_absolute()));
+        }
+        return Ok(Some(out));
+    }
+    if raw.r#type == Encoding::FloatHistogram as i32 {
+        return chunkenc::decode_float_histograms(&raw.data)
+            .map(Some)
+            .map_err(|e| e.to_string());
+    }
+    Ok(None)
 }
 
 /// What makes two chunks the same: time range and content hash.
@@ -172,8 +244,8 @@ fn decode(c: &AggrChunk, aggregates: &[Aggr]) -> std::result::Result<Vec<(i64, f
 }
 
 /// One chunk's samples.
-struct Run {
-    samples: Vec<(i64, f64)>,
+struct Run<V> {
+    samples: Vec<(i64, V)>,
     /// The counter part of a downsampled chunk: a running total that restarts per chunk,
     /// ending with the chunk's last raw value at its last window's timestamp.
     counter_aggregate: bool,
@@ -181,12 +253,12 @@ struct Run {
 
 /// Splits chunks (as sample runs) into groups whose runs don't overlap in time; each group
 /// is one source's continuous view, its runs in time order.
-fn split_overlapping(mut runs: Vec<Run>) -> Vec<Vec<Run>> {
+fn split_overlapping<V>(mut runs: Vec<Run<V>>) -> Vec<Vec<Run<V>>> {
     runs.sort_by_key(|r| r.samples.first().map_or(i64::MIN, |s| s.0));
-    let mut groups: Vec<Vec<Run>> = Vec::new();
+    let mut groups: Vec<Vec<Run<V>>> = Vec::new();
     for run in runs {
         let first = run.samples.first().map_or(i64::MIN, |s| s.0);
-        let ends_before = |g: &Vec<Run>| {
+        let ends_before = |g: &Vec<Run<V>>| {
             g.last()
                 .and_then(|r| r.samples.last())
                 .is_none_or(|s| s.0 < first)
@@ -202,7 +274,7 @@ fn split_overlapping(mut runs: Vec<Run>) -> Vec<Vec<Run>> {
 /// A group's samples. Downsampled counter parts are read across chunks as one counter with
 /// resets applied (Thanos' counter format: a chunk's appended last raw value decides whether
 /// the next chunk starts after a reset), so rate and increase see no false resets.
-fn flatten_group(runs: Vec<Run>) -> Vec<(i64, f64)> {
+fn flatten_group(runs: Vec<Run<f64>>) -> Vec<(i64, f64)> {
     if runs.iter().any(|r| r.counter_aggregate) {
         let parts: Vec<Vec<(i64, f64)>> = runs.into_iter().map(|r| r.samples).collect();
         return mnemos_tsdb::chunkenc::aggr::apply_counter_resets(&parts).0;
@@ -241,14 +313,18 @@ mod tests {
         let a = [(1000, 1.0), (2000, 2.0)];
         let b = [(3000, 3.0), (4000, 4.0)];
         // The same chunk from a sidecar and a store gateway, plus the next chunk.
-        let got = samples(&l, vec![raw(&a), raw(&a), raw(&b)], &[], 0, 10_000, DEDUP).unwrap();
+        let got = samples(&l, vec![raw(&a), raw(&a), raw(&b)], &[], 0, 10_000, DEDUP)
+            .unwrap()
+            .floats;
         assert_eq!(got, [a, b].concat());
         let plain = MergeMode {
             dedup: false,
             func: DedupFunc::Penalty,
             counter: false,
         };
-        let got = samples(&l, vec![raw(&a), raw(&b), raw(&a)], &[], 1500, 3000, plain).unwrap();
+        let got = samples(&l, vec![raw(&a), raw(&b), raw(&a)], &[], 1500, 3000, plain)
+            .unwrap()
+            .floats;
         assert_eq!(got, vec![(2000, 2.0), (3000, 3.0)]);
     }
 
@@ -267,7 +343,9 @@ mod tests {
         ];
         let b = [(10001, 8.0), (45001, 8.5), (55001, 9.5), (65001, 10.5)];
         let l = Labels::from_pairs([("__name__", "c")]);
-        let got = samples(&l, vec![raw(&a), raw(&b)], &[], 0, i64::MAX, DEDUP).unwrap();
+        let got = samples(&l, vec![raw(&a), raw(&b)], &[], 0, i64::MAX, DEDUP)
+            .unwrap()
+            .floats;
         let ts: Vec<i64> = got.iter().map(|s| s.0).collect();
         // Nothing is dropped at the switches (Thanos' penalty skips 70000 and 80000).
         assert_eq!(
@@ -280,7 +358,9 @@ mod tests {
             func: DedupFunc::Chain,
             ..DEDUP
         };
-        let got = samples(&l, vec![raw(&a), raw(&b)], &[], 0, i64::MAX, chain).unwrap();
+        let got = samples(&l, vec![raw(&a), raw(&b)], &[], 0, i64::MAX, chain)
+            .unwrap()
+            .floats;
         assert_eq!(got.len(), 12);
         // Without dedup both replicas' samples are kept.
         let all = MergeMode {
@@ -291,6 +371,7 @@ mod tests {
         assert_eq!(
             samples(&l, vec![raw(&a), raw(&b)], &[], 0, i64::MAX, all)
                 .unwrap()
+                .floats
                 .len(),
             12
         );
@@ -327,6 +408,7 @@ mod tests {
                 DEDUP,
             )
             .unwrap()
+            .floats
         };
         assert_eq!(
             get(Some("max_over_time")),
@@ -348,11 +430,67 @@ mod tests {
             i64::MAX,
             DEDUP,
         );
-        let total: f64 = mixed.unwrap().iter().map(|s| s.1).sum();
+        let total: f64 = mixed.unwrap().floats.iter().map(|s| s.1).sum();
         assert_eq!(total, 8.0);
         let mut no_counter = c.clone();
         no_counter.counter = None;
         let err = samples(&l, vec![no_counter], &[Aggr::Counter], 0, 1, DEDUP).unwrap_err();
         assert!(err.to_string().contains("no COUNTER aggregate"), "{err}");
+    }
+
+    #[test]
+    fn histogram_chunks_decode_and_replicas_merge() {
+        use mnemos_tsdb::chunkenc::HistogramEncoder;
+        use mnemos_tsdb::histogram::{Histogram, Span};
+        let h = |i: i64| Histogram {
+            schema: 0,
+            count: i as u64 * 3,
+            sum: i as f64,
+            positive_spans: vec![Span {
+                offset: 0,
+                length: 2,
+            }],
+            positive_buckets: vec![i, i],
+            ..Default::default()
+        };
+        let chunk = |range: std::ops::Range<i64>, skip: std::ops::Range<i64>| {
+            let mut enc = HistogramEncoder::new();
+            let ts: Vec<i64> = range.filter(|i| !skip.contains(i)).collect();
+            for &i in &ts {
+                enc.push(i * 15_000, &h(i)).expect("push");
+            }
+            AggrChunk {
+                min_time: ts[0] * 15_000,
+                max_time: ts[ts.len() - 1] * 15_000,
+                raw: Some(thanos::Chunk {
+                    r#type: Encoding::Histogram as i32,
+                    hash: 0,
+                    data: enc.into_bytes().into(),
+                }),
+                ..Default::default()
+            }
+        };
+        let l = Labels::from_pairs([("__name__", "h")]);
+        // Two replicas with different holes: the penalty merge gives every scrape.
+        let got = samples(
+            &l,
+            vec![chunk(1..100, 20..40), chunk(1..100, 60..70)],
+            &[],
+            0,
+            i64::MAX,
+            DEDUP,
+        )
+        .expect("histogram chunks decode");
+        assert!(got.floats.is_empty());
+        let ts: Vec<i64> = got.histograms.iter().map(|s| s.0 / 15_000).collect();
+        assert_eq!(ts, (1..100).collect::<Vec<_>>());
+        let mut want = h(51).to_float_from_absolute();
+        // Not the first sample of its chunk: the chunk iterator says no counter reset.
+        want.counter_reset_hint = mnemos_tsdb::histogram::CounterResetHint::NotCounterReset;
+        assert_eq!(got.histograms[50].1, want);
+        // Trimmed to the range.
+        let got =
+            samples(&l, vec![chunk(1..100, 0..0)], &[], 150_000, 300_000, DEDUP).expect("decode");
+        assert_eq!(got.histograms.len(), 11);
     }
 }

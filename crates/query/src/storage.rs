@@ -198,10 +198,15 @@ impl Storage for FanoutStorage {
             }
             let samples = samples(&labels, chunks, &aggregates, mint, maxt, mode)
                 .map_err(|e| StorageError(e.to_string()))?;
-            if samples.is_empty() {
+            // Native histograms reach the engine once it takes them (issue #16); until
+            // then a histogram series is not an error, only absent.
+            if samples.floats.is_empty() {
                 return Ok(());
             }
-            f(StoredSeries { labels, samples })
+            f(StoredSeries {
+                labels,
+                samples: samples.floats,
+            })
         });
         let answer = match self.handle.block_on(self.stop.run(work)) {
             Ok(answer) => answer,
