@@ -91,6 +91,29 @@ fn start_replica(work: &Path, replica: &str, target: u16) -> Prometheus {
     prom
 }
 
+/// Garage's objstore YAML in a file.
+fn objstore_config(work: &Path, garage: &Garage) -> std::path::PathBuf {
+    let path = work.join("objstore.yml");
+    std::fs::write(&path, garage.objstore_yaml(&garage.endpoint())).expect("write");
+    path
+}
+
+/// A ready store gateway over the bucket, syncing every second.
+fn start_store(work: &Path, objstore: &Path) -> Component {
+    let mut store = Component::start(
+        work,
+        "store",
+        &[
+            "store".to_string(),
+            format!("--objstore.config-file={}", objstore.display()),
+            format!("--data-dir={}", work.join("store-data").display()),
+            "--sync-block-duration=1s".to_string(),
+        ],
+    );
+    store.wait_ready(Duration::from_secs(30));
+    store
+}
+
 /// A sidecar beside `prom` shipping its blocks every second.
 fn start_sidecar(work: &Path, replica: &str, prom: &Prometheus, objstore: &Path) -> Component {
     Component::start(
@@ -155,22 +178,11 @@ fn native_histograms_pass_through_sidecar_and_store_gateway() {
     let work = tempfile::tempdir().expect("tempdir");
     let work = work.path();
     let garage = Garage::start(work);
-    let objstore = work.join("objstore.yml");
-    std::fs::write(&objstore, garage.objstore_yaml(&garage.endpoint())).expect("write");
+    let objstore = objstore_config(work, &garage);
     let target = native_histograms::target();
     let prom = start_replica(work, "a", target.port);
     let sidecar = start_sidecar(work, "a", &prom, &objstore);
-    let mut store = Component::start(
-        work,
-        "store",
-        &[
-            "store".to_string(),
-            format!("--objstore.config-file={}", objstore.display()),
-            format!("--data-dir={}", work.join("store-data").display()),
-            "--sync-block-duration=1s".to_string(),
-        ],
-    );
-    store.wait_ready(Duration::from_secs(30));
+    let mut store = start_store(work, &objstore);
     // A shipped block that covers the schema change (scrape 25) and the vanished series'
     // end (scrape 50) would take a minute; any two shipped blocks show the pass-through.
     let shipped = wait_for(Duration::from_secs(150), Duration::from_secs(1), || {
@@ -259,8 +271,7 @@ fn replicas_of_native_histograms_deduplicate_offline() {
     let work = tempfile::tempdir().expect("tempdir");
     let work = work.path();
     let garage = Garage::start(work);
-    let objstore = work.join("objstore.yml");
-    std::fs::write(&objstore, garage.objstore_yaml(&garage.endpoint())).expect("write");
+    let objstore = objstore_config(work, &garage);
     let target = native_histograms::target();
     let prom_a = start_replica(work, "a", target.port);
     let prom_b = start_replica(work, "b", target.port);
@@ -295,16 +306,7 @@ fn replicas_of_native_histograms_deduplicate_offline() {
     assert!(out.status.success(), "compact failed: {log}");
     assert!(!log.contains("no-compact"), "{log}");
 
-    let mut store = Component::start(
-        work,
-        "store",
-        &[
-            "store".to_string(),
-            format!("--objstore.config-file={}", objstore.display()),
-            format!("--data-dir={}", work.join("store-data").display()),
-        ],
-    );
-    store.wait_ready(Duration::from_secs(30));
+    let mut store = start_store(work, &objstore);
     let request = SeriesRequest {
         min_time: i64::MIN,
         max_time: i64::MAX,
