@@ -13,6 +13,7 @@ mod engine;
 mod error;
 mod functions;
 mod gomath;
+mod hist;
 mod nesting;
 pub mod storage;
 pub mod value;
