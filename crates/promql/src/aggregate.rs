@@ -155,7 +155,7 @@ struct Acc {
     /// `sum`: whether float or histogram samples were added, and the histograms' sum.
     has_float: bool,
     has_hist: bool,
-    hist: Option<mnemos_tsdb::histogram::FloatHistogram>,
+    hist: Option<Box<mnemos_tsdb::histogram::FloatHistogram>>,
 }
 
 pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
@@ -307,7 +307,9 @@ pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
                                 values: if phi.is_some() { vec![v] } else { Vec::new() },
                                 has_float: h.is_none(),
                                 has_hist: h.is_some(),
-                                hist: h.map(|h| mnemos_tsdb::histogram::FloatHistogram::clone(h)),
+                                hist: h.map(|h| {
+                                    Box::new(mnemos_tsdb::histogram::FloatHistogram::clone(h))
+                                }),
                             })
                         }
                         Some(a) if h.is_some() || (is_sum && a.has_hist) => {
@@ -324,7 +326,7 @@ pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
                                             let mut sum =
                                                 mnemos_tsdb::histogram::FloatHistogram::clone(h);
                                             hist::add(&mut sum, g);
-                                            *g = sum;
+                                            **g = sum;
                                         }
                                     }
                                 }
@@ -374,7 +376,7 @@ pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
                                 return None;
                             }
                             let hs = hists.get_or_insert_with(|| crate::engine::no_hists(steps));
-                            hs[i] = a.hist.take().map(std::sync::Arc::new);
+                            hs[i] = a.hist.take().map(|h| std::sync::Arc::new(*h));
                         }
                         Some(match op.as_str() {
                             "sum" => a.sum,

@@ -10,7 +10,7 @@
 //!   keeps 0); a histogram against a float gives nothing;
 //! * `and`, `or`, `unless` pass samples through as they are.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use mnemos_tsdb::{Label, Labels};
@@ -328,6 +328,9 @@ fn vector_vector(
         .map(|m| m.labels().labels.clone())
         .unwrap_or_default();
     let mut out: Vec<VSeries> = Vec::new();
+    // Per result series: 1 + the last step a match claimed it (also a match that gives
+    // nothing, a histogram against a float), to find a second match at a step.
+    let mut claimed: Vec<usize> = Vec::new();
     let mut index: HashMap<Labels, usize> = HashMap::new();
     for i in 0..steps {
         let mut one_map: HashMap<&Vec<(String, String)>, usize> = HashMap::new();
@@ -346,8 +349,6 @@ fn vector_vector(
             }
         }
         let mut matched_one: HashMap<&Vec<(String, String)>, usize> = HashMap::new();
-        // Result series given a sample at this step (or claimed by a skipped one).
-        let mut claimed: HashSet<usize> = HashSet::new();
         for (j, s) in many.iter().enumerate() {
             let Some(mv) = s.vals[i] else { continue };
             let Some(&k) = one_map.get(&msig[j]) else {
@@ -407,16 +408,18 @@ fn vector_vector(
                 None => {
                     index.insert(labels.clone(), out.len());
                     out.push(VSeries::floats(labels, vec![None; steps]));
+                    claimed.push(0);
                     out.len() - 1
                 }
             };
-            if !claimed.insert(idx) {
+            if claimed[idx] == i + 1 {
                 return Err(exec(if grouped {
                     "multiple matches for labels: grouping labels must ensure unique matches"
                 } else {
                     "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)"
                 }));
             }
+            claimed[idx] = i + 1;
             // A histogram against a float gives nothing.
             if lh.is_some() != rh.is_some() {
                 continue;

@@ -703,11 +703,11 @@ impl Engine {
     }
 }
 
+/// The float points and the histogram points of an answer's series.
+type SplitPoints = (Vec<(i64, f64)>, Vec<(i64, FloatHistogram)>);
+
 /// Points split into the float points and the histogram points of an answer.
-fn split_points(
-    pts: &[(i64, f64)],
-    hists: Option<&[Option<Hist>]>,
-) -> (Vec<(i64, f64)>, Vec<(i64, FloatHistogram)>) {
+fn split_points(pts: &[(i64, f64)], hists: Option<&[Option<Hist>]>) -> SplitPoints {
     let Some(hs) = hists else {
         return (pts.to_vec(), Vec::new());
     };
@@ -837,30 +837,28 @@ fn select_instant(
     let hints = SelectHints::default();
     stream_series(ctx, &matchers, mint, maxt, &hints, |s| {
         let (labels, samples, hists) = timeline(s, 0.0);
-        let mut found: Vec<Option<usize>> = Vec::with_capacity(refs.len());
+        let hists = hists.filter(|_| with_hists);
+        let mut step_hists: Hists = None;
         let vals: Vec<Option<f64>> = refs
             .iter()
-            .map(|&rt| {
+            .enumerate()
+            .map(|(k, &rt)| {
                 let i = samples.partition_point(|(t, _)| *t <= rt);
                 let at = (i > 0)
                     .then(|| i - 1)
-                    .filter(|&j| samples[j].0 >= rt - lb && !stale(samples[j].1));
-                found.push(at);
-                at.map(|j| value_of(samples[j]))
+                    .filter(|&j| samples[j].0 >= rt - lb && !stale(samples[j].1))?;
+                if let Some(h) = hists.as_ref().and_then(|hs| hs[at].as_ref()) {
+                    step_hists.get_or_insert_with(|| no_hists(refs.len()))[k] = Some(h.clone());
+                }
+                Some(value_of(samples[at]))
             })
             .collect();
         if vals.iter().any(Option::is_some) {
             kept.grow(vals.len())?;
-            let hists = hists.filter(|_| with_hists).map(|hs| {
-                found
-                    .iter()
-                    .map(|j| j.and_then(|j| hs[j].clone()))
-                    .collect::<Vec<_>>()
-            });
             out.push(VSeries {
                 labels,
                 vals,
-                hists: hists.filter(|hs| hs.iter().any(Option::is_some)),
+                hists: step_hists,
             });
         }
         Ok(())

@@ -1,4 +1,5 @@
 // Generated from Prometheus v2.42.0 model/histogram/float_histogram_test.go by a script.
+#![allow(clippy::bool_assert_comparison)]
 use super::*;
 
 #[test]
