@@ -1,13 +1,19 @@
 //! Aggregations with `by`/`without`, evaluated per step: sum, avg, min, max, count, group,
 //! stddev, stdvar, topk, bottomk, quantile, count_values.
+//!
+//! Histogram samples, as in Prometheus 2.42: `sum` adds them (a group mixing histograms
+//! and floats at a step gives nothing there); every other aggregation sees a histogram
+//! sample as its float value (0 from storage) and gives floats (`count` counts them,
+//! `avg` averages their zeros, `topk` returns their float values).
 
 use std::collections::HashMap;
 
 use mnemos_tsdb::{Label, Labels};
 use promql_parser::parser::{AggregateExpr, LabelModifier};
 
-use crate::engine::{eval, Ctx, VSeries, Val};
+use crate::engine::{eval, Ctx, Hist, VSeries, Val};
 use crate::error::{Error, Result};
+use crate::hist;
 
 fn exec(msg: impl Into<String>) -> Error {
     Error::Execution(msg.into())
@@ -146,6 +152,10 @@ struct Acc {
     min: f64,
     max: f64,
     values: Vec<f64>,
+    /// `sum`: whether float or histogram samples were added, and the histograms' sum.
+    has_float: bool,
+    has_hist: bool,
+    hist: Option<Box<mnemos_tsdb::histogram::FloatHistogram>>,
 }
 
 pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
@@ -179,6 +189,7 @@ pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
                 .map(|s| VSeries {
                     labels: s.labels.clone(),
                     vals: vec![None; steps],
+                    hists: None,
                 })
                 .collect();
             for (i, &kk) in k.iter().enumerate().take(steps) {
@@ -254,6 +265,7 @@ pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
                             out.push(VSeries {
                                 labels: key,
                                 vals: vec![None; steps],
+                                hists: None,
                             });
                             out.len() - 1
                         }
@@ -273,6 +285,7 @@ pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
             };
             let mut index: HashMap<Labels, usize> = HashMap::new();
             let mut groups: Vec<(Labels, Vec<Option<Acc>>)> = Vec::new();
+            let is_sum = op == "sum";
             for s in &input {
                 let key = group_labels(&s.labels, modifier);
                 let idx = *index.entry(key.clone()).or_insert_with(|| {
@@ -281,6 +294,7 @@ pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
                 });
                 for i in 0..steps {
                     let Some(v) = s.vals[i] else { continue };
+                    let h = if is_sum { s.hist(i) } else { None };
                     let slot = &mut groups[idx].1[i];
                     match slot {
                         None => {
@@ -291,10 +305,40 @@ pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
                                 min: v,
                                 max: v,
                                 values: if phi.is_some() { vec![v] } else { Vec::new() },
+                                has_float: h.is_none(),
+                                has_hist: h.is_some(),
+                                hist: h.map(|h| {
+                                    Box::new(mnemos_tsdb::histogram::FloatHistogram::clone(h))
+                                }),
                             })
+                        }
+                        Some(a) if h.is_some() || (is_sum && a.has_hist) => {
+                            // sum: a histogram is added to the histograms (the one with
+                            // the lower schema receives); a float after histograms only
+                            // spoils the group.
+                            match h {
+                                Some(h) => {
+                                    a.has_hist = true;
+                                    if let Some(g) = a.hist.as_mut() {
+                                        if h.schema >= g.schema {
+                                            hist::add(g, h);
+                                        } else {
+                                            let mut sum =
+                                                mnemos_tsdb::histogram::FloatHistogram::clone(h);
+                                            hist::add(&mut sum, g);
+                                            **g = sum;
+                                        }
+                                    }
+                                }
+                                None => {
+                                    a.has_float = true;
+                                    a.sum += v;
+                                }
+                            }
                         }
                         Some(a) => {
                             a.n += 1.0;
+                            a.has_float = true;
                             a.sum += v;
                             // avg as Prometheus 2.42 computes it (incremental, Inf-aware).
                             if a.mean.is_infinite()
@@ -320,11 +364,20 @@ pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
             }
             let mut out = Vec::with_capacity(groups.len());
             for (labels, accs) in groups {
+                let mut hists: Option<Vec<Option<Hist>>> = None;
                 let vals: Vec<Option<f64>> = accs
                     .into_iter()
                     .enumerate()
                     .map(|(i, a)| {
                         let mut a = a?;
+                        if is_sum && a.has_hist {
+                            // Histograms and floats cannot be summed together.
+                            if a.has_float {
+                                return None;
+                            }
+                            let hs = hists.get_or_insert_with(|| crate::engine::no_hists(steps));
+                            hs[i] = a.hist.take().map(|h| std::sync::Arc::new(*h));
+                        }
                         Some(match op.as_str() {
                             "sum" => a.sum,
                             "avg" => a.mean,
@@ -339,7 +392,11 @@ pub(crate) fn aggregate(ctx: &Ctx, agg: &AggregateExpr) -> Result<Val> {
                         })
                     })
                     .collect();
-                out.push(VSeries { labels, vals });
+                out.push(VSeries {
+                    labels,
+                    vals,
+                    hists,
+                });
             }
             Ok(Val::Vector(out))
         }
@@ -390,6 +447,7 @@ fn stdvar(
                     })
                 })
                 .collect(),
+            hists: None,
         })
         .collect()
 }

@@ -1,7 +1,17 @@
 //! Binary operators: arithmetic, comparison (filter or `bool`), set operators, with
 //! `on`/`ignoring` and `group_left`/`group_right`, matched step by step as Prometheus does.
+//!
+//! Histogram samples, as in Prometheus 2.42:
+//! * vector ⊕ scalar computes with the sample's float value (0 from storage) and keeps
+//!   the histogram unchanged beside the new value (`h * 2`, `h > bool 1` and `-h` print
+//!   the histogram as it was; a comparison that fails drops it);
+//! * vector ⊕ vector: `+` of two histograms is their sum; any other operator between two
+//!   histograms gives the float result of their float values (`h - h` is 0, `h == h`
+//!   keeps 0); a histogram against a float gives nothing;
+//! * `and`, `or`, `unless` pass samples through as they are.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use mnemos_tsdb::{Label, Labels};
 use promql_parser::parser::{self as ast, BinaryExpr, LabelModifier, VectorMatchCardinality};
@@ -9,6 +19,7 @@ use promql_parser::parser::{self as ast, BinaryExpr, LabelModifier, VectorMatchC
 use crate::engine::{drop_name, eval, Ctx, VSeries, Val};
 use crate::error::{Error, Result};
 use crate::gomath;
+use crate::hist;
 
 fn exec(msg: impl Into<String>) -> Error {
     Error::Execution(msg.into())
@@ -179,9 +190,17 @@ fn vector_scalar(
                     }
                 })
                 .collect();
+            // Kept samples keep their histograms.
+            let hists = s.hists.map(|hs| {
+                hs.into_iter()
+                    .zip(&vals)
+                    .map(|(h, v)| h.filter(|_| v.is_some()))
+                    .collect::<Vec<_>>()
+            });
             vals.iter().any(Option::is_some).then(|| VSeries {
                 labels: if drop { drop_name(&s.labels) } else { s.labels },
                 vals,
+                hists,
             })
         })
         .collect()
@@ -220,17 +239,11 @@ fn set_op(
     let rsig: Vec<_> = r.iter().map(|s| signature(&s.labels, modifier)).collect();
     let mut lout: Vec<VSeries> = l
         .iter()
-        .map(|s| VSeries {
-            labels: s.labels.clone(),
-            vals: vec![None; steps],
-        })
+        .map(|s| VSeries::floats(s.labels.clone(), vec![None; steps]))
         .collect();
     let mut rout: Vec<VSeries> = r
         .iter()
-        .map(|s| VSeries {
-            labels: s.labels.clone(),
-            vals: vec![None; steps],
-        })
+        .map(|s| VSeries::floats(s.labels.clone(), vec![None; steps]))
         .collect();
     for i in 0..steps {
         let rset: std::collections::HashSet<&Vec<(String, String)>> = r
@@ -254,6 +267,7 @@ fn set_op(
             };
             if keep {
                 lout[j].vals[i] = Some(v);
+                lout[j].set_hist(i, s.hist(i).cloned());
             }
         }
         if op == Op::Or {
@@ -261,6 +275,7 @@ fn set_op(
                 if let Some(v) = s.vals[i] {
                     if !lset.contains(&rsig[j]) {
                         rout[j].vals[i] = Some(v);
+                        rout[j].set_hist(i, s.hist(i).cloned());
                     }
                 }
             }
@@ -313,6 +328,9 @@ fn vector_vector(
         .map(|m| m.labels().labels.clone())
         .unwrap_or_default();
     let mut out: Vec<VSeries> = Vec::new();
+    // Per result series: 1 + the last step a match claimed it (also a match that gives
+    // nothing, a histogram against a float), to find a second match at a step.
+    let mut claimed: Vec<usize> = Vec::new();
     let mut index: HashMap<Labels, usize> = HashMap::new();
     for i in 0..steps {
         let mut one_map: HashMap<&Vec<(String, String)>, usize> = HashMap::new();
@@ -336,14 +354,17 @@ fn vector_vector(
             let Some(&k) = one_map.get(&msig[j]) else {
                 continue;
             };
-            if !grouped {
-                if let Some(_prev) = matched_one.insert(&msig[j], j) {
-                    return Err(exec("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)"));
-                }
-            }
             let ov = one[k].vals[i].unwrap_or(f64::NAN);
             let (lv, rv) = if swapped { (ov, mv) } else { (mv, ov) };
-            let (value, keep) = op.apply(lv, rv);
+            let (mh, oh) = (s.hist(i), one[k].hist(i));
+            let (lh, rh) = if swapped { (oh, mh) } else { (mh, oh) };
+            let (value, keep, sum) = match (op, lh, rh) {
+                (Op::Add, Some(a), Some(b)) => (0.0, true, Some(Arc::new(hist::sum_of(a, b)))),
+                _ => {
+                    let (value, keep) = op.apply(lv, rv);
+                    (value, keep, None)
+                }
+            };
             let value = if return_bool {
                 if keep {
                     1.0
@@ -355,6 +376,11 @@ fn vector_vector(
             } else {
                 continue;
             };
+            if !grouped {
+                if let Some(_prev) = matched_one.insert(&msig[j], j) {
+                    return Err(exec("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)"));
+                }
+            }
             // Result labels.
             let mut labels: Vec<Label> = if drop {
                 drop_name(&s.labels).into_vec()
@@ -381,22 +407,27 @@ fn vector_vector(
                 Some(&x) => x,
                 None => {
                     index.insert(labels.clone(), out.len());
-                    out.push(VSeries {
-                        labels,
-                        vals: vec![None; steps],
-                    });
+                    out.push(VSeries::floats(labels, vec![None; steps]));
+                    claimed.push(0);
                     out.len() - 1
                 }
             };
-            if out[idx].vals[i].is_some() {
+            if claimed[idx] == i + 1 {
                 return Err(exec(if grouped {
                     "multiple matches for labels: grouping labels must ensure unique matches"
                 } else {
                     "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)"
                 }));
             }
+            claimed[idx] = i + 1;
+            // A histogram against a float gives nothing.
+            if lh.is_some() != rh.is_some() {
+                continue;
+            }
             out[idx].vals[i] = Some(value);
+            out[idx].set_hist(i, sum);
         }
     }
+    out.retain(|s| s.vals.iter().any(Option::is_some));
     Ok(out)
 }

@@ -112,14 +112,24 @@ pub fn register_functions() {
     });
 }
 
-struct Check;
+/// Functions of later Prometheus versions (2.50) the engine evaluates when
+/// `EngineOptions::histogram_stat_functions` is set.
+pub const HISTOGRAM_STAT_FUNCTIONS: &[&str] =
+    &["histogram_avg", "histogram_stddev", "histogram_stdvar"];
 
-impl ExprVisitor for Check {
+struct Check<'a> {
+    /// Functions accepted besides 2.42's.
+    also: &'a [&'a str],
+}
+
+impl ExprVisitor for Check<'_> {
     type Error = String;
 
     fn pre_visit(&mut self, expr: &Expr) -> Result<bool, String> {
         match expr {
-            Expr::Call(c) if !FUNCTIONS_2_42.contains(&c.func.name) => {
+            Expr::Call(c)
+                if !FUNCTIONS_2_42.contains(&c.func.name) && !self.also.contains(&c.func.name) =>
+            {
                 Err(format!("unknown function with name {:?}", c.func.name))
             }
             Expr::Aggregate(a) if !AGGREGATIONS_2_42.contains(&a.op.to_string().as_str()) => {
@@ -130,7 +140,7 @@ impl ExprVisitor for Check {
     }
 }
 
-/// Refuses what Prometheus 2.42 does not know.
-pub fn check_2_42(expr: &Expr) -> Result<(), String> {
-    walk_expr(&mut Check, expr).map(|_| ())
+/// Refuses what Prometheus 2.42 does not know, except the functions in `also`.
+pub fn check_2_42(expr: &Expr, also: &[&str]) -> Result<(), String> {
+    walk_expr(&mut Check { also }, expr).map(|_| ())
 }

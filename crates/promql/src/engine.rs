@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mnemos_tsdb::chunkenc::STALE_NAN_BITS;
+use mnemos_tsdb::histogram::FloatHistogram;
 use mnemos_tsdb::{Label, Labels, MatchType, Matcher};
 use promql_parser::parser::{self as ast, Expr};
 
@@ -31,6 +32,10 @@ pub struct EngineOptions {
     pub timeout: Option<std::time::Duration>,
     /// Queries evaluated at once; more wait for a slot until their timeout (0: no limit).
     pub max_concurrent: usize,
+    /// Accept `histogram_avg`, `histogram_stddev` and `histogram_stdvar`, functions of
+    /// later Prometheus versions (2.50) that 2.42 does not know. Off by default: with it
+    /// off they are parse errors, as in 2.42.
+    pub histogram_stat_functions: bool,
 }
 
 impl Default for EngineOptions {
@@ -41,6 +46,7 @@ impl Default for EngineOptions {
             default_subquery_step: 60_000,
             timeout: Some(std::time::Duration::from_secs(120)),
             max_concurrent: 20,
+            histogram_stat_functions: false,
         }
     }
 }
@@ -77,18 +83,82 @@ impl Drop for Slot<'_> {
     }
 }
 
+/// A native histogram as the engine holds it: shared, because a sample found by lookback
+/// stands for many steps (changed copies are made where Prometheus copies).
+pub(crate) type Hist = Arc<FloatHistogram>;
+
+/// The histograms beside a series' values (per step, or per point of a range), aligned
+/// with them; `None` for a series without any, so that floats take no extra space or time.
+///
+/// A sample is a histogram sample where a histogram is present; its float value beside
+/// it is what Prometheus 2.42 keeps in the `V` of such a point (0 from storage; vector ⊕
+/// scalar arithmetic changes it), which every function, operator and aggregation that is
+/// not histogram-aware uses as if the sample were that float, as 2.42 does.
+pub(crate) type Hists = Option<Vec<Option<Hist>>>;
+
+/// `n` empty histogram slots.
+pub(crate) fn no_hists(n: usize) -> Vec<Option<Hist>> {
+    (0..n).map(|_| None).collect()
+}
+
 /// An instant vector over the steps of the evaluation.
 #[derive(Clone, Debug)]
 pub(crate) struct VSeries {
     pub labels: Labels,
     pub vals: Vec<Option<f64>>,
+    /// Histograms at the steps that hold histogram samples (see [`Hists`]).
+    pub hists: Hists,
+}
+
+impl VSeries {
+    /// A series of floats (or of values whose histograms are dropped).
+    pub fn floats(labels: Labels, vals: Vec<Option<f64>>) -> Self {
+        VSeries {
+            labels,
+            vals,
+            hists: None,
+        }
+    }
+
+    /// The histogram at step `i`, if the sample there is one.
+    pub fn hist(&self, i: usize) -> Option<&Hist> {
+        self.hists.as_ref()?.get(i)?.as_ref()
+    }
+
+    /// Sets (or clears) the histogram at step `i`.
+    pub fn set_hist(&mut self, i: usize, h: Option<Hist>) {
+        match (&mut self.hists, h) {
+            (Some(hs), h) => hs[i] = h,
+            (None, None) => {}
+            (None, Some(h)) => {
+                let mut hs = no_hists(self.vals.len());
+                hs[i] = Some(h);
+                self.hists = Some(hs);
+            }
+        }
+    }
+
+    /// Whether any step holds a histogram sample.
+    pub fn has_hists(&self) -> bool {
+        self.hists
+            .as_ref()
+            .is_some_and(|hs| hs.iter().any(Option::is_some))
+    }
+}
+
+/// One series of a computed range vector: points and the histograms beside them.
+#[derive(Clone, Debug)]
+pub(crate) struct RSeries {
+    pub labels: Labels,
+    pub pts: Vec<(i64, f64)>,
+    pub hists: Hists,
 }
 
 /// Where a range vector's points come from.
 #[derive(Clone, Debug)]
 pub(crate) enum Points {
     /// Already computed (subqueries).
-    Loaded(Vec<(Labels, Vec<(i64, f64)>)>),
+    Loaded(Vec<RSeries>),
     /// Streamed from storage one series at a time when a function reduces it.
     Select {
         matchers: Vec<Matcher>,
@@ -119,15 +189,19 @@ pub(crate) enum Val {
 }
 
 impl Range {
-    /// Calls `f` with each series' labels and points (staleness markers removed), one series
-    /// at a time.
+    /// Calls `f` with each series' labels, points (staleness markers removed) and the
+    /// histograms beside them (`None` for a series of floats), one series at a time.
+    /// Histogram points have the value 0 (as 2.42's `Point.V`), or 1 in a selection for
+    /// `count_over_time`, whose values are sample counts.
     pub fn for_each(
         &self,
         ctx: &Ctx,
-        mut f: impl FnMut(&Labels, &[(i64, f64)]) -> Result<()>,
+        mut f: impl FnMut(&Labels, &[(i64, f64)], Option<&[Option<Hist>]>) -> Result<()>,
     ) -> Result<()> {
         match &self.points {
-            Points::Loaded(series) => series.iter().try_for_each(|(l, p)| f(l, p)),
+            Points::Loaded(series) => series
+                .iter()
+                .try_for_each(|s| f(&s.labels, &s.pts, s.hists.as_deref())),
             Points::Select {
                 matchers,
                 mint,
@@ -138,14 +212,74 @@ impl Range {
                     func: *func,
                     range_ms: self.range,
                 };
+                let hist_value = if *func == Some(crate::storage::COUNT_HINT) {
+                    1.0
+                } else {
+                    0.0
+                };
                 stream_series(ctx, matchers, *mint, *maxt, &hints, |s| {
-                    let pts: Vec<(i64, f64)> =
-                        s.samples.into_iter().filter(|(_, v)| !stale(*v)).collect();
-                    f(&s.labels, &pts)
+                    let (labels, pts, hists) = timeline(s, hist_value);
+                    match hists {
+                        None => {
+                            let pts: Vec<(i64, f64)> =
+                                pts.into_iter().filter(|(_, v)| !stale(*v)).collect();
+                            f(&labels, &pts, None)
+                        }
+                        Some(hs) => {
+                            let (pts, hs): (Vec<(i64, f64)>, Vec<Option<Hist>>) = pts
+                                .into_iter()
+                                .zip(hs)
+                                .filter(|((_, v), _)| !stale(*v))
+                                .unzip();
+                            f(&labels, &pts, Some(&hs))
+                        }
+                    }
                 })
             }
         }
     }
+}
+
+/// A stored series' samples as one timeline, as PromQL 2.42 reads them: float samples as
+/// they are, each histogram sample as the value `hist_value` (2.42's `Point.V` of a
+/// histogram point: 0) with its histogram beside it, staleness markers of either kind as
+/// the float staleness marker (so that [`stale`] finds both). A timestamp holding both
+/// kinds keeps the float. Floats pass through untouched when the series has no histogram.
+pub(crate) fn timeline(s: StoredSeries, hist_value: f64) -> (Labels, Vec<(i64, f64)>, Hists) {
+    if s.histograms.is_empty() {
+        return (s.labels, s.samples, None);
+    }
+    let n = s.samples.len() + s.histograms.len();
+    let mut pts = Vec::with_capacity(n);
+    let mut hs = Vec::with_capacity(n);
+    let mut floats = s.samples.into_iter().peekable();
+    for (t, h) in s.histograms {
+        let mut taken = false;
+        while let Some(&(ft, fv)) = floats.peek() {
+            if ft > t {
+                break;
+            }
+            taken |= ft == t;
+            pts.push((ft, fv));
+            hs.push(None);
+            floats.next();
+        }
+        if taken {
+            continue;
+        }
+        if h.is_stale() {
+            pts.push((t, f64::from_bits(STALE_NAN_BITS)));
+            hs.push(None);
+        } else {
+            pts.push((t, hist_value));
+            hs.push(Some(Arc::new(h)));
+        }
+    }
+    for p in floats {
+        pts.push(p);
+        hs.push(None);
+    }
+    (s.labels, pts, Some(hs))
 }
 
 /// Streams the series `matchers` select in `[mint, maxt]` through `f`, one at a time in
@@ -166,7 +300,7 @@ fn stream_series(
         .select_hinted(matchers, mint, maxt, hints, &mut |s| {
             let step = ctx
                 .check_deadline()
-                .and_then(|()| ctx.charge(s.samples.len()))
+                .and_then(|()| ctx.charge(s.len()))
                 .and_then(|_in_hand| f(s));
             step.map_err(|e| {
                 failed = Some(e);
@@ -370,9 +504,14 @@ impl Engine {
         Ok(Slot(&self.running))
     }
 
-    fn parse(query: &str) -> Result<Expr> {
+    fn parse(&self, query: &str) -> Result<Expr> {
         let expr = checked_parse(query)?;
-        crate::compat::check_2_42(&expr).map_err(Error::Parse)?;
+        let later: &[&str] = if self.options.histogram_stat_functions {
+            crate::compat::HISTOGRAM_STAT_FUNCTIONS
+        } else {
+            &[]
+        };
+        crate::compat::check_2_42(&expr, later).map_err(Error::Parse)?;
         Ok(expr)
     }
 
@@ -396,10 +535,12 @@ impl Engine {
                 Val::Vector(vs) => Value::Vector(
                     vs.into_iter()
                         .filter_map(|s| {
+                            let h = s.hist(0).map(|h| Box::new(FloatHistogram::clone(h)));
                             s.vals[0].map(|v| Sample {
                                 labels: s.labels,
                                 t,
                                 v,
+                                h,
                             })
                         })
                         .collect(),
@@ -409,17 +550,17 @@ impl Engine {
                     let mut out = Vec::new();
                     // A range vector answer holds all its points at once.
                     let mut kept = ctx.charge(0)?;
-                    r.for_each(ctx, |labels, pts| {
-                        let points: Vec<(i64, f64)> = pts
-                            .iter()
-                            .copied()
-                            .filter(|(pt, _)| *pt >= ws && *pt <= we)
-                            .collect();
-                        kept.grow(points.len())?;
-                        if !points.is_empty() {
+                    r.for_each(ctx, |labels, pts, hists| {
+                        let a = pts.partition_point(|(pt, _)| *pt < ws);
+                        let b = pts.partition_point(|(pt, _)| *pt <= we);
+                        kept.grow(b.saturating_sub(a))?;
+                        if a < b {
+                            let (points, histograms) =
+                                split_points(&pts[a..b], hists.map(|h| &h[a..b]));
                             out.push(Series {
                                 labels: labels.clone(),
                                 points,
+                                histograms,
                             });
                         }
                         Ok(())
@@ -463,18 +604,37 @@ impl Engine {
                 Val::Scalar(v) => vec![Series {
                     labels: Labels::new(),
                     points: steps.iter().copied().zip(v).collect(),
+                    histograms: Vec::new(),
                 }],
                 Val::Vector(vs) => vs
                     .into_iter()
-                    .map(|s| Series {
-                        labels: s.labels,
-                        points: steps
-                            .iter()
-                            .zip(s.vals)
-                            .filter_map(|(t, v)| v.map(|v| (*t, v)))
-                            .collect(),
+                    .map(|s| {
+                        let (points, histograms) = match &s.hists {
+                            None => (
+                                steps
+                                    .iter()
+                                    .zip(s.vals)
+                                    .filter_map(|(t, v)| v.map(|v| (*t, v)))
+                                    .collect(),
+                                Vec::new(),
+                            ),
+                            Some(hs) => {
+                                let (pts, hs): (Vec<(i64, f64)>, Vec<Option<Hist>>) = steps
+                                    .iter()
+                                    .zip(&s.vals)
+                                    .zip(hs)
+                                    .filter_map(|((t, v), h)| v.map(|v| ((*t, v), h.clone())))
+                                    .unzip();
+                                split_points(&pts, Some(&hs))
+                            }
+                        };
+                        Series {
+                            labels: s.labels,
+                            points,
+                            histograms,
+                        }
                     })
-                    .filter(|s| !s.points.is_empty())
+                    .filter(|s| !s.points.is_empty() || !s.histograms.is_empty())
                     .collect(),
                 Val::Str(_) | Val::Matrix(_) => {
                     return Err(Error::Execution(
@@ -507,7 +667,7 @@ impl Engine {
         };
         let deadline = timeout.map(|d| std::time::Instant::now() + d);
         let run = || -> Result<Value> {
-            let expr = Self::parse(query)?;
+            let expr = self.parse(query)?;
             let budget = Budget::new(self.options.max_samples);
             let steps = if step == 0 {
                 vec![start]
@@ -541,6 +701,24 @@ impl Engine {
                 .unwrap_or_else(|_| Err(exec("query evaluation panicked")))
         })
     }
+}
+
+/// The float points and the histogram points of an answer's series.
+type SplitPoints = (Vec<(i64, f64)>, Vec<(i64, FloatHistogram)>);
+
+/// Points split into the float points and the histogram points of an answer.
+fn split_points(pts: &[(i64, f64)], hists: Option<&[Option<Hist>]>) -> SplitPoints {
+    let Some(hs) = hists else {
+        return (pts.to_vec(), Vec::new());
+    };
+    let (mut points, mut histograms) = (Vec::new(), Vec::new());
+    for (p, h) in pts.iter().zip(hs) {
+        match h {
+            Some(h) => histograms.push((p.0, FloatHistogram::clone(h))),
+            None => points.push(*p),
+        }
+    }
+    (points, histograms)
 }
 
 /// Steps with their effective reference times for a selector with `@`/offset.
@@ -588,7 +766,7 @@ impl Val {
             Val::Str(_) => 0,
             Val::Vector(vs) => vs.iter().map(|s| s.vals.len()).sum(),
             Val::Matrix(r) => match &r.points {
-                Points::Loaded(series) => series.iter().map(|(_, p)| p.len()).sum(),
+                Points::Loaded(series) => series.iter().map(|s| s.pts.len()).sum(),
                 Points::Select { .. } => 0,
             },
         }
@@ -610,11 +788,13 @@ fn eval_node(ctx: &Ctx, expr: &Expr) -> Result<Val> {
         Expr::Paren(p) => eval(ctx, &p.expr).map(|h| h.val),
         Expr::Unary(u) => match eval(ctx, &u.expr)?.val {
             Val::Scalar(v) => Ok(Val::Scalar(v.into_iter().map(|x| -x).collect())),
+            // Histogram samples keep their histogram (2.42 negates only `V`).
             Val::Vector(vs) => merge_same_labels(
                 vs.into_iter()
                     .map(|s| VSeries {
                         labels: drop_name(&s.labels),
                         vals: s.vals.into_iter().map(|v| v.map(|x| -x)).collect(),
+                        hists: s.hists,
                     })
                     .collect(),
             )
@@ -645,6 +825,7 @@ fn select_instant(
     ctx: &Ctx,
     vs: &ast::VectorSelector,
     value_of: impl Fn((i64, f64)) -> f64,
+    with_hists: bool,
 ) -> Result<Vec<VSeries>> {
     let matchers = to_matchers(vs)?;
     let refs = ref_times(ctx, &vs.at, &vs.offset);
@@ -655,21 +836,29 @@ fn select_instant(
     let mut kept = ctx.charge(0)?;
     let hints = SelectHints::default();
     stream_series(ctx, &matchers, mint, maxt, &hints, |s| {
+        let (labels, samples, hists) = timeline(s, 0.0);
+        let hists = hists.filter(|_| with_hists);
+        let mut step_hists: Hists = None;
         let vals: Vec<Option<f64>> = refs
             .iter()
-            .map(|&rt| {
-                let i = s.samples.partition_point(|(t, _)| *t <= rt);
-                (i > 0)
-                    .then(|| s.samples[i - 1])
-                    .filter(|(t, v)| *t >= rt - lb && !stale(*v))
-                    .map(&value_of)
+            .enumerate()
+            .map(|(k, &rt)| {
+                let i = samples.partition_point(|(t, _)| *t <= rt);
+                let at = (i > 0)
+                    .then(|| i - 1)
+                    .filter(|&j| samples[j].0 >= rt - lb && !stale(samples[j].1))?;
+                if let Some(h) = hists.as_ref().and_then(|hs| hs[at].as_ref()) {
+                    step_hists.get_or_insert_with(|| no_hists(refs.len()))[k] = Some(h.clone());
+                }
+                Some(value_of(samples[at]))
             })
             .collect();
         if vals.iter().any(Option::is_some) {
             kept.grow(vals.len())?;
             out.push(VSeries {
-                labels: s.labels,
+                labels,
                 vals,
+                hists: step_hists,
             });
         }
         Ok(())
@@ -678,13 +867,13 @@ fn select_instant(
 }
 
 fn select_vector(ctx: &Ctx, vs: &ast::VectorSelector) -> Result<Val> {
-    select_instant(ctx, vs, |(_, v)| v).map(Val::Vector)
+    select_instant(ctx, vs, |(_, v)| v, true).map(Val::Vector)
 }
 
 /// A vector selector whose values are the selected samples' timestamps (seconds), for
 /// `timestamp()`.
 pub(crate) fn select_timestamps(ctx: &Ctx, vs: &ast::VectorSelector) -> Result<Vec<VSeries>> {
-    select_instant(ctx, vs, |(t, _)| t as f64 / 1000.0)
+    select_instant(ctx, vs, |(t, _)| t as f64 / 1000.0, false)
 }
 
 fn select_matrix(ctx: &Ctx, ms: &ast::MatrixSelector) -> Result<Val> {
@@ -748,19 +937,43 @@ fn subquery(ctx: &Ctx, sq: &ast::SubqueryExpr) -> Result<Val> {
         Some(h) => (h.val, Some(h.charge)),
         None => (Val::Vector(Vec::new()), None),
     };
-    let series: Vec<(Labels, Vec<(i64, f64)>)> = match val {
+    // As storage series (2.42 reads a subquery's result back through a series iterator):
+    // histogram points with the value 0 beside their histogram.
+    let series: Vec<RSeries> = match val {
         Val::Vector(vs) => vs
             .into_iter()
-            .map(|s| {
-                let pts = inner_steps
-                    .iter()
-                    .zip(s.vals)
-                    .filter_map(|(t, v)| v.map(|v| (*t, v)))
-                    .collect();
-                (s.labels, pts)
+            .map(|s| match s.hists {
+                None => RSeries {
+                    pts: inner_steps
+                        .iter()
+                        .zip(s.vals)
+                        .filter_map(|(t, v)| v.map(|v| (*t, v)))
+                        .collect(),
+                    labels: s.labels,
+                    hists: None,
+                },
+                Some(hs) => {
+                    let (pts, hs): (Vec<(i64, f64)>, Vec<Option<Hist>>) = inner_steps
+                        .iter()
+                        .zip(s.vals)
+                        .zip(hs)
+                        .filter_map(|((t, v), h)| {
+                            v.map(|v| ((*t, if h.is_some() { 0.0 } else { v }), h))
+                        })
+                        .unzip();
+                    RSeries {
+                        labels: s.labels,
+                        pts,
+                        hists: Some(hs),
+                    }
+                }
             })
             .collect(),
-        Val::Scalar(v) => vec![(Labels::new(), inner_steps.iter().copied().zip(v).collect())],
+        Val::Scalar(v) => vec![RSeries {
+            labels: Labels::new(),
+            pts: inner_steps.iter().copied().zip(v).collect(),
+            hists: None,
+        }],
         _ => {
             return Err(exec(
                 "subquery is only allowed on instant vector or scalar expressions",
@@ -782,14 +995,15 @@ pub(crate) fn merge_same_labels(series: Vec<VSeries>) -> Result<Vec<VSeries>> {
         match index.get(&s.labels) {
             Some(&i) => {
                 let target = &mut out[i];
-                for (a, b) in target.vals.iter_mut().zip(s.vals) {
+                for (j, b) in s.vals.into_iter().enumerate() {
                     if b.is_some() {
-                        if a.is_some() {
+                        if target.vals[j].is_some() {
                             return Err(exec(
                                 "vector cannot contain metrics with the same labelset",
                             ));
                         }
-                        *a = b;
+                        target.vals[j] = b;
+                        target.set_hist(j, s.hists.as_ref().and_then(|h| h[j].clone()));
                     }
                 }
             }

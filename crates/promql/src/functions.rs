@@ -1,4 +1,10 @@
-//! PromQL functions of Prometheus 2.42 (floats).
+//! PromQL functions of Prometheus 2.42.
+//!
+//! Histogram samples: `rate`, `increase` and `delta` compute histograms,
+//! `histogram_quantile`, `histogram_fraction`, `histogram_count` and `histogram_sum` read
+//! them, `sort` and `sort_desc` keep them; every other function sees a histogram sample
+//! as its float value (0 from storage) and returns floats, as 2.42 does (`irate(h[1m])`
+//! is 0, `count_over_time` counts histogram samples, `last_over_time` gives 0).
 
 use calendar::{civil, days_in_month};
 use mnemos_tsdb::{Label, Labels};
@@ -7,10 +13,11 @@ use promql_parser::parser::{Call, Expr};
 use crate::aggregate::quantile;
 use crate::budget::Charge;
 use crate::engine::{
-    drop_name, eval, merge_same_labels, with_label, Ctx, Points, Range, VSeries, Val,
+    drop_name, eval, merge_same_labels, with_label, Ctx, Hist, Points, Range, VSeries, Val,
 };
 use crate::error::{Error, Result};
 use crate::gomath;
+use crate::hist;
 
 fn exec(msg: impl Into<String>) -> Error {
     Error::Execution(msg.into())
@@ -75,9 +82,10 @@ fn range_arg<'a>(ctx: &Ctx<'a>, e: &Expr, func: &'static str) -> Result<(Range, 
             match &mut r.points {
                 Points::Select { func: f, .. } => *f = Some(func),
                 // Computed points (subqueries) count once each, like raw samples.
+                // Histogram points (value 0) count 1 each.
                 Points::Loaded(series) if func == crate::storage::COUNT_HINT => {
-                    for (_, points) in series.iter_mut() {
-                        for p in points.iter_mut() {
+                    for s in series.iter_mut() {
+                        for p in s.pts.iter_mut() {
                             p.1 = crate::storage::as_count(p.1);
                         }
                     }
@@ -90,58 +98,113 @@ fn range_arg<'a>(ctx: &Ctx<'a>, e: &Expr, func: &'static str) -> Result<(Range, 
     }
 }
 
-/// Applies `f` to every value, dropping the metric name.
+/// Applies `f` to every value (a histogram sample's float value included), dropping the
+/// metric name and any histogram.
 fn map_values(v: Vec<VSeries>, f: impl Fn(f64) -> f64) -> Vec<VSeries> {
     v.into_iter()
-        .map(|s| VSeries {
-            labels: drop_name(&s.labels),
-            vals: s.vals.into_iter().map(|x| x.map(&f)).collect(),
+        .map(|s| {
+            VSeries::floats(
+                drop_name(&s.labels),
+                s.vals.into_iter().map(|x| x.map(&f)).collect(),
+            )
         })
         .collect()
 }
 
 /// Applies `f(points, window, step index)` to each step's window of each series, streaming
-/// series from storage; `keep_name` for last_over_time.
+/// series from storage; `keep_name` for last_over_time. Histogram points are seen as
+/// their float value (0); the results are floats.
 fn over_windows(
     ctx: &Ctx,
     r: &Range,
     keep_name: bool,
     f: impl Fn(&[(i64, f64)], (i64, i64), usize) -> Option<f64>,
 ) -> Result<Vec<VSeries>> {
+    over_windows_h(ctx, r, keep_name, |p, _, w, i| {
+        f(p, w, i).map(|v| (v, None))
+    })
+}
+
+/// [`over_windows`] for functions that read or give histograms: `f` also gets the
+/// histograms beside the window's points (`None` when the series has none) and may
+/// return a histogram sample.
+fn over_windows_h(
+    ctx: &Ctx,
+    r: &Range,
+    keep_name: bool,
+    f: impl Fn(&[(i64, f64)], Option<&[Option<Hist>]>, (i64, i64), usize) -> Option<(f64, Option<Hist>)>,
+) -> Result<Vec<VSeries>> {
     let mut out = Vec::new();
     let mut kept = ctx.charge(0)?;
-    r.for_each(ctx, |labels, pts| {
-        let vals: Vec<Option<f64>> = r
-            .windows
-            .iter()
-            .enumerate()
-            .map(|(i, &(ws, we))| {
-                let a = pts.partition_point(|(t, _)| *t < ws);
-                let b = pts.partition_point(|(t, _)| *t <= we);
-                if a >= b {
-                    None
-                } else {
-                    f(&pts[a..b], (ws, we), i)
+    r.for_each(ctx, |labels, pts, hists| {
+        let mut series = VSeries::floats(
+            if keep_name {
+                labels.clone()
+            } else {
+                drop_name(labels)
+            },
+            Vec::with_capacity(r.windows.len()),
+        );
+        for (i, &(ws, we)) in r.windows.iter().enumerate() {
+            let a = pts.partition_point(|(t, _)| *t < ws);
+            let b = pts.partition_point(|(t, _)| *t <= we);
+            let got = if a >= b {
+                None
+            } else {
+                f(&pts[a..b], hists.map(|h| &h[a..b]), (ws, we), i)
+            };
+            series.vals.push(got.as_ref().map(|g| g.0));
+            if let Some((_, Some(h))) = got {
+                if series.hists.is_none() {
+                    series.hists = Some(crate::engine::no_hists(r.windows.len()));
                 }
-            })
-            .collect();
-        if vals.iter().any(Option::is_some) {
-            kept.grow(vals.len())?;
-            out.push(VSeries {
-                labels: if keep_name {
-                    labels.clone()
-                } else {
-                    drop_name(labels)
-                },
-                vals,
-            });
+                if let Some(hs) = series.hists.as_mut() {
+                    hs[i] = Some(h);
+                }
+            }
+        }
+        if series.vals.iter().any(Option::is_some) {
+            kept.grow(series.vals.len())?;
+            out.push(series);
         }
         Ok(())
     })?;
     Ok(out)
 }
 
-/// Prometheus' extrapolated rate/increase/delta.
+/// `rate`/`increase`/`delta` of one window as Prometheus 2.42's `extrapolatedRate`: of
+/// histograms when the first point is a histogram (nothing when any other point is not),
+/// of floats otherwise (nothing when any point is a histogram).
+fn extrapolated_rate(
+    pts: &[(i64, f64)],
+    hists: Option<&[Option<Hist>]>,
+    window: (i64, i64),
+    range_ms: i64,
+    is_counter: bool,
+    is_rate: bool,
+) -> Option<(f64, Option<Hist>)> {
+    if pts.len() < 2 {
+        return None;
+    }
+    let Some(hs) = hists else {
+        return extrapolated(pts, window, range_ms, is_counter, is_rate).map(|v| (v, None));
+    };
+    if hs[0].is_none() {
+        if hs.iter().any(Option::is_some) {
+            return None;
+        }
+        return extrapolated(pts, window, range_ms, is_counter, is_rate).map(|v| (v, None));
+    }
+    let points: Vec<Option<&mnemos_tsdb::histogram::FloatHistogram>> =
+        hs.iter().map(|h| h.as_deref()).collect();
+    let mut h = hist::histogram_rate(&points, is_counter)?;
+    // The float result is 0 beside a histogram: no extrapolation to a zero count.
+    let factor = extrapolation_factor(pts, window, range_ms, is_counter, is_rate, 0.0);
+    hist::scale(&mut h, factor);
+    Some((0.0, Some(std::sync::Arc::new(h))))
+}
+
+/// Prometheus' extrapolated rate/increase/delta of floats.
 fn extrapolated(
     pts: &[(i64, f64)],
     window: (i64, i64),
@@ -163,6 +226,21 @@ fn extrapolated(
             prev = v;
         }
     }
+    Some(result * extrapolation_factor(pts, window, range_ms, is_counter, is_rate, result))
+}
+
+/// The factor 2.42 multiplies the raw increase `result` of a window's points by:
+/// extrapolation to the window's ends (not below a zero count for counters), per second
+/// for rates.
+fn extrapolation_factor(
+    pts: &[(i64, f64)],
+    window: (i64, i64),
+    range_ms: i64,
+    is_counter: bool,
+    is_rate: bool,
+    result: f64,
+) -> f64 {
+    let (first, last) = (pts[0], pts[pts.len() - 1]);
     // The window start as Prometheus sees it: end - range (inclusive window).
     let range_start = window.1 - range_ms;
     let range_end = window.1;
@@ -193,8 +271,7 @@ fn extrapolated(
     if is_rate {
         factor /= range_ms as f64 / 1000.0;
     }
-    result *= factor;
-    Some(result)
+    factor
 }
 
 fn instant_delta(pts: &[(i64, f64)], is_rate: bool) -> Option<f64> {
@@ -427,9 +504,12 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
             let (r, _charge) = range_arg(ctx, arg(0)?, name)?;
             let range = r.range;
             let (counter, rate) = (name != "delta", name == "rate");
-            Ok(Val::Vector(over_windows(ctx, &r, false, |p, w, _| {
-                extrapolated(p, w, range, counter, rate)
-            })?))
+            Ok(Val::Vector(over_windows_h(
+                ctx,
+                &r,
+                false,
+                |p, h, w, _| extrapolated_rate(p, h, w, range, counter, rate),
+            )?))
         }
         "irate" | "idelta" => {
             let (r, _charge) = range_arg(ctx, arg(0)?, name)?;
@@ -587,6 +667,7 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
                             .zip(&to)
                             .map(|(x, t)| x.map(|x| (x * (1.0 / t) + 0.5).floor() / (1.0 / t)))
                             .collect(),
+                        hists: None,
                     })
                     .collect(),
             ))
@@ -616,6 +697,7 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
                         vals.iter().any(Option::is_some).then(|| VSeries {
                             labels: drop_name(&s.labels),
                             vals,
+                            hists: None,
                         })
                     })
                     .collect(),
@@ -642,6 +724,7 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
                             .zip(&ctx.steps)
                             .map(|(v, t)| v.map(|_| *t as f64 / 1000.0))
                             .collect(),
+                        hists: None,
                     })
                     .collect(),
             };
@@ -671,6 +754,7 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
                         .iter()
                         .map(|t| Some(pick(*t as f64 / 1000.0)))
                         .collect(),
+                    hists: None,
                 }])),
                 Some(e) => {
                     let v = vector_arg(ctx, e)?;
@@ -691,6 +775,7 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
                                         })
                                     })
                                     .collect(),
+                                hists: None,
                             })
                             .collect(),
                     ))
@@ -703,6 +788,7 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
             Ok(Val::Vector(vec![VSeries {
                 labels: Labels::new(),
                 vals: s.into_iter().map(Some).collect(),
+                hists: None,
             }]))
         }
         "scalar" => {
@@ -767,6 +853,7 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
                     VSeries {
                         labels,
                         vals: s.vals,
+                        hists: None,
                     }
                 })
                 .collect();
@@ -793,6 +880,7 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
                     VSeries {
                         labels: with_label(&s.labels, &dst, &joined.join(&sep)),
                         vals: s.vals,
+                        hists: None,
                     }
                 })
                 .collect();
@@ -801,53 +889,141 @@ pub(crate) fn call(ctx: &Ctx, call: &Call) -> Result<Val> {
         "histogram_quantile" => {
             let q = scalar_arg(ctx, arg(0)?)?;
             let v = vector_arg(ctx, arg(1)?)?;
-            let mut groups: Vec<(Labels, Vec<(f64, usize)>)> = Vec::new();
-            for (j, s) in v.iter().enumerate() {
-                let Some(le) = s.labels.get("le") else {
-                    continue;
-                };
-                let Ok(bound) = le.parse::<f64>().or(match le {
-                    "+Inf" | "Inf" | "inf" => Ok(f64::INFINITY),
-                    _ => Err(()),
-                }) else {
-                    continue;
-                };
-                // Grouped by all labels but `le` (the name included, as Prometheus does); the
-                // result drops the name, so two metrics can collide (an error).
-                let key = Labels::from_sorted(
-                    s.labels
-                        .iter()
-                        .filter(|l| l.name != "le")
-                        .cloned()
-                        .collect(),
-                );
-                match groups.iter_mut().find(|(k, _)| *k == key) {
-                    Some((_, b)) => b.push((bound, j)),
-                    None => groups.push((key, vec![(bound, j)])),
+            Ok(Val::Vector(histogram_quantile(&q, &v, steps)))
+        }
+        "histogram_count" | "histogram_sum" | "histogram_avg" => {
+            let v = vector_arg(ctx, arg(0)?)?;
+            Ok(Val::Vector(of_histograms(v, |h| match name {
+                "histogram_count" => h.count,
+                "histogram_sum" => h.sum,
+                _ => h.sum / h.count,
+            })))
+        }
+        "histogram_stddev" => {
+            let v = vector_arg(ctx, arg(0)?)?;
+            Ok(Val::Vector(of_histograms(v, |h| {
+                hist::histogram_variance(h).sqrt()
+            })))
+        }
+        "histogram_stdvar" => {
+            let v = vector_arg(ctx, arg(0)?)?;
+            Ok(Val::Vector(of_histograms(v, hist::histogram_variance)))
+        }
+        "histogram_fraction" => {
+            let lower = scalar_arg(ctx, arg(0)?)?;
+            let upper = scalar_arg(ctx, arg(1)?)?;
+            let v = vector_arg(ctx, arg(2)?)?;
+            let mut out = Vec::new();
+            for s in v {
+                let Some(hs) = &s.hists else { continue };
+                let vals: Vec<Option<f64>> = hs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, h)| {
+                        h.as_ref()
+                            .map(|h| hist::histogram_fraction(lower[i], upper[i], h))
+                    })
+                    .collect();
+                if vals.iter().any(Option::is_some) {
+                    out.push(VSeries::floats(drop_name(&s.labels), vals));
                 }
             }
-            let out = groups
-                .into_iter()
-                .filter_map(|(labels, buckets)| {
-                    let vals: Vec<Option<f64>> = (0..steps)
-                        .map(|i| {
-                            let mut bs: Vec<(f64, f64)> = buckets
-                                .iter()
-                                .filter_map(|(le, j)| v[*j].vals[i].map(|c| (*le, c)))
-                                .collect();
-                            (!bs.is_empty()).then(|| bucket_quantile(q[i], &mut bs))
-                        })
-                        .collect();
-                    vals.iter().any(Option::is_some).then(|| VSeries {
-                        labels: drop_name(&labels),
-                        vals,
-                    })
-                })
-                .collect();
             Ok(Val::Vector(out))
         }
         other => Err(exec(format!("function {other:?} is not supported"))),
     }
+}
+
+/// `f` of each histogram sample, float samples left out, the metric name dropped (2.42's
+/// `histogram_count`, `histogram_sum`; later versions' `histogram_avg`, …).
+fn of_histograms(
+    v: Vec<VSeries>,
+    f: impl Fn(&mnemos_tsdb::histogram::FloatHistogram) -> f64,
+) -> Vec<VSeries> {
+    v.into_iter()
+        .filter_map(|s| {
+            let hs = s.hists.as_ref()?;
+            let vals: Vec<Option<f64>> = hs.iter().map(|h| h.as_deref().map(&f)).collect();
+            vals.iter()
+                .any(Option::is_some)
+                .then(|| VSeries::floats(drop_name(&s.labels), vals))
+        })
+        .collect()
+}
+
+/// `histogram_quantile` as Prometheus 2.42 computes it at each step: float samples with a
+/// parsable `le` label are classic buckets, grouped by their labels without `le` (the
+/// metric name included); histogram samples give their own quantile, unless a classic
+/// group with exactly their labels has buckets at that step (then neither gives a result).
+/// Results drop the metric name (and `le`); histogram results come first.
+fn histogram_quantile(q: &[f64], v: &[VSeries], steps: usize) -> Vec<VSeries> {
+    let mut groups: Vec<(Labels, Vec<(f64, usize)>)> = Vec::new();
+    for (j, s) in v.iter().enumerate() {
+        let Some(le) = s.labels.get("le") else {
+            continue;
+        };
+        let Ok(bound) = le.parse::<f64>().or(match le {
+            "+Inf" | "Inf" | "inf" => Ok(f64::INFINITY),
+            _ => Err(()),
+        }) else {
+            continue;
+        };
+        let key = Labels::from_sorted(
+            s.labels
+                .iter()
+                .filter(|l| l.name != "le")
+                .cloned()
+                .collect(),
+        );
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, b)) => b.push((bound, j)),
+            None => groups.push((key, vec![(bound, j)])),
+        }
+    }
+    // Classic buckets at step i: float samples only.
+    let buckets_at = |buckets: &[(f64, usize)], i: usize| -> Vec<(f64, f64)> {
+        buckets
+            .iter()
+            .filter(|(_, j)| v[*j].hist(i).is_none())
+            .filter_map(|(le, j)| v[*j].vals[i].map(|c| (*le, c)))
+            .collect()
+    };
+    let mut out = Vec::new();
+    // Per group and step: whether a histogram sample with the group's labels took it out.
+    let mut blocked: Vec<Vec<bool>> = vec![vec![false; steps]; groups.len()];
+    for s in v.iter().filter(|s| s.has_hists()) {
+        let group = groups.iter().position(|(k, _)| *k == s.labels);
+        let vals: Vec<Option<f64>> = (0..steps)
+            .map(|i| {
+                let h = s.hist(i)?;
+                if let Some(g) = group {
+                    if !buckets_at(&groups[g].1, i).is_empty() {
+                        blocked[g][i] = true;
+                        return None;
+                    }
+                }
+                Some(hist::histogram_quantile(q[i], h))
+            })
+            .collect();
+        if vals.iter().any(Option::is_some) {
+            out.push(VSeries::floats(drop_name(&s.labels), vals));
+        }
+    }
+    for (g, (labels, buckets)) in groups.iter().enumerate() {
+        let vals: Vec<Option<f64>> = (0..steps)
+            .map(|i| {
+                if blocked[g][i] {
+                    return None;
+                }
+                let mut bs = buckets_at(buckets, i);
+                (!bs.is_empty()).then(|| bucket_quantile(q[i], &mut bs))
+            })
+            .collect();
+        if vals.iter().any(Option::is_some) {
+            out.push(VSeries::floats(drop_name(labels), vals));
+        }
+    }
+    out
 }
 
 fn over(
@@ -896,5 +1072,6 @@ fn absent_result(e: &Expr, vals: Vec<Option<f64>>) -> Val {
     Val::Vector(vec![VSeries {
         labels: Labels::from_sorted(labels),
         vals,
+        hists: None,
     }])
 }

@@ -1,16 +1,48 @@
 //! What the engine reads: series selected by matchers over a time range. The querier
 //! implements [`Storage`] over StoreAPI fan-out; tests use [`MemStorage`].
 
-use mnemos_tsdb::{BlockSet, Labels, Matcher};
+use mnemos_tsdb::chunkenc::{decode_xor_into, Encoding, FloatHistogramIter, HistogramIter};
+use mnemos_tsdb::histogram::FloatHistogram;
+use mnemos_tsdb::index::SeriesEntry;
+use mnemos_tsdb::{Block, BlockSet, Labels, Matcher};
 
-/// A stored series: labels and samples in time order (`STALE_NAN_BITS` values are
-/// staleness markers).
-#[derive(Clone, Debug, PartialEq)]
+/// A stored series: labels, float samples and native histogram samples, each in time
+/// order (a series may switch between the two; a timestamp holds one sample).
+///
+/// Float samples with the bits of `STALE_NAN_BITS` are staleness markers, and so are
+/// histogram samples whose sum has those bits ([`FloatHistogram::is_stale`]): either
+/// ends the series for the lookback window. Integer histograms (chunk encoding 2) are
+/// given as PromQL sees them, converted with [`mnemos_tsdb::histogram::Histogram::to_float_from_absolute`]
+/// as Prometheus' chunk iterator converts them (`AtFloatHistogram`).
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StoredSeries {
     /// Labels, `__name__` included.
     pub labels: Labels,
-    /// `(t ms, value)` in time order.
+    /// Float samples `(t ms, value)` in time order.
     pub samples: Vec<(i64, f64)>,
+    /// Histogram samples `(t ms, histogram)` in time order.
+    pub histograms: Vec<(i64, FloatHistogram)>,
+}
+
+impl StoredSeries {
+    /// A series of float samples only.
+    pub fn floats(labels: Labels, samples: Vec<(i64, f64)>) -> Self {
+        StoredSeries {
+            labels,
+            samples,
+            histograms: Vec::new(),
+        }
+    }
+
+    /// Samples of both kinds.
+    pub fn len(&self) -> usize {
+        self.samples.len() + self.histograms.len()
+    }
+
+    /// Whether the series has no sample.
+    pub fn is_empty(&self) -> bool {
+        self.samples.is_empty() && self.histograms.is_empty()
+    }
 }
 
 /// Storage errors, as text (the storage's own error types stay with it).
@@ -67,10 +99,11 @@ pub trait Storage: Sync {
     }
 
     /// [`Storage::select_each`] with the engine's hints. One hint changes the answer: for
-    /// `count_over_time` every value is the number of raw samples the point stands for (1
-    /// for a raw sample, the window's count for a downsampled one), so counts stay exact
-    /// over downsampled data; staleness markers are kept. The default does that for raw
-    /// data and otherwise ignores the hints.
+    /// `count_over_time` every float value is the number of raw samples the point stands
+    /// for (1 for a raw sample, the window's count for a downsampled one), so counts stay
+    /// exact over downsampled data; staleness markers are kept (histogram samples stay
+    /// as they are: each counts 1). The default does that for raw data and otherwise
+    /// ignores the hints.
     fn select_hinted(
         &self,
         matchers: &[Matcher],
@@ -106,23 +139,45 @@ impl MemStorage {
     /// Adds samples to the series with `labels` (created when new); samples are kept in time
     /// order, a sample at an existing timestamp replaces it.
     pub fn add(&mut self, labels: Labels, samples: &[(i64, f64)]) {
-        let idx = match self.series.iter().position(|s| s.labels == labels) {
-            Some(i) => i,
-            None => {
-                self.series.push(StoredSeries {
-                    labels,
-                    samples: Vec::new(),
-                });
-                self.series.len() - 1
-            }
-        };
-        let s = &mut self.series[idx];
+        let s = self.entry(labels);
         for &(t, v) in samples {
+            if let Ok(i) = s.histograms.binary_search_by_key(&t, |(ht, _)| *ht) {
+                s.histograms.remove(i);
+            }
             match s.samples.binary_search_by_key(&t, |(st, _)| *st) {
                 Ok(i) => s.samples[i] = (t, v),
                 Err(i) => s.samples.insert(i, (t, v)),
             }
         }
+    }
+
+    /// Adds histogram samples as [`MemStorage::add`] adds floats (a histogram at the time
+    /// of a float sample replaces it).
+    pub fn add_histograms(&mut self, labels: Labels, samples: &[(i64, FloatHistogram)]) {
+        let s = self.entry(labels);
+        for (t, h) in samples {
+            if let Ok(i) = s.samples.binary_search_by_key(t, |(st, _)| *st) {
+                s.samples.remove(i);
+            }
+            match s.histograms.binary_search_by_key(t, |(ht, _)| *ht) {
+                Ok(i) => s.histograms[i] = (*t, h.clone()),
+                Err(i) => s.histograms.insert(i, (*t, h.clone())),
+            }
+        }
+    }
+
+    fn entry(&mut self, labels: Labels) -> &mut StoredSeries {
+        let idx = match self.series.iter().position(|s| s.labels == labels) {
+            Some(i) => i,
+            None => {
+                self.series.push(StoredSeries {
+                    labels,
+                    ..StoredSeries::default()
+                });
+                self.series.len() - 1
+            }
+        };
+        &mut self.series[idx]
     }
 
     /// Removes everything.
@@ -150,6 +205,12 @@ impl Storage for MemStorage {
                     .copied()
                     .filter(|(t, _)| *t >= mint && *t <= maxt)
                     .collect(),
+                histograms: s
+                    .histograms
+                    .iter()
+                    .filter(|(t, _)| *t >= mint && *t <= maxt)
+                    .cloned()
+                    .collect(),
             })
             .collect();
         out.sort_by(|a, b| a.labels.cmp(&b.labels));
@@ -158,7 +219,8 @@ impl Storage for MemStorage {
 }
 
 /// The blocks of a local data directory (a Prometheus `--storage.tsdb.path`, or downloaded
-/// blocks), read with the tsdb crate.
+/// blocks), read with the tsdb crate: float (XOR) chunks and native histogram chunks
+/// (integer histograms converted as [`StoredSeries`] says).
 pub struct BlockStorage {
     set: BlockSet,
 }
@@ -207,14 +269,89 @@ impl Storage for BlockStorage {
         let err = |e: mnemos_tsdb::Error| StorageError(e.to_string());
         for series in self.set.select(matchers, mint, maxt).map_err(err)? {
             let series = series.map_err(err)?;
-            let samples = series.samples(mint, maxt).map_err(err)?;
-            if !samples.is_empty() {
-                f(StoredSeries {
-                    labels: series.labels.clone(),
-                    samples,
-                })?;
+            let mut out = StoredSeries {
+                labels: series.labels,
+                ..StoredSeries::default()
+            };
+            for (block, entry) in &series.parts {
+                read_part(block, entry, mint, maxt, &mut out)?;
+            }
+            if series.parts.len() > 1 {
+                out.samples.sort_by_key(|s| s.0);
+                out.samples.dedup_by_key(|s| s.0);
+                out.histograms.sort_by_key(|s| s.0);
+                out.histograms.dedup_by_key(|s| s.0);
+            }
+            if !out.is_empty() {
+                f(out)?;
             }
         }
         Ok(())
     }
+}
+
+/// Appends the samples of one block's part of a series in `[mint, maxt]` (tombstoned
+/// ones left out) to `out`: floats from XOR chunks, histograms from histogram chunks.
+fn read_part(
+    block: &Block,
+    entry: &SeriesEntry,
+    mint: i64,
+    maxt: i64,
+    out: &mut StoredSeries,
+) -> Result<(), StorageError> {
+    let deleted = block.tombstones().get(u64::from(entry.id));
+    let keep = |t: i64| t >= mint && t <= maxt && !deleted.is_some_and(|d| d.contains(t));
+    let corrupt = |what: String| {
+        StorageError(format!(
+            "block {}: series {}: {what}",
+            block.dir().display(),
+            entry.labels
+        ))
+    };
+    let (mut ts, mut vs) = (Vec::new(), Vec::new());
+    for c in entry.chunks.iter().filter(|c| c.overlaps(mint, maxt)) {
+        let raw = block
+            .chunks()
+            .chunk(c.chunk_ref)
+            .map_err(|e| StorageError(e.to_string()))?;
+        match raw.kind() {
+            Some(Encoding::Xor) => {
+                ts.clear();
+                vs.clear();
+                decode_xor_into(&raw.data, &mut ts, &mut vs).map_err(|e| corrupt(e.to_string()))?;
+                out.samples.extend(
+                    ts.iter()
+                        .zip(&vs)
+                        .filter(|(t, _)| keep(**t))
+                        .map(|(t, v)| (*t, *v)),
+                );
+            }
+            Some(Encoding::Histogram) => {
+                let mut it = HistogramIter::new(&raw.data).map_err(|e| corrupt(e.to_string()))?;
+                while it.advance().map_err(|e| corrupt(e.to_string()))? {
+                    let (t, h) = it.at();
+                    if keep(t) {
+                        out.histograms.push((t, h.to_float_from_absolute()));
+                    }
+                }
+            }
+            Some(Encoding::FloatHistogram) => {
+                let mut it =
+                    FloatHistogramIter::new(&raw.data).map_err(|e| corrupt(e.to_string()))?;
+                while it.advance().map_err(|e| corrupt(e.to_string()))? {
+                    let (t, h) = it.at();
+                    if keep(t) {
+                        out.histograms.push((t, h.clone()));
+                    }
+                }
+            }
+            None => {
+                return Err(corrupt(format!(
+                    "unsupported chunk encoding {}",
+                    raw.encoding
+                )))
+            }
+        }
+    }
+    Ok(())
 }

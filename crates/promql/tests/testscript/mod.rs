@@ -946,11 +946,7 @@ fn check_query(
             s.points
                 .iter()
                 .find(|(pt, _)| *pt == t)
-                .map(|(pt, v)| Sample {
-                    labels: s.labels.clone(),
-                    t: *pt,
-                    v: *v,
-                })
+                .map(|(pt, v)| Sample::float(s.labels.clone(), *pt, *v))
         })
         .collect();
     let mid = if matches!(value, Value::Scalar { .. }) {
@@ -1472,11 +1468,7 @@ eval instant at 0s time()
                 value: f64::NAN,
             },
         ];
-        let s = |a: &str, v: f64| Sample {
-            labels: labels(&[("a", a)]),
-            t: 0,
-            v,
-        };
+        let s = |a: &str, v: f64| Sample::float(labels(&[("a", a)]), 0, v);
         assert_eq!(
             compare_result(
                 &exp,

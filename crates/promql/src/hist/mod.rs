@@ -1,0 +1,926 @@
+//! Native histogram arithmetic as Prometheus 2.42 does it
+//! (`model/histogram/float_histogram.go`, `generic.go`, `promql/quantile.go`), ported
+//! statement by statement so that results are bit-identical: the bucket layouts (spans)
+//! that `Add`, `Sub`, `CopyToSchema` and `Compact` produce, the order in which counts are
+//! added, and the interpolation of `histogram_quantile` / `histogram_fraction`.
+//!
+//! Histograms are [`mnemos_tsdb::histogram::FloatHistogram`]s (float counts, absolute
+//! buckets), as PromQL sees every histogram sample.
+
+use mnemos_tsdb::histogram::{bucket_bound, FloatHistogram, Span};
+
+/// One bucket (Go's `histogram.Bucket[float64]`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct Bucket {
+    pub lower: f64,
+    pub upper: f64,
+    pub lower_inclusive: bool,
+    pub upper_inclusive: bool,
+    pub count: f64,
+    pub index: i32,
+}
+
+/// Go's `baseBucketIterator.At()`: bounds from `schema` (the histogram's own schema, also
+/// for iterators merging to a lower target schema, whose bounds 2.42 never uses).
+fn bucket_at(idx: i32, schema: i32, positive: bool, count: f64) -> Bucket {
+    let (lower, upper) = if positive {
+        (
+            bucket_bound(idx.wrapping_sub(1), schema),
+            bucket_bound(idx, schema),
+        )
+    } else {
+        (
+            -bucket_bound(idx, schema),
+            -bucket_bound(idx.wrapping_sub(1), schema),
+        )
+    };
+    Bucket {
+        lower,
+        upper,
+        lower_inclusive: lower < 0.0,
+        upper_inclusive: upper > 0.0,
+        count,
+        index: idx,
+    }
+}
+
+/// Go's `floatBucketIterator`: the buckets of one sign in ascending index order, merged to
+/// `target` schema (≤ the histogram's), skipping buckets whose upper bound (in the target
+/// schema) is ≤ `abs_start`.
+pub(crate) struct FwdIter<'a> {
+    spans: &'a [Span],
+    buckets: &'a [f64],
+    schema: i32,
+    target: i32,
+    positive: bool,
+    abs_start: f64,
+    spans_idx: usize,
+    idx_in_span: u32,
+    buckets_idx: usize,
+    orig_idx: i32,
+    curr_idx: i32,
+    curr_count: f64,
+}
+
+impl<'a> FwdIter<'a> {
+    fn new(h: &'a FloatHistogram, positive: bool, abs_start: f64, target: i32) -> Self {
+        // Go panics for a target above the schema; callers never ask for one.
+        let target = target.min(h.schema);
+        let (spans, buckets) = if positive {
+            (&h.positive_spans[..], &h.positive_buckets[..])
+        } else {
+            (&h.negative_spans[..], &h.negative_buckets[..])
+        };
+        FwdIter {
+            spans,
+            buckets,
+            schema: h.schema,
+            target,
+            positive,
+            abs_start,
+            spans_idx: 0,
+            idx_in_span: 0,
+            buckets_idx: 0,
+            orig_idx: 0,
+            curr_idx: 0,
+            curr_count: 0.0,
+        }
+    }
+
+    fn target_idx(&self, idx: i32) -> i32 {
+        if self.schema == self.target {
+            return idx;
+        }
+        let shift = (self.schema - self.target) as u32;
+        (idx.wrapping_sub(1) >> shift.min(31)).wrapping_add(1)
+    }
+}
+
+impl Iterator for FwdIter<'_> {
+    type Item = Bucket;
+
+    fn next(&mut self) -> Option<Bucket> {
+        loop {
+            if self.spans_idx >= self.spans.len() {
+                return None;
+            }
+            let (mut orig_idx, mut spans_idx, mut idx_in_span) =
+                (self.orig_idx, self.spans_idx, self.idx_in_span);
+            let mut span = self.spans[spans_idx];
+            let mut first_pass = true;
+            self.curr_count = 0.0;
+            'merge: loop {
+                if self.buckets_idx == 0 {
+                    orig_idx = span.offset;
+                } else {
+                    orig_idx = orig_idx.wrapping_add(1);
+                }
+                while idx_in_span >= span.length {
+                    idx_in_span = 0;
+                    spans_idx += 1;
+                    if spans_idx >= self.spans.len() {
+                        if first_pass {
+                            return None;
+                        }
+                        break 'merge;
+                    }
+                    span = self.spans[spans_idx];
+                    orig_idx = orig_idx.wrapping_add(span.offset);
+                }
+                let curr = self.target_idx(orig_idx);
+                if first_pass {
+                    self.curr_idx = curr;
+                    first_pass = false;
+                } else if curr != self.curr_idx {
+                    break 'merge;
+                }
+                // Fewer buckets than the spans describe: Go would panic; stop instead.
+                let Some(&c) = self.buckets.get(self.buckets_idx) else {
+                    self.spans_idx = self.spans.len();
+                    return None;
+                };
+                self.curr_count += c;
+                idx_in_span += 1;
+                self.buckets_idx += 1;
+                self.orig_idx = orig_idx;
+                self.spans_idx = spans_idx;
+                self.idx_in_span = idx_in_span;
+                if self.schema == self.target {
+                    break 'merge;
+                }
+            }
+            if bucket_bound(self.curr_idx, self.target) <= self.abs_start {
+                continue;
+            }
+            return Some(bucket_at(
+                self.curr_idx,
+                self.schema,
+                self.positive,
+                self.curr_count,
+            ));
+        }
+    }
+}
+
+/// Go's `reverseFloatBucketIterator`: the buckets of one sign in descending index order.
+struct RevIter<'a> {
+    spans: &'a [Span],
+    buckets: &'a [f64],
+    schema: i32,
+    positive: bool,
+    spans_idx: isize,
+    buckets_idx: isize,
+    idx_in_span: i32,
+    curr_idx: i32,
+}
+
+impl<'a> RevIter<'a> {
+    fn new(spans: &'a [Span], buckets: &'a [f64], schema: i32, positive: bool) -> Self {
+        let spans_idx = spans.len() as isize - 1;
+        let idx_in_span = spans
+            .last()
+            .map_or(0, |s| (s.length as i32).wrapping_sub(1));
+        let curr_idx = spans.iter().fold(0i32, |a, s| {
+            a.wrapping_add(s.offset).wrapping_add(s.length as i32)
+        });
+        RevIter {
+            spans,
+            buckets,
+            schema,
+            positive,
+            spans_idx,
+            buckets_idx: buckets.len() as isize - 1,
+            idx_in_span,
+            curr_idx,
+        }
+    }
+}
+
+impl Iterator for RevIter<'_> {
+    type Item = Bucket;
+
+    fn next(&mut self) -> Option<Bucket> {
+        self.curr_idx = self.curr_idx.wrapping_sub(1);
+        if self.buckets_idx < 0 {
+            return None;
+        }
+        while self.idx_in_span < 0 {
+            self.spans_idx -= 1;
+            if self.spans_idx < 0 {
+                self.buckets_idx = -1;
+                return None;
+            }
+            let s = self.spans_idx as usize;
+            self.idx_in_span = (self.spans[s].length as i32).wrapping_sub(1);
+            self.curr_idx = self.curr_idx.wrapping_sub(self.spans[s + 1].offset);
+        }
+        let count = self.buckets[self.buckets_idx as usize];
+        self.buckets_idx -= 1;
+        self.idx_in_span -= 1;
+        Some(bucket_at(self.curr_idx, self.schema, self.positive, count))
+    }
+}
+
+/// Go's `AllBucketIterator`: negative buckets from the lowest, the zero bucket when its
+/// count is above 0, positive buckets; bounds overlapping the zero bucket are clipped to
+/// the zero threshold. Empty buckets are included.
+pub(crate) fn all_buckets(h: &FloatHistogram) -> impl Iterator<Item = Bucket> + '_ {
+    let zt = h.zero_threshold;
+    let neg =
+        RevIter::new(&h.negative_spans, &h.negative_buckets, h.schema, false).map(move |mut b| {
+            if b.upper > -zt {
+                b.upper = -zt;
+            }
+            b
+        });
+    let zero = (h.zero_count > 0.0).then(|| Bucket {
+        lower: -zt,
+        upper: zt,
+        lower_inclusive: true,
+        upper_inclusive: true,
+        count: h.zero_count,
+        index: 0,
+    });
+    let pos = FwdIter::new(h, true, 0.0, h.schema).map(move |mut b| {
+        if b.lower < zt {
+            b.lower = zt;
+        }
+        b
+    });
+    neg.chain(zero).chain(pos)
+}
+
+/// Go's `addBucket`: adds bucket `b` after the coordinates of the last one handled,
+/// inserting it (and spans) when missing. Returns the new coordinates.
+#[allow(clippy::too_many_arguments)]
+fn add_bucket(
+    b: Bucket,
+    spans: &mut Vec<Span>,
+    buckets: &mut Vec<f64>,
+    mut i_span: isize,
+    mut i_bucket: usize,
+    mut i_in_span: i32,
+    mut index: i32,
+) -> (isize, usize, i32) {
+    if i_span == -1 {
+        if spans.is_empty() || spans[0].offset > b.index {
+            buckets.insert(0, b.count);
+            if !spans.is_empty() && spans[0].offset == b.index.wrapping_add(1) {
+                spans[0].length = spans[0].length.wrapping_add(1);
+                spans[0].offset = spans[0].offset.wrapping_sub(1);
+                return (0, 0, 0);
+            }
+            spans.insert(0, Span::new(b.index, 1));
+            if spans.len() > 1 {
+                spans[1].offset = spans[1].offset.wrapping_sub(b.index.wrapping_add(1));
+            }
+            return (0, 0, 0);
+        }
+        if spans[0].offset == b.index {
+            if let Some(first) = buckets.first_mut() {
+                *first += b.count;
+            }
+            return (0, 0, 0);
+        }
+        i_span = 0;
+        i_bucket = 0;
+        i_in_span = 0;
+        index = spans[0].offset;
+    }
+    let mut delta_index = b.index.wrapping_sub(index);
+    loop {
+        let s = i_span as usize;
+        let remaining_in_span = (spans[s].length as i32).wrapping_sub(i_in_span);
+        if delta_index < remaining_in_span {
+            i_bucket = i_bucket.wrapping_add(delta_index as isize as usize);
+            i_in_span = i_in_span.wrapping_add(delta_index);
+            if let Some(c) = buckets.get_mut(i_bucket) {
+                *c += b.count;
+            }
+            return (i_span, i_bucket, i_in_span);
+        }
+        delta_index = delta_index.wrapping_sub(remaining_in_span);
+        i_bucket = i_bucket.wrapping_add(remaining_in_span as isize as usize);
+        i_span += 1;
+        let s = i_span as usize;
+        if s == spans.len() || delta_index < spans[s].offset {
+            let at = i_bucket.min(buckets.len());
+            buckets.insert(at, b.count);
+            if delta_index == 0 {
+                if s < spans.len() {
+                    spans[s].offset = spans[s].offset.wrapping_sub(1);
+                }
+                i_span -= 1;
+                let p = i_span as usize;
+                i_in_span = spans[p].length as i32;
+                spans[p].length = spans[p].length.wrapping_add(1);
+                return (i_span, i_bucket, i_in_span);
+            }
+            if s < spans.len() && delta_index == spans[s].offset.wrapping_sub(1) {
+                spans[s].offset = spans[s].offset.wrapping_sub(1);
+                spans[s].length = spans[s].length.wrapping_add(1);
+                return (i_span, i_bucket, 0);
+            }
+            if s < spans.len() {
+                spans[s].offset = spans[s].offset.wrapping_sub(delta_index.wrapping_add(1));
+            }
+            spans.insert(s, Span::new(delta_index, 1));
+            return (i_span, i_bucket, 0);
+        }
+        delta_index = delta_index.wrapping_sub(spans[s].offset);
+        i_in_span = 0;
+    }
+}
+
+/// Adds (or, with `negate`, subtracts) the buckets `src` yields into one sign of `h`.
+fn add_buckets(spans: &mut Vec<Span>, buckets: &mut Vec<f64>, src: Vec<Bucket>, negate: bool) {
+    let (mut i_span, mut i_bucket, mut i_in_span, mut index) = (-1isize, 0usize, 0i32, 0i32);
+    for mut b in src {
+        if negate {
+            b.count *= -1.0;
+        }
+        (i_span, i_bucket, i_in_span) =
+            add_bucket(b, spans, buckets, i_span, i_bucket, i_in_span, index);
+        index = b.index;
+    }
+}
+
+/// Go's `CopyToSchema`: a copy with buckets merged to the lower `target` schema (the
+/// counter reset hint is not copied when the schema changes, as in Go).
+pub(crate) fn copy_to_schema(h: &FloatHistogram, target: i32) -> FloatHistogram {
+    if target >= h.schema {
+        return h.clone();
+    }
+    let mut c = FloatHistogram {
+        schema: target,
+        zero_threshold: h.zero_threshold,
+        zero_count: h.zero_count,
+        count: h.count,
+        sum: h.sum,
+        ..FloatHistogram::default()
+    };
+    let pos: Vec<Bucket> = FwdIter::new(h, true, 0.0, target).collect();
+    add_buckets(&mut c.positive_spans, &mut c.positive_buckets, pos, false);
+    let neg: Vec<Bucket> = FwdIter::new(h, false, 0.0, target).collect();
+    add_buckets(&mut c.negative_spans, &mut c.negative_buckets, neg, false);
+    c
+}
+
+/// Go's `Scale`.
+pub(crate) fn scale(h: &mut FloatHistogram, factor: f64) {
+    h.zero_count *= factor;
+    h.count *= factor;
+    h.sum *= factor;
+    for b in &mut h.positive_buckets {
+        *b *= factor;
+    }
+    for b in &mut h.negative_buckets {
+        *b *= factor;
+    }
+}
+
+/// Go's `Add` (`negate`: `Sub`): `other`'s schema must be ≥ `h`'s.
+fn add_or_sub(h: &mut FloatHistogram, other: &FloatHistogram, negate: bool) {
+    let other_zero_count = reconcile_zero_buckets(h, other);
+    if negate {
+        h.zero_count -= other_zero_count;
+        h.count -= other.count;
+        h.sum -= other.sum;
+    } else {
+        h.zero_count += other_zero_count;
+        h.count += other.count;
+        h.sum += other.sum;
+    }
+    let pos: Vec<Bucket> = FwdIter::new(other, true, h.zero_threshold, h.schema).collect();
+    add_buckets(&mut h.positive_spans, &mut h.positive_buckets, pos, negate);
+    let neg: Vec<Bucket> = FwdIter::new(other, false, h.zero_threshold, h.schema).collect();
+    add_buckets(&mut h.negative_spans, &mut h.negative_buckets, neg, negate);
+}
+
+/// Go's `h.Add(other)` (in place).
+pub(crate) fn add(h: &mut FloatHistogram, other: &FloatHistogram) {
+    add_or_sub(h, other, false);
+}
+
+/// Go's `h.Sub(other)` (in place).
+pub(crate) fn sub(h: &mut FloatHistogram, other: &FloatHistogram) {
+    add_or_sub(h, other, true);
+}
+
+/// The sum of two histograms as PromQL 2.42 adds them (binary `+`, `sum`): the one with
+/// the lower (or equal) schema is copied and the other added to it.
+pub(crate) fn sum_of(lhs: &FloatHistogram, rhs: &FloatHistogram) -> FloatHistogram {
+    if rhs.schema >= lhs.schema {
+        let mut h = lhs.clone();
+        add(&mut h, rhs);
+        h
+    } else {
+        let mut h = rhs.clone();
+        add(&mut h, lhs);
+        h
+    }
+}
+
+/// Go's `zeroCountForLargerThreshold`.
+fn zero_count_for_larger_threshold(h: &FloatHistogram, mut larger: f64) -> (f64, f64) {
+    if larger == h.zero_threshold {
+        return (h.zero_count, larger);
+    }
+    // Go panics for a smaller threshold; callers never pass one.
+    'outer: loop {
+        let mut count = h.zero_count;
+        for b in FwdIter::new(h, true, 0.0, h.schema) {
+            if b.lower >= larger {
+                break;
+            }
+            count += b.count;
+            if b.upper > larger {
+                if b.count != 0.0 {
+                    larger = b.upper;
+                }
+                break;
+            }
+        }
+        for b in FwdIter::new(h, false, 0.0, h.schema) {
+            if b.upper <= -larger {
+                break;
+            }
+            count += b.count;
+            if b.lower < -larger {
+                if b.count != 0.0 {
+                    larger = -b.lower;
+                    continue 'outer;
+                }
+                break;
+            }
+        }
+        return (count, larger);
+    }
+}
+
+/// Go's `trimBucketsInZeroBucket`.
+fn trim_buckets_in_zero_bucket(h: &mut FloatHistogram) {
+    let zt = h.zero_threshold;
+    let n_pos = FwdIter::new(h, true, 0.0, h.schema)
+        .take_while(|b| b.lower < zt)
+        .count();
+    let n_neg = FwdIter::new(h, false, 0.0, h.schema)
+        .take_while(|b| b.upper > -zt)
+        .count();
+    for b in h.positive_buckets.iter_mut().take(n_pos) {
+        *b = 0.0;
+    }
+    for b in h.negative_buckets.iter_mut().take(n_neg) {
+        *b = 0.0;
+    }
+    compact(h);
+}
+
+/// Go's `reconcileZeroBuckets`: widens `h`'s zero bucket to `other`'s if needed and
+/// returns the zero count `other` has at the common threshold.
+fn reconcile_zero_buckets(h: &mut FloatHistogram, other: &FloatHistogram) -> f64 {
+    let mut other_zero_count = other.zero_count;
+    let mut other_zero_threshold = other.zero_threshold;
+    // NaN thresholds never compare equal: Go would loop forever; stop after a pass.
+    let mut passes = 0;
+    while other_zero_threshold != h.zero_threshold && passes < 64 {
+        passes += 1;
+        if h.zero_threshold > other_zero_threshold {
+            (other_zero_count, other_zero_threshold) =
+                zero_count_for_larger_threshold(other, h.zero_threshold);
+        }
+        if other_zero_threshold > h.zero_threshold {
+            let (c, t) = zero_count_for_larger_threshold(h, other_zero_threshold);
+            h.zero_count = c;
+            h.zero_threshold = t;
+            trim_buckets_in_zero_bucket(h);
+        }
+    }
+    other_zero_count
+}
+
+/// Go's `Compact(0)`: drops empty buckets (and zero-length spans), merging what remains.
+pub(crate) fn compact(h: &mut FloatHistogram) {
+    let (b, s) = compact_buckets(
+        std::mem::take(&mut h.positive_buckets),
+        std::mem::take(&mut h.positive_spans),
+    );
+    h.positive_buckets = b;
+    h.positive_spans = s;
+    let (b, s) = compact_buckets(
+        std::mem::take(&mut h.negative_buckets),
+        std::mem::take(&mut h.negative_spans),
+    );
+    h.negative_buckets = b;
+    h.negative_spans = s;
+}
+
+/// Go's `compactBuckets` for absolute float buckets and `maxEmptyBuckets == 0`.
+fn compact_buckets(mut buckets: Vec<f64>, mut spans: Vec<Span>) -> (Vec<f64>, Vec<Span>) {
+    // Fast path: no empty bucket, no span offset ≤ 0, no zero-length span.
+    if buckets.iter().all(|&b| b != 0.0) && spans.iter().all(|s| s.offset > 0 && s.length != 0) {
+        return (buckets, spans);
+    }
+    // Merge spans with zero offset.
+    let mut i_span = 0usize;
+    if spans.len() > 1 {
+        for i in 0..spans.len() - 1 {
+            let span = spans[i + 1];
+            if span.offset == 0 {
+                spans[i_span].length = spans[i_span].length.wrapping_add(span.length);
+                continue;
+            }
+            i_span += 1;
+            if i + 1 != i_span {
+                spans[i_span] = span;
+            }
+        }
+        spans.truncate(i_span + 1);
+        i_span = 0;
+    }
+    // Merge spans with zero length.
+    for i in 0..spans.len() {
+        let span = spans[i];
+        if span.length == 0 {
+            if i + 1 < spans.len() {
+                spans[i + 1].offset = spans[i + 1].offset.wrapping_add(span.offset);
+            }
+            continue;
+        }
+        if i != i_span {
+            spans[i_span] = span;
+        }
+        i_span += 1;
+    }
+    spans.truncate(i_span);
+    i_span = 0;
+
+    let mut i_bucket = 0usize;
+    let mut pos_in_span: u32 = 0;
+    while i_bucket < buckets.len() {
+        if i_span >= spans.len() {
+            // More buckets than spans describe (Go would panic): drop the rest.
+            buckets.truncate(i_bucket);
+            break;
+        }
+        // emptyBucketsHere.
+        let n_empty = {
+            let mut i = 0usize;
+            let mut abs = buckets[i_bucket];
+            while (i as u32).wrapping_add(pos_in_span) < spans[i_span].length && abs == 0.0 {
+                i += 1;
+                if i + i_bucket >= buckets.len() {
+                    break;
+                }
+                abs = buckets[i + i_bucket];
+            }
+            i
+        };
+        if n_empty > 0 {
+            let end = (i_bucket + n_empty).min(buckets.len());
+            buckets.drain(i_bucket..end);
+            let n = n_empty as u32;
+            if pos_in_span == 0 {
+                if n == spans[i_span].length {
+                    let offset = spans[i_span].offset;
+                    spans.remove(i_span);
+                    if spans.len() > i_span {
+                        spans[i_span].offset = spans[i_span]
+                            .offset
+                            .wrapping_add(offset)
+                            .wrapping_add(n as i32);
+                    }
+                    continue;
+                }
+                spans[i_span].length = spans[i_span].length.wrapping_sub(n);
+                spans[i_span].offset = spans[i_span].offset.wrapping_add(n as i32);
+                continue;
+            }
+            let new_span = Span::new(
+                n as i32,
+                spans[i_span]
+                    .length
+                    .wrapping_sub(pos_in_span)
+                    .wrapping_sub(n),
+            );
+            spans[i_span].length = pos_in_span;
+            i_span += 1;
+            pos_in_span = 0;
+            if new_span.length == 0 {
+                if i_span < spans.len() {
+                    spans[i_span].offset = spans[i_span].offset.wrapping_add(n as i32);
+                }
+                continue;
+            }
+            spans.insert(i_span.min(spans.len()), new_span);
+            continue;
+        }
+        i_bucket += 1;
+        pos_in_span += 1;
+        if pos_in_span >= spans[i_span].length {
+            pos_in_span = 0;
+            i_span += 1;
+        }
+    }
+    (buckets, spans)
+}
+
+/// Go's `DetectReset`: whether `curr` is a counter reset after `prev`.
+pub(crate) fn detect_reset(curr: &FloatHistogram, prev: &FloatHistogram) -> bool {
+    if curr.count < prev.count {
+        return true;
+    }
+    if curr.schema > prev.schema {
+        return true;
+    }
+    if curr.zero_threshold < prev.zero_threshold {
+        return true;
+    }
+    let (prev_zero_count, new_threshold) =
+        zero_count_for_larger_threshold(prev, curr.zero_threshold);
+    if new_threshold != curr.zero_threshold {
+        return true;
+    }
+    if curr.zero_count < prev_zero_count {
+        return true;
+    }
+    let zt = curr.zero_threshold;
+    for positive in [true, false] {
+        let c = FwdIter::new(curr, positive, zt, curr.schema);
+        let p = FwdIter::new(prev, positive, zt, curr.schema);
+        if detect_reset_buckets(c, p) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Go's `detectReset` over two bucket iterators.
+fn detect_reset_buckets(
+    mut curr: impl Iterator<Item = Bucket>,
+    mut prev: impl Iterator<Item = Bucket>,
+) -> bool {
+    let Some(mut pb) = prev.next() else {
+        return false;
+    };
+    let Some(mut cb) = curr.next() else {
+        loop {
+            if pb.count != 0.0 {
+                return true;
+            }
+            match prev.next() {
+                Some(b) => pb = b,
+                None => return false,
+            }
+        }
+    };
+    loop {
+        while cb.index < pb.index {
+            match curr.next() {
+                Some(b) => cb = b,
+                None => loop {
+                    if pb.count != 0.0 {
+                        return true;
+                    }
+                    match prev.next() {
+                        Some(b) => pb = b,
+                        None => return false,
+                    }
+                },
+            }
+        }
+        if cb.index > pb.index {
+            if pb.count != 0.0 {
+                return true;
+            }
+        } else if cb.count < pb.count {
+            return true;
+        }
+        match prev.next() {
+            Some(b) => pb = b,
+            None => return false,
+        }
+    }
+}
+
+/// `rate`/`increase` (`is_counter`) or `delta` of histogram points, as 2.42's
+/// `histogramRate`: `None` when any point is not a histogram. Not yet extrapolated.
+pub(crate) fn histogram_rate(
+    points: &[Option<&FloatHistogram>],
+    is_counter: bool,
+) -> Option<FloatHistogram> {
+    let first = (*points.first()?)?;
+    let last = (*points.last()?)?;
+    let mut min_schema = first.schema.min(last.schema);
+    if points.len() > 2 {
+        for p in &points[1..points.len() - 1] {
+            let curr = (*p)?;
+            if is_counter && curr.schema < min_schema {
+                min_schema = curr.schema;
+            }
+        }
+    }
+    let mut h = copy_to_schema(last, min_schema);
+    sub(&mut h, first);
+    if is_counter {
+        let mut prev = first;
+        for p in &points[1..] {
+            let curr = (*p)?;
+            if detect_reset(curr, prev) {
+                add(&mut h, prev);
+            }
+            prev = curr;
+        }
+    }
+    compact(&mut h);
+    Some(h)
+}
+
+/// 2.42's `histogramQuantile` (linear interpolation within the bucket, 0 as the natural
+/// bound of a zero bucket next to buckets of one sign only).
+pub(crate) fn histogram_quantile(q: f64, h: &FloatHistogram) -> f64 {
+    if q < 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if q > 1.0 {
+        return f64::INFINITY;
+    }
+    if h.count == 0.0 || q.is_nan() {
+        return f64::NAN;
+    }
+    let rank_total = q * h.count;
+    let mut bucket = Bucket::default();
+    let mut count = 0.0;
+    for b in all_buckets(h) {
+        bucket = b;
+        count += b.count;
+        if count >= rank_total {
+            break;
+        }
+    }
+    if bucket.lower < 0.0 && bucket.upper > 0.0 {
+        if h.negative_buckets.is_empty() && !h.positive_buckets.is_empty() {
+            bucket.lower = 0.0;
+        } else if h.positive_buckets.is_empty() && !h.negative_buckets.is_empty() {
+            bucket.upper = 0.0;
+        }
+    }
+    if count > h.count {
+        count = h.count;
+    }
+    if count < rank_total {
+        return bucket.upper;
+    }
+    let rank = rank_total - (count - bucket.count);
+    bucket.lower + (bucket.upper - bucket.lower) * (rank / bucket.count)
+}
+
+/// 2.42's `histogramFraction`: the estimated fraction of observations in
+/// `[lower, upper]`.
+pub(crate) fn histogram_fraction(lower: f64, upper: f64, h: &FloatHistogram) -> f64 {
+    if h.count == 0.0 || lower.is_nan() || upper.is_nan() {
+        return f64::NAN;
+    }
+    if lower >= upper {
+        return 0.0;
+    }
+    let (mut rank, mut lower_rank, mut upper_rank) = (0.0, 0.0, 0.0);
+    let (mut lower_set, mut upper_set) = (false, false);
+    for mut b in all_buckets(h) {
+        if b.lower < 0.0 && b.upper > 0.0 {
+            if h.negative_buckets.is_empty() && !h.positive_buckets.is_empty() {
+                b.lower = 0.0;
+            } else if h.positive_buckets.is_empty() && !h.negative_buckets.is_empty() {
+                b.upper = 0.0;
+            }
+        }
+        if !lower_set && b.lower >= lower {
+            lower_rank = rank;
+            lower_set = true;
+        }
+        if !upper_set && b.lower >= upper {
+            upper_rank = rank;
+            upper_set = true;
+        }
+        if lower_set && upper_set {
+            break;
+        }
+        if !lower_set && b.lower < lower && b.upper > lower {
+            lower_rank = rank + b.count * (lower - b.lower) / (b.upper - b.lower);
+            lower_set = true;
+        }
+        if !upper_set && b.lower < upper && b.upper > upper {
+            upper_rank = rank + b.count * (upper - b.lower) / (b.upper - b.lower);
+            upper_set = true;
+        }
+        if lower_set && upper_set {
+            break;
+        }
+        rank += b.count;
+    }
+    if !lower_set || lower_rank > h.count {
+        lower_rank = h.count;
+    }
+    if !upper_set || upper_rank > h.count {
+        upper_rank = h.count;
+    }
+    (upper_rank - lower_rank) / h.count
+}
+
+/// Compensated summation step (Prometheus' `kahanSumInc`).
+fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
+    crate::functions::kahan_inc(inc, sum, c)
+}
+
+/// `histogram_stddev`/`histogram_stdvar` of later Prometheus versions (v2.50): the
+/// variance of the observations estimated from the buckets, each bucket's observations
+/// taken at its geometric mean (0 in the zero bucket).
+pub(crate) fn histogram_variance(h: &FloatHistogram) -> f64 {
+    let mean = h.sum / h.count;
+    let (mut variance, mut c) = (0.0, 0.0);
+    for b in all_buckets(h) {
+        if b.count == 0.0 {
+            continue;
+        }
+        let val = if b.lower <= 0.0 && b.upper >= 0.0 {
+            0.0
+        } else {
+            let v = (b.upper * b.lower).sqrt();
+            if b.upper < 0.0 {
+                -v
+            } else {
+                v
+            }
+        };
+        let delta = val - mean;
+        (variance, c) = kahan_inc(b.count * delta * delta, variance, c);
+    }
+    (variance + c) / h.count
+}
+
+#[cfg(test)]
+mod go_tests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fh(
+        schema: i32,
+        zt: f64,
+        zc: f64,
+        count: f64,
+        sum: f64,
+        pos: (&[Span], &[f64]),
+        neg: (&[Span], &[f64]),
+    ) -> FloatHistogram {
+        FloatHistogram {
+            schema,
+            zero_threshold: zt,
+            zero_count: zc,
+            count,
+            sum,
+            positive_spans: pos.0.to_vec(),
+            positive_buckets: pos.1.to_vec(),
+            negative_spans: neg.0.to_vec(),
+            negative_buckets: neg.1.to_vec(),
+            ..FloatHistogram::default()
+        }
+    }
+
+    fn s(o: i32, l: u32) -> Span {
+        Span::new(o, l)
+    }
+
+    #[test]
+    fn quantile_and_fraction() {
+        // Buckets (0.5,1]:2 (1,2]:2 (2,4]:4, zero bucket [-0.001,0.001]:2.
+        let h = fh(
+            0,
+            0.001,
+            2.0,
+            10.0,
+            20.0,
+            (&[s(0, 3)], &[2.0, 2.0, 4.0]),
+            (&[], &[]),
+        );
+        assert_eq!(histogram_quantile(1.0, &h), 4.0);
+        assert_eq!(histogram_quantile(0.0, &h), 0.0);
+        // rank 5 in (1,2]: 1 + 1 * (1 / 2)
+        assert_eq!(histogram_quantile(0.5, &h), 1.5);
+        assert_eq!(histogram_quantile(-1.0, &h), f64::NEG_INFINITY);
+        assert_eq!(histogram_quantile(1.5, &h), f64::INFINITY);
+        assert!(histogram_quantile(f64::NAN, &h).is_nan());
+        assert_eq!(
+            histogram_fraction(f64::NEG_INFINITY, f64::INFINITY, &h),
+            1.0
+        );
+        assert_eq!(histogram_fraction(1.0, 2.0, &h), 0.2);
+        assert_eq!(histogram_fraction(2.0, 1.0, &h), 0.0);
+        // Half of (2,4] by linear interpolation.
+        assert_eq!(histogram_fraction(3.0, 4.0, &h), 0.2);
+        let empty = FloatHistogram::default();
+        assert!(histogram_quantile(0.5, &empty).is_nan());
+        assert!(histogram_fraction(0.0, 1.0, &empty).is_nan());
+    }
+}
