@@ -18,7 +18,7 @@ use mnemos_e2e::garage::Garage;
 use mnemos_e2e::http;
 use mnemos_e2e::native_histograms;
 use mnemos_e2e::process::{free_port, wait_for};
-use mnemos_e2e::promapi::parse_go_float;
+use mnemos_e2e::promapi::{data, parse_go_float};
 use mnemos_e2e::prometheus::Prometheus;
 use mnemos_e2e::{mnemos_bin, storeapi};
 use mnemos_storeapi::thanos::label_matcher::Type;
@@ -258,6 +258,70 @@ fn native_histograms_pass_through_sidecar_and_store_gateway() {
         }
     }
     assert!(compared > 40, "compared only {compared} histogram samples");
+
+    // PromQL over the histograms through the querier (sidecar and store gateway, dedup on):
+    // the same JSON as Prometheus' own answer, over the shipped blocks' range.
+    let mut querier = Component::start_http(
+        work,
+        "query",
+        &[
+            "query".to_string(),
+            format!("--endpoint=127.0.0.1:{}", sidecar.grpc_port),
+            format!("--endpoint=127.0.0.1:{}", store.grpc_port),
+            "--query.replica-label=replica".to_string(),
+        ],
+    );
+    querier.wait_ready(Duration::from_secs(30));
+    let start = metas[0].min_time + 10_000;
+    let end = metas[metas.len() - 1].max_time - 1;
+    let normalized = |mut d: serde_json::Value| {
+        if let Some(r) = d["result"].as_array_mut() {
+            r.sort_by_key(|s| s["metric"].to_string());
+        }
+        d
+    };
+    for query in [
+        "nh_request_seconds",
+        "nh_signed_values",
+        "rate(nh_request_seconds[10s])",
+        "increase(nh_signed_values[5s])",
+        "sum(nh_request_seconds)",
+        "histogram_quantile(0.9, rate(nh_request_seconds[10s]))",
+        "histogram_quantile(0.5, nh_signed_values)",
+        "histogram_fraction(0, 0.01, nh_request_seconds)",
+        "histogram_count(nh_empty_seconds)",
+        "histogram_sum(rate(nh_signed_values[6s]))",
+        "nh_request_seconds + nh_request_seconds",
+        "nh_signed_values * 2",
+        "count_over_time(nh_request_seconds[5s])",
+    ] {
+        let path = format!(
+            "/api/v1/query_range?query={}&start={}.{:03}&end={}.{:03}&step=1",
+            http::encode(query),
+            start / 1000,
+            start % 1000,
+            end / 1000,
+            end % 1000
+        );
+        let want = normalized(prom.api(&path));
+        assert!(
+            want["result"].as_array().is_some_and(|r| !r.is_empty()),
+            "{query}: Prometheus has no answer"
+        );
+        let got = normalized(data(querier.http_port, &path));
+        assert_eq!(got, want, "{query}");
+        let at = format!(
+            "/api/v1/query?query={}&time={}",
+            http::encode(query),
+            end / 1000
+        );
+        assert_eq!(
+            normalized(data(querier.http_port, &at)),
+            normalized(prom.api(&at)),
+            "{query} at {}",
+            end / 1000
+        );
+    }
     store.assert_running();
 }
 

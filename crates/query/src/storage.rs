@@ -198,14 +198,13 @@ impl Storage for FanoutStorage {
             }
             let samples = samples(&labels, chunks, &aggregates, mint, maxt, mode)
                 .map_err(|e| StorageError(e.to_string()))?;
-            // Native histograms reach the engine once it takes them (issue #16); until
-            // then a histogram series is not an error, only absent.
-            if samples.floats.is_empty() {
+            if samples.floats.is_empty() && samples.histograms.is_empty() {
                 return Ok(());
             }
             f(StoredSeries {
                 labels,
                 samples: samples.floats,
+                histograms: samples.histograms,
             })
         });
         let answer = match self.handle.block_on(self.stop.run(work)) {

@@ -261,6 +261,7 @@ impl QueryArgs {
             default_subquery_step: self.default_evaluation_interval.as_millis() as i64,
             timeout: Some(self.timeout),
             max_concurrent: self.max_concurrent,
+            ..EngineOptions::default()
         }));
         let api = Arc::new(QueryApi::new(
             engine,

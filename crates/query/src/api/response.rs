@@ -7,8 +7,10 @@ use std::fmt::Write;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use mnemos_promql::value::histogram_json;
 use mnemos_promql::{Sample, Series, Value};
 use mnemos_tsdb::gofmt::{format_e, format_f, special_float};
+use mnemos_tsdb::histogram::FloatHistogram;
 use mnemos_tsdb::Labels;
 
 /// Prometheus' error types with their HTTP codes.
@@ -234,25 +236,58 @@ fn push_point(out: &mut String, t: i64, v: f64) {
     out.push_str("\"]");
 }
 
+/// Appends `[t,{"count":…,"sum":…,"buckets":[…]}]`, a native histogram as Prometheus
+/// writes it.
+fn push_histogram_point(out: &mut String, t: i64, h: &FloatHistogram) {
+    out.push('[');
+    push_timestamp(out, t);
+    out.push(',');
+    out.push_str(&histogram_json(h, format_value));
+    out.push(']');
+}
+
 fn push_sample(out: &mut String, s: &Sample) {
     out.push_str(r#"{"metric":"#);
     push_labels(out, &s.labels);
-    out.push_str(r#","value":"#);
-    push_point(out, s.t, s.v);
+    match &s.h {
+        Some(h) => {
+            out.push_str(r#","histogram":"#);
+            push_histogram_point(out, s.t, h);
+        }
+        None => {
+            out.push_str(r#","value":"#);
+            push_point(out, s.t, s.v);
+        }
+    }
     out.push('}');
 }
 
+/// A matrix series: `"values"` (float points) and `"histograms"` (histogram points), each
+/// left out when empty, as Prometheus 2.42 writes them.
 fn push_series(out: &mut String, s: &Series) {
     out.push_str(r#"{"metric":"#);
     push_labels(out, &s.labels);
-    out.push_str(r#","values":["#);
-    for (i, (t, v)) in s.points.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
+    if !s.points.is_empty() {
+        out.push_str(r#","values":["#);
+        for (i, (t, v)) in s.points.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_point(out, *t, *v);
         }
-        push_point(out, *t, *v);
+        out.push(']');
     }
-    out.push_str("]}");
+    if !s.histograms.is_empty() {
+        out.push_str(r#","histograms":["#);
+        for (i, (t, h)) in s.histograms.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_histogram_point(out, *t, h);
+        }
+        out.push(']');
+    }
+    out.push('}');
 }
 
 /// A query result as the `data` of `/api/v1/query(_range)`.
@@ -367,11 +402,11 @@ mod tests {
 
     #[test]
     fn vectors_render_in_prometheus_shape() {
-        let v = Value::Vector(vec![Sample {
-            labels: Labels::from_pairs([("__name__", "up"), ("job", "a")]),
-            t: 1_700_000_000_123,
-            v: 1.0,
-        }]);
+        let v = Value::Vector(vec![Sample::float(
+            Labels::from_pairs([("__name__", "up"), ("job", "a")]),
+            1_700_000_000_123,
+            1.0,
+        )]);
         assert_eq!(
             query_data(&v),
             r#"{"resultType":"vector","result":[{"metric":{"__name__":"up","job":"a"},"value":[1700000000.123,"1"]}]}"#
