@@ -75,10 +75,10 @@ pub enum Value {
 /// `{"count":"<count>","sum":"<sum>","buckets":[[<rule>,"<lower>","<upper>","<count>"],…]}`,
 /// every number formatted as a sample value (Go's `'f'` format with `-1` precision, `'e'`
 /// below 1e-6 and from 1e21, `NaN`, `+Inf`, `-Inf`: `format_value`), the buckets those
-/// of Prometheus' `AllBucketIterator` ([`FloatHistogram::all_buckets`]) with a count other than 0 (negative buckets from
-/// the lowest, the zero bucket, positive buckets), `rule` their boundary rule (0: open
-/// left, 1: open right, 2: open both, 3: closed), and `"buckets"` left out when none is
-/// printed.
+/// of Prometheus' `AllBucketIterator` ([`FloatHistogram::all_buckets`]) with a count
+/// other than 0 (negative buckets from the lowest, the zero bucket, positive buckets),
+/// `rule` their [boundary rule](mnemos_tsdb::histogram::Bucket::boundary_rule), and
+/// `"buckets"` left out when none is printed.
 pub fn histogram_json(h: &FloatHistogram, format_value: impl Fn(f64) -> String) -> String {
     let mut out = String::from("{\"count\":\"");
     out.push_str(&format_value(h.count));
@@ -86,15 +86,10 @@ pub fn histogram_json(h: &FloatHistogram, format_value: impl Fn(f64) -> String) 
     out.push_str(&format_value(h.sum));
     out.push('"');
     let mut first = true;
-    for b in crate::hist::all_buckets(h).filter(|b| b.count != 0.0) {
+    for b in h.all_buckets().into_iter().filter(|b| b.count != 0.0) {
         out.push_str(if first { ",\"buckets\":[" } else { "," });
         first = false;
-        let rule = match (b.lower_inclusive, b.upper_inclusive) {
-            (false, true) => 0,
-            (true, false) => 1,
-            (false, false) => 2,
-            (true, true) => 3,
-        };
+        let rule = b.boundary_rule();
         out.push_str(&format!(
             "[{rule},\"{}\",\"{}\",\"{}\"]",
             format_value(b.lower),

@@ -10,38 +10,12 @@
 use mnemos_tsdb::histogram::{bucket_bound, FloatHistogram, Span};
 
 /// One bucket (Go's `histogram.Bucket[float64]`).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub(crate) struct Bucket {
-    pub lower: f64,
-    pub upper: f64,
-    pub lower_inclusive: bool,
-    pub upper_inclusive: bool,
-    pub count: f64,
-    pub index: i32,
-}
+pub(crate) type Bucket = mnemos_tsdb::histogram::Bucket<f64>;
 
 /// Go's `baseBucketIterator.At()`: bounds from `schema` (the histogram's own schema, also
 /// for iterators merging to a lower target schema, whose bounds 2.42 never uses).
 fn bucket_at(idx: i32, schema: i32, positive: bool, count: f64) -> Bucket {
-    let (lower, upper) = if positive {
-        (
-            bucket_bound(idx.wrapping_sub(1), schema),
-            bucket_bound(idx, schema),
-        )
-    } else {
-        (
-            -bucket_bound(idx, schema),
-            -bucket_bound(idx.wrapping_sub(1), schema),
-        )
-    };
-    Bucket {
-        lower,
-        upper,
-        lower_inclusive: lower < 0.0,
-        upper_inclusive: upper > 0.0,
-        count,
-        index: idx,
-    }
+    Bucket::at(idx, schema, positive, count)
 }
 
 /// Go's `floatBucketIterator`: the buckets of one sign in ascending index order, merged to
@@ -160,94 +134,6 @@ impl Iterator for FwdIter<'_> {
             ));
         }
     }
-}
-
-/// Go's `reverseFloatBucketIterator`: the buckets of one sign in descending index order.
-struct RevIter<'a> {
-    spans: &'a [Span],
-    buckets: &'a [f64],
-    schema: i32,
-    positive: bool,
-    spans_idx: isize,
-    buckets_idx: isize,
-    idx_in_span: i32,
-    curr_idx: i32,
-}
-
-impl<'a> RevIter<'a> {
-    fn new(spans: &'a [Span], buckets: &'a [f64], schema: i32, positive: bool) -> Self {
-        let spans_idx = spans.len() as isize - 1;
-        let idx_in_span = spans
-            .last()
-            .map_or(0, |s| (s.length as i32).wrapping_sub(1));
-        let curr_idx = spans.iter().fold(0i32, |a, s| {
-            a.wrapping_add(s.offset).wrapping_add(s.length as i32)
-        });
-        RevIter {
-            spans,
-            buckets,
-            schema,
-            positive,
-            spans_idx,
-            buckets_idx: buckets.len() as isize - 1,
-            idx_in_span,
-            curr_idx,
-        }
-    }
-}
-
-impl Iterator for RevIter<'_> {
-    type Item = Bucket;
-
-    fn next(&mut self) -> Option<Bucket> {
-        self.curr_idx = self.curr_idx.wrapping_sub(1);
-        if self.buckets_idx < 0 {
-            return None;
-        }
-        while self.idx_in_span < 0 {
-            self.spans_idx -= 1;
-            if self.spans_idx < 0 {
-                self.buckets_idx = -1;
-                return None;
-            }
-            let s = self.spans_idx as usize;
-            self.idx_in_span = (self.spans[s].length as i32).wrapping_sub(1);
-            self.curr_idx = self.curr_idx.wrapping_sub(self.spans[s + 1].offset);
-        }
-        let count = self.buckets[self.buckets_idx as usize];
-        self.buckets_idx -= 1;
-        self.idx_in_span -= 1;
-        Some(bucket_at(self.curr_idx, self.schema, self.positive, count))
-    }
-}
-
-/// Go's `AllBucketIterator`: negative buckets from the lowest, the zero bucket when its
-/// count is above 0, positive buckets; bounds overlapping the zero bucket are clipped to
-/// the zero threshold. Empty buckets are included.
-pub(crate) fn all_buckets(h: &FloatHistogram) -> impl Iterator<Item = Bucket> + '_ {
-    let zt = h.zero_threshold;
-    let neg =
-        RevIter::new(&h.negative_spans, &h.negative_buckets, h.schema, false).map(move |mut b| {
-            if b.upper > -zt {
-                b.upper = -zt;
-            }
-            b
-        });
-    let zero = (h.zero_count > 0.0).then(|| Bucket {
-        lower: -zt,
-        upper: zt,
-        lower_inclusive: true,
-        upper_inclusive: true,
-        count: h.zero_count,
-        index: 0,
-    });
-    let pos = FwdIter::new(h, true, 0.0, h.schema).map(move |mut b| {
-        if b.lower < zt {
-            b.lower = zt;
-        }
-        b
-    });
-    neg.chain(zero).chain(pos)
 }
 
 /// Go's `addBucket`: adds bucket `b` after the coordinates of the last one handled,
@@ -751,7 +637,7 @@ pub(crate) fn histogram_quantile(q: f64, h: &FloatHistogram) -> f64 {
     let rank_total = q * h.count;
     let mut bucket = Bucket::default();
     let mut count = 0.0;
-    for b in all_buckets(h) {
+    for b in h.all_buckets() {
         bucket = b;
         count += b.count;
         if count >= rank_total {
@@ -786,7 +672,7 @@ pub(crate) fn histogram_fraction(lower: f64, upper: f64, h: &FloatHistogram) -> 
     }
     let (mut rank, mut lower_rank, mut upper_rank) = (0.0, 0.0, 0.0);
     let (mut lower_set, mut upper_set) = (false, false);
-    for mut b in all_buckets(h) {
+    for mut b in h.all_buckets() {
         if b.lower < 0.0 && b.upper > 0.0 {
             if h.negative_buckets.is_empty() && !h.positive_buckets.is_empty() {
                 b.lower = 0.0;
@@ -838,7 +724,7 @@ fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
 pub(crate) fn histogram_variance(h: &FloatHistogram) -> f64 {
     let mean = h.sum / h.count;
     let (mut variance, mut c) = (0.0, 0.0);
-    for b in all_buckets(h) {
+    for b in h.all_buckets() {
         if b.count == 0.0 {
             continue;
         }

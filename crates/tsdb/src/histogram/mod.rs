@@ -149,7 +149,7 @@ pub struct FloatHistogram {
 }
 
 /// One bucket with its boundaries (Prometheus' `histogram.Bucket`).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Bucket<C> {
     /// Lower boundary.
     pub lower: f64,
@@ -177,7 +177,9 @@ impl<C> Bucket<C> {
         }
     }
 
-    fn with_bounds(index: i32, schema: i32, positive: bool, count: C) -> Self {
+    /// The bucket at `index` of `schema` (positive or negative side) holding `count`, with
+    /// Prometheus' boundaries: a bound is inclusive on the side away from zero.
+    pub fn at(index: i32, schema: i32, positive: bool, count: C) -> Self {
         let (lower, upper) = if positive {
             (
                 bucket_bound(index.wrapping_sub(1), schema),
@@ -304,7 +306,7 @@ fn buckets_of<'a, C: Copy + 'a>(
 ) -> impl Iterator<Item = Bucket<C>> + 'a {
     SpanIndices::new(spans)
         .zip(counts)
-        .map(move |(i, c)| Bucket::with_bounds(i, schema, positive, c))
+        .map(move |(i, c)| Bucket::at(i, schema, positive, c))
 }
 
 /// Go's `String()` of a histogram: count, sum, then the non-empty buckets
