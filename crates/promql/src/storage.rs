@@ -1,10 +1,8 @@
 //! What the engine reads: series selected by matchers over a time range. The querier
 //! implements [`Storage`] over StoreAPI fan-out; tests use [`MemStorage`].
 
-use mnemos_tsdb::chunkenc::{decode_xor_into, Encoding, FloatHistogramIter, HistogramIter};
 use mnemos_tsdb::histogram::FloatHistogram;
-use mnemos_tsdb::index::SeriesEntry;
-use mnemos_tsdb::{Block, BlockSet, Labels, Matcher};
+use mnemos_tsdb::{BlockSet, Labels, Matcher};
 
 /// A stored series: labels, float samples and native histogram samples, each in time
 /// order (a series may switch between the two; a timestamp holds one sample).
@@ -274,7 +272,9 @@ impl Storage for BlockStorage {
                 ..StoredSeries::default()
             };
             for (block, entry) in &series.parts {
-                read_part(block, entry, mint, maxt, &mut out)?;
+                block
+                    .read_all_samples(entry, mint, maxt, &mut out.samples, &mut out.histograms)
+                    .map_err(err)?;
             }
             if series.parts.len() > 1 {
                 out.samples.sort_by_key(|s| s.0);
@@ -288,70 +288,4 @@ impl Storage for BlockStorage {
         }
         Ok(())
     }
-}
-
-/// Appends the samples of one block's part of a series in `[mint, maxt]` (tombstoned
-/// ones left out) to `out`: floats from XOR chunks, histograms from histogram chunks.
-fn read_part(
-    block: &Block,
-    entry: &SeriesEntry,
-    mint: i64,
-    maxt: i64,
-    out: &mut StoredSeries,
-) -> Result<(), StorageError> {
-    let deleted = block.tombstones().get(u64::from(entry.id));
-    let keep = |t: i64| t >= mint && t <= maxt && !deleted.is_some_and(|d| d.contains(t));
-    let corrupt = |what: String| {
-        StorageError(format!(
-            "block {}: series {}: {what}",
-            block.dir().display(),
-            entry.labels
-        ))
-    };
-    let (mut ts, mut vs) = (Vec::new(), Vec::new());
-    for c in entry.chunks.iter().filter(|c| c.overlaps(mint, maxt)) {
-        let raw = block
-            .chunks()
-            .chunk(c.chunk_ref)
-            .map_err(|e| StorageError(e.to_string()))?;
-        match raw.kind() {
-            Some(Encoding::Xor) => {
-                ts.clear();
-                vs.clear();
-                decode_xor_into(&raw.data, &mut ts, &mut vs).map_err(|e| corrupt(e.to_string()))?;
-                out.samples.extend(
-                    ts.iter()
-                        .zip(&vs)
-                        .filter(|(t, _)| keep(**t))
-                        .map(|(t, v)| (*t, *v)),
-                );
-            }
-            Some(Encoding::Histogram) => {
-                let mut it = HistogramIter::new(&raw.data).map_err(|e| corrupt(e.to_string()))?;
-                while it.advance().map_err(|e| corrupt(e.to_string()))? {
-                    let (t, h) = it.at();
-                    if keep(t) {
-                        out.histograms.push((t, h.to_float_from_absolute()));
-                    }
-                }
-            }
-            Some(Encoding::FloatHistogram) => {
-                let mut it =
-                    FloatHistogramIter::new(&raw.data).map_err(|e| corrupt(e.to_string()))?;
-                while it.advance().map_err(|e| corrupt(e.to_string()))? {
-                    let (t, h) = it.at();
-                    if keep(t) {
-                        out.histograms.push((t, h.clone()));
-                    }
-                }
-            }
-            None => {
-                return Err(corrupt(format!(
-                    "unsupported chunk encoding {}",
-                    raw.encoding
-                )))
-            }
-        }
-    }
-    Ok(())
 }

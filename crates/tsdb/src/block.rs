@@ -2,9 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::chunkenc::{decode_xor_into, Encoding, FloatHistogramIter, HistogramIter};
-use crate::chunks::{segment_name, split_ref, ChunkMeta, ChunkReader, CHUNKS_DIRNAME};
+use crate::chunkenc::{decode_xor_into, ChunkError, Encoding, FloatHistogramIter, HistogramIter};
+use crate::chunks::{segment_name, split_ref, ChunkMeta, ChunkReader, RawChunk, CHUNKS_DIRNAME};
 use crate::error::{Error, Result};
+use crate::histogram::FloatHistogram;
 use crate::index::{IndexReader, SeriesEntry, INDEX_FILENAME};
 use crate::labels::Matcher;
 use crate::meta::BlockMeta;
@@ -105,6 +106,55 @@ impl Block {
         Ok(())
     }
 
+    /// Decodes the samples of `series` in `[mint, maxt]`, without tombstoned
+    /// ones: floats (XOR chunks) appended to `floats`, native histograms to
+    /// `histograms` (integer ones as float histograms, converted by absolute
+    /// count as Prometheus' chunk iterator does), each in time order.
+    pub fn read_all_samples(
+        &self,
+        series: &SeriesEntry,
+        mint: i64,
+        maxt: i64,
+        floats: &mut Vec<Sample>,
+        histograms: &mut Vec<(i64, FloatHistogram)>,
+    ) -> Result<()> {
+        let deleted = self.tombstones.get(u64::from(series.id));
+        let keep = |t: i64| t >= mint && t <= maxt && !deleted.is_some_and(|d| d.contains(t));
+        let mut ts = Vec::new();
+        let mut vs = Vec::new();
+        for c in series.chunks.iter().filter(|c| c.overlaps(mint, maxt)) {
+            let raw = self.chunks.chunk(c.chunk_ref)?;
+            let corrupt = |e: ChunkError| self.corrupt_chunk(c.chunk_ref, e);
+            match raw.kind() {
+                Some(Encoding::Histogram) => {
+                    let mut it = HistogramIter::new(&raw.data).map_err(corrupt)?;
+                    while it.advance().map_err(corrupt)? {
+                        let (t, h) = it.at();
+                        if keep(t) {
+                            histograms.push((t, h.to_float_from_absolute()));
+                        }
+                    }
+                }
+                Some(Encoding::FloatHistogram) => {
+                    let mut it = FloatHistogramIter::new(&raw.data).map_err(corrupt)?;
+                    while it.advance().map_err(corrupt)? {
+                        let (t, h) = it.at();
+                        if keep(t) {
+                            histograms.push((t, h.clone()));
+                        }
+                    }
+                }
+                _ => {
+                    ts.clear();
+                    vs.clear();
+                    self.decode_raw(c.chunk_ref, &raw, &mut ts, &mut vs)?;
+                    push_filtered(&ts, &vs, mint, maxt, deleted, floats);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The float samples of `series` in `[mint, maxt]` (without tombstoned
     /// ones) before its first native histogram sample there, appended to
     /// `out` in time order; returns that histogram sample's time, if any.
@@ -122,33 +172,20 @@ impl Block {
         let mut vs = Vec::new();
         for c in series.chunks.iter().filter(|c| c.overlaps(mint, maxt)) {
             let raw = self.chunks.chunk(c.chunk_ref)?;
-            let (seq, offset) = split_ref(c.chunk_ref);
-            let corrupt = |e: crate::chunkenc::ChunkError| Error::Corrupt {
-                path: self.dir.join(CHUNKS_DIRNAME).join(segment_name(seq)),
-                offset,
-                kind: e.into(),
-            };
+            let corrupt = |e: ChunkError| self.corrupt_chunk(c.chunk_ref, e);
             let first = match raw.kind() {
                 Some(Encoding::Histogram) => {
                     let mut it = HistogramIter::new(&raw.data).map_err(corrupt)?;
-                    let mut first = None;
-                    while first.is_none() && it.advance().map_err(corrupt)? {
-                        first = Some(it.at().0).filter(|&t| keep(t));
-                    }
-                    first
+                    first_kept(|| Ok(it.advance()?.then(|| it.at().0)), keep).map_err(corrupt)?
                 }
                 Some(Encoding::FloatHistogram) => {
                     let mut it = FloatHistogramIter::new(&raw.data).map_err(corrupt)?;
-                    let mut first = None;
-                    while first.is_none() && it.advance().map_err(corrupt)? {
-                        first = Some(it.at().0).filter(|&t| keep(t));
-                    }
-                    first
+                    first_kept(|| Ok(it.advance()?.then(|| it.at().0)), keep).map_err(corrupt)?
                 }
                 _ => {
                     ts.clear();
                     vs.clear();
-                    self.decode_chunk(c, &mut ts, &mut vs)?;
+                    self.decode_raw(c.chunk_ref, &raw, &mut ts, &mut vs)?;
                     push_filtered(&ts, &vs, mint, maxt, deleted, out);
                     None
                 }
@@ -163,21 +200,54 @@ impl Block {
     /// Decodes one chunk into timestamps and values.
     pub fn decode_chunk(&self, c: &ChunkMeta, ts: &mut Vec<i64>, vs: &mut Vec<f64>) -> Result<()> {
         let raw = self.chunks.chunk(c.chunk_ref)?;
-        let (seq, offset) = split_ref(c.chunk_ref);
-        let segment = || self.dir.join(CHUNKS_DIRNAME).join(segment_name(seq));
+        self.decode_raw(c.chunk_ref, &raw, ts, vs)
+    }
+
+    /// Decodes the float samples of a chunk read at `chunk_ref`.
+    fn decode_raw(
+        &self,
+        chunk_ref: u64,
+        raw: &RawChunk,
+        ts: &mut Vec<i64>,
+        vs: &mut Vec<f64>,
+    ) -> Result<()> {
         match raw.kind() {
-            Some(Encoding::Xor) => decode_xor_into(&raw.data, ts, vs).map_err(|e| Error::Corrupt {
-                path: segment(),
-                offset,
-                kind: e.into(),
-            }),
-            _ => Err(Error::UnsupportedEncoding {
-                path: segment(),
-                offset,
-                encoding: raw.encoding,
-            }),
+            Some(Encoding::Xor) => {
+                decode_xor_into(&raw.data, ts, vs).map_err(|e| self.corrupt_chunk(chunk_ref, e))
+            }
+            _ => {
+                let (seq, offset) = split_ref(chunk_ref);
+                Err(Error::UnsupportedEncoding {
+                    path: self.dir.join(CHUNKS_DIRNAME).join(segment_name(seq)),
+                    offset,
+                    encoding: raw.encoding,
+                })
+            }
         }
     }
+
+    /// The error of a chunk at `chunk_ref` that does not decode.
+    fn corrupt_chunk(&self, chunk_ref: u64, e: ChunkError) -> Error {
+        let (seq, offset) = split_ref(chunk_ref);
+        Error::Corrupt {
+            path: self.dir.join(CHUNKS_DIRNAME).join(segment_name(seq)),
+            offset,
+            kind: e.into(),
+        }
+    }
+}
+
+/// The first timestamp `next` yields that `keep` accepts.
+fn first_kept(
+    mut next: impl FnMut() -> std::result::Result<Option<i64>, ChunkError>,
+    keep: impl Fn(i64) -> bool,
+) -> std::result::Result<Option<i64>, ChunkError> {
+    while let Some(t) = next()? {
+        if keep(t) {
+            return Ok(Some(t));
+        }
+    }
+    Ok(None)
 }
 
 fn push_filtered(
