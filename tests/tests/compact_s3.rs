@@ -994,6 +994,11 @@ fn query_matrix(
 
 /// A store gateway and a querier over the bucket; returns them (alive) and the querier's port.
 fn start_query_path(env: &Env, name: &str) -> (Component, Component, u16) {
+    start_query_path_for(env, name, "mnemos_gauge")
+}
+
+/// [`start_query_path`], ready once `metric`'s series are visible.
+fn start_query_path_for(env: &Env, name: &str, metric: &str) -> (Component, Component, u16) {
     let store = start_store(env, name);
     let mut querier = Component::start_http(
         env.path(),
@@ -1008,7 +1013,7 @@ fn start_query_path(env: &Env, name: &str) -> (Component, Component, u16) {
     let port = querier.http_port;
     // Ready once the store's blocks are visible through the querier.
     let seen = wait_for(Duration::from_secs(30), Duration::from_millis(200), || {
-        let d = data(port, "/api/v1/series?match[]=mnemos_gauge");
+        let d = data(port, &format!("/api/v1/series?match[]={metric}"));
         (!d.as_array().is_some_and(|a| a.is_empty())).then_some(())
     });
     assert!(seen.is_some(), "querier sees the store's series");
@@ -1396,4 +1401,129 @@ fn replicas_with_holes_deduplicate_to_the_full_data() {
     let want = dump_local(&work, "ha-full-dump", &full);
     let got = env.dump_bucket_blocks("ha-deduplicated", &live);
     assert_same_dump("offline deduplication of replicas with holes", &want, &got);
+}
+
+/// A native counter histogram scraped every minute for `n` scrapes from `start`, series
+/// `s` (0 or 1): every scrape adds 3 observations and 5 (series 0) or 7 (series 1) to the
+/// sum, also the first after each reset (every 2,000 scrapes), so the counter grows
+/// evenly and rates over whole windows are the same from raw and downsampled data.
+/// Series 0 has two buckets at schema 1, merged into one at schema 0 from day 7 on;
+/// series 1 has a zero bucket and two positive buckets far apart.
+fn nh_counter(s: usize, n: i64, start: i64) -> Vec<(i64, mnemos_tsdb::histogram::Histogram)> {
+    use mnemos_tsdb::histogram::{Histogram, Span};
+    (0..n)
+        .map(|i| {
+            let k = i % 2000 + 1;
+            let h = if s == 0 {
+                let (schema, spans, buckets) = if i < 7 * 1440 {
+                    (1, vec![Span::new(1, 2)], vec![k, k])
+                } else {
+                    (0, vec![Span::new(1, 1)], vec![3 * k])
+                };
+                Histogram {
+                    schema,
+                    zero_threshold: 0.001,
+                    count: 3 * k as u64,
+                    sum: 5.0 * k as f64,
+                    positive_spans: spans,
+                    positive_buckets: buckets,
+                    ..Histogram::default()
+                }
+            } else {
+                Histogram {
+                    schema: 2,
+                    zero_threshold: 0.001,
+                    zero_count: k as u64,
+                    count: 3 * k as u64,
+                    sum: 7.0 * k as f64,
+                    positive_spans: vec![Span::new(-1, 1), Span::new(6, 1)],
+                    // Delta-encoded: k, then k again.
+                    positive_buckets: vec![k, 0],
+                    ..Histogram::default()
+                }
+            };
+            (start + i * MINUTE, h)
+        })
+        .collect()
+}
+
+/// Native histograms downsampled by the compactor (Thanos' format: count, sum and counter
+/// aggregates): a 14-day raw block of two counter histograms, uploaded to S3, downsampled
+/// to 5m and 1h in one pass. Through a store gateway and the querier, at window ends:
+/// `histogram_count`, `histogram_sum`, `histogram_quantile` and `histogram_fraction` of
+/// `rate`/`increase` and `count_over_time` from 5m and 1h data equal the raw answers
+/// (to rounding), across resets and a schema change.
+#[test]
+fn native_histograms_downsampled_answer_like_raw_data() {
+    use mnemos_compact::histograms::HistogramSample;
+    use mnemos_tsdb::block_writer::symbols_of;
+    use mnemos_tsdb::{BlockWriter, Labels};
+    let env = Env::start();
+    let work = env.path().to_path_buf();
+    const DAY: i64 = 24 * HOUR;
+    let start = 1_699_488_000_000;
+    assert_eq!(start % (14 * DAY), 0);
+    let n = 14 * DAY / MINUTE;
+    let labels = [
+        Labels::from_pairs([("__name__", "nh_request_seconds"), ("k", "a")]),
+        Labels::from_pairs([("__name__", "nh_request_seconds"), ("k", "b")]),
+    ];
+    let dir = work.join("nh-raw");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let mut w = BlockWriter::create(&dir, symbols_of(labels.iter())).expect("block writer");
+    for (s, l) in labels.iter().enumerate() {
+        let chunks = HistogramSample::encode(&nh_counter(s, n, start)).expect("encode");
+        w.add_series_chunks(l, &chunks, n as u64)
+            .expect("add series");
+    }
+    let meta = w
+        .finish(BlockMeta::new(String::new(), start, start + 14 * DAY))
+        .expect("finish block");
+    env.upload(&["cluster=eu", "replica=a"], &[dir.join(&meta.ulid)]);
+
+    let out = env.compact("data", &[]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !log.contains("cannot be downsampled"),
+        "{}",
+        log_digest(&log)
+    );
+    let blocks = env.blocks();
+    let ext = [("cluster", "eu"), ("replica", "a")];
+    for res in [300_000, 3_600_000] {
+        let down = stream(&blocks, &ext, res);
+        assert_eq!(down.len(), 1, "one block at {res} ms: {down:?}");
+        assert_eq!(
+            (down[0].1.min_time, down[0].1.max_time),
+            (meta.min_time, meta.max_time)
+        );
+    }
+
+    let (_s, _q, port) = start_query_path_for(&env, "nh", "nh_request_seconds");
+    // Two days around the schema change (day 7) and two resets, at the ends of 5m windows.
+    let (ws, we) = (start + 6 * DAY + 300_000 - 1, start + 8 * DAY - 1);
+    for q in [
+        "histogram_count(rate(nh_request_seconds[1h]))",
+        "histogram_sum(rate(nh_request_seconds[1h]))",
+        "histogram_count(increase(nh_request_seconds[30m]))",
+        "histogram_quantile(0.9, rate(nh_request_seconds{k=\"b\"}[1h]))",
+        "histogram_fraction(0, 1, rate(nh_request_seconds{k=\"b\"}[1h]))",
+        "count_over_time(nh_request_seconds[4m59s999ms])",
+    ] {
+        let raw = query_matrix(port, q, ws + HOUR, we, "5m", "raw");
+        let down = query_matrix(port, q, ws + HOUR, we, "5m", "5m");
+        assert_close(q, &raw, &down, 1e-9);
+    }
+    // The whole fortnight at the ends of 1h windows, from the 1h block.
+    let (hs, he) = (start + 4 * HOUR - 1, start + 14 * DAY - HOUR - 1);
+    for q in [
+        "histogram_count(rate(nh_request_seconds[3h]))",
+        "histogram_sum(increase(nh_request_seconds[2h]))",
+        "histogram_quantile(0.5, rate(nh_request_seconds{k=\"b\"}[3h]))",
+        "count_over_time(nh_request_seconds[59m59s999ms])",
+    ] {
+        let raw = query_matrix(port, q, hs, he, "1h", "raw");
+        let down = query_matrix(port, q, hs, he, "1h", "1h");
+        assert_close(q, &raw, &down, 1e-9);
+    }
 }

@@ -6,7 +6,11 @@
 //!   after the sidecar ships Prometheus' blocks to Garage, the store gateway serves the very
 //!   same chunk bytes for a shipped block's time range;
 //! - those chunks decode (mnemos' codec) to what Prometheus' API answers for each sample:
-//!   count, sum and every bucket.
+//!   count, sum and every bucket;
+//! - PromQL over them through the querier answers as Prometheus does, from the sidecar and
+//!   the store gateway, and again from the store gateway alone after the compactor has
+//!   compacted the shipped blocks;
+//! - two replicas deduplicate, offline in the compactor and live in the querier.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -183,25 +187,25 @@ fn native_histograms_pass_through_sidecar_and_store_gateway() {
     let prom = start_replica(work, "a", target.port);
     let sidecar = start_sidecar(work, "a", &prom, &objstore);
     let mut store = start_store(work, &objstore);
-    // A shipped block that covers the schema change (scrape 25) and the vanished series'
-    // end (scrape 50) would take a minute; any two shipped blocks show the pass-through.
-    let shipped = wait_for(Duration::from_secs(150), Duration::from_secs(1), || {
-        (sidecar.metric("mnemos_shipper_uploads_total") >= 2.0
-            && store.metric("mnemos_store_blocks") >= 2.0)
+    // Four shipped 20 s blocks: the compactor then has a whole minute to compact (below),
+    // wherever the first block starts in its minute.
+    let shipped = wait_for(Duration::from_secs(180), Duration::from_secs(1), || {
+        (sidecar.metric("mnemos_shipper_uploads_total") >= 4.0
+            && store.metric("mnemos_store_blocks") >= 4.0)
             .then_some(())
     });
     assert!(
         shipped.is_some(),
-        "no two blocks shipped and synced within 150s"
+        "no four blocks shipped and synced within 180s"
     );
     let mut metas: Vec<BlockMeta> = std::fs::read_dir(&prom.data_dir)
         .expect("ls data dir")
         .filter_map(|e| BlockMeta::read_from_dir(&e.ok()?.path()).ok())
         .collect();
-    // The two oldest are shipped (the shipper uploads in time order).
+    // The four oldest are shipped (the shipper uploads in time order).
     metas.sort_by_key(|m| m.min_time);
-    metas.truncate(2);
-    assert_eq!(metas.len(), 2, "{metas:?}");
+    metas.truncate(4);
+    assert_eq!(metas.len(), 4, "{metas:?}");
     for meta in &metas {
         // Block time ranges are half-open: [min_time, max_time).
         let (min, max) = (meta.min_time, meta.max_time - 1);
@@ -274,6 +278,85 @@ fn native_histograms_pass_through_sidecar_and_store_gateway() {
     querier.wait_ready(Duration::from_secs(30));
     let start = metas[0].min_time + 10_000;
     let end = metas[metas.len() - 1].max_time - 1;
+    same_answers_as_prometheus(&prom, querier.http_port, start, end);
+    // Functions of later Prometheus versions are parse errors, as in 2.42, unless enabled.
+    let avg = format!(
+        "/api/v1/query?query={}&time={}",
+        http::encode("histogram_avg(nh_request_seconds)"),
+        end / 1000
+    );
+    let refused = http::get(querier.http_port, &avg).expect("request");
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    store.assert_running();
+    drop(querier);
+
+    // After compaction (20 s blocks into 1m ones): a store gateway over the compacted
+    // bucket alone gives Prometheus' answers too.
+    let out = Command::new(mnemos_bin())
+        .args(["compact", "--consistency-delay=0s", "--delete-delay=0s"])
+        .arg(format!("--objstore.config-file={}", objstore.display()))
+        .arg(format!("--data-dir={}", work.join("compact").display()))
+        .arg(format!("--http-address=127.0.0.1:{}", free_port()))
+        .args(["--compact.ranges=20s,1m", "--downsampling.disable"])
+        .output()
+        .expect("run mnemos compact");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "compact failed: {log}");
+    assert!(!log.contains("no-compact"), "{log}");
+    drop(store);
+    let bucket = mnemos_e2e::open_bucket(&std::fs::read_to_string(&objstore).expect("config"));
+    let fetched = mnemos_e2e::runtime()
+        .block_on(mnemos_block::MetaFetcher::new(bucket, None, &mut Default::default()).fetch())
+        .expect("fetch metas");
+    let compacted: Vec<_> = fetched
+        .live()
+        .filter(|(_, m)| m.compaction.level >= 2 && m.max_time <= end + 1)
+        .collect();
+    assert!(
+        !compacted.is_empty(),
+        "no compacted block in the shipped range"
+    );
+    let mut store = start_store(work, &objstore);
+    let mut querier = Component::start_http(
+        work,
+        "query-compacted",
+        &[
+            "query".to_string(),
+            format!("--endpoint=127.0.0.1:{}", store.grpc_port),
+            "--query.replica-label=replica".to_string(),
+            "--enable-feature=promql-experimental-functions".to_string(),
+        ],
+    );
+    querier.wait_ready(Duration::from_secs(30));
+    same_answers_as_prometheus(&prom, querier.http_port, start, end);
+    // Enabled: histogram_avg is what later Prometheus versions define, sum ÷ count.
+    let by_prometheus = format!(
+        "/api/v1/query?query={}&time={}",
+        http::encode("histogram_sum(nh_request_seconds) / histogram_count(nh_request_seconds)"),
+        end / 1000
+    );
+    let (got, want) = (data(querier.http_port, &avg), prom.api(&by_prometheus));
+    assert!(
+        want["result"].as_array().is_some_and(|r| !r.is_empty()),
+        "{want}"
+    );
+    let pairs = |d: &serde_json::Value| {
+        let mut p: Vec<(String, String)> = d["result"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| (s["metric"].to_string(), s["value"].to_string()))
+            .collect();
+        p.sort();
+        p
+    };
+    assert_eq!(pairs(&got), pairs(&want));
+    store.assert_running();
+}
+
+/// Range and instant PromQL over the histograms, from the querier on `port` between
+/// `start` and `end` (ms): the same JSON as Prometheus' own answers.
+fn same_answers_as_prometheus(prom: &Prometheus, port: u16, start: i64, end: i64) {
     let normalized = |mut d: serde_json::Value| {
         if let Some(r) = d["result"].as_array_mut() {
             r.sort_by_key(|s| s["metric"].to_string());
@@ -308,7 +391,7 @@ fn native_histograms_pass_through_sidecar_and_store_gateway() {
             want["result"].as_array().is_some_and(|r| !r.is_empty()),
             "{query}: Prometheus has no answer"
         );
-        let got = normalized(data(querier.http_port, &path));
+        let got = normalized(data(port, &path));
         assert_eq!(got, want, "{query}");
         let at = format!(
             "/api/v1/query?query={}&time={}",
@@ -316,13 +399,12 @@ fn native_histograms_pass_through_sidecar_and_store_gateway() {
             end / 1000
         );
         assert_eq!(
-            normalized(data(querier.http_port, &at)),
+            normalized(data(port, &at)),
             normalized(prom.api(&at)),
             "{query} at {}",
             end / 1000
         );
     }
-    store.assert_running();
 }
 
 /// Two replicas scrape the same histograms and ship 20 s blocks; one compactor pass with
@@ -353,6 +435,7 @@ fn replicas_of_native_histograms_deduplicate_offline() {
         shipped.is_some(),
         "both replicas ship three blocks within 150s"
     );
+    live_dedup_follows_the_other_replica_through_a_hole(work, &prom_a, &prom_b, &sidecars);
     drop(sidecars);
     let out = Command::new(mnemos_bin())
         .args(["compact", "--consistency-delay=0s", "--delete-delay=0s"])
@@ -428,4 +511,96 @@ fn replicas_of_native_histograms_deduplicate_offline() {
     }
     assert!(compared > 100, "compared only {compared} samples");
     store.assert_running();
+}
+
+/// Live deduplication in the querier: replica a freezes (SIGSTOP) for five scrapes while b
+/// goes on; over both sidecars, the querier's raw samples of a histogram series have no gap
+/// above 1.5 scrape intervals, each is a's or b's sample at its timestamp, and they hold no
+/// counter reset that the two replicas' samples merged in time order do not hold (the
+/// target's counters grow with every scrape of either replica, so a replica switch must not
+/// look like a reset).
+fn live_dedup_follows_the_other_replica_through_a_hole(
+    work: &Path,
+    prom_a: &Prometheus,
+    prom_b: &Prometheus,
+    sidecars: &[Component],
+) {
+    let signal = |sig: &str| {
+        let ok = Command::new("kill")
+            .arg(sig)
+            .arg(prom_a.pid().to_string())
+            .status()
+            .expect("kill")
+            .success();
+        assert!(ok, "kill {sig}");
+    };
+    signal("-STOP");
+    std::thread::sleep(Duration::from_secs(5));
+    signal("-CONT");
+    std::thread::sleep(Duration::from_secs(3));
+    let mut querier = Component::start_http(
+        work,
+        "query-live",
+        &[
+            "query".to_string(),
+            format!("--endpoint=127.0.0.1:{}", sidecars[0].grpc_port),
+            format!("--endpoint=127.0.0.1:{}", sidecars[1].grpc_port),
+            "--query.replica-label=replica".to_string(),
+        ],
+    );
+    querier.wait_ready(Duration::from_secs(30));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64
+        - 1_000;
+    let path = format!(
+        "/api/v1/query?query={}&time={}.{:03}",
+        http::encode(r#"nh_request_seconds{path="/a"}[40s]"#),
+        now / 1000,
+        now % 1000
+    );
+    // (t ms, count, the sample's JSON) of the one series in a range-vector answer.
+    let samples = |d: serde_json::Value| -> Vec<(i64, f64, serde_json::Value)> {
+        let r = d["result"].as_array().expect("matrix");
+        assert_eq!(r.len(), 1, "{d}");
+        assert!(r[0]["metric"].get("replica").is_none(), "{d}");
+        r[0]["histograms"]
+            .as_array()
+            .expect("histograms")
+            .iter()
+            .map(|p| {
+                let t = (p[0].as_f64().expect("time") * 1000.0).round() as i64;
+                let count = parse_go_float(p[1]["count"].as_str().expect("count"));
+                (t, count, p[1].clone())
+            })
+            .collect()
+    };
+    let got = samples(data(querier.http_port, &path));
+    let a = samples(prom_a.api(&path));
+    let b = samples(prom_b.api(&path));
+    assert!(got.len() >= 35, "{} samples in 40 s", got.len());
+    // a really has the hole, b not.
+    assert!(
+        a.windows(2).any(|w| w[1].0 - w[0].0 > 3_000),
+        "no hole in a: {a:?}"
+    );
+    for w in got.windows(2) {
+        assert!(w[0].0 < w[1].0, "order");
+        assert!(w[1].0 - w[0].0 <= 1_500, "gap {}..{}", w[0].0, w[1].0);
+    }
+    for (t, _, json) in &got {
+        let of = |r: &[(i64, f64, serde_json::Value)]| r.iter().any(|s| s.0 == *t && &s.2 == json);
+        assert!(of(&a) || of(&b), "sample at {t} is neither replica's");
+    }
+    let resets = |s: &[(i64, f64)]| s.windows(2).filter(|w| w[1].1 < w[0].1).count();
+    let mut union: Vec<(i64, f64)> = a.iter().chain(&b).map(|s| (s.0, s.1)).collect();
+    union.sort_by_key(|x| x.0);
+    let merged: Vec<(i64, f64)> = got.iter().map(|s| (s.0, s.1)).collect();
+    assert!(
+        resets(&merged) <= resets(&union),
+        "deduplicated resets {} > the replicas' {}",
+        resets(&merged),
+        resets(&union)
+    );
 }

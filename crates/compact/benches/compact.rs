@@ -1,7 +1,7 @@
 //! Compactor throughput on local blocks (no bucket): raw → 5m downsampling of a 2-day block
 //! and 2h → 8h compaction of four adjacent blocks, both through the real block reader and
 //! writer (chunk decoding, merging, re-encoding, index writing), plus the in-memory raw → 5m
-//! aggregation of one series alone, and a vertical compaction with offline deduplication of
+//! aggregation of one series alone (floats, and a native histogram), and a vertical compaction with offline deduplication of
 //! two replicas (the general, re-encoding path). Data: 15 s scrapes; half the series are gauges (a random
 //! walk in hundredths), half counters (integer increments with occasional resets).
 
@@ -11,10 +11,12 @@ use std::path::{Path, PathBuf};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use mnemos_compact::downsample::{downsample_raw, RES_5M};
 use mnemos_compact::downsample_block::downsample_block;
+use mnemos_compact::downsample_histograms::downsample_raw_histograms;
 use mnemos_compact::merge::compact_blocks;
 use mnemos_compact::source::Source;
 use mnemos_dedup::DedupFunc;
 use mnemos_tsdb::block_writer::symbols_of;
+use mnemos_tsdb::histogram::{CounterResetHint, FloatHistogram, Span};
 use mnemos_tsdb::{BlockMeta, BlockWriter, Labels};
 use ulid::Ulid;
 
@@ -96,6 +98,37 @@ fn open(dir: &Path) -> Source {
     Source::open_dir(dir).expect("open block")
 }
 
+/// A native counter histogram scraped every 15 s until `to`: schema 3, 20 positive and 4
+/// negative buckets in two spans, each growing by a random 0-3 per scrape; counter-reset
+/// hints as a chunk iterator gives them.
+fn histogram_samples(to: i64) -> Vec<(i64, FloatHistogram)> {
+    let mut rng = Lcg(7);
+    let mut h = FloatHistogram {
+        schema: 3,
+        zero_threshold: 1e-128,
+        positive_spans: vec![Span::new(-4, 12), Span::new(3, 8)],
+        negative_spans: vec![Span::new(0, 4)],
+        positive_buckets: vec![0.0; 20],
+        negative_buckets: vec![0.0; 4],
+        ..FloatHistogram::default()
+    };
+    (0..to / SCRAPE_MS)
+        .map(|i| {
+            for b in h.positive_buckets.iter_mut().chain(&mut h.negative_buckets) {
+                let add = (rng.next() % 4) as f64;
+                *b += add;
+                h.count += add;
+                h.sum += add * 0.25;
+            }
+            // As decoded from a chunk: later samples say "no counter reset".
+            if i > 0 {
+                h.counter_reset_hint = CounterResetHint::NotCounterReset;
+            }
+            (i * SCRAPE_MS, h.clone())
+        })
+        .collect()
+}
+
 fn bench(c: &mut Criterion) {
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = tmp.path().join("out");
@@ -128,6 +161,24 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(one.len() as u64));
     g.bench_function("raw_to_5m_series_in_memory", |b| {
         b.iter(|| black_box(downsample_raw(black_box(&one), RES_5M)))
+    });
+    // The same 2 days of one native histogram counter: schema 3, 24 buckets in 2 spans.
+    let hist = histogram_samples(48 * HOUR_MS);
+    g.throughput(Throughput::Elements(hist.len() as u64));
+    g.bench_function("raw_to_5m_histogram_series_in_memory", |b| {
+        b.iter(|| black_box(downsample_raw_histograms(black_box(&hist), RES_5M)))
+    });
+    // Without hints (every sample compared with the previous one for a reset).
+    let unhinted: Vec<_> = hist
+        .iter()
+        .map(|(t, h)| {
+            let mut h = h.clone();
+            h.counter_reset_hint = CounterResetHint::Unknown;
+            (*t, h)
+        })
+        .collect();
+    g.bench_function("raw_to_5m_histogram_series_unhinted", |b| {
+        b.iter(|| black_box(downsample_raw_histograms(black_box(&unhinted), RES_5M)))
     });
     g.finish();
 

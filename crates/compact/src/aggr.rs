@@ -2,24 +2,31 @@
 //! `mnemos_tsdb::chunkenc::aggr` (shared with readers); this module builds chunks from
 //! appended aggregates and decodes single parts.
 
-use mnemos_tsdb::chunkenc::{decode_xor_into, XorEncoder};
+use mnemos_tsdb::chunkenc::{decode_xor_into, Encoding, XorEncoder};
 
 use crate::error::{Error, Result};
 
-pub use mnemos_tsdb::chunkenc::aggr::{encode_aggr, AggrType, AGGR_ENCODING};
+pub use mnemos_tsdb::chunkenc::aggr::{encode_aggr, AggrPart, AggrType, AGGR_ENCODING};
 
-/// Splits aggregate chunk data into its five XOR parts (`None` when absent).
-pub fn decode_aggr(data: &[u8]) -> Result<[Option<&[u8]>; 5]> {
+/// Splits aggregate chunk data into its five parts (`None` when absent).
+pub fn decode_aggr(data: &[u8]) -> Result<[Option<AggrPart<'_>>; 5]> {
     mnemos_tsdb::chunkenc::aggr::decode_aggr(data).map_err(|e| Error::Chunk(e.to_string()))
 }
 
-/// Decodes one part of an aggregate chunk into samples (empty when absent).
+/// Decodes one XOR part of an aggregate chunk into samples (empty when absent; an error
+/// when the part is a histogram chunk).
 pub fn decode_part(data: &[u8], part: AggrType, out: &mut Vec<(i64, f64)>) -> Result<()> {
     out.clear();
     let parts = decode_aggr(data)?;
-    if let Some(bytes) = parts[part as usize] {
+    if let Some(p) = parts[part as usize] {
+        if p.encoding != Encoding::Xor {
+            return Err(Error::Chunk(format!(
+                "aggregate part {part:?} is a {:?} chunk, want XOR",
+                p.encoding
+            )));
+        }
         let (mut ts, mut vs) = (Vec::new(), Vec::new());
-        decode_xor_into(bytes, &mut ts, &mut vs).map_err(|e| Error::Chunk(e.to_string()))?;
+        decode_xor_into(p.data, &mut ts, &mut vs).map_err(|e| Error::Chunk(e.to_string()))?;
         out.extend(ts.into_iter().zip(vs));
     }
     Ok(())
@@ -63,12 +70,10 @@ impl AggrChunkBuilder {
     /// The chunk: `(min_time, max_time, bytes)`, or `None` when empty.
     pub fn finish(self) -> Option<(i64, i64, Vec<u8>)> {
         let (min, max) = (self.min_time?, self.max_time?);
-        let parts: Vec<Option<&[u8]>> = self
+        let parts = self
             .parts
-            .iter()
-            .map(|e| (e.num_samples() > 0).then(|| e.bytes()))
-            .collect();
-        let parts = [parts[0], parts[1], parts[2], parts[3], parts[4]];
+            .each_ref()
+            .map(|e| (e.num_samples() > 0).then(|| AggrPart::xor(e.bytes())));
         Some((min, max, encode_aggr(parts)))
     }
 }

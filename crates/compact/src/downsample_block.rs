@@ -9,8 +9,15 @@ use mnemos_tsdb::meta::BlockMeta;
 use mnemos_tsdb::BlockWriter;
 use tracing::info;
 
-use crate::aggr::{decode_part, AggrType, AGGR_ENCODING};
+use mnemos_tsdb::chunkenc::aggr::is_histogram_aggr;
+use mnemos_tsdb::chunkenc::Encoding;
+use mnemos_tsdb::index::SeriesEntry;
+
+use crate::aggr::{decode_aggr, decode_part, AggrType, AGGR_ENCODING};
 use crate::downsample::{downsample_aggr, downsample_raw, AggrChunkData, AggrSeries};
+use crate::downsample_histograms::{
+    decode_histogram_aggr, downsample_histogram_aggregates, downsample_raw_histograms,
+};
 use crate::error::{Error, Result};
 use crate::merge::MergeStats;
 use crate::source::{check_chunk_order, corrupt, Source};
@@ -43,8 +50,6 @@ pub fn downsample_block(
             .all_postings()
             .map_err(|e| corrupt(source.id, &e))?;
         let total = ids.len();
-        let mut samples = Vec::new();
-        let mut part = Vec::new();
         for (n, sid) in ids.into_iter().enumerate() {
             if n > 0 && n % PROGRESS_EVERY == 0 {
                 info!(block = %source.id, series_done = n, series_total = total, "downsampling progress");
@@ -54,42 +59,10 @@ pub fn downsample_block(
                 .series(sid)
                 .map_err(|e| corrupt(source.id, &e))?;
             check_chunk_order(source.id, &entry)?;
-            let chunks: Vec<AggrChunkData> = if src.resolution() == 0 {
-                samples.clear();
-                block
-                    .read_samples(&entry, i64::MIN, i64::MAX, &mut samples)
-                    .map_err(|e| corrupt(source.id, &e))?;
-                stats.samples_in += samples.len() as u64;
-                downsample_raw(&samples, res)
+            let chunks = if src.resolution() == 0 {
+                raw_series(source, &entry, res, &mut stats)?
             } else {
-                let mut series = AggrSeries::default();
-                for c in &entry.chunks {
-                    let raw = block
-                        .chunks()
-                        .chunk(c.chunk_ref)
-                        .map_err(|e| corrupt(source.id, &e))?;
-                    if raw.encoding != AGGR_ENCODING {
-                        continue;
-                    }
-                    let bad = |e: Error| Error::BadBlocks {
-                        blocks: vec![source.id],
-                        kind: crate::error::BadKind::Corrupt,
-                        detail: format!("series {}: {e}", entry.labels),
-                    };
-                    for (p, dst) in [
-                        (AggrType::Count, &mut series.count),
-                        (AggrType::Sum, &mut series.sum),
-                        (AggrType::Min, &mut series.min),
-                        (AggrType::Max, &mut series.max),
-                    ] {
-                        decode_part(&raw.data, p, &mut part).map_err(bad)?;
-                        dst.extend_from_slice(&part);
-                    }
-                    decode_part(&raw.data, AggrType::Counter, &mut part).map_err(bad)?;
-                    series.counter_chunks.push(part.clone());
-                }
-                stats.samples_in += series.count.len() as u64;
-                downsample_aggr(&series, res)
+                aggr_series(source, &entry, res, &mut stats)?
             };
             let mut windows = 0u64;
             let out: Vec<(ChunkMeta, RawChunk)> = chunks
@@ -133,6 +106,124 @@ pub fn downsample_block(
     thanos.segment_files.clear();
     meta.thanos = Some(thanos);
     Ok((writer.finish(meta)?, stats))
+}
+
+/// Whether a stored chunk holds native histograms (raw or aggregated).
+fn is_histogram_chunk(source: &Source, c: &ChunkMeta, entry: &SeriesEntry) -> Result<bool> {
+    let raw = source
+        .block
+        .chunks()
+        .chunk(c.chunk_ref)
+        .map_err(|e| corrupt(source.id, &e))?;
+    Ok(match raw.encoding {
+        AGGR_ENCODING => {
+            is_histogram_aggr(&decode_aggr(&raw.data).map_err(|e| bad(source, entry, e))?)
+        }
+        other => other != Encoding::Xor.as_byte(),
+    })
+}
+
+/// A chunk error in `entry` of `source`: the block is corrupt.
+fn bad(source: &Source, entry: &SeriesEntry, e: Error) -> Error {
+    Error::BadBlocks {
+        blocks: vec![source.id],
+        kind: crate::error::BadKind::Corrupt,
+        detail: format!("series {}: {e}", entry.labels),
+    }
+}
+
+/// The runs of consecutive chunks of one kind (floats or native histograms) of a series:
+/// Thanos downsamples each run on its own, so a series that changed kind keeps both.
+fn kind_runs(source: &Source, entry: &SeriesEntry) -> Result<Vec<(bool, Vec<ChunkMeta>)>> {
+    let mut runs: Vec<(bool, Vec<ChunkMeta>)> = Vec::new();
+    for c in &entry.chunks {
+        let histogram = is_histogram_chunk(source, c, entry)?;
+        match runs.last_mut() {
+            Some((kind, run)) if *kind == histogram => run.push(*c),
+            _ => runs.push((histogram, vec![*c])),
+        }
+    }
+    Ok(runs)
+}
+
+/// Aggregate chunks of resolution `res` from a raw series.
+fn raw_series(
+    source: &Source,
+    entry: &SeriesEntry,
+    res: i64,
+    stats: &mut MergeStats,
+) -> Result<Vec<AggrChunkData>> {
+    let mut out = Vec::new();
+    let (mut floats, mut histograms) = (Vec::new(), Vec::new());
+    for (_, run) in kind_runs(source, entry)? {
+        let part = SeriesEntry {
+            id: entry.id,
+            labels: entry.labels.clone(),
+            chunks: run,
+        };
+        floats.clear();
+        histograms.clear();
+        source
+            .block
+            .read_all_samples(&part, i64::MIN, i64::MAX, &mut floats, &mut histograms)
+            .map_err(|e| corrupt(source.id, &e))?;
+        stats.samples_in += (floats.len() + histograms.len()) as u64;
+        out.extend(downsample_raw(&floats, res));
+        out.extend(downsample_raw_histograms(&histograms, res).map_err(|e| bad(source, entry, e))?);
+    }
+    Ok(out)
+}
+
+/// Aggregate chunks of resolution `res` from a downsampled series (chunks other than
+/// aggregate chunks are skipped).
+fn aggr_series(
+    source: &Source,
+    entry: &SeriesEntry,
+    res: i64,
+    stats: &mut MergeStats,
+) -> Result<Vec<AggrChunkData>> {
+    let mut out = Vec::new();
+    let mut part = Vec::new();
+    for (histogram, run) in kind_runs(source, entry)? {
+        let mut series = AggrSeries::default();
+        let mut inputs = Vec::new();
+        for c in &run {
+            let raw = source
+                .block
+                .chunks()
+                .chunk(c.chunk_ref)
+                .map_err(|e| corrupt(source.id, &e))?;
+            if raw.encoding != AGGR_ENCODING {
+                continue;
+            }
+            if histogram {
+                decode_histogram_aggr(&raw.data, &mut inputs).map_err(|e| bad(source, entry, e))?;
+                continue;
+            }
+            for (p, dst) in [
+                (AggrType::Count, &mut series.count),
+                (AggrType::Sum, &mut series.sum),
+                (AggrType::Min, &mut series.min),
+                (AggrType::Max, &mut series.max),
+            ] {
+                decode_part(&raw.data, p, &mut part).map_err(|e| bad(source, entry, e))?;
+                dst.extend_from_slice(&part);
+            }
+            decode_part(&raw.data, AggrType::Counter, &mut part)
+                .map_err(|e| bad(source, entry, e))?;
+            series.counter_chunks.push(part.clone());
+        }
+        if histogram {
+            stats.samples_in += inputs.len() as u64;
+            out.extend(
+                downsample_histogram_aggregates(&inputs, res).map_err(|e| bad(source, entry, e))?,
+            );
+        } else {
+            stats.samples_in += series.count.len() as u64;
+            out.extend(downsample_aggr(&series, res));
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -262,5 +353,117 @@ mod tests {
         // 1h windows: 11 days × 24 per series, in chunks of at most 120 windows.
         assert_eq!(hour.stats.num_samples, 2 * 11 * 24);
         assert_eq!(hour.stats.num_chunks, 2 * (264_u64.div_ceil(120)));
+    }
+
+    /// An integer counter histogram scraped every minute: two buckets growing by k and 2k
+    /// observations, reset every 500 scrapes.
+    fn histogram_samples(n: i64, from: i64) -> Vec<(i64, mnemos_tsdb::histogram::Histogram)> {
+        (from..n)
+            .map(|i| {
+                let k = (i % 500) as u64;
+                let h = mnemos_tsdb::histogram::Histogram {
+                    schema: 0,
+                    zero_threshold: 0.001,
+                    count: 3 * k,
+                    sum: 5.0 * k as f64,
+                    positive_spans: vec![mnemos_tsdb::histogram::Span::new(1, 2)],
+                    positive_buckets: vec![k as i64, k as i64],
+                    ..Default::default()
+                };
+                (i * 60_000, h)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn native_histogram_series_downsample_in_thanos_format() {
+        use crate::histograms::HistogramSample;
+        use mnemos_tsdb::chunkenc::aggr::is_histogram_aggr;
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let labels = [
+            Labels::from_pairs([("__name__", "h"), ("i", "1")]),
+            Labels::from_pairs([("__name__", "mixed"), ("i", "2")]),
+        ];
+        let mut w = BlockWriter::create(tmp.path(), symbols_of(labels.iter())).expect("writer");
+        // Two days at one scrape a minute.
+        let n = 2 * 24 * 60;
+        let hist = histogram_samples(n, 0);
+        let chunks = HistogramSample::encode(&hist).expect("encode");
+        w.add_series_chunks(&labels[0], &chunks, n as u64)
+            .expect("h");
+        // A series that was a float counter for its first day, then a histogram.
+        let floats: Vec<(i64, f64)> = (0..n / 2).map(|i| (i * 60_000, i as f64)).collect();
+        let mut mixed: Vec<_> = floats
+            .chunks(120)
+            .map(|c| {
+                (
+                    ChunkMeta {
+                        min_time: c[0].0,
+                        max_time: c[c.len() - 1].0,
+                        chunk_ref: 0,
+                    },
+                    RawChunk {
+                        encoding: mnemos_tsdb::chunkenc::Encoding::Xor.as_byte(),
+                        data: Bytes::from(mnemos_tsdb::chunkenc::encode_xor(c)),
+                    },
+                )
+            })
+            .collect();
+        mixed.extend(HistogramSample::encode(&histogram_samples(n, n / 2)).expect("encode"));
+        w.add_series_chunks(&labels[1], &mixed, n as u64)
+            .expect("mixed");
+        let meta = w
+            .finish(BlockMeta::new(String::new(), 0, n * 60_000))
+            .expect("finish");
+        let raw = open(&tmp.path().join(&meta.ulid));
+        let out = tmp.path().join("out");
+        std::fs::create_dir_all(&out).expect("mkdir");
+        let (five, stats) = downsample_block(&raw, RES_5M, &out).expect("5m");
+        assert_eq!(stats.samples_in, 2 * n as u64);
+        let (hour, _) = downsample_block(&open(&out.join(&five.ulid)), RES_1H, &out).expect("1h");
+        for (dir, windows) in [(&five.ulid, n / 5), (&hour.ulid, n / 60)] {
+            let block = Block::open(&out.join(dir)).expect("open");
+            let mut kinds = Vec::new();
+            for id in block.index().all_postings().expect("postings") {
+                let s = block.index().series(id).expect("series");
+                let mut inputs = Vec::new();
+                let mut float_windows = 0;
+                let mut last_max = i64::MIN;
+                let mut series_kinds = Vec::new();
+                for c in &s.chunks {
+                    assert!(c.min_time > last_max, "{}: chunks overlap", s.labels);
+                    last_max = c.max_time;
+                    let raw = block.chunks().chunk(c.chunk_ref).expect("chunk");
+                    assert_eq!(raw.encoding, AGGR_ENCODING);
+                    let histogram = is_histogram_aggr(&decode_aggr(&raw.data).expect("parts"));
+                    series_kinds.push(histogram);
+                    if histogram {
+                        decode_histogram_aggr(&raw.data, &mut inputs).expect("decode");
+                    } else {
+                        let mut part = Vec::new();
+                        decode_part(&raw.data, AggrType::Count, &mut part).expect("count");
+                        float_windows += part.len() as i64;
+                    }
+                }
+                series_kinds.dedup();
+                kinds.push(series_kinds);
+                // Every raw sample counted once, in whole windows.
+                let counted: f64 = inputs.iter().map(|i| i.count).sum();
+                let want = if s.labels == labels[0] { n } else { n / 2 };
+                assert_eq!(counted, want as f64, "{} in {dir}", s.labels);
+                assert_eq!(inputs.len() as i64 + float_windows, windows, "{}", s.labels);
+                // The counter at the end: every reset's new value counted (scrape 500
+                // and 1000 restart at 0; the count grows by 3 a scrape otherwise).
+                let last = inputs.last().expect("windows");
+                let first = if s.labels == labels[0] { 0 } else { n / 2 };
+                let increase: f64 = (first + 1..n)
+                    .map(|i| if i % 500 == 0 { 0.0 } else { 3.0 })
+                    .sum::<f64>()
+                    + 3.0 * (first % 500) as f64;
+                assert_eq!(last.counter.count, increase, "{} in {dir}", s.labels);
+            }
+            // The histogram series: histogram aggregates only; the mixed one: floats first.
+            assert_eq!(kinds, vec![vec![true], vec![false, true]], "{dir}");
+        }
     }
 }

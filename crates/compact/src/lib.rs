@@ -4,7 +4,8 @@
 //! applies retention per resolution and deletes replaced blocks after a delay. It never
 //! halts: a block it cannot compact gets a no-compact mark, a log line and a metric.
 //!
-//! Layers, bottom up: [`aggr`] (AggrChunk encoding), [`downsample`] (one series),
+//! Layers, bottom up: [`aggr`] (AggrChunk encoding), [`downsample`] and
+//! [`downsample_histograms`] (one series),
 //! [`plan`] and [`group`] (pure planning), [`source`], [`rechunk`], [`merge`] and
 //! [`downsample_block`]
 //! (local blocks in, a local block out), [`journal`], [`readback`] (verification of an
@@ -15,6 +16,7 @@ pub mod aggr;
 pub mod compactor;
 pub mod downsample;
 pub mod downsample_block;
+pub mod downsample_histograms;
 pub mod error;
 pub mod group;
 pub mod histograms;

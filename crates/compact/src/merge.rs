@@ -319,7 +319,7 @@ pub fn aggr_windows(raw: &RawChunk) -> u64 {
     }
     match decode_aggr(&raw.data) {
         Ok(parts) => parts[0]
-            .and_then(|p| p.get(..2))
+            .and_then(|p| p.data.get(..2))
             .map_or(0, |h| u64::from(u16::from_be_bytes([h[0], h[1]]))),
         Err(_) => 0,
     }

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use mnemos_block::{download_block, verify_block};
 use mnemos_objstore::Bucket;
-use mnemos_tsdb::chunkenc::{decode_xor_into, Encoding};
+use mnemos_tsdb::chunkenc::{decode_float_histograms, decode_xor_into, Encoding, HistogramIter};
 use mnemos_tsdb::chunks::RawChunk;
 use mnemos_tsdb::meta::{BlockMeta, BlockStats};
 use mnemos_tsdb::{Block, Labels};
@@ -179,12 +179,19 @@ fn chunk_samples(
         let parts = decode_aggr(&raw.data).map_err(|e| e.to_string())?;
         let mut windows = 0;
         for (i, part) in parts.iter().enumerate() {
-            let Some(bytes) = part else { continue };
+            let Some(part) = part else { continue };
             ts.clear();
             vs.clear();
-            decode_xor_into(bytes, ts, vs).map_err(|e| format!("aggregate part {i}: {e}"))?;
+            let decoded = match part.encoding {
+                Encoding::Xor => decode_xor_into(part.data, ts, vs).map(|()| ts.len()),
+                Encoding::FloatHistogram => decode_float_histograms(part.data).map(|h| h.len()),
+                Encoding::Histogram => HistogramIter::new(part.data)
+                    .and_then(|it| it.collect::<std::result::Result<Vec<_>, _>>())
+                    .map(|h| h.len()),
+            };
+            let n = decoded.map_err(|e| format!("aggregate part {i}: {e}"))?;
             if i == 0 {
-                windows = ts.len() as u64;
+                windows = n as u64;
             }
         }
         // Raw blocks count an aggregate chunk by its leading bytes, as copied (never

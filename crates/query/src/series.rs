@@ -76,7 +76,7 @@ pub fn samples(
         if !seen.insert(identity(&c)) {
             continue;
         }
-        if let Some(h) = decode_histograms(&c).map_err(chunk_err)? {
+        if let Some(h) = decode_histograms(&c, aggregates).map_err(chunk_err)? {
             if !h.is_empty() {
                 histograms.push(Run {
                     samples: h,
@@ -140,16 +140,82 @@ fn within<V>(mut samples: Vec<(i64, V)>, mint: i64, maxt: i64) -> Vec<(i64, V)> 
     samples
 }
 
-/// A raw native histogram chunk's samples (integer histograms as float histograms), or
-/// `None` for any other chunk.
+/// A native histogram series' samples from one chunk: a raw histogram chunk's, or what a
+/// downsampled histogram chunk (Thanos #8110: count XOR, sum and counter float histogram
+/// chunks) gives for `aggregates`: the counter for rate and friends (as stored, PromQL
+/// handles resets), the sum for `sum_over_time`, nothing for `min`/`max` (histograms have
+/// none), the window average (sum ÷ count) otherwise. `None` for float chunks and for the
+/// count, which is an XOR chunk read as floats.
 fn decode_histograms(
     c: &AggrChunk,
+    aggregates: &[Aggr],
 ) -> std::result::Result<Option<Vec<(i64, FloatHistogram)>>, String> {
-    let Some(raw) = &c.raw else {
-        return Ok(None);
+    if let Some(raw) = &c.raw {
+        return histogram_chunk(raw);
+    }
+    let is_histogram = |p: &Option<thanos::Chunk>| {
+        p.as_ref().is_some_and(|p| {
+            p.r#type == Encoding::Histogram as i32 || p.r#type == Encoding::FloatHistogram as i32
+        })
     };
-    if raw.r#type == Encoding::Histogram as i32 {
-        let mut it = HistogramIter::new(&raw.data).map_err(|e| e.to_string())?;
+    if !is_histogram(&c.sum) && !is_histogram(&c.counter) {
+        return Ok(None);
+    }
+    let part = |p: &Option<thanos::Chunk>, name: &str| {
+        p.as_ref()
+            .ok_or_else(|| format!("downsampled histogram chunk has no {name} aggregate"))
+            .and_then(|p| {
+                histogram_chunk(p)?.ok_or_else(|| format!("{name} is not a histogram chunk"))
+            })
+    };
+    match aggregates {
+        [Aggr::Counter] => part(&c.counter, "COUNTER").map(Some),
+        [Aggr::Sum] => part(&c.sum, "SUM").map(Some),
+        [Aggr::Count] => Ok(None),
+        [Aggr::Min] | [Aggr::Max] => Ok(Some(Vec::new())),
+        _ => {
+            let sums = part(&c.sum, "SUM")?;
+            let counts = c
+                .count
+                .as_ref()
+                .ok_or("downsampled histogram chunk has no COUNT aggregate")
+                .map_err(str::to_string)
+                .and_then(decode_xor)?;
+            let mut out = Vec::with_capacity(sums.len());
+            let mut j = 0;
+            for (t, mut h) in sums {
+                while j < counts.len() && counts[j].0 < t {
+                    j += 1;
+                }
+                if let Some(&(ct, n)) = counts.get(j) {
+                    if ct == t {
+                        divide(&mut h, n);
+                        out.push((t, h));
+                    }
+                }
+            }
+            Ok(Some(out))
+        }
+    }
+}
+
+/// `h` divided by `n` (Go's `FloatHistogram.Div`).
+fn divide(h: &mut FloatHistogram, n: f64) {
+    h.zero_count /= n;
+    h.count /= n;
+    h.sum /= n;
+    for b in h.positive_buckets.iter_mut().chain(&mut h.negative_buckets) {
+        *b /= n;
+    }
+}
+
+/// The samples of a native histogram chunk (integer histograms as float histograms), or
+/// `None` for any other encoding.
+fn histogram_chunk(
+    chunk: &thanos::Chunk,
+) -> std::result::Result<Option<Vec<(i64, FloatHistogram)>>, String> {
+    if chunk.r#type == Encoding::Histogram as i32 {
+        let mut it = HistogramIter::new(&chunk.data).map_err(|e| e.to_string())?;
         let mut out = Vec::with_capacity(usize::from(it.num_samples()));
         while it.advance().map_err(|e| e.to_string())? {
             let (t, h) = it.at();
@@ -157,8 +223,8 @@ fn decode_histograms(
         }
         return Ok(Some(out));
     }
-    if raw.r#type == Encoding::FloatHistogram as i32 {
-        return chunkenc::decode_float_histograms(&raw.data)
+    if chunk.r#type == Encoding::FloatHistogram as i32 {
+        return chunkenc::decode_float_histograms(&chunk.data)
             .map(Some)
             .map_err(|e| e.to_string());
     }
@@ -436,6 +502,81 @@ mod tests {
         no_counter.counter = None;
         let err = samples(&l, vec![no_counter], &[Aggr::Counter], 0, 1, DEDUP).unwrap_err();
         assert!(err.to_string().contains("no COUNTER aggregate"), "{err}");
+    }
+
+    #[test]
+    fn downsampled_histogram_chunks_give_the_asked_aggregate() {
+        use mnemos_tsdb::chunkenc::{CounterResetHeader, FloatHistogramEncoder};
+        use mnemos_tsdb::histogram::Span;
+        let h = |count: f64| FloatHistogram {
+            count,
+            sum: 2.0 * count,
+            zero_count: count,
+            positive_spans: vec![Span::new(0, 1)],
+            positive_buckets: vec![0.0],
+            ..FloatHistogram::default()
+        };
+        let fh_part = |s: &[(i64, f64)], header| {
+            let mut e = FloatHistogramEncoder::with_header(header);
+            for &(t, c) in s {
+                e.append(t, &h(c)).expect("append");
+            }
+            Some(thanos::Chunk {
+                r#type: Encoding::FloatHistogram as i32,
+                hash: 0,
+                data: e.into_bytes().into(),
+            })
+        };
+        let windows = [(299_999, 8.0), (599_999, 3.0)];
+        let c = AggrChunk {
+            min_time: 299_999,
+            max_time: 599_999,
+            count: Some(thanos::Chunk {
+                r#type: Encoding::Xor as i32,
+                hash: 0,
+                data: encode_xor(&[(299_999, 4.0), (599_999, 2.0)]).into(),
+            }),
+            sum: fh_part(&windows, CounterResetHeader::Gauge),
+            counter: fh_part(
+                &[(299_999, 5.0), (599_999, 7.0)],
+                CounterResetHeader::Unknown,
+            ),
+            ..Default::default()
+        };
+        let l = Labels::new();
+        let get = |func: Option<&str>| {
+            samples(
+                &l,
+                vec![c.clone()],
+                &aggregates_for(func),
+                0,
+                i64::MAX,
+                DEDUP,
+            )
+            .unwrap()
+        };
+        let counts = |s: Samples| {
+            s.histograms
+                .iter()
+                .map(|(t, h)| (*t, h.count))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            counts(get(Some("rate"))),
+            vec![(299_999, 5.0), (599_999, 7.0)]
+        );
+        assert_eq!(counts(get(Some("sum_over_time"))), windows.to_vec());
+        // Anything else: the window's average histogram.
+        let avg = get(None);
+        assert_eq!(counts(avg.clone()), vec![(299_999, 2.0), (599_999, 1.5)]);
+        assert_eq!(avg.histograms[0].1.sum, 4.0);
+        assert!(avg.floats.is_empty());
+        // count_over_time reads the XOR count as floats; min/max give nothing.
+        assert_eq!(
+            get(Some("count_over_time")).floats,
+            vec![(299_999, 4.0), (599_999, 2.0)]
+        );
+        assert_eq!(get(Some("min_over_time")), Samples::default());
     }
 
     #[test]

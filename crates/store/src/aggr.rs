@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 use mnemos_storeapi::thanos::{self, Aggr, AggrChunk};
-use mnemos_tsdb::chunkenc::aggr::decode_aggr;
+use mnemos_tsdb::chunkenc::aggr::{decode_aggr, is_histogram_aggr};
 use mnemos_tsdb::chunkenc::Encoding;
 
 pub use mnemos_tsdb::chunkenc::aggr::AGGR_ENCODING;
@@ -15,10 +15,6 @@ pub const XOR_ENCODING: u8 = Encoding::Xor.as_byte();
 /// The five parts of an aggregate chunk, in storage order.
 pub const PARTS: [Aggr; 5] = [Aggr::Count, Aggr::Sum, Aggr::Min, Aggr::Max, Aggr::Counter];
 
-fn xor_chunk(data: Bytes) -> thanos::Chunk {
-    raw_chunk(thanos::chunk::Encoding::Xor, data)
-}
-
 fn raw_chunk(encoding: thanos::chunk::Encoding, data: Bytes) -> thanos::Chunk {
     thanos::Chunk {
         r#type: encoding as i32,
@@ -27,18 +23,24 @@ fn raw_chunk(encoding: thanos::chunk::Encoding, data: Bytes) -> thanos::Chunk {
     }
 }
 
-/// The StoreAPI encoding of a raw chunk's encoding byte (native histograms pass through as
-/// stored), or `None` for bytes the StoreAPI has no value for.
-fn raw_encoding(encoding: u8) -> Option<thanos::chunk::Encoding> {
-    match Encoding::from_byte(encoding)? {
-        Encoding::Xor => Some(thanos::chunk::Encoding::Xor),
-        Encoding::Histogram => Some(thanos::chunk::Encoding::Histogram),
-        Encoding::FloatHistogram => Some(thanos::chunk::Encoding::FloatHistogram),
+/// The StoreAPI encoding of a chunk encoding.
+fn store_encoding(encoding: Encoding) -> thanos::chunk::Encoding {
+    match encoding {
+        Encoding::Xor => thanos::chunk::Encoding::Xor,
+        Encoding::Histogram => thanos::chunk::Encoding::Histogram,
+        Encoding::FloatHistogram => thanos::chunk::Encoding::FloatHistogram,
     }
 }
 
+/// The StoreAPI encoding of a raw chunk's encoding byte (native histograms pass through as
+/// stored), or `None` for bytes the StoreAPI has no value for.
+fn raw_encoding(encoding: u8) -> Option<thanos::chunk::Encoding> {
+    Encoding::from_byte(encoding).map(store_encoding)
+}
+
 /// A StoreAPI chunk from a stored chunk: raw chunks (XOR, native histograms) go in `raw`;
-/// aggregate chunks fill the requested aggregates (all five when none are requested);
+/// aggregate chunks fill the requested aggregates (all five when none are requested), and a
+/// native histogram series' chunk asked only for what it lacks (min, max) is skipped;
 /// encodings the StoreAPI has no value for are skipped (`None`).
 pub fn to_aggr_chunk(
     min_time: i64,
@@ -55,12 +57,16 @@ pub fn to_aggr_chunk(
     match encoding {
         AGGR_ENCODING => {
             let parts = decode_aggr(&data).map_err(|e| e.to_string())?;
+            let histogram = is_histogram_aggr(&parts);
             for (aggr, part) in PARTS.iter().zip(parts) {
                 if !requested.is_empty() && !requested.contains(aggr) {
                     continue;
                 }
                 let Some(part) = part else { continue };
-                let c = Some(xor_chunk(data.slice_ref(part)));
+                let c = Some(raw_chunk(
+                    store_encoding(part.encoding),
+                    data.slice_ref(part.data),
+                ));
                 match aggr {
                     Aggr::Count => out.count = c,
                     Aggr::Sum => out.sum = c,
@@ -69,6 +75,14 @@ pub fn to_aggr_chunk(
                     Aggr::Counter => out.counter = c,
                     Aggr::Raw => {}
                 }
+            }
+            let empty = [&out.count, &out.sum, &out.min, &out.max, &out.counter]
+                .iter()
+                .all(|p| p.is_none());
+            if histogram && empty {
+                // A native histogram series has no min or max (Thanos #8110): nothing to
+                // send for them.
+                return Ok(None);
             }
         }
         other => match raw_encoding(other) {
@@ -169,15 +183,10 @@ mod tests {
 
     #[test]
     fn aggregate_chunks_give_the_requested_parts() {
-        use mnemos_tsdb::chunkenc::aggr::encode_aggr;
+        use mnemos_tsdb::chunkenc::aggr::{encode_aggr, AggrPart};
+        let x = |d| Some(AggrPart::xor(d));
         // count present, sum absent, min, max, counter present.
-        let data = Bytes::from(encode_aggr([
-            Some(&b"cc"[..]),
-            None,
-            Some(b"mi"),
-            Some(b"ma"),
-            Some(b"co"),
-        ]));
+        let data = Bytes::from(encode_aggr([x(b"cc"), None, x(b"mi"), x(b"ma"), x(b"co")]));
         let c = to_aggr_chunk(
             0,
             10,
@@ -195,6 +204,29 @@ mod tests {
             .expect("known");
         assert!(all.sum.is_none() && all.min.is_some() && all.max.is_some());
         assert!(to_aggr_chunk(0, 10, AGGR_ENCODING, data.slice(..4), &[]).is_err());
+        // A native histogram series' aggregates: count XOR, sum and counter float
+        // histogram chunks (Thanos #8110), served with their own encodings.
+        let fh = |d| {
+            Some(AggrPart {
+                encoding: Encoding::FloatHistogram,
+                data: d,
+            })
+        };
+        let data = Bytes::from(encode_aggr([x(b"cc"), fh(b"su"), None, None, fh(b"co")]));
+        let c = to_aggr_chunk(0, 10, AGGR_ENCODING, data, &[])
+            .expect("ok")
+            .expect("known");
+        let kind = |p: &Option<thanos::Chunk>| p.as_ref().map(|p| p.r#type);
+        assert_eq!(kind(&c.count), Some(thanos::chunk::Encoding::Xor as i32));
+        let float_histogram = Some(thanos::chunk::Encoding::FloatHistogram as i32);
+        assert_eq!(kind(&c.sum), float_histogram);
+        assert_eq!(kind(&c.counter), float_histogram);
+        assert!(c.min.is_none() && c.max.is_none());
+        let data = Bytes::from(encode_aggr([x(b"cc"), fh(b"su"), None, None, fh(b"co")]));
+        assert_eq!(
+            to_aggr_chunk(0, 10, AGGR_ENCODING, data, &[Aggr::Min]),
+            Ok(None)
+        );
     }
 
     #[test]

@@ -116,6 +116,17 @@ pub struct QueryArgs {
         default_value = "1000000"
     )]
     max_series: usize,
+    /// Features to turn on (Thanos' flag; repeatable or comma-separated):
+    /// `promql-experimental-functions` accepts PromQL functions of Prometheus versions after
+    /// 2.42 (`histogram_avg`, `histogram_stddev`, `histogram_stdvar`); `promql-at-modifier`
+    /// and `promql-negative-offset` are always on (accepted, no-ops). Anything else is an
+    /// error.
+    #[arg(
+        long = "enable-feature",
+        env = "MNEMOS_ENABLE_FEATURE",
+        value_delimiter = ','
+    )]
+    features: Vec<String>,
     /// Samples one query may hold in memory.
     #[arg(
         long = "query.max-samples",
@@ -202,6 +213,24 @@ impl GrpcClientTlsArgs {
     }
 }
 
+/// Whether `--enable-feature` turns on the PromQL functions of later Prometheus versions;
+/// an unknown feature is an error.
+fn experimental_functions(features: &[String]) -> anyhow::Result<bool> {
+    let mut on = false;
+    for f in features.iter().map(|f| f.trim()).filter(|f| !f.is_empty()) {
+        match f {
+            "promql-experimental-functions" => on = true,
+            "promql-at-modifier" | "promql-negative-offset" => {
+                tracing::warn!(feature = f, "--enable-feature: always on in mnemos; a no-op")
+            }
+            other => anyhow::bail!(
+                "--enable-feature={other}: unknown feature (mnemos knows promql-experimental-functions, promql-at-modifier, promql-negative-offset)"
+            ),
+        }
+    }
+    Ok(on)
+}
+
 impl QueryArgs {
     /// Runs the querier until SIGINT/SIGTERM.
     pub fn run(self) -> anyhow::Result<()> {
@@ -255,13 +284,14 @@ impl QueryArgs {
         )?);
         let response_timeout = (!self.response_timeout.is_zero()).then_some(self.response_timeout);
         let fanout = Arc::new(Fanout::new(endpoints.clone(), response_timeout, metrics));
+        let experimental_functions = experimental_functions(&self.features)?;
         let engine = Arc::new(Engine::new(EngineOptions {
             lookback_delta: self.lookback_delta.as_millis() as i64,
             max_samples: self.max_samples,
             default_subquery_step: self.default_evaluation_interval.as_millis() as i64,
             timeout: Some(self.timeout),
             max_concurrent: self.max_concurrent,
-            ..EngineOptions::default()
+            histogram_stat_functions: experimental_functions,
         }));
         let api = Arc::new(QueryApi::new(
             engine,
@@ -298,5 +328,22 @@ impl QueryArgs {
         http_task.await??;
         refresher.abort();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::experimental_functions;
+
+    #[test]
+    fn enable_feature_values() {
+        let f = |v: &[&str]| {
+            experimental_functions(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        };
+        assert!(!f(&[]).expect("none"));
+        assert!(f(&["promql-experimental-functions"]).expect("known"));
+        assert!(!f(&["promql-at-modifier", "promql-negative-offset", ""]).expect("no-ops"));
+        let err = f(&["query-pushdown"]).unwrap_err().to_string();
+        assert!(err.contains("unknown feature"), "{err}");
     }
 }

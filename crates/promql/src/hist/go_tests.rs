@@ -1,6 +1,7 @@
 // Generated from Prometheus v2.42.0 model/histogram/float_histogram_test.go by a script.
 #![allow(clippy::bool_assert_comparison)]
 use super::*;
+use mnemos_tsdb::histogram::Span;
 
 #[test]
 #[allow(clippy::approx_constant, clippy::excessive_precision)]

@@ -1,6 +1,8 @@
 //! Downsampled chunks (Thanos' `AggrChunk`, stored with encoding byte `0xff`): five optional
-//! XOR chunks in the order count, sum, min, max, counter, each stored as `uvarint length |
+//! chunks in the order count, sum, min, max, counter, each stored as `uvarint length |
 //! encoding byte | data`, a length of 0 meaning the part is absent (DESIGN.md section 7).
+//! Float series use XOR parts; native histogram series use [`AggrPart`]s of float histogram
+//! chunks for sum and counter (see [`is_histogram_aggr`]).
 //!
 //! The counter part of each chunk is a running total with resets applied, preceded by the
 //! chunk's first raw sample and followed by its last raw value at the timestamp of the last
@@ -35,31 +37,52 @@ pub enum AggrType {
 #[error("aggregate chunk: {0}")]
 pub struct AggrChunkError(pub String);
 
-/// Encodes the five parts (XOR chunk bytes, `None` when absent) as one aggregate chunk.
-pub fn encode_aggr(parts: [Option<&[u8]>; 5]) -> Vec<u8> {
-    let total: usize = parts.iter().flatten().map(|p| p.len() + 11).sum();
+/// One part of an aggregate chunk: a chunk of its own encoding. Float series keep all five
+/// parts as XOR chunks; native histogram series (Thanos #8110) keep `count` as XOR and `sum`
+/// and `counter` as float histogram chunks, without `min` and `max`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AggrPart<'a> {
+    /// The part's chunk encoding.
+    pub encoding: Encoding,
+    /// The part's chunk bytes.
+    pub data: &'a [u8],
+}
+
+impl<'a> AggrPart<'a> {
+    /// An XOR part.
+    pub fn xor(data: &'a [u8]) -> Self {
+        Self {
+            encoding: Encoding::Xor,
+            data,
+        }
+    }
+}
+
+/// Encodes the five parts (`None` when absent) as one aggregate chunk.
+pub fn encode_aggr(parts: [Option<AggrPart<'_>>; 5]) -> Vec<u8> {
+    let total: usize = parts.iter().flatten().map(|p| p.data.len() + 11).sum();
     let mut out = Vec::with_capacity(total + 5);
     for part in parts {
         match part {
             None => out.push(0),
-            Some(data) => {
-                let mut v = data.len() as u64;
+            Some(part) => {
+                let mut v = part.data.len() as u64;
                 while v >= 0x80 {
                     out.push((v as u8) | 0x80);
                     v >>= 7;
                 }
                 out.push(v as u8);
-                out.push(Encoding::Xor.as_byte());
-                out.extend_from_slice(data);
+                out.push(part.encoding.as_byte());
+                out.extend_from_slice(part.data);
             }
         }
     }
     out
 }
 
-/// Splits aggregate chunk data into its five XOR parts (`None` when absent).
-pub fn decode_aggr(data: &[u8]) -> Result<[Option<&[u8]>; 5], AggrChunkError> {
-    let mut out: [Option<&[u8]>; 5] = [None; 5];
+/// Splits aggregate chunk data into its five parts (`None` when absent).
+pub fn decode_aggr(data: &[u8]) -> Result<[Option<AggrPart<'_>>; 5], AggrChunkError> {
+    let mut out: [Option<AggrPart<'_>>; 5] = [None; 5];
     let mut at = 0usize;
     for (i, slot) in out.iter_mut().enumerate() {
         let (len, n) = decode_uvarint(data.get(at..).unwrap_or_default())
@@ -74,16 +97,21 @@ pub fn decode_aggr(data: &[u8]) -> Result<[Option<&[u8]>; 5], AggrChunkError> {
             .and_then(|e| e.checked_add(len))
             .filter(|&e| e <= data.len())
             .ok_or_else(|| AggrChunkError(format!("part {i} runs past the end")))?;
-        let encoding = data[at];
-        if encoding != Encoding::Xor.as_byte() {
-            return Err(AggrChunkError(format!(
-                "part {i} has encoding {encoding}, want XOR"
-            )));
-        }
-        *slot = Some(&data[at + 1..end]);
+        let encoding = Encoding::from_byte(data[at])
+            .ok_or_else(|| AggrChunkError(format!("part {i} has unknown encoding {}", data[at])))?;
+        *slot = Some(AggrPart {
+            encoding,
+            data: &data[at + 1..end],
+        });
         at = end;
     }
     Ok(out)
+}
+
+/// Whether decoded parts are a native histogram series' aggregates: Thanos' test, the
+/// counter part is a (float) histogram chunk.
+pub fn is_histogram_aggr(parts: &[Option<AggrPart<'_>>; 5]) -> bool {
+    parts[AggrType::Counter as usize].is_some_and(|p| p.encoding != Encoding::Xor)
 }
 
 /// The counter parts of consecutive aggregate chunks (in time order) read as one counter
@@ -120,12 +148,11 @@ mod tests {
 
     #[test]
     fn parts_round_trip() {
-        let data = encode_aggr([Some(&[1, 2, 3][..]), None, None, Some(&[4][..]), None]);
+        let x = |d| Some(AggrPart::xor(d));
+        let data = encode_aggr([x(&[1, 2, 3][..]), None, None, x(&[4][..]), None]);
         let parts = decode_aggr(&data).expect("decode");
-        assert_eq!(
-            parts,
-            [Some(&[1, 2, 3][..]), None, None, Some(&[4][..]), None]
-        );
+        assert_eq!(parts, [x(&[1, 2, 3][..]), None, None, x(&[4][..]), None]);
+        assert!(!is_histogram_aggr(&parts));
         assert!(decode_aggr(&data[..data.len() - 1]).is_err());
         assert!(decode_aggr(&[]).is_err());
     }

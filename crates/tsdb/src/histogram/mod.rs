@@ -39,6 +39,7 @@
 //! on: [`crate::block_set::SeriesParts::dump_samples_2_42`].
 #![deny(missing_docs)]
 
+pub mod arith;
 mod bounds;
 
 use std::fmt;
