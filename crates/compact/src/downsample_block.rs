@@ -270,6 +270,30 @@ mod tests {
         out
     }
 
+    /// Finishes `w` as a raw block of `[0, max_time)` in `dir`, downsamples it to 5m and
+    /// that to 1h in `dir/out`: the raw, 5m (with its stats) and 1h metas, and `dir/out`.
+    fn downsample_twice(
+        dir: &Path,
+        w: BlockWriter,
+        max_time: i64,
+    ) -> (
+        BlockMeta,
+        BlockMeta,
+        MergeStats,
+        BlockMeta,
+        std::path::PathBuf,
+    ) {
+        let meta = w
+            .finish(BlockMeta::new(String::new(), 0, max_time))
+            .expect("finish");
+        let out = dir.join("out");
+        std::fs::create_dir_all(&out).expect("mkdir");
+        let (five, stats) =
+            downsample_block(&open(&dir.join(&meta.ulid)), RES_5M, &out).expect("5m");
+        let (hour, _) = downsample_block(&open(&out.join(&five.ulid)), RES_1H, &out).expect("1h");
+        (meta, five, stats, hour, out)
+    }
+
     #[test]
     fn raw_to_5m_to_1h_keeps_totals() {
         let tmp = tempfile::tempdir().expect("tempdir");
@@ -289,23 +313,14 @@ mod tests {
             .collect();
         w.add_series(&labels[0], &gauge).expect("gauge");
         w.add_series(&labels[1], &counter).expect("counter");
-        let meta = w
-            .finish(BlockMeta::new(String::new(), 0, n * 60_000))
-            .expect("finish");
-        let raw = open(&tmp.path().join(&meta.ulid));
-
-        let out = tmp.path().join("out");
-        std::fs::create_dir_all(&out).expect("mkdir");
-        let (five, stats) = downsample_block(&raw, RES_5M, &out).expect("5m");
+        let (meta, five, stats, hour, out) = downsample_twice(tmp.path(), w, n * 60_000);
         assert_eq!(stats.samples_in, 2 * n as u64);
         assert_eq!(five.resolution(), RES_5M);
         assert_eq!((five.min_time, five.max_time), (0, n * 60_000));
         assert_eq!(five.compaction.parents[0].ulid, meta.ulid);
-        let five_src = open(&out.join(&five.ulid));
-        let (hour, _) = downsample_block(&five_src, RES_1H, &out).expect("1h");
         assert_eq!(hour.resolution(), RES_1H);
         assert!(
-            downsample_block(&five_src, RES_5M, &out).is_err(),
+            downsample_block(&open(&out.join(&five.ulid)), RES_5M, &out).is_err(),
             "not finer"
         );
 
@@ -412,15 +427,8 @@ mod tests {
         mixed.extend(HistogramSample::encode(&histogram_samples(n, n / 2)).expect("encode"));
         w.add_series_chunks(&labels[1], &mixed, n as u64)
             .expect("mixed");
-        let meta = w
-            .finish(BlockMeta::new(String::new(), 0, n * 60_000))
-            .expect("finish");
-        let raw = open(&tmp.path().join(&meta.ulid));
-        let out = tmp.path().join("out");
-        std::fs::create_dir_all(&out).expect("mkdir");
-        let (five, stats) = downsample_block(&raw, RES_5M, &out).expect("5m");
+        let (_, five, stats, hour, out) = downsample_twice(tmp.path(), w, n * 60_000);
         assert_eq!(stats.samples_in, 2 * n as u64);
-        let (hour, _) = downsample_block(&open(&out.join(&five.ulid)), RES_1H, &out).expect("1h");
         for (dir, windows) in [(&five.ulid, n / 5), (&hour.ulid, n / 60)] {
             let block = Block::open(&out.join(dir)).expect("open");
             let mut kinds = Vec::new();

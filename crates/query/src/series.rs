@@ -443,6 +443,19 @@ mod tests {
         );
     }
 
+    /// The samples one chunk gives for the input of `func`.
+    fn samples_for(c: &AggrChunk, func: Option<&str>) -> Samples {
+        samples(
+            &Labels::new(),
+            vec![c.clone()],
+            &aggregates_for(func),
+            0,
+            i64::MAX,
+            DEDUP,
+        )
+        .expect("samples")
+    }
+
     #[test]
     fn downsampled_chunks_give_the_asked_aggregate() {
         let part = |s: &[(i64, f64)]| {
@@ -463,19 +476,8 @@ mod tests {
             counter: part(&[(0, 0.0), (299_999, 7.0), (599_999, 9.0)]),
             ..Default::default()
         };
+        let get = |func: Option<&str>| samples_for(&c, func).floats;
         let l = Labels::new();
-        let get = |func: Option<&str>| {
-            samples(
-                &l,
-                vec![c.clone()],
-                &aggregates_for(func),
-                0,
-                i64::MAX,
-                DEDUP,
-            )
-            .unwrap()
-            .floats
-        };
         assert_eq!(
             get(Some("max_over_time")),
             vec![(299_999, 4.0), (599_999, 2.0)]
@@ -543,18 +545,7 @@ mod tests {
             ),
             ..Default::default()
         };
-        let l = Labels::new();
-        let get = |func: Option<&str>| {
-            samples(
-                &l,
-                vec![c.clone()],
-                &aggregates_for(func),
-                0,
-                i64::MAX,
-                DEDUP,
-            )
-            .unwrap()
-        };
+        let get = |func: Option<&str>| samples_for(&c, func);
         let counts = |s: Samples| {
             s.histograms
                 .iter()
