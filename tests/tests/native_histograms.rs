@@ -263,21 +263,32 @@ fn native_histograms_pass_through_sidecar_and_store_gateway() {
     }
     assert!(compared > 40, "compared only {compared} histogram samples");
 
-    // PromQL over the histograms through the querier (sidecar and store gateway, dedup on):
-    // the same JSON as Prometheus' own answer, over the shipped blocks' range.
-    let mut querier = Component::start_http(
-        work,
-        "query",
-        &[
-            "query".to_string(),
-            format!("--endpoint=127.0.0.1:{}", sidecar.grpc_port),
-            format!("--endpoint=127.0.0.1:{}", store.grpc_port),
-            "--query.replica-label=replica".to_string(),
-        ],
-    );
-    querier.wait_ready(Duration::from_secs(30));
+    // PromQL over the histograms through the querier, over the shipped blocks' range: the
+    // same JSON as Prometheus' own answers from the sidecar alone, the store gateway alone,
+    // and both (the same blocks from two endpoints, deduplicated).
     let start = metas[0].min_time + 10_000;
     let end = metas[metas.len() - 1].max_time - 1;
+    let querier_on = |name: &str, endpoints: &[&Component], extra: &[&str]| {
+        let mut args = vec!["query".to_string()];
+        args.extend(
+            endpoints
+                .iter()
+                .map(|e| format!("--endpoint=127.0.0.1:{}", e.grpc_port)),
+        );
+        args.push("--query.replica-label=replica".to_string());
+        args.extend(extra.iter().map(|a| a.to_string()));
+        let mut querier = Component::start_http(work, name, &args);
+        querier.wait_ready(Duration::from_secs(30));
+        querier
+    };
+    for (name, endpoints) in [
+        ("query-sidecar", vec![&sidecar]),
+        ("query-store", vec![&store]),
+    ] {
+        let querier = querier_on(name, &endpoints, &[]);
+        same_answers_as_prometheus(&prom, querier.http_port, start, end);
+    }
+    let querier = querier_on("query", &[&sidecar, &store], &[]);
     same_answers_as_prometheus(&prom, querier.http_port, start, end);
     // Functions of later Prometheus versions are parse errors, as in 2.42, unless enabled.
     let avg = format!(
@@ -317,17 +328,11 @@ fn native_histograms_pass_through_sidecar_and_store_gateway() {
         "no compacted block in the shipped range"
     );
     let mut store = start_store(work, &objstore);
-    let mut querier = Component::start_http(
-        work,
+    let querier = querier_on(
         "query-compacted",
-        &[
-            "query".to_string(),
-            format!("--endpoint=127.0.0.1:{}", store.grpc_port),
-            "--query.replica-label=replica".to_string(),
-            "--enable-feature=promql-experimental-functions".to_string(),
-        ],
+        &[&store],
+        &["--enable-feature=promql-experimental-functions"],
     );
-    querier.wait_ready(Duration::from_secs(30));
     same_answers_as_prometheus(&prom, querier.http_port, start, end);
     // Enabled: histogram_avg is what later Prometheus versions define, sum ÷ count.
     let by_prometheus = format!(

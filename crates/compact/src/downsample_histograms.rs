@@ -593,6 +593,57 @@ mod tests {
         assert_eq!(counter.counter_reset_header(), CounterResetHeader::Gauge);
     }
 
+    /// A histogram aggregate chunk laid out as Thanos writes it, from (t, count, sum's
+    /// count, counter's count) per window, built with the plain encoders.
+    fn thanos_chunk(windows: &[(i64, f64, f64, f64)]) -> Vec<u8> {
+        let count: Vec<(i64, f64)> = windows.iter().map(|w| (w.0, w.1)).collect();
+        let count = mnemos_tsdb::chunkenc::encode_xor(&count);
+        let mut sum = FloatHistogramEncoder::with_header(CounterResetHeader::Gauge);
+        let mut counter = FloatHistogramEncoder::new();
+        for &(t, _, s, c) in windows {
+            sum.append(t, &hist(0, 0.0, &[(1, s)])).expect("sum");
+            counter.append(t, &hist(0, 0.0, &[(1, c)])).expect("counter");
+        }
+        let fh = |data| {
+            Some(AggrPart {
+                encoding: Encoding::FloatHistogram,
+                data,
+            })
+        };
+        encode_aggr([
+            Some(AggrPart::xor(&count)),
+            fh(sum.bytes()),
+            None,
+            None,
+            fh(counter.bytes()),
+        ])
+    }
+
+    #[test]
+    fn chunks_thanos_wrote_downsample_to_one_hour() {
+        // Two 5m chunks; Thanos stamps a chunk's last window at its last sample and starts
+        // each chunk's counter at its first raw value.
+        let first = thanos_chunk(&[(299_999, 5.0, 50.0, 10.0), (540_000, 4.0, 60.0, 20.0)]);
+        for (second, total) in [
+            // The raw counter went on: the running total goes on.
+            (thanos_chunk(&[(899_999, 5.0, 110.0, 22.0), (1_140_000, 4.0, 100.0, 30.0)]), 30.0),
+            // The second chunk starts lower (a reset inside the first chunk in Thanos'
+            // format, or a reset between them): read as a reset, as Thanos' readers do.
+            (thanos_chunk(&[(899_999, 5.0, 10.0, 3.0), (1_140_000, 4.0, 30.0, 8.0)]), 28.0),
+        ] {
+            let mut five = Vec::new();
+            decode_histogram_aggr(&first, &mut five).expect("first");
+            decode_histogram_aggr(&second, &mut five).expect("second");
+            assert_eq!(five.len(), 4);
+            let hour = windows(&downsample_histogram_aggregates(&five, RES_1H).expect("1h"));
+            assert_eq!(hour.len(), 1);
+            assert_eq!(hour[0].t, 1_140_000);
+            assert_eq!(hour[0].count, 18.0);
+            assert_eq!(hour[0].sum.count, five.iter().map(|w| w.sum.count).sum::<f64>());
+            assert_eq!(hour[0].counter.count, total);
+        }
+    }
+
     #[test]
     fn stale_markers_are_skipped() {
         let raw = vec![
