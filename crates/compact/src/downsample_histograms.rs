@@ -27,8 +27,8 @@ use std::borrow::Cow;
 
 use mnemos_tsdb::chunkenc::aggr::{encode_aggr, AggrPart, AggrType};
 use mnemos_tsdb::chunkenc::{
-    decode_float_histograms, decode_xor_into, Appendable, CounterResetHeader, Encoding,
-    FloatHistogramEncoder, HistogramIter, XorEncoder,
+    decode_as_float_histograms, decode_xor_into, Appendable, CounterResetHeader, Encoding,
+    FloatHistogramEncoder, XorEncoder,
 };
 use mnemos_tsdb::histogram::arith::{add, copy_to_schema, detect_reset, sub};
 use mnemos_tsdb::histogram::{CounterResetHint, FloatHistogram};
@@ -135,19 +135,10 @@ pub fn decode_histogram_aggr(data: &[u8], out: &mut Vec<Window>) -> Result<()> {
 }
 
 /// The samples of an integer or float histogram chunk, as float histograms.
-pub fn histogram_part(
-    part: AggrPart<'_>,
-) -> std::result::Result<Vec<(i64, FloatHistogram)>, String> {
-    match part.encoding {
-        Encoding::FloatHistogram => decode_float_histograms(part.data).map_err(|e| e.to_string()),
-        Encoding::Histogram => HistogramIter::new(part.data)
-            .and_then(|it| {
-                it.map(|s| s.map(|(t, h)| (t, h.to_float_from_absolute())))
-                    .collect()
-            })
-            .map_err(|e| e.to_string()),
-        Encoding::Xor => Err("an XOR chunk where a histogram chunk belongs".into()),
-    }
+fn histogram_part(part: AggrPart<'_>) -> std::result::Result<Vec<(i64, FloatHistogram)>, String> {
+    decode_as_float_histograms(part.encoding, part.data)
+        .ok_or_else(|| "an XOR chunk where a histogram chunk belongs".to_string())?
+        .map_err(|e| e.to_string())
 }
 
 /// The running counter of a series: its schema (the lowest seen), total, the previous
@@ -602,7 +593,9 @@ mod tests {
         let mut counter = FloatHistogramEncoder::new();
         for &(t, _, s, c) in windows {
             sum.append(t, &hist(0, 0.0, &[(1, s)])).expect("sum");
-            counter.append(t, &hist(0, 0.0, &[(1, c)])).expect("counter");
+            counter
+                .append(t, &hist(0, 0.0, &[(1, c)]))
+                .expect("counter");
         }
         let fh = |data| {
             Some(AggrPart {
@@ -626,10 +619,16 @@ mod tests {
         let first = thanos_chunk(&[(299_999, 5.0, 50.0, 10.0), (540_000, 4.0, 60.0, 20.0)]);
         for (second, total) in [
             // The raw counter went on: the running total goes on.
-            (thanos_chunk(&[(899_999, 5.0, 110.0, 22.0), (1_140_000, 4.0, 100.0, 30.0)]), 30.0),
+            (
+                thanos_chunk(&[(899_999, 5.0, 110.0, 22.0), (1_140_000, 4.0, 100.0, 30.0)]),
+                30.0,
+            ),
             // The second chunk starts lower (a reset inside the first chunk in Thanos'
             // format, or a reset between them): read as a reset, as Thanos' readers do.
-            (thanos_chunk(&[(899_999, 5.0, 10.0, 3.0), (1_140_000, 4.0, 30.0, 8.0)]), 28.0),
+            (
+                thanos_chunk(&[(899_999, 5.0, 10.0, 3.0), (1_140_000, 4.0, 30.0, 8.0)]),
+                28.0,
+            ),
         ] {
             let mut five = Vec::new();
             decode_histogram_aggr(&first, &mut five).expect("first");
@@ -639,7 +638,10 @@ mod tests {
             assert_eq!(hour.len(), 1);
             assert_eq!(hour[0].t, 1_140_000);
             assert_eq!(hour[0].count, 18.0);
-            assert_eq!(hour[0].sum.count, five.iter().map(|w| w.sum.count).sum::<f64>());
+            assert_eq!(
+                hour[0].sum.count,
+                five.iter().map(|w| w.sum.count).sum::<f64>()
+            );
             assert_eq!(hour[0].counter.count, total);
         }
     }

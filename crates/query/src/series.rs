@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use mnemos_dedup::DedupFunc;
 use mnemos_storeapi::thanos::{self, chunk::Encoding, Aggr, AggrChunk};
-use mnemos_tsdb::chunkenc::{self, HistogramIter, XorIter};
+use mnemos_tsdb::chunkenc::{self, XorIter};
 use mnemos_tsdb::histogram::FloatHistogram;
 use mnemos_tsdb::Labels;
 
@@ -214,21 +214,14 @@ fn divide(h: &mut FloatHistogram, n: f64) {
 fn histogram_chunk(
     chunk: &thanos::Chunk,
 ) -> std::result::Result<Option<Vec<(i64, FloatHistogram)>>, String> {
-    if chunk.r#type == Encoding::Histogram as i32 {
-        let mut it = HistogramIter::new(&chunk.data).map_err(|e| e.to_string())?;
-        let mut out = Vec::with_capacity(usize::from(it.num_samples()));
-        while it.advance().map_err(|e| e.to_string())? {
-            let (t, h) = it.at();
-            out.push((t, h.to_float_from_absolute()));
-        }
-        return Ok(Some(out));
-    }
-    if chunk.r#type == Encoding::FloatHistogram as i32 {
-        return chunkenc::decode_float_histograms(&chunk.data)
-            .map(Some)
-            .map_err(|e| e.to_string());
-    }
-    Ok(None)
+    let encoding = match Encoding::try_from(chunk.r#type) {
+        Ok(Encoding::Histogram) => chunkenc::Encoding::Histogram,
+        Ok(Encoding::FloatHistogram) => chunkenc::Encoding::FloatHistogram,
+        _ => return Ok(None),
+    };
+    chunkenc::decode_as_float_histograms(encoding, &chunk.data)
+        .transpose()
+        .map_err(|e| e.to_string())
 }
 
 /// What makes two chunks the same: time range and content hash.

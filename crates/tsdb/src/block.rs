@@ -125,26 +125,17 @@ impl Block {
         for c in series.chunks.iter().filter(|c| c.overlaps(mint, maxt)) {
             let raw = self.chunks.chunk(c.chunk_ref)?;
             let corrupt = |e: ChunkError| self.corrupt_chunk(c.chunk_ref, e);
-            match raw.kind() {
-                Some(Encoding::Histogram) => {
-                    let mut it = HistogramIter::new(&raw.data).map_err(corrupt)?;
-                    while it.advance().map_err(corrupt)? {
-                        let (t, h) = it.at();
-                        if keep(t) {
-                            histograms.push((t, h.to_float_from_absolute()));
-                        }
-                    }
-                }
-                Some(Encoding::FloatHistogram) => {
-                    let mut it = FloatHistogramIter::new(&raw.data).map_err(corrupt)?;
-                    while it.advance().map_err(corrupt)? {
-                        let (t, h) = it.at();
-                        if keep(t) {
-                            histograms.push((t, h.clone()));
-                        }
-                    }
-                }
-                _ => {
+            match raw
+                .kind()
+                .and_then(|k| crate::chunkenc::decode_as_float_histograms(k, &raw.data))
+            {
+                Some(decoded) => histograms.extend(
+                    decoded
+                        .map_err(corrupt)?
+                        .into_iter()
+                        .filter(|(t, _)| keep(*t)),
+                ),
+                None => {
                     ts.clear();
                     vs.clear();
                     self.decode_raw(c.chunk_ref, &raw, &mut ts, &mut vs)?;

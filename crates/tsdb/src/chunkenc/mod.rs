@@ -109,6 +109,27 @@ pub use histogram_meta::{
 };
 pub use xor::{decode_xor_into, encode_xor, XorEncoder, XorIter, MAX_SAMPLES_PER_CHUNK};
 
+/// The samples of a native histogram chunk of either encoding as float histograms, as
+/// PromQL sees every histogram sample (integer ones converted with
+/// [`Histogram::to_float_from_absolute`]); `None` for an XOR chunk.
+pub fn decode_as_float_histograms(
+    encoding: Encoding,
+    chunk: &[u8],
+) -> Option<Result<Vec<(i64, crate::histogram::FloatHistogram)>, ChunkError>> {
+    match encoding {
+        Encoding::Xor => None,
+        Encoding::FloatHistogram => Some(decode_float_histograms(chunk)),
+        Encoding::Histogram => Some(HistogramIter::new(chunk).and_then(|mut it| {
+            let mut out = Vec::with_capacity(usize::from(it.num_samples()));
+            while it.advance()? {
+                let (t, h) = it.at();
+                out.push((t, h.to_float_from_absolute()));
+            }
+            Ok(out)
+        })),
+    }
+}
+
 /// Prometheus stale marker: the NaN written when a series disappears.
 ///
 /// Compare values against it with `v.to_bits() == STALE_NAN_BITS`, never with
