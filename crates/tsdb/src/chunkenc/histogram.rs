@@ -2,10 +2,11 @@
 //! Prometheus 2.42.
 
 use super::histogram_meta::{
-    apply_inserts, check_spans, checked_bucket_count, counter_reset_in_any_bucket,
-    expand_both_ways, expand_forward, same_buckets, AppendError, Appendable, BitReader,
-    CounterResetHeader, Fault, GaugeInserts, HistWriter, Insert, Pushed, XorState, HEADER_LEN,
+    apply_inserts, check_spans, checked_bucket_count, counter_reset_in_any_bucket, expand_forward,
+    same_buckets, AppendError, Appendable, BitReader, CounterResetHeader, Fault, GaugeInserts,
+    HistWriter, Insert, Pushed, XorState, HEADER_LEN,
 };
+use super::histogram_push::{self, Layout, LayoutEncoder, LayoutSample};
 use super::ChunkError;
 use crate::histogram::{CounterResetHint, Histogram, Span};
 
@@ -193,35 +194,13 @@ impl HistogramEncoder {
     /// threshold changed, or the last sample was a stale marker), else the
     /// inserts that make chunk and sample share the union of their layouts.
     pub fn appendable_gauge(&self, h: &Histogram) -> Option<GaugeInserts> {
-        if self.num > 0 && self.header != CounterResetHeader::Gauge {
-            return None;
-        }
-        if h.is_stale() {
-            return Some(GaugeInserts::default());
-        }
-        if self.last_stale() || h.schema != self.schema || h.zero_threshold != self.zero_threshold {
-            return None;
-        }
-        let (pf, pb, ps) = expand_both_ways(&self.pos_spans, &h.positive_spans);
-        let (nf, nb, ns) = expand_both_ways(&self.neg_spans, &h.negative_spans);
-        Some(GaugeInserts {
-            positive_forward: pf,
-            negative_forward: nf,
-            positive_backward: pb,
-            negative_backward: nb,
-            positive_spans: ps,
-            negative_spans: ns,
-        })
+        histogram_push::appendable_gauge(self, h)
     }
 
     /// The counter reset header Prometheus gives a new chunk cut before `h`
     /// (for whatever reason) when this chunk is the series' previous one.
     pub fn new_chunk_header(&self, h: &Histogram) -> CounterResetHeader {
-        match h.counter_reset_hint {
-            CounterResetHint::Gauge => CounterResetHeader::Gauge,
-            CounterResetHint::CounterReset => CounterResetHeader::CounterReset,
-            _ => self.appendable(h).new_chunk_header(),
-        }
+        histogram_push::new_chunk_header(self, h)
     }
 
     /// Appends `h` the way Prometheus' head does when it does not cut the
@@ -232,56 +211,7 @@ impl HistogramEncoder {
     /// (start it with [`HistogramEncoder::with_header`] and append `h`
     /// there).
     pub fn push(&mut self, t: i64, h: &Histogram) -> Result<Pushed, AppendError> {
-        if self.num == 0 {
-            self.append(t, h)?;
-            return Ok(Pushed::Appended);
-        }
-        match h.counter_reset_hint {
-            CounterResetHint::Gauge => {
-                let Some(g) = self.appendable_gauge(h) else {
-                    return Ok(Pushed::NewChunk(CounterResetHeader::Gauge));
-                };
-                let mut h2;
-                let mut h = h;
-                if !g.positive_backward.is_empty() || !g.negative_backward.is_empty() {
-                    h2 = h.clone();
-                    h2.positive_spans = g.positive_spans.clone();
-                    h2.negative_spans = g.negative_spans.clone();
-                    recode_sample(&mut h2, &g.positive_backward, &g.negative_backward)?;
-                    h = &h2;
-                }
-                let recode = !g.positive_forward.is_empty() || !g.negative_forward.is_empty();
-                if recode {
-                    self.recode(
-                        &g.positive_forward,
-                        &g.negative_forward,
-                        &h.positive_spans,
-                        &h.negative_spans,
-                    )?;
-                }
-                self.append(t, h)?;
-                Ok(if recode {
-                    Pushed::Recoded
-                } else {
-                    Pushed::Appended
-                })
-            }
-            CounterResetHint::CounterReset => {
-                Ok(Pushed::NewChunk(CounterResetHeader::CounterReset))
-            }
-            _ => match self.appendable(h) {
-                Appendable::Yes => {
-                    self.append(t, h)?;
-                    Ok(Pushed::Appended)
-                }
-                Appendable::Recode { positive, negative } => {
-                    self.recode(&positive, &negative, &h.positive_spans, &h.negative_spans)?;
-                    self.append(t, h)?;
-                    Ok(Pushed::Recoded)
-                }
-                a @ Appendable::No { .. } => Ok(Pushed::NewChunk(a.new_chunk_header())),
-            },
-        }
+        histogram_push::push(self, t, h)
     }
 
     /// Appends `h` at `t` (Prometheus' `AppendHistogram`). The first sample
@@ -396,6 +326,67 @@ impl HistogramEncoder {
         }
         *self = out;
         Ok(())
+    }
+}
+
+impl LayoutSample for Histogram {
+    fn stale(&self) -> bool {
+        self.is_stale()
+    }
+    fn layout_key(&self) -> (i32, f64) {
+        (self.schema, self.zero_threshold)
+    }
+    fn spans(&self) -> (&[Span], &[Span]) {
+        (&self.positive_spans, &self.negative_spans)
+    }
+    fn hint(&self) -> CounterResetHint {
+        self.counter_reset_hint
+    }
+    fn widen(
+        &mut self,
+        positive: Vec<Span>,
+        negative: Vec<Span>,
+        pos: &[Insert],
+        neg: &[Insert],
+    ) -> Result<(), AppendError> {
+        self.positive_spans = positive;
+        self.negative_spans = negative;
+        recode_sample(self, pos, neg)
+    }
+}
+
+impl LayoutEncoder for HistogramEncoder {
+    type Sample = Histogram;
+    fn layout_state(&self) -> Layout<'_> {
+        Layout {
+            num: self.num,
+            header: self.header,
+            last_stale: self.last_stale(),
+            schema: self.schema,
+            zero_threshold: self.zero_threshold,
+            pos_spans: &self.pos_spans,
+            neg_spans: &self.neg_spans,
+        }
+    }
+    fn counter_appendable(&self, h: &Histogram) -> Appendable {
+        self.appendable(h)
+    }
+    fn append_sample(&mut self, t: i64, h: &Histogram) -> Result<(), AppendError> {
+        self.append(t, h)
+    }
+    fn recode_chunk(
+        &mut self,
+        positive_inserts: &[Insert],
+        negative_inserts: &[Insert],
+        positive_spans: &[Span],
+        negative_spans: &[Span],
+    ) -> Result<(), AppendError> {
+        self.recode(
+            positive_inserts,
+            negative_inserts,
+            positive_spans,
+            negative_spans,
+        )
     }
 }
 

@@ -97,6 +97,7 @@ mod bstream;
 mod float_histogram;
 mod histogram;
 mod histogram_meta;
+mod histogram_push;
 mod xor;
 
 #[cfg(doc)]
