@@ -92,11 +92,13 @@ fn int_chunk() -> impl Strategy<Value = Vec<(i64, Histogram)>> {
 }
 
 /// Compares histograms with sums as bits and without the hint.
-fn key(h: &Histogram) -> (Histogram, u64) {
+/// What must round-trip, floats by their bits (a NaN zero threshold or sum equals itself).
+fn key(h: &Histogram) -> (Histogram, u64, u64) {
     let mut c = h.clone();
     c.counter_reset_hint = CounterResetHint::Unknown;
     c.sum = 0.0;
-    (c, h.sum.to_bits())
+    c.zero_threshold = 0.0;
+    (c, h.sum.to_bits(), h.zero_threshold.to_bits())
 }
 
 type FloatKey = (

@@ -6,7 +6,7 @@ use super::histogram_meta::{
     same_buckets, AppendError, Appendable, BitReader, CounterResetHeader, Fault, GaugeInserts,
     HistWriter, Insert, Pushed, XorState, HEADER_LEN,
 };
-use super::histogram_push::{self, Layout, LayoutEncoder, LayoutSample};
+use super::histogram_push;
 use super::ChunkError;
 use crate::histogram::{CounterResetHint, Histogram, Span};
 
@@ -313,75 +313,8 @@ impl HistogramEncoder {
         positive_spans: &[Span],
         negative_spans: &[Span],
     ) -> Result<(), AppendError> {
-        let bytes = self.bytes().to_vec();
-        let mut it = HistogramIter::new(&bytes).map_err(|_| AppendError::BadInserts)?;
-        let mut out = HistogramEncoder::with_header(self.header);
-        while let Some((t, mut h)) = it.next_sample().map_err(|_| AppendError::BadInserts)? {
-            if !h.is_stale() {
-                h.positive_spans = positive_spans.to_vec();
-                h.negative_spans = negative_spans.to_vec();
-                recode_sample(&mut h, positive_inserts, negative_inserts)?;
-            }
-            out.append(t, &h)?;
-        }
-        *self = out;
-        Ok(())
-    }
-}
-
-impl LayoutSample for Histogram {
-    fn stale(&self) -> bool {
-        self.is_stale()
-    }
-    fn layout_key(&self) -> (i32, f64) {
-        (self.schema, self.zero_threshold)
-    }
-    fn spans(&self) -> (&[Span], &[Span]) {
-        (&self.positive_spans, &self.negative_spans)
-    }
-    fn hint(&self) -> CounterResetHint {
-        self.counter_reset_hint
-    }
-    fn widen(
-        &mut self,
-        positive: Vec<Span>,
-        negative: Vec<Span>,
-        pos: &[Insert],
-        neg: &[Insert],
-    ) -> Result<(), AppendError> {
-        self.positive_spans = positive;
-        self.negative_spans = negative;
-        recode_sample(self, pos, neg)
-    }
-}
-
-impl LayoutEncoder for HistogramEncoder {
-    type Sample = Histogram;
-    fn layout_state(&self) -> Layout<'_> {
-        Layout {
-            num: self.num,
-            header: self.header,
-            last_stale: self.last_stale(),
-            schema: self.schema,
-            zero_threshold: self.zero_threshold,
-            pos_spans: &self.pos_spans,
-            neg_spans: &self.neg_spans,
-        }
-    }
-    fn counter_appendable(&self, h: &Histogram) -> Appendable {
-        self.appendable(h)
-    }
-    fn append_sample(&mut self, t: i64, h: &Histogram) -> Result<(), AppendError> {
-        self.append(t, h)
-    }
-    fn recode_chunk(
-        &mut self,
-        positive_inserts: &[Insert],
-        negative_inserts: &[Insert],
-        positive_spans: &[Span],
-        negative_spans: &[Span],
-    ) -> Result<(), AppendError> {
-        self.recode(
+        histogram_push::recode(
+            self,
             positive_inserts,
             negative_inserts,
             positive_spans,
@@ -389,6 +322,8 @@ impl LayoutEncoder for HistogramEncoder {
         )
     }
 }
+
+histogram_push::layout_impls!(HistogramEncoder, Histogram, decode_histograms);
 
 /// Inserts empty buckets into a sample's delta-encoded buckets.
 fn recode_sample(h: &mut Histogram, pos: &[Insert], neg: &[Insert]) -> Result<(), AppendError> {

@@ -5,6 +5,7 @@
 use super::histogram_meta::{
     expand_both_ways, AppendError, Appendable, CounterResetHeader, GaugeInserts, Insert, Pushed,
 };
+use super::ChunkError;
 use crate::histogram::{CounterResetHint, Span};
 
 /// A histogram sample as the encoders' shared logic sees it.
@@ -39,18 +40,109 @@ pub(crate) struct Layout<'a> {
 }
 
 /// A histogram chunk encoder as the shared logic drives it.
-pub(crate) trait LayoutEncoder {
+pub(crate) trait LayoutEncoder: Sized {
     type Sample: LayoutSample;
     fn layout_state(&self) -> Layout<'_>;
     fn counter_appendable(&self, h: &Self::Sample) -> Appendable;
     fn append_sample(&mut self, t: i64, h: &Self::Sample) -> Result<(), AppendError>;
-    fn recode_chunk(
-        &mut self,
-        positive_inserts: &[Insert],
-        negative_inserts: &[Insert],
-        positive_spans: &[Span],
-        negative_spans: &[Span],
-    ) -> Result<(), AppendError>;
+    /// An empty chunk with `header`.
+    fn empty(header: CounterResetHeader) -> Self;
+    /// The chunk's bytes.
+    fn chunk_bytes(&self) -> &[u8];
+    /// The samples of chunk bytes.
+    fn decode(bytes: &[u8]) -> Result<Vec<(i64, Self::Sample)>, ChunkError>;
+}
+
+/// Implements [`LayoutSample`] and [`LayoutEncoder`] for an encoder (fields `num`, `header`,
+/// `schema`, `zero_threshold`, `pos_spans`, `neg_spans`; methods `last_stale`,
+/// `appendable`, `append`, `bytes`, `with_header`), its sample type (Prometheus' field
+/// names) and its decoder; `recode_sample` must be in scope where it is used.
+macro_rules! layout_impls {
+    ($encoder:ty, $sample:ty, $decode:path) => {
+        impl $crate::chunkenc::histogram_push::LayoutSample for $sample {
+            fn stale(&self) -> bool {
+                self.is_stale()
+            }
+            fn layout_key(&self) -> (i32, f64) {
+                (self.schema, self.zero_threshold)
+            }
+            fn spans(&self) -> (&[Span], &[Span]) {
+                (&self.positive_spans, &self.negative_spans)
+            }
+            fn hint(&self) -> CounterResetHint {
+                self.counter_reset_hint
+            }
+            fn widen(
+                &mut self,
+                positive: Vec<Span>,
+                negative: Vec<Span>,
+                pos: &[Insert],
+                neg: &[Insert],
+            ) -> Result<(), AppendError> {
+                self.positive_spans = positive;
+                self.negative_spans = negative;
+                recode_sample(self, pos, neg)
+            }
+        }
+
+        impl $crate::chunkenc::histogram_push::LayoutEncoder for $encoder {
+            type Sample = $sample;
+            fn layout_state(&self) -> $crate::chunkenc::histogram_push::Layout<'_> {
+                $crate::chunkenc::histogram_push::Layout {
+                    num: self.num,
+                    header: self.header,
+                    last_stale: self.last_stale(),
+                    schema: self.schema,
+                    zero_threshold: self.zero_threshold,
+                    pos_spans: &self.pos_spans,
+                    neg_spans: &self.neg_spans,
+                }
+            }
+            fn counter_appendable(&self, h: &$sample) -> Appendable {
+                self.appendable(h)
+            }
+            fn append_sample(&mut self, t: i64, h: &$sample) -> Result<(), AppendError> {
+                self.append(t, h)
+            }
+            fn empty(header: CounterResetHeader) -> Self {
+                <$encoder>::with_header(header)
+            }
+            fn chunk_bytes(&self) -> &[u8] {
+                self.bytes()
+            }
+            fn decode(bytes: &[u8]) -> Result<Vec<(i64, $sample)>, ChunkError> {
+                $decode(bytes)
+            }
+        }
+    };
+}
+pub(crate) use layout_impls;
+
+/// Prometheus' `Recode`: the chunk rewritten with every sample (but stale markers) in the
+/// wider layout `positive_spans`/`negative_spans`, empty buckets inserted as the inserts
+/// say; the header is kept.
+pub(crate) fn recode<E: LayoutEncoder>(
+    e: &mut E,
+    positive_inserts: &[Insert],
+    negative_inserts: &[Insert],
+    positive_spans: &[Span],
+    negative_spans: &[Span],
+) -> Result<(), AppendError> {
+    let samples = E::decode(e.chunk_bytes()).map_err(|_| AppendError::BadInserts)?;
+    let mut out = E::empty(e.layout_state().header);
+    for (t, mut h) in samples {
+        if !h.stale() {
+            h.widen(
+                positive_spans.to_vec(),
+                negative_spans.to_vec(),
+                positive_inserts,
+                negative_inserts,
+            )?;
+        }
+        out.append_sample(t, &h)?;
+    }
+    *e = out;
+    Ok(())
 }
 
 /// Prometheus' `AppendableGauge`.
@@ -115,13 +207,13 @@ pub(crate) fn push<E: LayoutEncoder>(
                 widened = w;
                 h = &widened;
             }
-            let recode = !g.positive_forward.is_empty() || !g.negative_forward.is_empty();
-            if recode {
+            let recoded = !g.positive_forward.is_empty() || !g.negative_forward.is_empty();
+            if recoded {
                 let (ps, ns) = h.spans();
-                e.recode_chunk(&g.positive_forward, &g.negative_forward, ps, ns)?;
+                recode(e, &g.positive_forward, &g.negative_forward, ps, ns)?;
             }
             e.append_sample(t, h)?;
-            Ok(if recode {
+            Ok(if recoded {
                 Pushed::Recoded
             } else {
                 Pushed::Appended
@@ -135,7 +227,7 @@ pub(crate) fn push<E: LayoutEncoder>(
             }
             Appendable::Recode { positive, negative } => {
                 let (ps, ns) = h.spans();
-                e.recode_chunk(&positive, &negative, ps, ns)?;
+                recode(e, &positive, &negative, ps, ns)?;
                 e.append_sample(t, h)?;
                 Ok(Pushed::Recoded)
             }
