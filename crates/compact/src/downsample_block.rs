@@ -16,11 +16,11 @@ use mnemos_tsdb::index::SeriesEntry;
 use crate::aggr::{decode_aggr, decode_part, AggrType, AGGR_ENCODING};
 use crate::downsample::{downsample_aggr, downsample_raw, AggrChunkData, AggrSeries};
 use crate::downsample_histograms::{
-    decode_histogram_aggr, downsample_histogram_aggregates, downsample_raw_histograms,
+    decode_histogram_aggr, downsample_histogram_aggregates, downsample_raw_histograms, Window,
 };
 use crate::error::{Error, Result};
 use crate::merge::MergeStats;
-use crate::source::{check_chunk_order, corrupt, Source};
+use crate::source::{check_chunk_order, corrupt, read_chunk, Source};
 
 /// Series between two progress log lines.
 const PROGRESS_EVERY: usize = 100_000;
@@ -108,21 +108,6 @@ pub fn downsample_block(
     Ok((writer.finish(meta)?, stats))
 }
 
-/// Whether a stored chunk holds native histograms (raw or aggregated).
-fn is_histogram_chunk(source: &Source, c: &ChunkMeta, entry: &SeriesEntry) -> Result<bool> {
-    let raw = source
-        .block
-        .chunks()
-        .chunk(c.chunk_ref)
-        .map_err(|e| corrupt(source.id, &e))?;
-    Ok(match raw.encoding {
-        AGGR_ENCODING => {
-            is_histogram_aggr(&decode_aggr(&raw.data).map_err(|e| bad(source, entry, e))?)
-        }
-        other => other != Encoding::Xor.as_byte(),
-    })
-}
-
 /// A chunk error in `entry` of `source`: the block is corrupt.
 fn bad(source: &Source, entry: &SeriesEntry, e: Error) -> Error {
     Error::BadBlocks {
@@ -132,50 +117,59 @@ fn bad(source: &Source, entry: &SeriesEntry, e: Error) -> Error {
     }
 }
 
-/// The runs of consecutive chunks of one kind (floats or native histograms) of a series:
-/// Thanos downsamples each run on its own, so a series that changed kind keeps both.
-fn kind_runs(source: &Source, entry: &SeriesEntry) -> Result<Vec<(bool, Vec<ChunkMeta>)>> {
-    let mut runs: Vec<(bool, Vec<ChunkMeta>)> = Vec::new();
-    for c in &entry.chunks {
-        let histogram = is_histogram_chunk(source, c, entry)?;
-        match runs.last_mut() {
-            Some((kind, run)) if *kind == histogram => run.push(*c),
-            _ => runs.push((histogram, vec![*c])),
-        }
-    }
-    Ok(runs)
-}
-
-/// Aggregate chunks of resolution `res` from a raw series.
+/// Aggregate chunks of resolution `res` from a raw series. A series of one kind (floats or
+/// native histograms, the usual case) is read once; one that changed kind is read again run
+/// by run of consecutive chunks of one kind (Thanos downsamples each run on its own, so the
+/// series keeps both).
 fn raw_series(
     source: &Source,
     entry: &SeriesEntry,
     res: i64,
     stats: &mut MergeStats,
 ) -> Result<Vec<AggrChunkData>> {
-    let mut out = Vec::new();
     let (mut floats, mut histograms) = (Vec::new(), Vec::new());
-    for (_, run) in kind_runs(source, entry)? {
-        let part = SeriesEntry {
-            id: entry.id,
-            labels: entry.labels.clone(),
-            chunks: run,
-        };
+    let mut out = Vec::new();
+    // Downsamples `part` unless it mixes kinds (then says so).
+    let mut downsample = |part: &SeriesEntry| -> Result<bool> {
         floats.clear();
         histograms.clear();
         source
             .block
-            .read_all_samples(&part, i64::MIN, i64::MAX, &mut floats, &mut histograms)
+            .read_all_samples(part, i64::MIN, i64::MAX, &mut floats, &mut histograms)
             .map_err(|e| corrupt(source.id, &e))?;
+        if !floats.is_empty() && !histograms.is_empty() {
+            return Ok(true);
+        }
         stats.samples_in += (floats.len() + histograms.len()) as u64;
         out.extend(downsample_raw(&floats, res));
         out.extend(downsample_raw_histograms(&histograms, res).map_err(|e| bad(source, entry, e))?);
+        Ok(false)
+    };
+    if !downsample(entry)? {
+        return Ok(out);
+    }
+    let mut runs: Vec<(bool, Vec<ChunkMeta>)> = Vec::new();
+    for c in &entry.chunks {
+        let raw = read_chunk(&source.block, source.id, c)?;
+        let histogram = raw.kind().is_some_and(|k| k != Encoding::Xor);
+        match runs.last_mut() {
+            Some((kind, run)) if *kind == histogram => run.push(*c),
+            _ => runs.push((histogram, vec![*c])),
+        }
+    }
+    for (_, chunks) in runs {
+        downsample(&SeriesEntry {
+            id: entry.id,
+            labels: entry.labels.clone(),
+            chunks,
+        })?;
     }
     Ok(out)
 }
 
 /// Aggregate chunks of resolution `res` from a downsampled series (chunks other than
-/// aggregate chunks are skipped).
+/// aggregate chunks are skipped), in one pass over its chunks: runs of float and of native
+/// histogram aggregate chunks are downsampled each on its own.
 fn aggr_series(
     source: &Source,
     entry: &SeriesEntry,
@@ -183,46 +177,53 @@ fn aggr_series(
     stats: &mut MergeStats,
 ) -> Result<Vec<AggrChunkData>> {
     let mut out = Vec::new();
+    let mut floats = AggrSeries::default();
+    let mut windows: Vec<Window> = Vec::new();
     let mut part = Vec::new();
-    for (histogram, run) in kind_runs(source, entry)? {
-        let mut series = AggrSeries::default();
-        let mut inputs = Vec::new();
-        for c in &run {
-            let raw = source
-                .block
-                .chunks()
-                .chunk(c.chunk_ref)
-                .map_err(|e| corrupt(source.id, &e))?;
-            if raw.encoding != AGGR_ENCODING {
-                continue;
-            }
-            if histogram {
-                decode_histogram_aggr(&raw.data, &mut inputs).map_err(|e| bad(source, entry, e))?;
-                continue;
-            }
-            for (p, dst) in [
-                (AggrType::Count, &mut series.count),
-                (AggrType::Sum, &mut series.sum),
-                (AggrType::Min, &mut series.min),
-                (AggrType::Max, &mut series.max),
-            ] {
-                decode_part(&raw.data, p, &mut part).map_err(|e| bad(source, entry, e))?;
-                dst.extend_from_slice(&part);
-            }
-            decode_part(&raw.data, AggrType::Counter, &mut part)
-                .map_err(|e| bad(source, entry, e))?;
-            series.counter_chunks.push(part.clone());
+    let mut flush = |floats: &mut AggrSeries, windows: &mut Vec<Window>| -> Result<()> {
+        if !floats.count.is_empty() || !floats.counter_chunks.is_empty() {
+            stats.samples_in += floats.count.len() as u64;
+            out.extend(downsample_aggr(floats, res));
+            *floats = AggrSeries::default();
         }
-        if histogram {
-            stats.samples_in += inputs.len() as u64;
+        if !windows.is_empty() {
+            stats.samples_in += windows.len() as u64;
             out.extend(
-                downsample_histogram_aggregates(&inputs, res).map_err(|e| bad(source, entry, e))?,
+                downsample_histogram_aggregates(windows, res).map_err(|e| bad(source, entry, e))?,
             );
-        } else {
-            stats.samples_in += series.count.len() as u64;
-            out.extend(downsample_aggr(&series, res));
+            windows.clear();
         }
+        Ok(())
+    };
+    for c in &entry.chunks {
+        let raw = read_chunk(&source.block, source.id, c)?;
+        if raw.encoding != AGGR_ENCODING {
+            continue;
+        }
+        let parts = decode_aggr(&raw.data).map_err(|e| bad(source, entry, e))?;
+        if is_histogram_aggr(&parts) {
+            if !floats.count.is_empty() || !floats.counter_chunks.is_empty() {
+                flush(&mut floats, &mut windows)?;
+            }
+            decode_histogram_aggr(&raw.data, &mut windows).map_err(|e| bad(source, entry, e))?;
+            continue;
+        }
+        if !windows.is_empty() {
+            flush(&mut floats, &mut windows)?;
+        }
+        for (p, dst) in [
+            (AggrType::Count, &mut floats.count),
+            (AggrType::Sum, &mut floats.sum),
+            (AggrType::Min, &mut floats.min),
+            (AggrType::Max, &mut floats.max),
+        ] {
+            decode_part(&raw.data, p, &mut part).map_err(|e| bad(source, entry, e))?;
+            dst.extend_from_slice(&part);
+        }
+        decode_part(&raw.data, AggrType::Counter, &mut part).map_err(|e| bad(source, entry, e))?;
+        floats.counter_chunks.push(part.clone());
     }
+    flush(&mut floats, &mut windows)?;
     Ok(out)
 }
 

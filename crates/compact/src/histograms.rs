@@ -20,7 +20,7 @@ use ulid::Ulid;
 
 use crate::error::{BadKind, Error, Result};
 use crate::rechunk::Rechunked;
-use crate::source::{check_chunk_order, corrupt};
+use crate::source::{check_chunk_order, read_chunk};
 
 /// What a series' chunks hold, across all its parts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,10 +42,7 @@ pub fn series_kind(
     for (block, entry) in parts {
         let id = id_of(block);
         for c in &entry.chunks {
-            let raw = block
-                .chunks()
-                .chunk(c.chunk_ref)
-                .map_err(|e| corrupt(id, &e))?;
+            let raw = read_chunk(block, id, c)?;
             let this = match raw.kind() {
                 Some(Encoding::Xor) => SeriesKind::Floats,
                 Some(Encoding::Histogram) => SeriesKind::Histograms,
@@ -235,10 +232,7 @@ fn read_part<H: HistogramSample>(
     let deleted = block.tombstones().get(u64::from(entry.id));
     let mut out = Vec::new();
     for c in &entry.chunks {
-        let raw = block
-            .chunks()
-            .chunk(c.chunk_ref)
-            .map_err(|e| corrupt(id, &e))?;
+        let raw = read_chunk(block, id, c)?;
         let samples = H::decode(&raw.data).map_err(|e| Error::BadBlocks {
             blocks: vec![id],
             kind: BadKind::Corrupt,

@@ -21,7 +21,7 @@ use crate::aggr::{decode_aggr, AGGR_ENCODING};
 use crate::error::{BadKind, Error, Result};
 use crate::histograms::{self, series_kind, SeriesKind};
 use crate::rechunk::copy_or_rechunk;
-use crate::source::{check_chunk_order, corrupt, union_symbols, Source};
+use crate::source::{check_chunk_order, corrupt, read_chunk, union_symbols, Source};
 
 /// Series between two progress log lines.
 const PROGRESS_EVERY: usize = 100_000;
@@ -271,10 +271,7 @@ fn copy_aggr_series(
         let id = source_id(block, replica_of);
         check_chunk_order(id, entry)?;
         for c in &entry.chunks {
-            let raw = block
-                .chunks()
-                .chunk(c.chunk_ref)
-                .map_err(|e| corrupt(id, &e))?;
+            let raw = read_chunk(block, id, c)?;
             chunks.push((*c, raw, id));
         }
     }

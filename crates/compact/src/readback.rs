@@ -11,7 +11,9 @@ use std::path::Path;
 
 use mnemos_block::{download_block, verify_block};
 use mnemos_objstore::Bucket;
-use mnemos_tsdb::chunkenc::{decode_float_histograms, decode_xor_into, Encoding, HistogramIter};
+use mnemos_tsdb::chunkenc::{
+    decode_float_histograms, decode_histograms, decode_xor_into, Encoding,
+};
 use mnemos_tsdb::chunks::RawChunk;
 use mnemos_tsdb::meta::{BlockMeta, BlockStats};
 use mnemos_tsdb::{Block, Labels};
@@ -185,9 +187,7 @@ fn chunk_samples(
             let decoded = match part.encoding {
                 Encoding::Xor => decode_xor_into(part.data, ts, vs).map(|()| ts.len()),
                 Encoding::FloatHistogram => decode_float_histograms(part.data).map(|h| h.len()),
-                Encoding::Histogram => HistogramIter::new(part.data)
-                    .and_then(|it| it.collect::<std::result::Result<Vec<_>, _>>())
-                    .map(|h| h.len()),
+                Encoding::Histogram => decode_histograms(part.data).map(|h| h.len()),
             };
             let n = decoded.map_err(|e| format!("aggregate part {i}: {e}"))?;
             if i == 0 {

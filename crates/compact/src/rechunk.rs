@@ -13,7 +13,7 @@ use mnemos_tsdb::Block;
 use ulid::Ulid;
 
 use crate::error::{BadKind, Error, Result};
-use crate::source::{check_chunk_order, corrupt};
+use crate::source::{check_chunk_order, read_chunk};
 
 /// Chunks with at least this many samples are copied unchanged.
 pub const MIN_COPY_SAMPLES: usize = SAMPLES_PER_CHUNK / 2;
@@ -54,10 +54,7 @@ pub fn copy_or_rechunk(
     for (block, entry) in ordered {
         let id = id_of(block);
         for c in &entry.chunks {
-            let raw = block
-                .chunks()
-                .chunk(c.chunk_ref)
-                .map_err(|e| corrupt(id, &e))?;
+            let raw = read_chunk(block, id, c)?;
             let n = raw
                 .data
                 .get(..2)

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use mnemos_tsdb::chunks::{ChunkMeta, RawChunk};
 use mnemos_tsdb::index::SeriesEntry;
 use mnemos_tsdb::Block;
 use ulid::Ulid;
@@ -56,6 +57,14 @@ pub fn corrupt(id: Ulid, e: &mnemos_tsdb::Error) -> Error {
         kind,
         detail: e.to_string(),
     }
+}
+
+/// The stored chunk `c` of block `id`, a read error as a bad-block error.
+pub fn read_chunk(block: &Block, id: Ulid, c: &ChunkMeta) -> Result<RawChunk> {
+    block
+        .chunks()
+        .chunk(c.chunk_ref)
+        .map_err(|e| corrupt(id, &e))
 }
 
 /// Checks that a series' chunks are in time order without overlap.

@@ -181,22 +181,34 @@ fn decode_histograms(
                 .ok_or("downsampled histogram chunk has no COUNT aggregate")
                 .map_err(str::to_string)
                 .and_then(decode_xor)?;
-            let mut out = Vec::with_capacity(sums.len());
-            let mut j = 0;
-            for (t, mut h) in sums {
-                while j < counts.len() && counts[j].0 < t {
-                    j += 1;
-                }
-                if let Some(&(ct, n)) = counts.get(j) {
-                    if ct == t {
-                        divide(&mut h, n);
-                        out.push((t, h));
-                    }
-                }
-            }
-            Ok(Some(out))
+            Ok(Some(window_averages(sums, &counts, |mut h, n| {
+                divide(&mut h, n);
+                h
+            })))
         }
     }
+}
+
+/// The window averages of downsampled data: each window's sum divided (`div`) by its count,
+/// the two parts matched by timestamp (a window missing from either gives nothing).
+fn window_averages<V>(
+    sums: Vec<(i64, V)>,
+    counts: &[(i64, f64)],
+    div: impl Fn(V, f64) -> V,
+) -> Vec<(i64, V)> {
+    let mut out = Vec::with_capacity(sums.len());
+    let mut j = 0;
+    for (t, s) in sums {
+        while j < counts.len() && counts[j].0 < t {
+            j += 1;
+        }
+        if let Some(&(ct, n)) = counts.get(j) {
+            if ct == t {
+                out.push((t, div(s, n)));
+            }
+        }
+    }
+    out
 }
 
 /// `h` divided by `n` (Go's `FloatHistogram.Div`).
@@ -283,21 +295,8 @@ fn decode(c: &AggrChunk, aggregates: &[Aggr]) -> std::result::Result<Vec<(i64, f
     match aggregates {
         [a] => part(*a),
         _ => {
-            // The window average: sum / count, matched by timestamp.
             let (sum, count) = (part(Aggr::Sum)?, part(Aggr::Count)?);
-            let mut out = Vec::with_capacity(sum.len());
-            let mut j = 0;
-            for (t, s) in sum {
-                while j < count.len() && count[j].0 < t {
-                    j += 1;
-                }
-                if let Some(&(ct, n)) = count.get(j) {
-                    if ct == t {
-                        out.push((t, s / n));
-                    }
-                }
-            }
-            Ok(out)
+            Ok(window_averages(sum, &count, |s, n| s / n))
         }
     }
 }
