@@ -1,0 +1,652 @@
+//! Reading one converted shard through any [`AsyncFileReader`] (the store gateway's ranged,
+//! cached bucket reads): footers and page indexes once ([`ParquetShard::open`]), then per
+//! request only what the request needs.
+//!
+//! - [`ParquetShard::select`]: a matcher with literal values first prunes pages with the
+//!   label columns' page index (min/max per page), then every matcher is evaluated on its
+//!   label column for the rows still candidates only (a row selection: pages without a
+//!   candidate row are not fetched), the most selective matchers first. Matchers are
+//!   evaluated once per dictionary value, not per row.
+//! - [`ParquetShard::labels`]: the label columns of the selected rows.
+//! - [`ParquetShard::chunks`]: only the chunk columns of the time slices asked for, only
+//!   the pages holding the selected rows.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::Int32Type;
+use arrow_array::{Array, BinaryArray, RecordBatch};
+use arrow_schema::{DataType, Field, Schema};
+use bytes::Bytes;
+use futures::TryStreamExt;
+use mnemos_tsdb::chunkenc::aggr::{encode_aggr, AggrPart, AGGR_ENCODING};
+use mnemos_tsdb::chunkenc::Encoding;
+use mnemos_tsdb::{Label, Labels, MatchType, Matcher};
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, RowSelection};
+use parquet::arrow::async_reader::AsyncFileReader;
+use parquet::arrow::{ParquetRecordBatchStreamBuilder, ProjectionMask};
+use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData};
+use parquet::file::page_index::column_index::ColumnIndexMetaData;
+
+use crate::cell::{decode_records, Record};
+use crate::error::{Error, Result};
+use crate::schema::{Part, TimeSlices, LABEL_PREFIX};
+
+/// Rows read per batch.
+const BATCH_ROWS: usize = 8192;
+
+/// A series' chunk as read: a raw chunk, or an aggregate chunk assembled in Thanos'
+/// `AggrChunk` encoding from the aggregate columns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadChunk {
+    /// First timestamp (ms).
+    pub min_time: i64,
+    /// Last timestamp (ms).
+    pub max_time: i64,
+    /// Chunk encoding byte (1–3, or 0xff for an aggregate chunk).
+    pub encoding: u8,
+    /// Chunk bytes.
+    pub data: Bytes,
+}
+
+/// One shard's files, opened.
+pub struct ParquetShard<R> {
+    labels: R,
+    chunks: R,
+    labels_meta: ArrowReaderMetadata,
+    chunks_meta: ArrowReaderMetadata,
+    slices: TimeSlices,
+    /// Label names with a column, sorted, and their leaf index in the labels file.
+    label_leaves: Vec<(String, usize)>,
+    chunk_leaves: HashMap<String, usize>,
+    /// First row of each row group, and the total at the end.
+    group_starts: Vec<u64>,
+}
+
+fn options(dictionary_labels: Option<Arc<Schema>>) -> ArrowReaderOptions {
+    let o = ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Optional);
+    match dictionary_labels {
+        Some(s) => o.with_schema(s),
+        None => o,
+    }
+}
+
+impl<R: AsyncFileReader + Clone + Unpin + Send + 'static> ParquetShard<R> {
+    /// Reads both files' footers and page indexes and checks that they agree.
+    pub async fn open(mut labels: R, mut chunks: R) -> Result<Self> {
+        let plain = ArrowReaderMetadata::load_async(&mut labels, options(None)).await?;
+        // Label columns read as dictionaries: matchers run once per distinct value.
+        let fields: Vec<Field> = plain
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| {
+                if f.name().starts_with(LABEL_PREFIX) {
+                    Field::new(
+                        f.name(),
+                        DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+                        true,
+                    )
+                } else {
+                    f.as_ref().clone()
+                }
+            })
+            .collect();
+        let labels_meta = ArrowReaderMetadata::try_new(
+            plain.metadata().clone(),
+            options(Some(Arc::new(Schema::new(fields)))),
+        )?;
+        let chunks_meta = ArrowReaderMetadata::load_async(&mut chunks, options(None)).await?;
+        let slices = TimeSlices::from_metadata(&key_values(labels_meta.metadata()))?;
+        let label_leaves = labels_meta
+            .parquet_schema()
+            .columns()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| Some((c.name().strip_prefix(LABEL_PREFIX)?.to_string(), i)))
+            .collect::<Vec<_>>();
+        if !label_leaves.windows(2).all(|w| w[0].0 < w[1].0) {
+            return Err(Error::Schema("label columns are not sorted by name".into()));
+        }
+        let chunk_leaves = chunks_meta
+            .parquet_schema()
+            .columns()
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name().to_string(), i))
+            .collect();
+        let rows = |m: &ParquetMetaData| -> Vec<i64> {
+            m.row_groups().iter().map(|g| g.num_rows()).collect()
+        };
+        let (lr, cr) = (rows(labels_meta.metadata()), rows(chunks_meta.metadata()));
+        if lr != cr {
+            return Err(Error::Schema(format!(
+                "labels and chunks files have different row groups ({lr:?} vs {cr:?})"
+            )));
+        }
+        let mut group_starts = vec![0u64];
+        for n in lr {
+            let n =
+                u64::try_from(n).map_err(|_| Error::Schema(format!("row group of {n} rows")))?;
+            let next = group_starts[group_starts.len() - 1]
+                .checked_add(n)
+                .ok_or_else(|| Error::Schema("row count overflows".into()))?;
+            group_starts.push(next);
+        }
+        Ok(Self {
+            labels,
+            chunks,
+            labels_meta,
+            chunks_meta,
+            slices,
+            label_leaves,
+            chunk_leaves,
+            group_starts,
+        })
+    }
+
+    /// The time range and slicing.
+    pub fn slices(&self) -> &TimeSlices {
+        &self.slices
+    }
+
+    /// Rows (series) in the shard.
+    pub fn num_rows(&self) -> u64 {
+        self.group_starts[self.group_starts.len() - 1]
+    }
+
+    /// Label names with a column, sorted.
+    pub fn label_names(&self) -> impl Iterator<Item = &str> {
+        self.label_leaves.iter().map(|(n, _)| n.as_str())
+    }
+
+    /// Bytes of both footers held in memory.
+    pub fn metadata_bytes(&self) -> usize {
+        self.labels_meta.metadata().memory_size() + self.chunks_meta.metadata().memory_size()
+    }
+
+    fn label_leaf(&self, name: &str) -> Option<usize> {
+        self.label_leaves
+            .binary_search_by(|(n, _)| n.as_str().cmp(name))
+            .ok()
+            .map(|i| self.label_leaves[i].1)
+    }
+
+    /// The rows whose series match every matcher, in row order.
+    pub async fn select(&self, matchers: &[Matcher]) -> Result<Vec<u64>> {
+        let mut rows = RowSet::all(self.num_rows());
+        let mut order: Vec<&Matcher> = matchers.iter().collect();
+        // Literal matchers first (they prune pages), then the rest; sort labels first.
+        order.sort_by_key(|m| (m.literal_set().is_none(), m.kind != MatchType::Equal));
+        for m in &order {
+            match self.label_leaf(&m.name) {
+                None => {
+                    if !m.matches("") {
+                        return Ok(Vec::new());
+                    }
+                }
+                Some(leaf) => {
+                    if let Some(values) = m.literal_set() {
+                        if !values.iter().any(String::is_empty) {
+                            rows = rows.intersect(&self.pages_with(leaf, values));
+                        }
+                    }
+                }
+            }
+        }
+        for m in order {
+            if rows.is_empty() {
+                break;
+            }
+            let Some(leaf) = self.label_leaf(&m.name) else {
+                continue;
+            };
+            if m.kind == MatchType::Regex && m.value == ".*" {
+                continue;
+            }
+            rows = self.filter_rows(leaf, &rows, m).await?;
+        }
+        Ok(rows.into_rows())
+    }
+
+    /// The rows of the pages of column `leaf` whose min/max admit one of `values`; every
+    /// row where the page index is missing.
+    fn pages_with(&self, leaf: usize, values: &[String]) -> RowSet {
+        let meta = self.labels_meta.metadata();
+        let mut ranges = Vec::new();
+        for (g, start) in self.group_starts.windows(2).enumerate() {
+            let (start, end) = (start[0], start[1]);
+            let index = meta.page_index_for_row_group(g);
+            let (Some(ColumnIndexMetaData::BYTE_ARRAY(ci)), Some(oi)) =
+                (index.column_index(leaf), index.offset_index(leaf))
+            else {
+                ranges.push(start..end);
+                continue;
+            };
+            let pages = oi.page_locations();
+            for (p, loc) in pages.iter().enumerate() {
+                let first = start + loc.first_row_index.max(0) as u64;
+                let last = pages
+                    .get(p + 1)
+                    .map_or(end, |n| start + n.first_row_index.max(0) as u64);
+                let admits = match (ci.min_value(p), ci.max_value(p)) {
+                    _ if ci.is_null_page(p) => false,
+                    (Some(min), Some(max)) => values
+                        .iter()
+                        .any(|v| min <= v.as_bytes() && v.as_bytes() <= max),
+                    _ => true,
+                };
+                if admits && first < last {
+                    ranges.push(first..last);
+                }
+            }
+        }
+        RowSet::from_ranges(ranges)
+    }
+
+    /// The rows of `rows` where `m` matches the value of column `leaf`.
+    async fn filter_rows(&self, leaf: usize, rows: &RowSet, m: &Matcher) -> Result<RowSet> {
+        let empty_matches = m.matches("");
+        let mut out = Vec::new();
+        let mut ids = rows.iter();
+        let batches = self
+            .read(&self.labels, &self.labels_meta, &[leaf], rows)
+            .await?;
+        for batch in batches {
+            let col = batch.column(0);
+            let dict = col.as_dictionary_opt::<Int32Type>().ok_or_else(|| {
+                Error::Schema(format!("label column {} is not dictionary-typed", m.name))
+            })?;
+            let values = dict.values().as_string::<i32>();
+            let matched: Vec<bool> = (0..values.len())
+                .map(|i| m.matches(values.value(i)))
+                .collect();
+            for key in dict.keys().iter() {
+                let row = ids
+                    .next()
+                    .ok_or_else(|| Error::Schema("more values than rows selected".into()))?;
+                let hit = match key {
+                    None => empty_matches,
+                    Some(k) => matched.get(k as usize).copied().unwrap_or(false),
+                };
+                if hit {
+                    out.push(row);
+                }
+            }
+        }
+        Ok(RowSet::from_sorted_rows(&out))
+    }
+
+    /// The label sets of `rows` (sorted row numbers), in that order.
+    pub async fn labels(&self, rows: &[u64]) -> Result<Vec<Labels>> {
+        let set = RowSet::from_sorted_rows(rows);
+        let leaves: Vec<usize> = self.label_leaves.iter().map(|(_, l)| *l).collect();
+        let names: Vec<&str> = self.label_leaves.iter().map(|(n, _)| n.as_str()).collect();
+        let mut out = Vec::with_capacity(rows.len());
+        for batch in self
+            .read(&self.labels, &self.labels_meta, &leaves, &set)
+            .await?
+        {
+            // Projected columns come in leaf order, which is name order.
+            let cols: Vec<_> = (0..batch.num_columns())
+                .map(|c| {
+                    batch
+                        .column(c)
+                        .as_dictionary_opt::<Int32Type>()
+                        .ok_or_else(|| {
+                            Error::Schema(format!(
+                                "label column {} is not dictionary-typed",
+                                names[c]
+                            ))
+                        })
+                })
+                .collect::<Result<_>>()?;
+            for r in 0..batch.num_rows() {
+                let mut labels = Vec::new();
+                for (c, dict) in cols.iter().enumerate() {
+                    if let Some(k) = dict.keys().iter().nth(r).flatten() {
+                        let values = dict.values().as_string::<i32>();
+                        let k = k as usize;
+                        if k < values.len() && !values.value(k).is_empty() {
+                            labels.push(Label::new(names[c], values.value(k)));
+                        }
+                    }
+                }
+                out.push(Labels::from_sorted(labels));
+            }
+        }
+        if out.len() != rows.len() {
+            return Err(Error::Schema(format!(
+                "read {} label sets for {} rows",
+                out.len(),
+                rows.len()
+            )));
+        }
+        Ok(out)
+    }
+
+    /// The distinct values of label `name` over the whole shard.
+    pub async fn label_values(&self, name: &str) -> Result<Vec<String>> {
+        let Some(leaf) = self.label_leaf(name) else {
+            return Ok(Vec::new());
+        };
+        let all = RowSet::all(self.num_rows());
+        let mut values = std::collections::BTreeSet::new();
+        for batch in self
+            .read(&self.labels, &self.labels_meta, &[leaf], &all)
+            .await?
+        {
+            let dict = batch
+                .column(0)
+                .as_dictionary_opt::<Int32Type>()
+                .ok_or_else(|| {
+                    Error::Schema(format!("label column {name} is not dictionary-typed"))
+                })?;
+            let strings = dict.values().as_string::<i32>();
+            let mut used = vec![false; strings.len()];
+            for k in dict.keys().iter().flatten() {
+                if let Some(u) = used.get_mut(k as usize) {
+                    *u = true;
+                }
+            }
+            for (i, u) in used.into_iter().enumerate() {
+                if u && !strings.value(i).is_empty() && !values.contains(strings.value(i)) {
+                    values.insert(strings.value(i).to_string());
+                }
+            }
+        }
+        Ok(values.into_iter().collect())
+    }
+
+    /// The chunks of `rows` (sorted row numbers) that may hold samples in `[mint, maxt]`,
+    /// per row in time order. Downsampled shards read only the aggregate columns of `parts`
+    /// (all five when empty) and return them as aggregate chunks.
+    pub async fn chunks(
+        &self,
+        rows: &[u64],
+        mint: i64,
+        maxt: i64,
+        parts: &[Part],
+    ) -> Result<Vec<Vec<ReadChunk>>> {
+        let slices = self.slices.columns_for(mint, maxt);
+        let wanted: Vec<Part> = if self.slices.resolution == 0 {
+            vec![Part::Data]
+        } else if parts.is_empty() {
+            Part::AGGREGATES.to_vec()
+        } else {
+            Part::AGGREGATES
+                .iter()
+                .copied()
+                .filter(|p| parts.contains(p))
+                .collect()
+        };
+        // (part, slice, leaf), in leaf order as the projection returns them.
+        let mut cols: Vec<(Part, usize, usize)> = Vec::new();
+        for p in &wanted {
+            for k in slices.clone() {
+                let name = p.column(k);
+                let leaf = *self
+                    .chunk_leaves
+                    .get(&name)
+                    .ok_or_else(|| Error::Schema(format!("chunk column {name} is missing")))?;
+                cols.push((*p, k, leaf));
+            }
+        }
+        cols.sort_by_key(|c| c.2);
+        let mut out: Vec<Vec<ReadChunk>> = Vec::with_capacity(rows.len());
+        if cols.is_empty() {
+            out.resize(rows.len(), Vec::new());
+            return Ok(out);
+        }
+        let leaves: Vec<usize> = cols.iter().map(|c| c.2).collect();
+        let set = RowSet::from_sorted_rows(rows);
+        for batch in self
+            .read(&self.chunks, &self.chunks_meta, &leaves, &set)
+            .await?
+        {
+            let arrays: Vec<&BinaryArray> = (0..batch.num_columns())
+                .map(|c| {
+                    batch
+                        .column(c)
+                        .as_binary_opt::<i32>()
+                        .ok_or_else(|| Error::Schema("chunk column is not binary".into()))
+                })
+                .collect::<Result<_>>()?;
+            for r in 0..batch.num_rows() {
+                let mut per: Vec<(Part, usize, Vec<Record>)> = Vec::with_capacity(cols.len());
+                for ((p, k, _), a) in cols.iter().zip(&arrays) {
+                    let cell = Bytes::copy_from_slice(a.value(r));
+                    per.push((*p, *k, decode_records(&cell, mint, maxt)?));
+                }
+                out.push(if self.slices.resolution == 0 {
+                    raw_chunks(per)
+                } else {
+                    aggregate_chunks(per, &wanted)?
+                });
+            }
+        }
+        if out.len() != rows.len() {
+            return Err(Error::Schema(format!(
+                "read chunks of {} rows for {}",
+                out.len(),
+                rows.len()
+            )));
+        }
+        Ok(out)
+    }
+
+    /// Reads columns `leaves` of `rows` from one file.
+    async fn read(
+        &self,
+        reader: &R,
+        meta: &ArrowReaderMetadata,
+        leaves: &[usize],
+        rows: &RowSet,
+    ) -> Result<Vec<RecordBatch>> {
+        let (groups, selection) = rows.plan(&self.group_starts);
+        if groups.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mask = ProjectionMask::leaves(meta.parquet_schema(), leaves.iter().copied());
+        let stream =
+            ParquetRecordBatchStreamBuilder::new_with_metadata(reader.clone(), meta.clone())
+                .with_projection(mask)
+                .with_row_groups(groups)
+                .with_row_selection(selection)
+                .with_batch_size(BATCH_ROWS)
+                .build()?;
+        Ok(stream.try_collect().await?)
+    }
+}
+
+/// A row's raw chunks from every slice, in time order.
+fn raw_chunks(per: Vec<(Part, usize, Vec<Record>)>) -> Vec<ReadChunk> {
+    let mut chunks: Vec<ReadChunk> = per
+        .into_iter()
+        .flat_map(|(_, _, records)| records)
+        .map(|r| ReadChunk {
+            min_time: r.min_time,
+            max_time: r.max_time,
+            encoding: r.encoding,
+            data: r.data,
+        })
+        .collect();
+    chunks.sort_by_key(|c| (c.min_time, c.max_time));
+    chunks
+}
+
+/// A row's aggregate chunks: the i-th record of every aggregate column of one slice are the
+/// parts of one chunk (an empty record is an absent part).
+fn aggregate_chunks(
+    per: Vec<(Part, usize, Vec<Record>)>,
+    wanted: &[Part],
+) -> Result<Vec<ReadChunk>> {
+    let mut by_slice: std::collections::BTreeMap<usize, Vec<(Part, Vec<Record>)>> =
+        Default::default();
+    for (p, k, records) in per {
+        by_slice.entry(k).or_default().push((p, records));
+    }
+    let mut out = Vec::new();
+    for (_, parts) in by_slice {
+        let n = parts[0].1.len();
+        if parts.iter().any(|(_, r)| r.len() != n) {
+            return Err(Error::Cell(
+                "aggregate columns of a row hold different chunk counts".into(),
+            ));
+        }
+        for i in 0..n {
+            let mut slots: [Option<AggrPart<'_>>; 5] = [None; 5];
+            let (mut min, mut max) = (i64::MAX, i64::MIN);
+            for (p, records) in &parts {
+                let r = &records[i];
+                min = min.min(r.min_time);
+                max = max.max(r.max_time);
+                if r.data.is_empty() {
+                    continue;
+                }
+                let encoding = Encoding::from_byte(r.encoding).ok_or_else(|| {
+                    Error::Cell(format!("aggregate part encoding {}", r.encoding))
+                })?;
+                let slot = Part::AGGREGATES.iter().position(|a| a == p).unwrap_or(0);
+                slots[slot] = Some(AggrPart {
+                    encoding,
+                    data: &r.data,
+                });
+            }
+            if slots.iter().all(Option::is_none) && !wanted.is_empty() {
+                continue;
+            }
+            out.push(ReadChunk {
+                min_time: min,
+                max_time: max,
+                encoding: AGGR_ENCODING,
+                data: Bytes::from(encode_aggr(slots)),
+            });
+        }
+    }
+    out.sort_by_key(|c| (c.min_time, c.max_time));
+    Ok(out)
+}
+
+fn key_values(meta: &ParquetMetaData) -> HashMap<String, String> {
+    meta.file_metadata()
+        .key_value_metadata()
+        .map(|kv| {
+            kv.iter()
+                .filter_map(|e| Some((e.key.clone(), e.value.clone()?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Sorted, disjoint row ranges.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct RowSet(Vec<Range<u64>>);
+
+impl RowSet {
+    fn all(rows: u64) -> Self {
+        let mut ranges = Vec::with_capacity(1);
+        if rows > 0 {
+            ranges.push(0..rows);
+        }
+        Self(ranges)
+    }
+
+    fn from_ranges(mut ranges: Vec<Range<u64>>) -> Self {
+        ranges.sort_by_key(|r| r.start);
+        let mut out: Vec<Range<u64>> = Vec::with_capacity(ranges.len());
+        for r in ranges.into_iter().filter(|r| r.start < r.end) {
+            match out.last_mut() {
+                Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+                _ => out.push(r),
+            }
+        }
+        Self(out)
+    }
+
+    fn from_sorted_rows(rows: &[u64]) -> Self {
+        let mut out: Vec<Range<u64>> = Vec::new();
+        for &r in rows {
+            match out.last_mut() {
+                Some(last) if last.end == r => last.end = r + 1,
+                _ => out.push(r..r + 1),
+            }
+        }
+        Self(out)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        self.0.iter().flat_map(|r| r.clone())
+    }
+
+    fn into_rows(self) -> Vec<u64> {
+        self.iter().collect()
+    }
+
+    fn intersect(&self, other: &RowSet) -> RowSet {
+        let (mut i, mut j, mut out) = (0, 0, Vec::new());
+        while i < self.0.len() && j < other.0.len() {
+            let (a, b) = (&self.0[i], &other.0[j]);
+            let (start, end) = (a.start.max(b.start), a.end.min(b.end));
+            if start < end {
+                out.push(start..end);
+            }
+            if a.end < b.end {
+                i += 1;
+            } else {
+                j += 1;
+            }
+        }
+        RowSet(out)
+    }
+
+    /// The row groups holding rows of the set, and the set as a selection over them.
+    fn plan(&self, group_starts: &[u64]) -> (Vec<usize>, RowSelection) {
+        let mut groups = Vec::new();
+        let mut ranges: Vec<Range<usize>> = Vec::new();
+        let mut offset = 0u64;
+        for (g, w) in group_starts.windows(2).enumerate() {
+            let (start, end) = (w[0], w[1]);
+            let mut any = false;
+            for r in &self.0 {
+                let (s, e) = (r.start.max(start), r.end.min(end));
+                if s < e {
+                    any = true;
+                    ranges.push((offset + s - start) as usize..(offset + e - start) as usize);
+                }
+            }
+            if any {
+                groups.push(g);
+                offset += end - start;
+            }
+        }
+        let selection = RowSelection::from_consecutive_ranges(ranges.into_iter(), offset as usize);
+        (groups, selection)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_sets_plan_over_row_groups() {
+        let set = RowSet::from_ranges(vec![5..7, 0..2, 12..15]);
+        assert_eq!(set.0, vec![0..2, 5..7, 12..15]);
+        let (groups, sel) = set.plan(&[0, 4, 10, 20]);
+        assert_eq!(groups, vec![0, 1, 2]);
+        assert_eq!(sel.row_count(), 7);
+        let (groups, sel) = RowSet::from_sorted_rows(&[11, 12]).plan(&[0, 4, 10, 20]);
+        assert_eq!(groups, vec![2]);
+        assert_eq!(sel.row_count(), 2);
+        let a = RowSet::from_ranges(vec![0..10, 20..30]);
+        let b = RowSet::from_ranges(vec![5..15, 15..25]);
+        assert_eq!(a.intersect(&b).0, vec![5..10, 20..25]);
+    }
+}

@@ -1,0 +1,196 @@
+//! A block converted to Parquet and read back: for many matcher sets and time ranges, the
+//! series and samples equal the TSDB block's.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use mnemos_parquet::{convert_block, ConvertOptions, ParquetShard};
+use mnemos_tsdb::block_writer::symbols_of;
+use mnemos_tsdb::chunkenc::{decode_xor_into, Encoding};
+use mnemos_tsdb::testdata::Rng;
+use mnemos_tsdb::{Block, BlockMeta, BlockWriter, Labels, MatchType, Matcher};
+use parquet::arrow::arrow_reader::ArrowReaderOptions;
+use parquet::arrow::async_reader::AsyncFileReader;
+use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData, ParquetMetaDataReader};
+
+/// A file held in memory, read the way the store gateway reads the bucket.
+#[derive(Clone)]
+struct MemFile(Bytes);
+
+impl AsyncFileReader for MemFile {
+    fn get_bytes(&mut self, range: Range<u64>) -> BoxFuture<'_, parquet::errors::Result<Bytes>> {
+        let data = self.0.slice(range.start as usize..range.end as usize);
+        async move { Ok(data) }.boxed()
+    }
+
+    fn get_metadata<'a>(
+        &'a mut self,
+        _options: Option<&'a ArrowReaderOptions>,
+    ) -> BoxFuture<'a, parquet::errors::Result<Arc<ParquetMetaData>>> {
+        let data = self.0.clone();
+        async move {
+            let mut r =
+                ParquetMetaDataReader::new().with_page_index_policy(PageIndexPolicy::Optional);
+            r.try_parse(&data)?;
+            Ok(Arc::new(r.finish()?))
+        }
+        .boxed()
+    }
+}
+
+const H: i64 = 3600 * 1000;
+
+fn make_block(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut rng = Rng(7);
+    let mut series = Vec::new();
+    for job in ["api", "db", "web"] {
+        for i in 0..40 {
+            let mut pairs = vec![
+                (
+                    "__name__",
+                    if i % 3 == 0 {
+                        "up".to_string()
+                    } else {
+                        format!("metric_{}", i % 5)
+                    },
+                ),
+                ("job", job.to_string()),
+                ("instance", format!("host-{i:02}")),
+            ];
+            if i % 4 == 0 {
+                pairs.push(("zone", format!("z{}", i % 3)));
+            }
+            let labels = Labels::from_pairs(pairs);
+            // 24h of 30s samples, with a gap, so chunks cross the 8h column boundaries.
+            let samples: Vec<(i64, f64)> = (0..2880)
+                .filter(|k| !(1000..1100).contains(k) || i % 2 == 0)
+                .map(|k| (k * 30_000 + (i as i64), rng.unit() * 100.0))
+                .collect();
+            series.push((labels, samples));
+        }
+    }
+    series.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut w = BlockWriter::create(dir, symbols_of(series.iter().map(|s| &s.0))).unwrap();
+    for (l, s) in &series {
+        w.add_series(l, s).unwrap();
+    }
+    let meta = w.finish(BlockMeta::new(String::new(), 0, 24 * H)).unwrap();
+    dir.join(meta.ulid)
+}
+
+fn m(kind: MatchType, name: &str, value: &str) -> Matcher {
+    Matcher::new(kind, name, value).unwrap()
+}
+
+#[tokio::test]
+async fn parquet_answers_equal_the_tsdb_block() {
+    let tmp = tempfile::tempdir().unwrap();
+    let block_dir = make_block(tmp.path());
+    let block = Block::open(&block_dir).unwrap();
+    let out = tmp.path().join("pq");
+    std::fs::create_dir_all(&out).unwrap();
+    let opts = ConvertOptions {
+        max_rows_per_row_group: 17,
+        chunk_page_bytes: 4096,
+        ..ConvertOptions::default()
+    };
+    let converted = convert_block(&block, &out, &opts).unwrap();
+    assert_eq!(converted.series, 120);
+    assert_eq!(converted.row_groups, 8);
+    let read = |p: &std::path::Path| MemFile(Bytes::from(std::fs::read(p).unwrap()));
+    let shard = ParquetShard::open(read(&converted.files[0]), read(&converted.files[1]))
+        .await
+        .unwrap();
+    assert_eq!(shard.num_rows(), 120);
+    assert_eq!(shard.slices().count(), 4);
+    assert_eq!(
+        shard.label_names().collect::<Vec<_>>(),
+        ["__name__", "instance", "job", "zone"]
+    );
+    assert_eq!(
+        shard.label_values("zone").await.unwrap(),
+        ["z0", "z1", "z2"]
+    );
+
+    let matcher_sets = vec![
+        vec![m(MatchType::Equal, "__name__", "up")],
+        vec![
+            m(MatchType::Equal, "__name__", "metric_1"),
+            m(MatchType::Equal, "job", "db"),
+        ],
+        vec![
+            m(MatchType::Regex, "job", "api|web"),
+            m(MatchType::NotEqual, "__name__", "up"),
+        ],
+        vec![m(MatchType::Regex, "instance", "host-0.*")],
+        vec![m(MatchType::Equal, "zone", "")],
+        vec![m(MatchType::NotRegex, "zone", "z1|")],
+        vec![m(MatchType::Equal, "nope", "x")],
+        vec![m(MatchType::Equal, "nope", "")],
+        vec![m(MatchType::Equal, "__name__", "absent")],
+    ];
+    let ranges = [
+        (0, 24 * H),
+        (7 * H, 9 * H),
+        (8 * H, 8 * H),
+        (23 * H, 30 * H),
+        (-5, 10),
+    ];
+    for matchers in &matcher_sets {
+        let mut ids = block.select(matchers).unwrap();
+        ids.sort_by_key(|id| block.index().series(*id).unwrap().labels);
+        let rows = shard.select(matchers).await.unwrap();
+        let labels = shard.labels(&rows).await.unwrap();
+        let mut got: Vec<(Labels, u64)> = labels.into_iter().zip(rows.iter().copied()).collect();
+        got.sort();
+        let want: Vec<Labels> = ids
+            .iter()
+            .map(|id| block.index().series(*id).unwrap().labels)
+            .collect();
+        assert_eq!(
+            got.iter().map(|g| g.0.clone()).collect::<Vec<_>>(),
+            want,
+            "{matchers:?}"
+        );
+        for &(mint, maxt) in &ranges {
+            let sorted_rows: Vec<u64> = {
+                let mut r = rows.clone();
+                r.sort();
+                r
+            };
+            let chunks = shard.chunks(&sorted_rows, mint, maxt, &[]).await.unwrap();
+            for (row, chunks) in sorted_rows.iter().zip(chunks) {
+                let (l, _) = got.iter().find(|g| g.1 == *row).unwrap();
+                let id = ids[want.iter().position(|w| w == l).unwrap()];
+                let entry = block.index().series(id).unwrap();
+                let mut expected = Vec::new();
+                block
+                    .read_samples(&entry, mint, maxt, &mut expected)
+                    .unwrap();
+                let mut samples = Vec::new();
+                for c in &chunks {
+                    assert_eq!(c.encoding, Encoding::Xor.as_byte());
+                    let (mut ts, mut vs) = (Vec::new(), Vec::new());
+                    decode_xor_into(&c.data, &mut ts, &mut vs).unwrap();
+                    assert_eq!((ts[0], ts[ts.len() - 1]), (c.min_time, c.max_time));
+                    samples.extend(
+                        ts.into_iter()
+                            .zip(vs)
+                            .filter(|(t, _)| (mint..=maxt).contains(t)),
+                    );
+                }
+                assert_eq!(samples, expected, "{l} in [{mint}, {maxt}]");
+                // No chunk crosses a column boundary.
+                for c in &chunks {
+                    assert_eq!(
+                        shard.slices().index_of(c.min_time),
+                        shard.slices().index_of(c.max_time)
+                    );
+                }
+            }
+        }
+    }
+}
