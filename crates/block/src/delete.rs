@@ -1,5 +1,6 @@
 //! Deletion of a block from the bucket in the safe order: meta.json first (readers stop
-//! seeing the block at once), then the other files, the deletion mark last (so an
+//! seeing the block at once), then the global copy of its Parquet converter mark, then the
+//! other files, the deletion mark last (so an
 //! interrupted deletion is finished by the next cleanup, which still sees the mark).
 
 use mnemos_objstore::Bucket;
@@ -8,11 +9,16 @@ use ulid::Ulid;
 
 use crate::error::Result;
 use crate::layout::{meta_key, DELETION_MARK_FILE};
+use crate::parquet_mark::global_mark_key;
 
 /// Deletes every object of block `id`; returns how many were deleted.
 pub async fn delete_block(bucket: &Bucket, id: Ulid) -> Result<usize> {
     let meta = meta_key(id);
     bucket.delete(&meta).await?;
+    let global_mark = global_mark_key(id);
+    if bucket.exists(&global_mark).await? {
+        bucket.delete(&global_mark).await?;
+    }
     let prefix = format!("{id}/");
     let mut objects = bucket.list_objects(&prefix).await?;
     // The mark goes last.

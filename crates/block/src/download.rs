@@ -9,7 +9,7 @@ use tracing::info;
 use ulid::Ulid;
 
 use crate::error::{Error, IoContext, Result};
-use crate::layout::{block_key, meta_key, MARK_FILES, META_FILE};
+use crate::layout::{block_key, meta_key, MARK_FILES, META_FILE, PARQUET_EXTENSION};
 
 /// Reads and parses a block's meta.json from the bucket.
 pub async fn fetch_meta(bucket: &Bucket, id: Ulid) -> Result<BlockMeta> {
@@ -29,7 +29,7 @@ pub async fn download_block(bucket: &Bucket, id: Ulid, parent: &Path) -> Result<
     let mut bytes = 0;
     for object in bucket.list_objects(&prefix).await? {
         let rel = &object.key[prefix.len()..];
-        if rel == META_FILE || MARK_FILES.contains(&rel) {
+        if rel == META_FILE || MARK_FILES.contains(&rel) || rel.ends_with(PARQUET_EXTENSION) {
             continue;
         }
         let local = tmp.join(rel);

@@ -26,6 +26,7 @@ use crate::download::fetch_meta;
 use crate::error::{IoContext, Result};
 use crate::layout::{
     parse_block_key, DELETION_MARK_FILE, META_FILE, NO_COMPACT_MARK_FILE, NO_DOWNSAMPLE_MARK_FILE,
+    PARQUET_MARK_FILE,
 };
 
 /// Metas fetched at once.
@@ -42,6 +43,8 @@ pub struct BucketBlocks {
     pub no_compact_marked: BTreeSet<Ulid>,
     /// Blocks with a no-downsample mark.
     pub no_downsample_marked: BTreeSet<Ulid>,
+    /// Blocks with a Parquet converter mark (their Parquet files are complete).
+    pub parquet_converted: BTreeSet<Ulid>,
     /// Block directories without meta.json (uploads in progress or abandoned).
     pub partial: BTreeSet<Ulid>,
     /// Blocks whose meta.json could not be read or parsed, with the reason.
@@ -184,6 +187,7 @@ impl MetaFetcher {
                 &mut blocks.deletion_marked,
                 &mut blocks.no_compact_marked,
                 &mut blocks.no_downsample_marked,
+                &mut blocks.parquet_converted,
             ] {
                 marked.retain(|id| !others.contains(id));
             }
@@ -212,6 +216,9 @@ impl MetaFetcher {
                 }
                 NO_DOWNSAMPLE_MARK_FILE => {
                     blocks.no_downsample_marked.insert(id);
+                }
+                PARQUET_MARK_FILE => {
+                    blocks.parquet_converted.insert(id);
                 }
                 _ => {}
             }

@@ -18,12 +18,17 @@ pub const DELETION_MARK_FILE: &str = "deletion-mark.json";
 pub const NO_COMPACT_MARK_FILE: &str = "no-compact-mark.json";
 /// File name of a no-downsample mark.
 pub const NO_DOWNSAMPLE_MARK_FILE: &str = "no-downsample-mark.json";
+/// File name of the mark saying a block's Parquet files are complete (Cortex' format).
+pub const PARQUET_MARK_FILE: &str = "parquet-converter-mark.json";
 /// Every mark's file name: files of a block directory that are not block data.
-pub const MARK_FILES: [&str; 3] = [
+pub const MARK_FILES: [&str; 4] = [
     DELETION_MARK_FILE,
     NO_COMPACT_MARK_FILE,
     NO_DOWNSAMPLE_MARK_FILE,
+    PARQUET_MARK_FILE,
 ];
+/// Extension of a block's Parquet files (not TSDB block data).
+pub const PARQUET_EXTENSION: &str = ".parquet";
 
 /// Key of a file inside a block: `<id>/<rel_path>`.
 pub fn block_key(id: Ulid, rel_path: &str) -> String {

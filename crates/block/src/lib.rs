@@ -11,6 +11,7 @@ pub mod fetcher;
 pub mod fsutil;
 pub mod layout;
 pub mod marks;
+pub mod parquet_mark;
 pub mod selection;
 pub mod upload;
 pub mod verify;
@@ -23,6 +24,7 @@ pub use fsutil::write_atomic;
 pub use marks::{
     read_mark, remove_mark, write_mark, DeletionMark, Mark, NoCompactMark, NoDownsampleMark,
 };
+pub use parquet_mark::ConverterMark;
 pub use selection::{Relabel, BLOCK_ID_LABEL};
 pub use upload::{local_block_files, meta_for_upload, upload_block};
 pub use verify::verify_block;

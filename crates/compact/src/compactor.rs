@@ -27,6 +27,7 @@ use crate::group::{external_labels, group_blocks, GroupKey};
 use crate::journal::Journal;
 use crate::merge::compact_blocks;
 use crate::metrics::{Metrics, ResolutionLabel};
+use crate::parquet_convert::{convert_in_bucket, ParquetConvertConfig};
 use crate::partials::PartialTracker;
 use crate::plan::{check_ranges, plan, PlanBlock};
 use crate::readback::{verify_uploaded, Readback};
@@ -81,6 +82,8 @@ pub struct Config {
     /// Which blocks this compactor handles (`--selector.relabel-config`); others are left to
     /// other compactors.
     pub selector: mnemos_block::Relabel,
+    /// Which blocks are converted to Parquet after compaction and downsampling.
+    pub parquet: ParquetConvertConfig,
 }
 
 /// What one pass did.
@@ -90,6 +93,8 @@ pub struct PassReport {
     pub compactions: usize,
     /// Downsampled blocks uploaded.
     pub downsamples: usize,
+    /// Blocks converted to Parquet.
+    pub parquet_conversions: usize,
     /// Blocks given a no-compact mark.
     pub marked_no_compact: usize,
     /// Blocks given a deletion mark.
@@ -109,6 +114,7 @@ macro_rules! log_pass {
         tracing::$level!(
             compactions = $report.compactions,
             downsamples = $report.downsamples,
+            parquet_conversions = $report.parquet_conversions,
             marked_no_compact = $report.marked_no_compact,
             marked_deletion = $report.marked_deletion,
             deleted = $report.deleted,
@@ -216,6 +222,9 @@ impl Compactor {
         self.compact_all(&mut report).await?;
         if self.config.downsampling {
             self.downsample_all(&mut report).await?;
+        }
+        if self.config.parquet.enabled {
+            self.convert_all(&mut report).await?;
         }
         self.apply_retention(&mut report).await?;
         self.delete_marked(&mut report).await?;
@@ -751,6 +760,46 @@ impl Compactor {
         .await;
         let _ = std::fs::remove_dir_all(&work);
         result
+    }
+
+    /// Converts the blocks `--parquet.convert.*` selects that have no converter mark yet,
+    /// newest first (as Cortex does). A failure is counted and retried next pass.
+    async fn convert_all(&self, report: &mut PassReport) -> Result<()> {
+        let blocks = self.fetcher.fetch().await?;
+        let eligible = self.eligible(&blocks, true)?;
+        let mut todo: Vec<Ulid> = eligible
+            .iter()
+            .filter(|(id, meta)| {
+                !blocks.parquet_converted.contains(id) && self.config.parquet.wants(meta)
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        todo.sort_by_key(|id| std::cmp::Reverse(eligible[id].max_time));
+        let results: Vec<(Ulid, Result<()>)> = stream::iter(todo)
+            .map(|id| async move {
+                let work = self.scratch().join(format!("parquet-{id}"));
+                let done = convert_in_bucket(&self.bucket, id, &work, &self.config.parquet.options)
+                    .await
+                    .map(|_| ());
+                (id, done)
+            })
+            .buffer_unordered(self.config.parquet.concurrency.max(1))
+            .collect()
+            .await;
+        for (id, result) in results {
+            match result {
+                Ok(()) => {
+                    self.metrics.parquet_conversions.inc();
+                    report.parquet_conversions += 1;
+                }
+                Err(e) => {
+                    self.metrics.parquet_conversion_failures.inc();
+                    report.failures += 1;
+                    error!(block = %id, error = %e, "converting to Parquet failed; retried next pass");
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn apply_retention(&self, report: &mut PassReport) -> Result<()> {

@@ -69,6 +69,9 @@ pub enum Error {
         /// What differs or does not decode.
         detail: String,
     },
+    /// Converting a block to Parquet failed.
+    #[error(transparent)]
+    Parquet(#[from] mnemos_parquet::Error),
     /// A chunk could not be decoded or encoded.
     #[error("{0}")]
     Chunk(String),

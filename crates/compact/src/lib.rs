@@ -9,7 +9,8 @@
 //! [`plan`] and [`group`] (pure planning), [`source`], [`rechunk`], [`merge`] and
 //! [`downsample_block`]
 //! (local blocks in, a local block out), [`journal`], [`readback`] (verification of an
-//! uploaded block) and [`compactor`] (the bucket pass).
+//! uploaded block), [`parquet_convert`] (a block of the bucket to Parquet) and
+//! [`compactor`] (the bucket pass).
 #![deny(missing_docs)]
 
 pub mod aggr;
@@ -23,6 +24,7 @@ pub mod histograms;
 pub mod journal;
 pub mod merge;
 pub mod metrics;
+pub mod parquet_convert;
 pub mod partials;
 pub mod plan;
 pub mod readback;
@@ -31,3 +33,4 @@ pub mod source;
 
 pub use compactor::{Compactor, Config, PassReport};
 pub use error::{BadKind, Error, Result};
+pub use parquet_convert::{convert_in_bucket, ParquetConvertConfig};

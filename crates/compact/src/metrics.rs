@@ -57,6 +57,10 @@ pub struct Metrics {
     pub downsamples: Family<ResolutionLabel, Counter>,
     /// Downsamplings that failed.
     pub downsample_failures: Counter,
+    /// Blocks converted to Parquet.
+    pub parquet_conversions: Counter,
+    /// Conversions to Parquet that failed.
+    pub parquet_conversion_failures: Counter,
     /// Blocks marked, by marker and reason.
     pub blocks_marked: Family<MarkLabels, Counter>,
     /// Blocks deleted from the bucket.
@@ -92,6 +96,8 @@ impl Metrics {
             vertical_compactions: Counter::default(),
             downsamples: Family::default(),
             downsample_failures: Counter::default(),
+            parquet_conversions: Counter::default(),
+            parquet_conversion_failures: Counter::default(),
             blocks_marked: Family::default(),
             blocks_deleted: Counter::default(),
             partial_deleted: Counter::default(),
@@ -109,6 +115,16 @@ impl Metrics {
             "groups",
             "Block groups (external labels and resolution) at the last planning",
             m.groups.clone(),
+        );
+        r.register(
+            "parquet_conversions",
+            "Blocks converted to Parquet (files and converter mark uploaded)",
+            m.parquet_conversions.clone(),
+        );
+        r.register(
+            "parquet_conversion_failures",
+            "Conversions to Parquet that failed (retried next pass)",
+            m.parquet_conversion_failures.clone(),
         );
         r.register(
             "compactions_planned",

@@ -238,6 +238,7 @@ impl Setup {
             compact_concurrency: 1,
             downsample_concurrency: 1,
             selector: Default::default(),
+            parquet: Default::default(),
         };
         Compactor::new(self.bucket.clone(), config, &mut Registry::default()).expect("compactor")
     }

@@ -17,6 +17,7 @@ use arrow_array::builder::{BinaryBuilder, StringBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
 use bytes::Bytes;
+use mnemos_block::parquet_mark::{chunks_file_name, labels_file_name};
 use mnemos_tsdb::chunkenc::aggr::{decode_aggr, AGGR_ENCODING};
 use mnemos_tsdb::chunkenc::Encoding;
 use mnemos_tsdb::{Block, Labels};
@@ -76,16 +77,6 @@ pub struct Converted {
     pub row_groups: usize,
     /// The files written, labels file first.
     pub files: Vec<PathBuf>,
-}
-
-/// File name of shard `shard`'s labels file.
-pub fn labels_file_name(shard: u32) -> String {
-    format!("{shard}.labels.parquet")
-}
-
-/// File name of shard `shard`'s chunks file.
-pub fn chunks_file_name(shard: u32) -> String {
-    format!("{shard}.chunks.parquet")
 }
 
 /// The time slicing of `block`'s files: raw blocks in `column_duration_ms` columns from the

@@ -9,13 +9,11 @@
 pub mod cell;
 pub mod convert;
 mod error;
-pub mod mark;
 pub mod read;
 pub mod schema;
 mod slices;
 
 pub use convert::{convert_block, ConvertOptions, Converted};
 pub use error::{Error, Result};
-pub use mark::ConverterMark;
-pub use read::{ParquetShard, ReadChunk};
+pub use read::{ParquetShard, ReadChunk, Reader, ShardFiles};
 pub use schema::{Part, TimeSlices};

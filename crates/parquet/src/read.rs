@@ -34,6 +34,10 @@ use crate::cell::{decode_records, Record};
 use crate::error::{Error, Result};
 use crate::schema::{Part, TimeSlices, LABEL_PREFIX};
 
+/// What reads a shard's files: any cloneable async Parquet reader.
+pub trait Reader: AsyncFileReader + Clone + Unpin + Send + 'static {}
+impl<R: AsyncFileReader + Clone + Unpin + Send + 'static> Reader for R {}
+
 /// Rows read per batch.
 const BATCH_ROWS: usize = 8192;
 
@@ -51,10 +55,20 @@ pub struct ReadChunk {
     pub data: Bytes,
 }
 
-/// One shard's files, opened.
-pub struct ParquetShard<R> {
-    labels: R,
-    chunks: R,
+/// A shard's two files as readers. Each read clones the reader it uses, so a reader can
+/// carry per-request state (such as byte counters) while the opened [`ParquetShard`] is
+/// shared.
+#[derive(Clone, Debug)]
+pub struct ShardFiles<R> {
+    /// The labels file.
+    pub labels: R,
+    /// The chunks file.
+    pub chunks: R,
+}
+
+/// One shard's footers and page indexes, opened once and shared by every request.
+#[derive(Clone, Debug)]
+pub struct ParquetShard {
     labels_meta: ArrowReaderMetadata,
     chunks_meta: ArrowReaderMetadata,
     slices: TimeSlices,
@@ -73,10 +87,10 @@ fn options(dictionary_labels: Option<Arc<Schema>>) -> ArrowReaderOptions {
     }
 }
 
-impl<R: AsyncFileReader + Clone + Unpin + Send + 'static> ParquetShard<R> {
+impl ParquetShard {
     /// Reads both files' footers and page indexes and checks that they agree.
-    pub async fn open(mut labels: R, mut chunks: R) -> Result<Self> {
-        let plain = ArrowReaderMetadata::load_async(&mut labels, options(None)).await?;
+    pub async fn open<R: AsyncFileReader>(files: &mut ShardFiles<R>) -> Result<Self> {
+        let plain = ArrowReaderMetadata::load_async(&mut files.labels, options(None)).await?;
         // Label columns read as dictionaries: matchers run once per distinct value.
         let fields: Vec<Field> = plain
             .schema()
@@ -98,7 +112,7 @@ impl<R: AsyncFileReader + Clone + Unpin + Send + 'static> ParquetShard<R> {
             plain.metadata().clone(),
             options(Some(Arc::new(Schema::new(fields)))),
         )?;
-        let chunks_meta = ArrowReaderMetadata::load_async(&mut chunks, options(None)).await?;
+        let chunks_meta = ArrowReaderMetadata::load_async(&mut files.chunks, options(None)).await?;
         let slices = TimeSlices::from_metadata(&key_values(labels_meta.metadata()))?;
         let label_leaves = labels_meta
             .parquet_schema()
@@ -136,8 +150,6 @@ impl<R: AsyncFileReader + Clone + Unpin + Send + 'static> ParquetShard<R> {
             group_starts.push(next);
         }
         Ok(Self {
-            labels,
-            chunks,
             labels_meta,
             chunks_meta,
             slices,
@@ -175,7 +187,11 @@ impl<R: AsyncFileReader + Clone + Unpin + Send + 'static> ParquetShard<R> {
     }
 
     /// The rows whose series match every matcher, in row order.
-    pub async fn select(&self, matchers: &[Matcher]) -> Result<Vec<u64>> {
+    pub async fn select<R: Reader>(
+        &self,
+        files: &ShardFiles<R>,
+        matchers: &[Matcher],
+    ) -> Result<Vec<u64>> {
         let mut rows = RowSet::all(self.num_rows());
         let mut order: Vec<&Matcher> = matchers.iter().collect();
         // Literal matchers first (they prune pages), then the rest; sort labels first.
@@ -206,7 +222,7 @@ impl<R: AsyncFileReader + Clone + Unpin + Send + 'static> ParquetShard<R> {
             if m.kind == MatchType::Regex && m.value == ".*" {
                 continue;
             }
-            rows = self.filter_rows(leaf, &rows, m).await?;
+            rows = self.filter_rows(&files.labels, leaf, &rows, m).await?;
         }
         Ok(rows.into_rows())
     }
@@ -247,13 +263,17 @@ impl<R: AsyncFileReader + Clone + Unpin + Send + 'static> ParquetShard<R> {
     }
 
     /// The rows of `rows` where `m` matches the value of column `leaf`.
-    async fn filter_rows(&self, leaf: usize, rows: &RowSet, m: &Matcher) -> Result<RowSet> {
+    async fn filter_rows<R: Reader>(
+        &self,
+        reader: &R,
+        leaf: usize,
+        rows: &RowSet,
+        m: &Matcher,
+    ) -> Result<RowSet> {
         let empty_matches = m.matches("");
         let mut out = Vec::new();
         let mut ids = rows.iter();
-        let batches = self
-            .read(&self.labels, &self.labels_meta, &[leaf], rows)
-            .await?;
+        let batches = self.read(reader, &self.labels_meta, &[leaf], rows).await?;
         for batch in batches {
             let col = batch.column(0);
             let dict = col.as_dictionary_opt::<Int32Type>().ok_or_else(|| {
@@ -280,13 +300,17 @@ impl<R: AsyncFileReader + Clone + Unpin + Send + 'static> ParquetShard<R> {
     }
 
     /// The label sets of `rows` (sorted row numbers), in that order.
-    pub async fn labels(&self, rows: &[u64]) -> Result<Vec<Labels>> {
+    pub async fn labels<R: Reader>(
+        &self,
+        files: &ShardFiles<R>,
+        rows: &[u64],
+    ) -> Result<Vec<Labels>> {
         let set = RowSet::from_sorted_rows(rows);
         let leaves: Vec<usize> = self.label_leaves.iter().map(|(_, l)| *l).collect();
         let names: Vec<&str> = self.label_leaves.iter().map(|(n, _)| n.as_str()).collect();
         let mut out = Vec::with_capacity(rows.len());
         for batch in self
-            .read(&self.labels, &self.labels_meta, &leaves, &set)
+            .read(&files.labels, &self.labels_meta, &leaves, &set)
             .await?
         {
             // Projected columns come in leaf order, which is name order.
@@ -328,14 +352,18 @@ impl<R: AsyncFileReader + Clone + Unpin + Send + 'static> ParquetShard<R> {
     }
 
     /// The distinct values of label `name` over the whole shard.
-    pub async fn label_values(&self, name: &str) -> Result<Vec<String>> {
+    pub async fn label_values<R: Reader>(
+        &self,
+        files: &ShardFiles<R>,
+        name: &str,
+    ) -> Result<Vec<String>> {
         let Some(leaf) = self.label_leaf(name) else {
             return Ok(Vec::new());
         };
         let all = RowSet::all(self.num_rows());
         let mut values = std::collections::BTreeSet::new();
         for batch in self
-            .read(&self.labels, &self.labels_meta, &[leaf], &all)
+            .read(&files.labels, &self.labels_meta, &[leaf], &all)
             .await?
         {
             let dict = batch
@@ -363,8 +391,9 @@ impl<R: AsyncFileReader + Clone + Unpin + Send + 'static> ParquetShard<R> {
     /// The chunks of `rows` (sorted row numbers) that may hold samples in `[mint, maxt]`,
     /// per row in time order. Downsampled shards read only the aggregate columns of `parts`
     /// (all five when empty) and return them as aggregate chunks.
-    pub async fn chunks(
+    pub async fn chunks<R: Reader>(
         &self,
+        files: &ShardFiles<R>,
         rows: &[u64],
         mint: i64,
         maxt: i64,
@@ -403,7 +432,7 @@ impl<R: AsyncFileReader + Clone + Unpin + Send + 'static> ParquetShard<R> {
         let leaves: Vec<usize> = cols.iter().map(|c| c.2).collect();
         let set = RowSet::from_sorted_rows(rows);
         for batch in self
-            .read(&self.chunks, &self.chunks_meta, &leaves, &set)
+            .read(&files.chunks, &self.chunks_meta, &leaves, &set)
             .await?
         {
             let arrays: Vec<&BinaryArray> = (0..batch.num_columns())
@@ -438,7 +467,7 @@ impl<R: AsyncFileReader + Clone + Unpin + Send + 'static> ParquetShard<R> {
     }
 
     /// Reads columns `leaves` of `rows` from one file.
-    async fn read(
+    async fn read<R: Reader>(
         &self,
         reader: &R,
         meta: &ArrowReaderMetadata,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::FutureExt;
-use mnemos_parquet::{convert_block, ConvertOptions, ParquetShard};
+use mnemos_parquet::{convert_block, ConvertOptions, ParquetShard, ShardFiles};
 use mnemos_tsdb::block_writer::symbols_of;
 use mnemos_tsdb::chunkenc::{decode_xor_into, Encoding};
 use mnemos_tsdb::testdata::Rng;
@@ -101,9 +101,11 @@ async fn parquet_answers_equal_the_tsdb_block() {
     assert_eq!(converted.series, 120);
     assert_eq!(converted.row_groups, 8);
     let read = |p: &std::path::Path| MemFile(Bytes::from(std::fs::read(p).unwrap()));
-    let shard = ParquetShard::open(read(&converted.files[0]), read(&converted.files[1]))
-        .await
-        .unwrap();
+    let mut files = ShardFiles {
+        labels: read(&converted.files[0]),
+        chunks: read(&converted.files[1]),
+    };
+    let shard = ParquetShard::open(&mut files).await.unwrap();
     assert_eq!(shard.num_rows(), 120);
     assert_eq!(shard.slices().count(), 4);
     assert_eq!(
@@ -111,7 +113,7 @@ async fn parquet_answers_equal_the_tsdb_block() {
         ["__name__", "instance", "job", "zone"]
     );
     assert_eq!(
-        shard.label_values("zone").await.unwrap(),
+        shard.label_values(&files, "zone").await.unwrap(),
         ["z0", "z1", "z2"]
     );
 
@@ -142,8 +144,8 @@ async fn parquet_answers_equal_the_tsdb_block() {
     for matchers in &matcher_sets {
         let mut ids = block.select(matchers).unwrap();
         ids.sort_by_key(|id| block.index().series(*id).unwrap().labels);
-        let rows = shard.select(matchers).await.unwrap();
-        let labels = shard.labels(&rows).await.unwrap();
+        let rows = shard.select(&files, matchers).await.unwrap();
+        let labels = shard.labels(&files, &rows).await.unwrap();
         let mut got: Vec<(Labels, u64)> = labels.into_iter().zip(rows.iter().copied()).collect();
         got.sort();
         let want: Vec<Labels> = ids
@@ -161,7 +163,10 @@ async fn parquet_answers_equal_the_tsdb_block() {
                 r.sort();
                 r
             };
-            let chunks = shard.chunks(&sorted_rows, mint, maxt, &[]).await.unwrap();
+            let chunks = shard
+                .chunks(&files, &sorted_rows, mint, maxt, &[])
+                .await
+                .unwrap();
             for (row, chunks) in sorted_rows.iter().zip(chunks) {
                 let (l, _) = got.iter().find(|g| g.1 == *row).unwrap();
                 let id = ids[want.iter().position(|w| w == l).unwrap()];

@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::pin::Pin;
+use std::sync::Arc;
 
 use futures::Stream;
 use mnemos_storeapi::helpers::{component_type, limit_count};
@@ -21,6 +22,8 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
+use crate::block::Loaded;
+use crate::bucket_file::FetchStats;
 use crate::error::Error;
 use crate::query::{BlockRequest, OutSeries};
 use crate::service::{BucketStore, Planned};
@@ -237,8 +240,12 @@ impl Store for BucketStore {
                 continue;
             }
             match self.load_block(&b).await {
-                Ok(loaded) => {
+                Ok(Loaded::Tsdb(loaded)) => {
                     names.extend(loaded.index.label_names().into_iter().map(str::to_string));
+                    names.extend(b.external.iter().map(|l| l.name.clone()));
+                }
+                Ok(Loaded::Parquet(loaded)) => {
+                    names.extend(loaded.label_names());
                     names.extend(b.external.iter().map(|l| l.name.clone()));
                 }
                 Err(e) => warnings.push(format!("block {}: {e}", b.id)),
@@ -293,13 +300,20 @@ impl Store for BucketStore {
                 continue;
             }
             match self.load_block(&b).await {
-                Ok(loaded) => values.extend(
+                Ok(Loaded::Tsdb(loaded)) => values.extend(
                     loaded
                         .index
                         .label_values(&req.label)
                         .into_iter()
                         .map(str::to_string),
                 ),
+                Ok(Loaded::Parquet(loaded)) => {
+                    let stats = Arc::new(FetchStats::default());
+                    match loaded.label_values(&req.label, &stats).await {
+                        Ok(v) => values.extend(v),
+                        Err(e) => warnings.push(format!("block {}: {e}", b.id)),
+                    }
+                }
                 Err(e) => warnings.push(format!("block {}: {e}", b.id)),
             }
         }

@@ -1,21 +1,26 @@
-//! A block the gateway serves: its meta (always in memory) and, once loaded, its index
-//! (local header + ranged reads), chunk segments and tombstones. Loading happens once, on
-//! first use or in the background after a sync; a block is used only once fully loaded.
+//! A block the gateway serves: its meta (always in memory) and, once loaded, either its
+//! TSDB index (local header + ranged reads), chunk segments and tombstones, or, for a block
+//! with a Parquet converter mark, its Parquet footers ([`crate::parquet_block`]). Loading
+//! happens once, on first use or in the background after a sync; a block is used only once
+//! fully loaded.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use mnemos_block::{read_mark, ConverterMark};
 use mnemos_objstore::Bucket;
 use mnemos_tsdb::index::IndexReader;
 use mnemos_tsdb::meta::BlockMeta;
 use mnemos_tsdb::tombstones::Tombstones;
 use mnemos_tsdb::Labels;
 use tokio::sync::OnceCell;
+use tracing::warn;
 use ulid::Ulid;
 
 use crate::bucket_file::BucketFile;
 use crate::error::{Error, Result};
 use crate::index_header::IndexHeader;
+use crate::parquet_block::{load_parquet, ParquetBlock};
 use crate::range_cache::{FileKey, RangeCache};
 
 /// What loading a block needs.
@@ -65,6 +70,15 @@ impl LoadedBlock {
     }
 }
 
+/// A loaded block, by the files it is read from.
+#[derive(Clone)]
+pub enum Loaded {
+    /// Its TSDB index and chunk segments.
+    Tsdb(Arc<LoadedBlock>),
+    /// Its Parquet files.
+    Parquet(Arc<ParquetBlock>),
+}
+
 /// A block of the bucket.
 pub struct StoreBlock {
     /// Block id.
@@ -73,12 +87,14 @@ pub struct StoreBlock {
     pub meta: Arc<BlockMeta>,
     /// Its external labels (from meta.json).
     pub external: Labels,
-    loaded: OnceCell<Arc<LoadedBlock>>,
+    /// Whether to read it from its Parquet files (it has a converter mark).
+    pub parquet: bool,
+    loaded: OnceCell<Loaded>,
 }
 
 impl StoreBlock {
-    /// A block not loaded yet.
-    pub fn new(id: Ulid, meta: Arc<BlockMeta>) -> Self {
+    /// A block not loaded yet, read from its Parquet files when `parquet` is set.
+    pub fn new(id: Ulid, meta: Arc<BlockMeta>, parquet: bool) -> Self {
         let external = meta
             .thanos
             .as_ref()
@@ -88,6 +104,7 @@ impl StoreBlock {
             id,
             meta,
             external,
+            parquet,
             loaded: OnceCell::new(),
         }
     }
@@ -103,9 +120,21 @@ impl StoreBlock {
     }
 
     /// The loaded block, loading it first if needed (concurrent callers wait for one load).
-    pub async fn load(&self, loader: &Loader) -> Result<Arc<LoadedBlock>> {
+    pub async fn load(&self, loader: &Loader) -> Result<Loaded> {
         self.loaded
-            .get_or_try_init(|| async { load(self.id, &self.meta, loader).await.map(Arc::new) })
+            .get_or_try_init(|| async {
+                if self.parquet {
+                    if let Some(mark) = read_mark::<ConverterMark>(&loader.bucket, self.id).await? {
+                        if mark.is_readable() {
+                            let block = load_parquet(self.id, &mark, loader).await?;
+                            return Ok(Loaded::Parquet(Arc::new(block)));
+                        }
+                        warn!(block = %self.id, version = mark.version, "unknown Parquet converter mark version; serving the TSDB block");
+                    }
+                }
+                let block = load(self.id, &self.meta, loader).await?;
+                Ok(Loaded::Tsdb(Arc::new(block)))
+            })
             .await
             .cloned()
     }

@@ -33,6 +33,15 @@ pub enum Error {
         #[source]
         source: mnemos_tsdb::Error,
     },
+    /// Reading a block's Parquet files failed.
+    #[error("block {block}: {source}")]
+    Parquet {
+        /// The block.
+        block: Ulid,
+        /// The error.
+        #[source]
+        source: mnemos_parquet::Error,
+    },
     /// A local file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -53,6 +62,9 @@ pub enum Error {
 impl Error {
     /// Whether the error says the block itself is bad (not the bucket being unavailable).
     pub fn is_corruption(&self) -> bool {
+        if let Error::Parquet { source, .. } = self {
+            return source.is_corruption();
+        }
         matches!(
             self,
             Error::CorruptBlock { .. }

@@ -25,6 +25,8 @@ pub mod limits;
 pub mod merge;
 pub mod metrics;
 pub mod order;
+pub mod parquet_block;
+mod parquet_query;
 pub mod query;
 pub mod range_cache;
 mod select;

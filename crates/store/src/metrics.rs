@@ -21,6 +21,8 @@ pub struct CacheLabel {
 pub struct StoreMetrics {
     /// Blocks served.
     pub blocks: Gauge,
+    /// Blocks served from their Parquet files.
+    pub parquet_blocks: Gauge,
     /// Blocks loaded (index header ready).
     pub blocks_loaded: Counter,
     /// Block loads that failed.
@@ -44,6 +46,8 @@ pub struct StoreMetrics {
     pub query_chunks: Histogram,
     /// Bytes read from the bucket per query.
     pub query_bucket_bytes: Histogram,
+    /// Requests sent to the bucket per query.
+    pub query_bucket_requests: Histogram,
     /// Query duration.
     pub query_duration: Histogram,
     cache_hits: Family<CacheLabel, Counter>,
@@ -57,6 +61,7 @@ impl StoreMetrics {
     pub fn new(registry: &mut Registry) -> Self {
         let m = Self {
             blocks: Gauge::default(),
+            parquet_blocks: Gauge::default(),
             blocks_loaded: Counter::default(),
             block_load_failures: Counter::default(),
             blocks_corrupt: Counter::default(),
@@ -68,6 +73,7 @@ impl StoreMetrics {
             query_series: Histogram::new(exponential_buckets(1.0, 4.0, 12)),
             query_chunks: Histogram::new(exponential_buckets(1.0, 4.0, 14)),
             query_bucket_bytes: Histogram::new(exponential_buckets(1024.0, 4.0, 12)),
+            query_bucket_requests: Histogram::new(exponential_buckets(1.0, 4.0, 10)),
             query_duration: Histogram::new(exponential_buckets(0.001, 4.0, 10)),
             cache_hits: Family::default(),
             cache_misses: Family::default(),
@@ -76,6 +82,11 @@ impl StoreMetrics {
         };
         let r = registry.sub_registry_with_prefix("mnemos_store");
         r.register("blocks", "Blocks served", m.blocks.clone());
+        r.register(
+            "parquet_blocks",
+            "Blocks served from their Parquet files",
+            m.parquet_blocks.clone(),
+        );
         r.register(
             "blocks_loaded",
             "Blocks loaded (index header ready)",
@@ -130,6 +141,11 @@ impl StoreMetrics {
             "query_bucket_bytes",
             "Bytes read from the bucket per query",
             m.query_bucket_bytes.clone(),
+        );
+        r.register(
+            "query_bucket_requests",
+            "Requests sent to the bucket per query",
+            m.query_bucket_requests.clone(),
         );
         r.register(
             "query_duration_seconds",

@@ -13,10 +13,12 @@ use futures::{stream, StreamExt};
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 
+use crate::block::Loaded;
 use crate::bucket_file::FetchStats;
 use crate::error::{Error, Result};
 use crate::limits::RequestLimits;
 use crate::merge::{BlockBatch, BlockStream, Merger};
+use crate::parquet_query::ParquetQuery;
 use crate::query::{BlockQuery, BlockRequest, OutSeries, DEFAULT_BATCH_SERIES};
 use crate::service::{BucketStore, Planned, BLOCK_CONCURRENCY};
 
@@ -56,6 +58,8 @@ impl Drop for Selection {
         m.query_chunks.observe(self.chunks as f64);
         m.query_bucket_bytes
             .observe(self.stats.bucket_bytes.load(Ordering::Relaxed) as f64);
+        m.query_bucket_requests
+            .observe(self.stats.requests.load(Ordering::Relaxed) as f64);
         m.query_duration.observe(self.start.elapsed().as_secs_f64());
     }
 }
@@ -86,8 +90,24 @@ impl BucketStore {
                 let (limits, stats) = (&limits, &stats);
                 async move {
                     let opened = match self.load_block(&b).await {
-                        Ok(loaded) => {
-                            BlockQuery::open(loaded, &b.external, req, limits, stats, batch).await
+                        Ok(Loaded::Tsdb(loaded)) => {
+                            BlockQuery::open(loaded, &b.external, req, limits, stats, batch)
+                                .await
+                                .map(Cursor::Tsdb)
+                        }
+                        Ok(Loaded::Parquet(loaded)) => {
+                            let range = (b.meta.min_time, b.meta.max_time);
+                            ParquetQuery::open(
+                                loaded,
+                                &b.external,
+                                range,
+                                req,
+                                limits,
+                                stats,
+                                batch,
+                            )
+                            .await
+                            .map(Cursor::Parquet)
                         }
                         Err(e) => Err(e),
                     };
@@ -102,7 +122,7 @@ impl BucketStore {
         while let Some((id, opened)) = opening.next().await {
             match opened {
                 Ok(query) => {
-                    if query.collects_all() {
+                    if matches!(&query, Cursor::Tsdb(q) if q.collects_all()) {
                         self.inner.metrics.query_blocks_sorted.inc();
                     }
                     let (tx, rx) = mpsc::channel(1);
@@ -153,11 +173,30 @@ impl BucketStore {
     }
 }
 
+/// A request's cursor over one block, by the files the block is read from.
+enum Cursor {
+    Tsdb(BlockQuery),
+    Parquet(ParquetQuery),
+}
+
+impl Cursor {
+    async fn next_batch(
+        &mut self,
+        limits: &RequestLimits,
+        stats: &FetchStats,
+    ) -> Result<Option<Vec<OutSeries>>> {
+        match self {
+            Cursor::Tsdb(q) => q.next_batch(limits, stats).await,
+            Cursor::Parquet(q) => q.next_batch(limits).await,
+        }
+    }
+}
+
 /// Reads `query` a batch at a time into `tx` until the block ends, fails or the merger goes
 /// away (its end of the channel dropped). At most `BLOCK_CONCURRENCY` blocks of one request
 /// read at once (`fetch_gate`).
 async fn read_block(
-    mut query: BlockQuery,
+    mut query: Cursor,
     tx: mpsc::Sender<BlockBatch>,
     limits: Arc<RequestLimits>,
     stats: Arc<FetchStats>,

@@ -18,7 +18,7 @@ use tracing::{info, warn};
 use ulid::Ulid;
 
 use crate::aggr::{choose_by_resolution, Span};
-use crate::block::{LoadedBlock, Loader, StoreBlock};
+use crate::block::{Loaded, Loader, StoreBlock};
 use crate::error::{Error, Result};
 use crate::limits::RequestLimits;
 use crate::metrics::StoreMetrics;
@@ -54,11 +54,15 @@ pub struct StoreConfig {
     pub relabel: Relabel,
     /// Blocks marked for deletion longer ago than this are no longer served.
     pub ignore_deletion_marks_delay: Duration,
+    /// Serve blocks with a Parquet converter mark from their Parquet files (their TSDB
+    /// files are then not read); otherwise every block is read as TSDB.
+    pub serve_parquet: bool,
 }
 
 impl StoreConfig {
     /// The gateway's defaults (those of `mnemos store`'s flags) over `data_dir`: 250 MB
-    /// caches, no series or sample limit, 20 calls at once, every block served.
+    /// caches, no series or sample limit, 20 calls at once, every block served, converted
+    /// blocks from their Parquet files.
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
             data_dir,
@@ -72,6 +76,7 @@ impl StoreConfig {
             max_time: TimeBound::Absolute(i64::MAX / 2),
             relabel: Relabel::default(),
             ignore_deletion_marks_delay: Duration::from_secs(24 * 3600),
+            serve_parquet: true,
         }
     }
 }
@@ -107,6 +112,11 @@ pub struct SyncReport {
     pub added: usize,
     /// Blocks gone in this sync.
     pub removed: usize,
+}
+
+/// Blocks of `set` read from their Parquet files.
+fn parquet_count(set: &BlockSet) -> usize {
+    set.values().filter(|b| b.parquet).count()
 }
 
 /// The matchers left for a block's series, or `None` when its external labels fail one.
@@ -186,7 +196,7 @@ impl BucketStore {
         let now = now_ms();
         let (min, max) = (inner.config.min_time.at(now), inner.config.max_time.at(now));
         let delay = inner.config.ignore_deletion_marks_delay.as_secs() as i64;
-        let mut wanted: BTreeMap<Ulid, Arc<mnemos_tsdb::BlockMeta>> = BTreeMap::new();
+        let mut wanted: BTreeMap<Ulid, (Arc<mnemos_tsdb::BlockMeta>, bool)> = BTreeMap::new();
         for (id, meta) in &found.metas {
             if meta.max_time <= min || meta.min_time > max {
                 continue;
@@ -225,27 +235,30 @@ impl BucketStore {
                     continue;
                 }
             }
-            wanted.insert(*id, meta.clone());
+            let parquet = inner.config.serve_parquet && found.parquet_converted.contains(id);
+            wanted.insert(*id, (meta.clone(), parquet));
         }
         let current = self.snapshot();
         let mut next: BTreeMap<Ulid, Arc<StoreBlock>> = BTreeMap::new();
         let mut added = 0;
-        for (id, meta) in wanted {
+        let mut removed = Vec::new();
+        for (id, (meta, parquet)) in wanted {
             match current.get(&id) {
-                Some(b) => {
+                Some(b) if b.parquet == parquet => {
                     next.insert(id, b.clone());
                 }
-                None => {
+                known => {
+                    if known.is_some() {
+                        // Converted (or its mark gone) since it was loaded: read it anew.
+                        info!(block = %id, parquet, "block changed format");
+                        removed.push(id);
+                    }
                     added += 1;
-                    next.insert(id, Arc::new(StoreBlock::new(id, meta)));
+                    next.insert(id, Arc::new(StoreBlock::new(id, meta, parquet)));
                 }
             }
         }
-        let removed: Vec<Ulid> = current
-            .keys()
-            .filter(|id| !next.contains_key(id))
-            .copied()
-            .collect();
+        removed.extend(current.keys().filter(|id| !next.contains_key(id)).copied());
         for id in &removed {
             inner.loader.index_cache.forget_block(*id);
             inner.loader.chunk_cache.forget_block(*id);
@@ -263,6 +276,8 @@ impl BucketStore {
         };
         *inner.blocks.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(next);
         inner.metrics.blocks.set(report.blocks as i64);
+        let parquet = parquet_count(&self.snapshot());
+        inner.metrics.parquet_blocks.set(parquet as i64);
         if added > 0 || !removed.is_empty() {
             info!(
                 blocks = report.blocks,
@@ -302,7 +317,7 @@ impl BucketStore {
 
     /// The loaded block, loading it first if needed. A failure is counted; a corrupt block
     /// is skipped from then on.
-    pub(crate) async fn load_block(&self, b: &StoreBlock) -> Result<Arc<LoadedBlock>> {
+    pub(crate) async fn load_block(&self, b: &StoreBlock) -> Result<Loaded> {
         let was_loaded = b.is_loaded();
         let result = b.load(&self.inner.loader).await;
         match &result {

@@ -88,6 +88,9 @@ pub struct CompactArgs {
     /// own streams).
     #[command(flatten)]
     selector: super::SelectorArgs,
+    /// Conversion to Parquet.
+    #[command(flatten)]
+    parquet: super::parquet::ParquetConvertArgs,
 }
 
 impl CompactArgs {
@@ -111,6 +114,7 @@ impl CompactArgs {
             compact_concurrency: self.compact_concurrency,
             downsample_concurrency: self.downsample_concurrency,
             selector: self.selector.load()?,
+            parquet: self.parquet.config()?,
         })
     }
 

@@ -1,6 +1,7 @@
 //! The long-running components: their flags and how they are wired.
 
 mod compact;
+pub mod parquet;
 mod query;
 mod sidecar;
 mod store;

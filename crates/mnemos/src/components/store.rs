@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::Args;
+use clap::{ArgAction, Args};
 use mnemos_server::{bind, register_build_info, router, Readiness, Shutdown};
 use mnemos_store::{BucketStore, StoreConfig};
 use mnemos_tsdb::time::TimeBound;
@@ -88,6 +88,11 @@ pub struct StoreArgs {
     /// Blocks marked for deletion longer ago than this are no longer served.
     #[arg(long = "ignore-deletion-marks-delay", env = "MNEMOS_IGNORE_DELETION_MARKS_DELAY", default_value = "24h", value_parser = parse_duration)]
     ignore_deletion_marks_delay: Duration,
+    /// Serve blocks with a Parquet converter mark (`mnemos compact --parquet.convert.enabled`,
+    /// `mnemos tools bucket parquet convert`, Cortex' converter) from their Parquet files,
+    /// skipping their TSDB files; `false` reads every block as TSDB.
+    #[arg(long = "parquet.serve", env = "MNEMOS_PARQUET_SERVE", default_value_t = true, action = ArgAction::Set)]
+    serve_parquet: bool,
 }
 
 impl StoreArgs {
@@ -114,6 +119,7 @@ impl StoreArgs {
             max_time: self.max_time,
             relabel,
             ignore_deletion_marks_delay: self.ignore_deletion_marks_delay,
+            serve_parquet: self.serve_parquet,
         };
         let store = BucketStore::new(bucket, config, &mut registry)?;
         let readiness = Readiness::default();

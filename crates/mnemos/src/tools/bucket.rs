@@ -1,4 +1,5 @@
-//! `mnemos tools bucket ls|inspect|upload|verify|download|mark`: blocks in object storage.
+//! `mnemos tools bucket ls|inspect|upload|verify|download|mark`: blocks in object storage
+//! (`parquet …` in [`super::bucket_parquet`]).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -37,6 +38,9 @@ pub enum BucketCommand {
     /// Puts a deletion, no-compact or no-downsample mark on blocks, or removes it (as
     /// Thanos' `tools bucket mark`).
     Mark(MarkArgs),
+    /// The blocks' Parquet files: convert, list, inspect.
+    #[command(subcommand)]
+    Parquet(super::bucket_parquet::ParquetCommand),
 }
 
 impl BucketCommand {
@@ -50,13 +54,14 @@ impl BucketCommand {
                 BucketCommand::Verify(a) => a.run().await,
                 BucketCommand::Download(a) => a.run().await,
                 BucketCommand::Mark(a) => a.run().await,
+                BucketCommand::Parquet(c) => c.run().await,
             }
         })
     }
 }
 
 /// Opens the bucket and fetches its block list.
-async fn fetch(objstore: &ObjstoreArgs) -> anyhow::Result<(Bucket, BucketBlocks)> {
+pub(super) async fn fetch(objstore: &ObjstoreArgs) -> anyhow::Result<(Bucket, BucketBlocks)> {
     let mut registry = Registry::default();
     let bucket = objstore.open_required(&mut registry)?;
     let fetcher = MetaFetcher::new(bucket.clone(), None, &mut registry);
@@ -225,6 +230,9 @@ impl InspectArgs {
             }
             if blocks.no_downsample_marked.contains(id) {
                 marks.push("no-downsample-mark");
+            }
+            if blocks.parquet_converted.contains(id) {
+                marks.push("parquet-converter-mark");
             }
             states.insert(
                 *id,

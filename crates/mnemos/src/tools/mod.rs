@@ -1,6 +1,7 @@
 //! `mnemos tools`: operator tools.
 
 mod bucket;
+mod bucket_parquet;
 mod gotext;
 mod tsdb_dump;
 mod tsdb_ls;

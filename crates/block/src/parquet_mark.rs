@@ -1,15 +1,17 @@
 //! Cortex' converter mark: `<block>/parquet-converter-mark.json` says a block's Parquet
-//! files are complete, with a copy at `parquet-markers/<block>-parquet-converter-mark.json`
-//! so one listing finds every converted block. Both are written after the files, the
-//! global copy first, so a reader never sees a mark without its files.
+//! files (`<block>/<shard>.labels.parquet`, `<block>/<shard>.chunks.parquet`) are complete,
+//! with a copy at `parquet-markers/<block>-parquet-converter-mark.json` so one listing
+//! finds every converted block. Both are written after the files, the global copy first,
+//! so a reader never sees a mark without its files.
 
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
+use crate::layout::{block_key, PARQUET_EXTENSION, PARQUET_MARK_FILE};
+use crate::marks::Mark;
+
 /// Version of the files this crate writes: 2 has `s_series_hash`.
-pub const MARK_VERSION: u32 = 2;
-/// Name of the per-block mark.
-pub const MARK_FILE: &str = "parquet-converter-mark.json";
+pub const CONVERTER_MARK_VERSION: u32 = 2;
 /// Folder of the global copies.
 pub const MARKERS_DIR: &str = "parquet-markers";
 
@@ -27,11 +29,15 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
+impl Mark for ConverterMark {
+    const FILE: &'static str = PARQUET_MARK_FILE;
+}
+
 impl ConverterMark {
     /// A mark for `shards` shards in the current version.
     pub fn new(shards: u32) -> Self {
         Self {
-            version: MARK_VERSION,
+            version: CONVERTER_MARK_VERSION,
             shards,
         }
     }
@@ -47,30 +53,37 @@ impl ConverterMark {
     }
 }
 
-/// Object key of a block's mark.
-pub fn mark_key(block: Ulid) -> String {
-    format!("{block}/{MARK_FILE}")
-}
-
 /// Object key of a block's global mark copy.
 pub fn global_mark_key(block: Ulid) -> String {
-    format!("{MARKERS_DIR}/{block}-{MARK_FILE}")
+    format!("{MARKERS_DIR}/{block}-{PARQUET_MARK_FILE}")
 }
 
 /// The block a global mark copy's key names.
 pub fn block_of_global_mark(key: &str) -> Option<Ulid> {
     let name = key.rsplit('/').next()?;
-    name.strip_suffix(&format!("-{MARK_FILE}"))?.parse().ok()
+    name.strip_suffix(&format!("-{PARQUET_MARK_FILE}"))?
+        .parse()
+        .ok()
+}
+
+/// File name of shard `shard`'s labels file inside its block.
+pub fn labels_file_name(shard: u32) -> String {
+    format!("{shard}.labels{PARQUET_EXTENSION}")
+}
+
+/// File name of shard `shard`'s chunks file inside its block.
+pub fn chunks_file_name(shard: u32) -> String {
+    format!("{shard}.chunks{PARQUET_EXTENSION}")
 }
 
 /// Object key of shard `shard`'s labels file.
 pub fn labels_key(block: Ulid, shard: u32) -> String {
-    format!("{block}/{shard}.labels.parquet")
+    block_key(block, &labels_file_name(shard))
 }
 
 /// Object key of shard `shard`'s chunks file.
 pub fn chunks_key(block: Ulid, shard: u32) -> String {
-    format!("{block}/{shard}.chunks.parquet")
+    block_key(block, &chunks_file_name(shard))
 }
 
 #[cfg(test)]
