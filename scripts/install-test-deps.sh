@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs when it is missing: Prometheus 2.42 and
 # promtool (Debian package `prometheus`), curl, Garage 2.5 (S3 server, built with
-# `cargo install` into ~/.cache/mnemos-tools), and moto (AWS S3 and STS server,
-# PyPI, in a venv under ~/.cache/mnemos-tools). Safe to run repeatedly.
+# `cargo install` into ~/.cache/mnemos-tools), moto (AWS S3 and STS server,
+# PyPI, in a venv under ~/.cache/mnemos-tools), and DuckDB and pyarrow (PyPI, in
+# another venv there). Safe to run repeatedly.
 set -euo pipefail
 
 "$(dirname "$0")/install-prometheus.sh"
@@ -42,6 +43,25 @@ if ! "$MOTO_VENV/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != 
   "$MOTO_VENV/bin/pip" install --quiet "moto[server]==$MOTO_VERSION"
 fi
 echo "moto $("$MOTO_VENV/bin/python" -c 'import moto; print(moto.__version__)')"
+
+# DuckDB and pyarrow (tests/tests/parquet_datalake.rs reads converted blocks' Parquet files
+# with both, docs/parquet-duckdb.md), pinned (wheels for CPython 3.11), in their own venv
+# the first time only.
+DUCKDB_VERSION=2.0.1
+PYARROW_VERSION=26.0.1
+DATALAKE_VENV="$HOME/.cache/mnemos-tools/datalake-venv"
+if ! "$DATALAKE_VENV/bin/python" -c "
+import sys, duckdb, pyarrow
+sys.exit(duckdb.__version__ != '$DUCKDB_VERSION' or pyarrow.__version__ != '$PYARROW_VERSION')
+" 2>/dev/null; then
+  echo "==> installing duckdb $DUCKDB_VERSION and pyarrow $PYARROW_VERSION into $DATALAKE_VENV"
+  rm -rf "$DATALAKE_VENV"
+  python3 -m venv "$DATALAKE_VENV"
+  "$DATALAKE_VENV/bin/pip" install --quiet --only-binary=:all: \
+    "duckdb==$DUCKDB_VERSION" "pyarrow==$PYARROW_VERSION"
+fi
+echo "duckdb $("$DATALAKE_VENV/bin/python" -c 'import duckdb; print(duckdb.__version__)')," \
+  "pyarrow $("$DATALAKE_VENV/bin/python" -c 'import pyarrow; print(pyarrow.__version__)')"
 
 # Helm 3.19 and kubernetes-validate, pinned (scripts/check-helm.sh; the chart's end-to-end
 # test runs this helm).

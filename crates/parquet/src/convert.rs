@@ -60,7 +60,7 @@ impl Default for ConvertOptions {
             column_duration_ms: DEFAULT_COLUMN_DURATION_MS,
             max_rows_per_row_group: 1_000_000,
             max_row_group_bytes: 256 << 20,
-            chunk_page_bytes: 64 << 10,
+            chunk_page_bytes: 16 << 10,
             zstd_level: 3,
         }
     }
@@ -321,6 +321,9 @@ fn labels_schema(names: &[String]) -> Schema {
     Schema::new(fields)
 }
 
+/// Rows per label column page at most (parquet-go cuts pages by bytes only).
+const LABEL_PAGE_ROWS: usize = 1024;
+
 fn base_props(
     kv: &[KeyValue],
     opts: &ConvertOptions,
@@ -346,6 +349,9 @@ fn labels_props(
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_dictionary_enabled(true)
         .set_data_page_size_limit(256 << 10)
+        // Pages of at most ~1024 rows: the page index then narrows a metric name to a few
+        // pages, and a selective read to their rows.
+        .set_data_page_row_count_limit(LABEL_PAGE_ROWS)
         .set_sorting_columns(Some(sorting));
     for n in names {
         // Readers decode label pages through their dictionary: never fall back to plain.

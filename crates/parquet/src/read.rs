@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int32Type;
-use arrow_array::{Array, BinaryArray, RecordBatch};
+use arrow_array::{Array, BinaryArray, DictionaryArray, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
 use bytes::Bytes;
 use futures::TryStreamExt;
@@ -186,21 +186,18 @@ impl ParquetShard {
             .map(|i| self.label_leaves[i].1)
     }
 
-    /// The rows whose series match every matcher, in row order.
-    pub async fn select<R: Reader>(
-        &self,
-        files: &ShardFiles<R>,
-        matchers: &[Matcher],
-    ) -> Result<Vec<u64>> {
+    /// The rows the page indexes leave as candidates for `matchers` (`None` when a matcher
+    /// on a label no row has rules every row out), and the matchers in evaluation order:
+    /// literal ones first (they prune pages), equality first among them.
+    fn candidates<'m>(&self, matchers: &'m [Matcher]) -> Option<(RowSet, Vec<&'m Matcher>)> {
         let mut rows = RowSet::all(self.num_rows());
         let mut order: Vec<&Matcher> = matchers.iter().collect();
-        // Literal matchers first (they prune pages), then the rest; sort labels first.
         order.sort_by_key(|m| (m.literal_set().is_none(), m.kind != MatchType::Equal));
         for m in &order {
             match self.label_leaf(&m.name) {
                 None => {
                     if !m.matches("") {
-                        return Ok(Vec::new());
+                        return None;
                     }
                 }
                 Some(leaf) => {
@@ -212,6 +209,76 @@ impl ParquetShard {
                 }
             }
         }
+        Some((rows, order))
+    }
+
+    /// The rows whose series match every matcher, with their label sets, in row order: one
+    /// read of every label column over the rows the page indexes leave as candidates, the
+    /// matchers evaluated once per dictionary value. Fewer requests than [`Self::select`]
+    /// then [`Self::labels`] (one per matcher, one for the labels) when the candidates are
+    /// few; more bytes when a matcher on an unsorted label is what selects.
+    pub async fn select_labels<R: Reader>(
+        &self,
+        files: &ShardFiles<R>,
+        matchers: &[Matcher],
+    ) -> Result<Vec<(u64, Labels)>> {
+        let Some((rows, order)) = self.candidates(matchers) else {
+            return Ok(Vec::new());
+        };
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let leaves: Vec<usize> = self.label_leaves.iter().map(|(_, l)| *l).collect();
+        let names: Vec<&str> = self.label_leaves.iter().map(|(n, _)| n.as_str()).collect();
+        // (column in the projection, matcher); matchers on absent labels passed above.
+        let checks: Vec<(usize, &Matcher)> = order
+            .into_iter()
+            .filter(|m| !(m.kind == MatchType::Regex && m.value == ".*"))
+            .filter_map(|m| Some((names.binary_search(&m.name.as_str()).ok()?, m)))
+            .collect();
+        let mut ids = rows.iter();
+        let mut out = Vec::new();
+        let mut stream = self.stream(&files.labels, &self.labels_meta, &leaves, &rows)?;
+        while let Some(batch) = stream.try_next().await? {
+            let cols = dictionary_columns(&batch, &names)?;
+            let matched: Vec<Vec<bool>> = checks
+                .iter()
+                .map(|(c, m)| {
+                    let values = cols[*c].values().as_string::<i32>();
+                    (0..values.len())
+                        .map(|i| m.matches(values.value(i)))
+                        .collect()
+                })
+                .collect();
+            for r in 0..batch.num_rows() {
+                let row = ids
+                    .next()
+                    .ok_or_else(|| Error::Schema("more rows read than selected".into()))?;
+                let hit = checks.iter().zip(&matched).all(|((c, m), hits)| {
+                    let keys = cols[*c].keys();
+                    if keys.is_valid(r) {
+                        hits.get(keys.value(r) as usize).copied().unwrap_or(false)
+                    } else {
+                        m.matches("")
+                    }
+                });
+                if hit {
+                    out.push((row, row_labels(&cols, &names, r)));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The rows whose series match every matcher, in row order.
+    pub async fn select<R: Reader>(
+        &self,
+        files: &ShardFiles<R>,
+        matchers: &[Matcher],
+    ) -> Result<Vec<u64>> {
+        let Some((mut rows, order)) = self.candidates(matchers) else {
+            return Ok(Vec::new());
+        };
         for m in order {
             if rows.is_empty() {
                 break;
@@ -314,32 +381,8 @@ impl ParquetShard {
             .await?
         {
             // Projected columns come in leaf order, which is name order.
-            let cols: Vec<_> = (0..batch.num_columns())
-                .map(|c| {
-                    batch
-                        .column(c)
-                        .as_dictionary_opt::<Int32Type>()
-                        .ok_or_else(|| {
-                            Error::Schema(format!(
-                                "label column {} is not dictionary-typed",
-                                names[c]
-                            ))
-                        })
-                })
-                .collect::<Result<_>>()?;
-            for r in 0..batch.num_rows() {
-                let mut labels = Vec::new();
-                for (c, dict) in cols.iter().enumerate() {
-                    if let Some(k) = dict.keys().iter().nth(r).flatten() {
-                        let values = dict.values().as_string::<i32>();
-                        let k = k as usize;
-                        if k < values.len() && !values.value(k).is_empty() {
-                            labels.push(Label::new(names[c], values.value(k)));
-                        }
-                    }
-                }
-                out.push(Labels::from_sorted(labels));
-            }
+            let cols = dictionary_columns(&batch, &names)?;
+            out.extend((0..batch.num_rows()).map(|r| row_labels(&cols, &names, r)));
         }
         if out.len() != rows.len() {
             return Err(Error::Schema(format!(
@@ -474,9 +517,23 @@ impl ParquetShard {
         leaves: &[usize],
         rows: &RowSet,
     ) -> Result<Vec<RecordBatch>> {
+        Ok(self
+            .stream(reader, meta, leaves, rows)?
+            .try_collect()
+            .await?)
+    }
+
+    /// Columns `leaves` of `rows` from one file, a batch at a time.
+    fn stream<R: Reader>(
+        &self,
+        reader: &R,
+        meta: &ArrowReaderMetadata,
+        leaves: &[usize],
+        rows: &RowSet,
+    ) -> Result<futures::stream::BoxStream<'static, parquet::errors::Result<RecordBatch>>> {
         let (groups, selection) = rows.plan(&self.group_starts);
         if groups.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Box::pin(futures::stream::empty()));
         }
         let mask = ProjectionMask::leaves(meta.parquet_schema(), leaves.iter().copied());
         let stream =
@@ -486,8 +543,45 @@ impl ParquetShard {
                 .with_row_selection(selection)
                 .with_batch_size(BATCH_ROWS)
                 .build()?;
-        Ok(stream.try_collect().await?)
+        Ok(Box::pin(stream))
     }
+}
+
+/// The label columns of a batch (projected in name order) as dictionary arrays.
+fn dictionary_columns<'b>(
+    batch: &'b RecordBatch,
+    names: &[&str],
+) -> Result<Vec<&'b DictionaryArray<Int32Type>>> {
+    (0..batch.num_columns())
+        .map(|c| {
+            batch
+                .column(c)
+                .as_dictionary_opt::<Int32Type>()
+                .ok_or_else(|| {
+                    Error::Schema(format!(
+                        "label column {} is not dictionary-typed",
+                        names.get(c).copied().unwrap_or("?")
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// The label set of row `r` of a batch's label columns (null and empty values are absent).
+fn row_labels(cols: &[&DictionaryArray<Int32Type>], names: &[&str], r: usize) -> Labels {
+    let mut labels = Vec::new();
+    for (c, dict) in cols.iter().enumerate() {
+        let keys = dict.keys();
+        if !keys.is_valid(r) {
+            continue;
+        }
+        let values = dict.values().as_string::<i32>();
+        let k = keys.value(r) as usize;
+        if k < values.len() && !values.value(k).is_empty() {
+            labels.push(Label::new(names[c], values.value(k)));
+        }
+    }
+    Labels::from_sorted(labels)
 }
 
 /// A row's raw chunks from every slice, in time order.

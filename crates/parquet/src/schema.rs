@@ -23,8 +23,13 @@ pub const META_MAX_T: &str = "maxT";
 pub const META_COL_DURATION: &str = "data_col_duration_ms";
 /// mnemos extension key: the block's downsampling resolution in ms (absent for raw data).
 pub const META_RESOLUTION: &str = "mnemos.resolution_ms";
-/// parquet-common's default time per data column: 8 hours.
-pub const DEFAULT_COLUMN_DURATION_MS: i64 = 8 * 3600 * 1000;
+/// parquet-common's default time per data column (8 hours; Cortex' blocks are at most 24h).
+pub const PARQUET_COMMON_COLUMN_DURATION_MS: i64 = 8 * 3600 * 1000;
+/// mnemos' default time per data column: 2 days, one column per 2d block, seven per 14d
+/// block. A query reads one column chunk (one request) per block and column it touches, so
+/// parquet-common's 8h would cost a selective 30-day query over 2d blocks six requests per
+/// block where the TSDB path needs about three (`docs/benchmarks.md`).
+pub const DEFAULT_COLUMN_DURATION_MS: i64 = 48 * 3600 * 1000;
 
 /// The label column of `name`.
 pub fn label_column(name: &str) -> String {

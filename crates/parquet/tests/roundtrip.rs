@@ -95,6 +95,7 @@ async fn parquet_answers_equal_the_tsdb_block() {
     let opts = ConvertOptions {
         max_rows_per_row_group: 17,
         chunk_page_bytes: 4096,
+        column_duration_ms: mnemos_parquet::schema::PARQUET_COMMON_COLUMN_DURATION_MS,
         ..ConvertOptions::default()
     };
     let converted = convert_block(&block, &out, &opts).unwrap();
@@ -146,6 +147,14 @@ async fn parquet_answers_equal_the_tsdb_block() {
         ids.sort_by_key(|id| block.index().series(*id).unwrap().labels);
         let rows = shard.select(&files, matchers).await.unwrap();
         let labels = shard.labels(&files, &rows).await.unwrap();
+        let fused = shard.select_labels(&files, matchers).await.unwrap();
+        assert_eq!(
+            fused,
+            rows.iter()
+                .copied()
+                .zip(labels.iter().cloned())
+                .collect::<Vec<_>>()
+        );
         let mut got: Vec<(Labels, u64)> = labels.into_iter().zip(rows.iter().copied()).collect();
         got.sort();
         let want: Vec<Labels> = ids

@@ -1,7 +1,7 @@
 //! One Parquet block's part of a request, the counterpart of [`crate::query::BlockQuery`]:
-//! [`ParquetQuery::open`] selects the matching rows of every shard (label columns only,
-//! pages pruned by the page index) and counts them against the series limit before any
-//! chunk is read, then reads the label columns of those rows and sorts them by the labels
+//! [`ParquetQuery::open`] selects the matching rows of every shard with their labels (one
+//! read of the label columns over the rows the page index leaves as candidates) and counts
+//! them against the series limit before any chunk is read, then sorts them by the labels
 //! they are sent with (rows are stored by metric name, not by full label set).
 //! [`ParquetQuery::next_batch`] reads the chunk columns of the queried time slices for a
 //! batch of rows at a time. The chunks of a batch are only known once read, so they are
@@ -59,9 +59,9 @@ fn parts_for(aggregates: &[Aggr]) -> Vec<Part> {
 }
 
 impl ParquetQuery {
-    /// Selects `req`'s rows in every shard of `block` and counts them against `limits`
-    /// (a limit error here means no chunk was read), then reads their labels and puts
-    /// them in output order. `batch` is the series per batch.
+    /// Selects `req`'s rows in every shard of `block` with their labels and counts them
+    /// against `limits` (a limit error here means no chunk was read), then puts them in
+    /// output order. `batch` is the series per batch.
     pub async fn open(
         block: Arc<ParquetBlock>,
         external: &Labels,
@@ -71,32 +71,24 @@ impl ParquetQuery {
         stats: &Arc<FetchStats>,
         batch: usize,
     ) -> Result<Self> {
+        let transform = LabelTransform::new(external, &req.drop_labels);
         let mut files = Vec::with_capacity(block.shard_count());
-        let mut selected = Vec::with_capacity(block.shard_count());
+        let mut ready = Vec::new();
         for i in 0..block.shard_count() {
             let (Some(shard), Some(f)) = (block.shard(i), block.files(i, stats)) else {
                 continue;
             };
             let rows = shard
-                .select(&f, &req.matchers)
+                .select_labels(&f, &req.matchers)
                 .await
                 .map_err(|e| block.error(e))?;
             limits.add_series(rows.len() as u64)?;
-            selected.push(rows);
-            files.push(f);
-        }
-        let transform = LabelTransform::new(external, &req.drop_labels);
-        let mut ready = Vec::new();
-        for (i, rows) in selected.into_iter().enumerate() {
-            let (Some(shard), Some(f)) = (block.shard(i), files.get(i)) else {
-                continue;
-            };
-            let labels = shard.labels(f, &rows).await.map_err(|e| block.error(e))?;
-            ready.extend(labels.iter().zip(rows).map(|(l, row)| Row {
-                labels: transform.apply(l),
+            ready.extend(rows.into_iter().map(|(row, labels)| Row {
+                labels: transform.apply(&labels),
                 shard: i,
                 row,
             }));
+            files.push(f);
         }
         ready.sort_by(|a, b| a.labels.cmp(&b.labels));
         let (block_min, block_max) = block_range;

@@ -196,6 +196,7 @@ fn parquet_blocks_answer_as_their_tsdb_blocks() {
                 &mnemos_parquet::ConvertOptions {
                     max_rows_per_row_group: 40,
                     chunk_page_bytes: 2048,
+                    column_duration_ms: mnemos_parquet::schema::PARQUET_COMMON_COLUMN_DURATION_MS,
                     ..Default::default()
                 },
             )

@@ -21,8 +21,9 @@ pub struct ParquetFormatArgs {
     )]
     sort_labels: Vec<String>,
     /// Time covered by one chunk column (`s_data_<n>`): a query reads only the columns of
-    /// its range. parquet-common and Cortex use 8h.
-    #[arg(long = "parquet.convert.column-duration", env = "MNEMOS_PARQUET_CONVERT_COLUMN_DURATION", default_value = "8h", value_parser = parse_duration)]
+    /// its range, one request per column and block. parquet-common and Cortex (24h blocks)
+    /// use 8h; 2d suits mnemos' 2d and 14d blocks (one and seven columns).
+    #[arg(long = "parquet.convert.column-duration", env = "MNEMOS_PARQUET_CONVERT_COLUMN_DURATION", default_value = "2d", value_parser = parse_duration)]
     column_duration: Duration,
     /// Rows (series) per row group at most (Cortex' `-parquet-converter.max-rows-per-row-group`).
     #[arg(
