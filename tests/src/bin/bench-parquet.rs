@@ -8,7 +8,7 @@
 //! then warm. Reported: bucket requests and bytes (the gateway's objstore counters) for
 //! startup and for each query, latency, resident memory, startup time, bytes in the bucket
 //! of both formats, and the conversion time.
-//! Usage: `bench-parquet [DAYS] [METRICS] [STEP] [COLUMN_HOURS]` (defaults 30 80 60 8;
+//! Usage: `bench-parquet [DAYS] [METRICS] [STEP] [COLUMN_HOURS]` (defaults 30 80 60 48;
 //! COLUMN_HOURS is `--parquet.convert.column-duration`).
 
 use std::path::Path;
@@ -238,7 +238,7 @@ fn run(
 }
 
 fn main() {
-    let [days, metrics, step_s, column_hours] = numeric_args([30, 80, 60, 8]);
+    let [days, metrics, step_s, column_hours] = numeric_args([30, 80, 60, 48]);
     let step = step_s as i64 * 1000;
     let blocks = (days / 2).max(1) as usize;
     let temp = tempfile::tempdir().expect("tempdir");
