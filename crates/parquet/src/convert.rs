@@ -232,12 +232,8 @@ pub fn convert_block(block: &Block, out_dir: &Path, opts: &ConvertOptions) -> Re
         let full = group_rows >= opts.max_rows_per_row_group.max(1)
             || group_bytes >= opts.max_row_group_bytes;
         if batch_rows >= 1024 || full {
-            labels_writer.write(&batch.finish(&labels_schema)?)?;
-            let arrays: Vec<ArrayRef> = cells
-                .iter_mut()
-                .map(|b| Arc::new(b.finish()) as ArrayRef)
-                .collect();
-            chunks_writer.write(&RecordBatch::try_new(chunks_schema.clone(), arrays)?)?;
+            write_rows(&mut labels_writer, &mut batch, &labels_schema)?;
+            write_chunk_rows(&mut chunks_writer, &mut cells, &chunks_schema)?;
             batch_rows = 0;
         }
         if full {
@@ -249,12 +245,8 @@ pub fn convert_block(block: &Block, out_dir: &Path, opts: &ConvertOptions) -> Re
         }
     }
     if batch_rows > 0 {
-        labels_writer.write(&batch.finish(&labels_schema)?)?;
-        let arrays: Vec<ArrayRef> = cells
-            .iter_mut()
-            .map(|b| Arc::new(b.finish()) as ArrayRef)
-            .collect();
-        chunks_writer.write(&RecordBatch::try_new(chunks_schema.clone(), arrays)?)?;
+        write_rows(&mut labels_writer, &mut batch, &labels_schema)?;
+        write_chunk_rows(&mut chunks_writer, &mut cells, &chunks_schema)?;
     }
     if group_rows > 0 {
         out.row_groups += 1;
@@ -392,6 +384,30 @@ fn chunks_props(
         );
     }
     b.build()
+}
+
+/// Writes the label rows gathered in `batch` (and empties it).
+fn write_rows(
+    writer: &mut ArrowWriter<File>,
+    batch: &mut LabelsBatch,
+    schema: &Arc<Schema>,
+) -> Result<()> {
+    writer.write(&batch.finish(schema)?)?;
+    Ok(())
+}
+
+/// Writes the chunk cells gathered in `cells` (and empties them).
+fn write_chunk_rows(
+    writer: &mut ArrowWriter<File>,
+    cells: &mut [BinaryBuilder],
+    schema: &Arc<Schema>,
+) -> Result<()> {
+    let arrays: Vec<ArrayRef> = cells
+        .iter_mut()
+        .map(|b| Arc::new(b.finish()) as ArrayRef)
+        .collect();
+    writer.write(&RecordBatch::try_new(schema.clone(), arrays)?)?;
+    Ok(())
 }
 
 fn writer(path: &Path, schema: Arc<Schema>, props: WriterProperties) -> Result<ArrowWriter<File>> {

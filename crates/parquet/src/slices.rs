@@ -6,9 +6,11 @@
 
 use bytes::Bytes;
 use mnemos_tsdb::chunkenc::{
-    decode_float_histograms, decode_histograms, decode_xor_into, Encoding, FloatHistogramEncoder,
-    FloatHistogramIter, HistogramEncoder, HistogramIter, Pushed, XorEncoder, MAX_SAMPLES_PER_CHUNK,
+    decode_float_histograms, decode_histograms, decode_xor_into, AppendError, CounterResetHeader,
+    Encoding, FloatHistogramEncoder, FloatHistogramIter, HistogramEncoder, HistogramIter, Pushed,
+    XorEncoder, MAX_SAMPLES_PER_CHUNK,
 };
+use mnemos_tsdb::histogram::{FloatHistogram, Histogram};
 use mnemos_tsdb::tombstones::Intervals;
 
 use crate::cell::Record;
@@ -70,29 +72,7 @@ pub(crate) fn place_raw_chunk(
             let samples = samples.into_iter().filter(|(t, _)| keep(*t));
             let mut header = Some(header);
             split(samples, slices, columns, |group| {
-                let mut out = Vec::new();
-                let mut enc = HistogramEncoder::with_header(header.take().unwrap_or_default());
-                let mut start = group[0].0;
-                for (t, h) in group {
-                    if let Pushed::NewChunk(next) = enc.push(*t, h).map_err(append_error)? {
-                        let full = std::mem::replace(&mut enc, HistogramEncoder::with_header(next));
-                        out.push(record(
-                            encoding,
-                            start,
-                            full.max_time().unwrap_or(start),
-                            full.into_bytes(),
-                        ));
-                        start = *t;
-                        enc.append(*t, h).map_err(append_error)?;
-                    }
-                }
-                out.push(record(
-                    encoding,
-                    start,
-                    enc.max_time().unwrap_or(start),
-                    enc.into_bytes(),
-                ));
-                Ok(out)
+                recode::<HistogramEncoder>(encoding, group, header.take().unwrap_or_default())
             })
         }
         Encoding::FloatHistogram => {
@@ -103,33 +83,84 @@ pub(crate) fn place_raw_chunk(
             let samples = samples.into_iter().filter(|(t, _)| keep(*t));
             let mut header = Some(header);
             split(samples, slices, columns, |group| {
-                let mut out = Vec::new();
-                let mut enc = FloatHistogramEncoder::with_header(header.take().unwrap_or_default());
-                let mut start = group[0].0;
-                for (t, h) in group {
-                    if let Pushed::NewChunk(next) = enc.push(*t, h).map_err(append_error)? {
-                        let full =
-                            std::mem::replace(&mut enc, FloatHistogramEncoder::with_header(next));
-                        out.push(record(
-                            encoding,
-                            start,
-                            full.max_time().unwrap_or(start),
-                            full.into_bytes(),
-                        ));
-                        start = *t;
-                        enc.append(*t, h).map_err(append_error)?;
-                    }
-                }
-                out.push(record(
-                    encoding,
-                    start,
-                    enc.max_time().unwrap_or(start),
-                    enc.into_bytes(),
-                ));
-                Ok(out)
+                recode::<FloatHistogramEncoder>(encoding, group, header.take().unwrap_or_default())
             })
         }
     }
+}
+
+/// A native histogram chunk encoder (integer or float histograms).
+trait HistogramChunk: Sized {
+    /// The sample type.
+    type Sample;
+    /// An empty chunk with this counter-reset header.
+    fn with_header(header: CounterResetHeader) -> Self;
+    /// Appends, or says a new chunk must start (with which header).
+    fn push(&mut self, t: i64, h: &Self::Sample) -> std::result::Result<Pushed, AppendError>;
+    /// Appends to an empty chunk.
+    fn append(&mut self, t: i64, h: &Self::Sample) -> std::result::Result<(), AppendError>;
+    /// The last timestamp appended.
+    fn max_time(&self) -> Option<i64>;
+    /// The chunk's bytes.
+    fn into_bytes(self) -> Vec<u8>;
+}
+
+macro_rules! histogram_chunk {
+    ($encoder:ty, $sample:ty) => {
+        impl HistogramChunk for $encoder {
+            type Sample = $sample;
+            fn with_header(header: CounterResetHeader) -> Self {
+                <$encoder>::with_header(header)
+            }
+            fn push(&mut self, t: i64, h: &$sample) -> std::result::Result<Pushed, AppendError> {
+                <$encoder>::push(self, t, h)
+            }
+            fn append(&mut self, t: i64, h: &$sample) -> std::result::Result<(), AppendError> {
+                <$encoder>::append(self, t, h)
+            }
+            fn max_time(&self) -> Option<i64> {
+                <$encoder>::max_time(self)
+            }
+            fn into_bytes(self) -> Vec<u8> {
+                <$encoder>::into_bytes(self)
+            }
+        }
+    };
+}
+
+histogram_chunk!(HistogramEncoder, Histogram);
+histogram_chunk!(FloatHistogramEncoder, FloatHistogram);
+
+/// One slice's histogram samples as chunks, cut where the encoder asks for a new chunk
+/// (counter reset, layout change); the first chunk keeps the original chunk's header.
+fn recode<E: HistogramChunk>(
+    encoding: Encoding,
+    group: &[(i64, E::Sample)],
+    header: CounterResetHeader,
+) -> Result<Vec<Record>> {
+    let mut out = Vec::new();
+    let mut enc = E::with_header(header);
+    let mut start = group[0].0;
+    for (t, h) in group {
+        if let Pushed::NewChunk(next) = enc.push(*t, h).map_err(append_error)? {
+            let full = std::mem::replace(&mut enc, E::with_header(next));
+            out.push(record(
+                encoding,
+                start,
+                full.max_time().unwrap_or(start),
+                full.into_bytes(),
+            ));
+            start = *t;
+            enc.append(*t, h).map_err(append_error)?;
+        }
+    }
+    out.push(record(
+        encoding,
+        start,
+        enc.max_time().unwrap_or(start),
+        enc.into_bytes(),
+    ));
+    Ok(out)
 }
 
 /// Groups time-ordered samples by slice and has `encode` write each group's records.
@@ -190,6 +221,6 @@ fn chunk_error(e: mnemos_tsdb::chunkenc::ChunkError) -> Error {
     Error::Cell(format!("source chunk: {e}"))
 }
 
-fn append_error(e: mnemos_tsdb::chunkenc::AppendError) -> Error {
+fn append_error(e: AppendError) -> Error {
     Error::Cell(format!("re-encoding a histogram chunk: {e}"))
 }

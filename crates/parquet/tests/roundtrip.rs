@@ -1,45 +1,15 @@
 //! A block converted to Parquet and read back: for many matcher sets and time ranges, the
 //! series and samples equal the TSDB block's.
 
-use std::ops::Range;
-use std::sync::Arc;
-
-use bytes::Bytes;
-use futures::future::BoxFuture;
-use futures::FutureExt;
 use mnemos_parquet::{convert_block, ConvertOptions, ParquetShard, ShardFiles};
 use mnemos_tsdb::block_writer::symbols_of;
 use mnemos_tsdb::chunkenc::{decode_xor_into, Encoding};
 use mnemos_tsdb::testdata::Rng;
 use mnemos_tsdb::{Block, BlockMeta, BlockWriter, Labels, MatchType, Matcher};
-use parquet::arrow::arrow_reader::ArrowReaderOptions;
-use parquet::arrow::async_reader::AsyncFileReader;
-use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData, ParquetMetaDataReader};
 
-/// A file held in memory, read the way the store gateway reads the bucket.
-#[derive(Clone)]
-struct MemFile(Bytes);
+mod common;
 
-impl AsyncFileReader for MemFile {
-    fn get_bytes(&mut self, range: Range<u64>) -> BoxFuture<'_, parquet::errors::Result<Bytes>> {
-        let data = self.0.slice(range.start as usize..range.end as usize);
-        async move { Ok(data) }.boxed()
-    }
-
-    fn get_metadata<'a>(
-        &'a mut self,
-        _options: Option<&'a ArrowReaderOptions>,
-    ) -> BoxFuture<'a, parquet::errors::Result<Arc<ParquetMetaData>>> {
-        let data = self.0.clone();
-        async move {
-            let mut r =
-                ParquetMetaDataReader::new().with_page_index_policy(PageIndexPolicy::Optional);
-            r.try_parse(&data)?;
-            Ok(Arc::new(r.finish()?))
-        }
-        .boxed()
-    }
-}
+use common::MemFile;
 
 const H: i64 = 3600 * 1000;
 
@@ -101,10 +71,9 @@ async fn parquet_answers_equal_the_tsdb_block() {
     let converted = convert_block(&block, &out, &opts).unwrap();
     assert_eq!(converted.series, 120);
     assert_eq!(converted.row_groups, 8);
-    let read = |p: &std::path::Path| MemFile(Bytes::from(std::fs::read(p).unwrap()));
     let mut files = ShardFiles {
-        labels: read(&converted.files[0]),
-        chunks: read(&converted.files[1]),
+        labels: MemFile::read(&converted.files[0]),
+        chunks: MemFile::read(&converted.files[1]),
     };
     let shard = ParquetShard::open(&mut files).await.unwrap();
     assert_eq!(shard.num_rows(), 120);
