@@ -20,7 +20,9 @@ use arrow_array::types::Int32Type;
 use arrow_array::{Array, BinaryArray, DictionaryArray, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
 use bytes::Bytes;
-use futures::TryStreamExt;
+use std::panic::AssertUnwindSafe;
+
+use futures::{FutureExt, StreamExt, TryStreamExt};
 use mnemos_tsdb::chunkenc::aggr::{encode_aggr, AggrPart, AGGR_ENCODING};
 use mnemos_tsdb::chunkenc::Encoding;
 use mnemos_tsdb::{Label, Labels, MatchType, Matcher};
@@ -90,7 +92,12 @@ fn options(dictionary_labels: Option<Arc<Schema>>) -> ArrowReaderOptions {
 impl ParquetShard {
     /// Reads both files' footers and page indexes and checks that they agree.
     pub async fn open<R: AsyncFileReader>(files: &mut ShardFiles<R>) -> Result<Self> {
-        let plain = ArrowReaderMetadata::load_async(&mut files.labels, options(None)).await?;
+        let plain = guarded(ArrowReaderMetadata::load_async(
+            &mut files.labels,
+            options(None),
+        ))
+        .await?;
+        check_page_index(plain.metadata(), "labels")?;
         // Label columns read as dictionaries: matchers run once per distinct value.
         let fields: Vec<Field> = plain
             .schema()
@@ -112,7 +119,12 @@ impl ParquetShard {
             plain.metadata().clone(),
             options(Some(Arc::new(Schema::new(fields)))),
         )?;
-        let chunks_meta = ArrowReaderMetadata::load_async(&mut files.chunks, options(None)).await?;
+        let chunks_meta = guarded(ArrowReaderMetadata::load_async(
+            &mut files.chunks,
+            options(None),
+        ))
+        .await?;
+        check_page_index(chunks_meta.metadata(), "chunks")?;
         let slices = TimeSlices::from_metadata(&key_values(labels_meta.metadata()))?;
         let label_leaves = labels_meta
             .parquet_schema()
@@ -536,15 +548,81 @@ impl ParquetShard {
             return Ok(Box::pin(futures::stream::empty()));
         }
         let mask = ProjectionMask::leaves(meta.parquet_schema(), leaves.iter().copied());
-        let stream =
+        let build = || {
             ParquetRecordBatchStreamBuilder::new_with_metadata(reader.clone(), meta.clone())
                 .with_projection(mask)
                 .with_row_groups(groups)
                 .with_row_selection(selection)
                 .with_batch_size(BATCH_ROWS)
-                .build()?;
-        Ok(Box::pin(stream))
+                .build()
+        };
+        let stream = std::panic::catch_unwind(AssertUnwindSafe(build))
+            .map_err(|p| Error::Schema(reader_panic(&p)))??;
+        // A panic of the Parquet library on malformed data ends the stream with an error.
+        Ok(Box::pin(AssertUnwindSafe(stream).catch_unwind().map(
+            |item| match item {
+                Ok(batch) => batch,
+                Err(p) => Err(parquet::errors::ParquetError::General(reader_panic(&p))),
+            },
+        )))
     }
+}
+
+/// Awaits a Parquet library future; a panic in it (on malformed data) becomes an error.
+async fn guarded<T>(f: impl std::future::Future<Output = parquet::errors::Result<T>>) -> Result<T> {
+    match AssertUnwindSafe(f).catch_unwind().await {
+        Ok(r) => Ok(r?),
+        Err(p) => Err(Error::Schema(reader_panic(&p))),
+    }
+}
+
+/// The text of a panic caught in the Parquet library.
+fn reader_panic(p: &Box<dyn std::any::Any + Send>) -> String {
+    let what = p
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    format!("the Parquet reader failed on malformed data: {what}")
+}
+
+/// Checks a file's offset index before any read uses it: pages start at row 0, in row
+/// order, inside the row group, at non-negative offsets with positive sizes that do not
+/// overflow. (The Parquet library computes byte ranges from these without checks.)
+fn check_page_index(meta: &ParquetMetaData, file: &str) -> Result<()> {
+    let bad = |g: usize, c: usize, what: &str| {
+        Err(Error::Schema(format!(
+            "{file} file: row group {g} column {c}: offset index {what}"
+        )))
+    };
+    for (g, group) in meta.row_groups().iter().enumerate() {
+        let rows = group.num_rows();
+        let index = meta.page_index_for_row_group(g);
+        for c in 0..group.num_columns() {
+            let Some(column) = index.offset_index(c) else {
+                continue;
+            };
+            let mut previous: Option<i64> = None;
+            for page in column.page_locations() {
+                let end = page
+                    .offset
+                    .checked_add(i64::from(page.compressed_page_size));
+                if page.offset < 0 || page.compressed_page_size <= 0 || end.is_none() {
+                    return bad(g, c, "has a page with a bad offset or size");
+                }
+                let first = page.first_row_index;
+                let in_order = match previous {
+                    None => first == 0,
+                    Some(p) => first > p,
+                };
+                if !in_order || first >= rows.max(1) {
+                    return bad(g, c, "has pages out of row order");
+                }
+                previous = Some(first);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The label columns of a batch (projected in name order) as dictionary arrays.
