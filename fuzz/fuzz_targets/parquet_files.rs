@@ -64,5 +64,12 @@ fuzz_target!(|data: &[u8]| {
         })
     }));
     std::panic::set_hook(abort_hook);
-    assert!(result.is_ok(), "a panic escaped mnemos-parquet's reader");
+    if let Err(p) = result {
+        let what = p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        panic!("a panic escaped mnemos-parquet's reader: {what}");
+    }
 });

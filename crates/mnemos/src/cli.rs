@@ -63,8 +63,9 @@ impl Cli {
 }
 
 /// Variables with mnemos' prefix that are read by its scripts and tests, not by a flag.
-const SCRIPT_ENV_VARS: [&str; 4] = [
+const SCRIPT_ENV_VARS: [&str; 5] = [
     "MNEMOS_BIN",
+    "MNEMOS_BENCH_LOG",
     "MNEMOS_BENCH_WORK",
     "MNEMOS_GARAGE_BIN",
     "MNEMOS_TOOLS_DIR",

@@ -9,6 +9,7 @@
 pub mod cell;
 pub mod convert;
 mod error;
+pub mod page_guard;
 pub mod read;
 pub mod schema;
 mod slices;

@@ -34,6 +34,7 @@ use parquet::file::page_index::column_index::ColumnIndexMetaData;
 
 use crate::cell::{decode_records, Record};
 use crate::error::{Error, Result};
+use crate::page_guard::PageGuard;
 use crate::schema::{Part, TimeSlices, LABEL_PREFIX};
 
 /// What reads a shard's files: any cloneable async Parquet reader.
@@ -71,14 +72,72 @@ pub struct ShardFiles<R> {
 /// One shard's footers and page indexes, opened once and shared by every request.
 #[derive(Clone, Debug)]
 pub struct ParquetShard {
-    labels_meta: ArrowReaderMetadata,
-    chunks_meta: ArrowReaderMetadata,
+    labels: OpenFile,
+    chunks: OpenFile,
     slices: TimeSlices,
     /// Label names with a column, sorted, and their leaf index in the labels file.
     label_leaves: Vec<(String, usize)>,
     chunk_leaves: HashMap<String, usize>,
     /// First row of each row group, and the total at the end.
     group_starts: Vec<u64>,
+}
+
+/// One opened file: its footer and page indexes, and the guard its pages pass before the
+/// Parquet library decodes them.
+#[derive(Clone, Debug)]
+struct OpenFile {
+    meta: ArrowReaderMetadata,
+    guard: Arc<PageGuard>,
+}
+
+impl OpenFile {
+    fn new(meta: ArrowReaderMetadata) -> Result<Self> {
+        let guard = Arc::new(PageGuard::new(meta.metadata())?);
+        Ok(Self { meta, guard })
+    }
+}
+
+/// A reader whose ranges pass a [`PageGuard`] before the library sees them.
+#[derive(Clone)]
+struct GuardedReader<R> {
+    inner: R,
+    guard: Arc<PageGuard>,
+}
+
+impl<R: Reader> AsyncFileReader for GuardedReader<R> {
+    fn get_bytes(
+        &mut self,
+        range: Range<u64>,
+    ) -> futures::future::BoxFuture<'_, parquet::errors::Result<Bytes>> {
+        async move {
+            let data = self.inner.get_bytes(range.clone()).await?;
+            self.guard.check(range.start, &data)?;
+            Ok(data)
+        }
+        .boxed()
+    }
+
+    fn get_byte_ranges(
+        &mut self,
+        ranges: Vec<Range<u64>>,
+    ) -> futures::future::BoxFuture<'_, parquet::errors::Result<Vec<Bytes>>> {
+        async move {
+            let starts: Vec<u64> = ranges.iter().map(|r| r.start).collect();
+            let data = self.inner.get_byte_ranges(ranges).await?;
+            for (start, bytes) in starts.into_iter().zip(&data) {
+                self.guard.check(start, bytes)?;
+            }
+            Ok(data)
+        }
+        .boxed()
+    }
+
+    fn get_metadata<'a>(
+        &'a mut self,
+        options: Option<&'a ArrowReaderOptions>,
+    ) -> futures::future::BoxFuture<'a, parquet::errors::Result<Arc<ParquetMetaData>>> {
+        self.inner.get_metadata(options)
+    }
 }
 
 fn options(dictionary_labels: Option<Arc<Schema>>) -> ArrowReaderOptions {
@@ -115,10 +174,11 @@ impl ParquetShard {
                 }
             })
             .collect();
-        let labels_meta = ArrowReaderMetadata::try_new(
-            plain.metadata().clone(),
-            options(Some(Arc::new(Schema::new(fields)))),
-        )?;
+        let schema = Arc::new(Schema::new(fields));
+        let labels_meta = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            ArrowReaderMetadata::try_new(plain.metadata().clone(), options(Some(schema)))
+        }))
+        .map_err(|p| Error::Schema(reader_panic(&p)))??;
         let chunks_meta = guarded(ArrowReaderMetadata::load_async(
             &mut files.chunks,
             options(None),
@@ -162,8 +222,8 @@ impl ParquetShard {
             group_starts.push(next);
         }
         Ok(Self {
-            labels_meta,
-            chunks_meta,
+            labels: OpenFile::new(labels_meta)?,
+            chunks: OpenFile::new(chunks_meta)?,
             slices,
             label_leaves,
             chunk_leaves,
@@ -188,7 +248,7 @@ impl ParquetShard {
 
     /// Bytes of both footers held in memory.
     pub fn metadata_bytes(&self) -> usize {
-        self.labels_meta.metadata().memory_size() + self.chunks_meta.metadata().memory_size()
+        self.labels.meta.metadata().memory_size() + self.chunks.meta.metadata().memory_size()
     }
 
     fn label_leaf(&self, name: &str) -> Option<usize> {
@@ -250,7 +310,7 @@ impl ParquetShard {
             .collect();
         let mut ids = rows.iter();
         let mut out = Vec::new();
-        let mut stream = self.stream(&files.labels, &self.labels_meta, &leaves, &rows)?;
+        let mut stream = self.stream(&files.labels, &self.labels, &leaves, &rows)?;
         while let Some(batch) = stream.try_next().await? {
             let cols = dictionary_columns(&batch, &names)?;
             let matched: Vec<Vec<bool>> = checks
@@ -309,7 +369,7 @@ impl ParquetShard {
     /// The rows of the pages of column `leaf` whose min/max admit one of `values`; every
     /// row where the page index is missing.
     fn pages_with(&self, leaf: usize, values: &[String]) -> RowSet {
-        let meta = self.labels_meta.metadata();
+        let meta = self.labels.meta.metadata();
         let mut ranges = Vec::new();
         for (g, start) in self.group_starts.windows(2).enumerate() {
             let (start, end) = (start[0], start[1]);
@@ -352,7 +412,7 @@ impl ParquetShard {
         let empty_matches = m.matches("");
         let mut out = Vec::new();
         let mut ids = rows.iter();
-        let batches = self.read(reader, &self.labels_meta, &[leaf], rows).await?;
+        let batches = self.read(reader, &self.labels, &[leaf], rows).await?;
         for batch in batches {
             let col = batch.column(0);
             let dict = col.as_dictionary_opt::<Int32Type>().ok_or_else(|| {
@@ -389,7 +449,7 @@ impl ParquetShard {
         let names: Vec<&str> = self.label_leaves.iter().map(|(n, _)| n.as_str()).collect();
         let mut out = Vec::with_capacity(rows.len());
         for batch in self
-            .read(&files.labels, &self.labels_meta, &leaves, &set)
+            .read(&files.labels, &self.labels, &leaves, &set)
             .await?
         {
             // Projected columns come in leaf order, which is name order.
@@ -418,7 +478,7 @@ impl ParquetShard {
         let all = RowSet::all(self.num_rows());
         let mut values = std::collections::BTreeSet::new();
         for batch in self
-            .read(&files.labels, &self.labels_meta, &[leaf], &all)
+            .read(&files.labels, &self.labels, &[leaf], &all)
             .await?
         {
             let dict = batch
@@ -487,7 +547,7 @@ impl ParquetShard {
         let leaves: Vec<usize> = cols.iter().map(|c| c.2).collect();
         let set = RowSet::from_sorted_rows(rows);
         for batch in self
-            .read(&files.chunks, &self.chunks_meta, &leaves, &set)
+            .read(&files.chunks, &self.chunks, &leaves, &set)
             .await?
         {
             let arrays: Vec<&BinaryArray> = (0..batch.num_columns())
@@ -525,12 +585,12 @@ impl ParquetShard {
     async fn read<R: Reader>(
         &self,
         reader: &R,
-        meta: &ArrowReaderMetadata,
+        file: &OpenFile,
         leaves: &[usize],
         rows: &RowSet,
     ) -> Result<Vec<RecordBatch>> {
         Ok(self
-            .stream(reader, meta, leaves, rows)?
+            .stream(reader, file, leaves, rows)?
             .try_collect()
             .await?)
     }
@@ -539,7 +599,7 @@ impl ParquetShard {
     fn stream<R: Reader>(
         &self,
         reader: &R,
-        meta: &ArrowReaderMetadata,
+        file: &OpenFile,
         leaves: &[usize],
         rows: &RowSet,
     ) -> Result<futures::stream::BoxStream<'static, parquet::errors::Result<RecordBatch>>> {
@@ -547,9 +607,13 @@ impl ParquetShard {
         if groups.is_empty() {
             return Ok(Box::pin(futures::stream::empty()));
         }
-        let mask = ProjectionMask::leaves(meta.parquet_schema(), leaves.iter().copied());
+        let mask = ProjectionMask::leaves(file.meta.parquet_schema(), leaves.iter().copied());
+        let reader = GuardedReader {
+            inner: reader.clone(),
+            guard: file.guard.clone(),
+        };
         let build = || {
-            ParquetRecordBatchStreamBuilder::new_with_metadata(reader.clone(), meta.clone())
+            ParquetRecordBatchStreamBuilder::new_with_metadata(reader, file.meta.clone())
                 .with_projection(mask)
                 .with_row_groups(groups)
                 .with_row_selection(selection)

@@ -101,7 +101,9 @@ impl TimeSlices {
         if t <= self.min_t {
             return 0;
         }
-        usize::try_from((t - self.min_t) / self.duration).unwrap_or(usize::MAX)
+        // i128: `t - min_t` overflows i64 for times from the file's metadata far apart.
+        let k = (i128::from(t) - i128::from(self.min_t)) / i128::from(self.duration.max(1));
+        usize::try_from(k).unwrap_or(usize::MAX)
     }
 
     /// The first timestamp of column `k` (saturating).
@@ -192,6 +194,19 @@ mod tests {
         assert_eq!(s.columns_for(30 * H, 40 * H), 3..4);
         assert_eq!(s.columns_for(-10, -5), 0..0);
         assert_eq!(s.start_of(2), 16 * H);
+    }
+
+    #[test]
+    fn slices_over_the_whole_i64_range_do_not_overflow() {
+        let s = TimeSlices {
+            min_t: i64::MIN + 1,
+            max_t: i64::MAX,
+            duration: 1,
+            resolution: 0,
+        };
+        assert_eq!(s.index_of(i64::MAX), usize::MAX - 1);
+        let last = s.count() - 1;
+        assert_eq!(s.columns_for(i64::MIN, i64::MAX), 0..last + 1);
     }
 
     #[test]

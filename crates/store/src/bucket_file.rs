@@ -140,6 +140,12 @@ impl BucketFile {
                     .bucket_bytes
                     .fetch_add(data.len() as u64, Ordering::Relaxed);
                 stats.requests.fetch_add(1, Ordering::Relaxed);
+                tracing::trace!(
+                    object = %self.key,
+                    offset = r.start,
+                    bytes = data.len(),
+                    "bucket range read"
+                );
                 self.cache.insert(self.file, r.start, data.clone());
                 Ok::<_, mnemos_tsdb::Error>((r.start, data))
             })

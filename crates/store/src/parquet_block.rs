@@ -1,6 +1,7 @@
 //! Blocks served from their Parquet files (a Parquet converter mark says they are
 //! complete). Loading reads each shard's two footers with their page indexes into memory
-//! and nothing else: no index header, nothing on local disk. Every later read goes through
+//! (a small labels file whole, in the same request, into the index cache) and nothing
+//! else: no index header, nothing on local disk. Every later read goes through
 //! [`ParquetObject`], the Parquet library's view of a [`BucketFile`]: ranged reads merged
 //! and served from the same byte-bounded caches as TSDB blocks (labels files in the index
 //! cache, chunks files in the chunk cache), counted per request.
@@ -32,6 +33,10 @@ const PARQUET_FILE_KEYS: u32 = 1 << 31;
 /// Bytes read from a file's end in the first request for its footer: small footers and
 /// their page indexes then come in one request.
 const FOOTER_PREFETCH: usize = 64 << 10;
+/// A labels file at most this large is read whole by the request that reads its footer, so
+/// its label columns (at the file's start, before `s_col_indexes` and `s_series_hash`, as
+/// parquet-common orders them) sit in the index cache and a query reads only chunk pages.
+const WHOLE_LABELS_FILE: u64 = 256 << 10;
 
 /// One Parquet file of a block as the Parquet library reads it, counting into one
 /// request's [`FetchStats`].
@@ -39,6 +44,8 @@ const FOOTER_PREFETCH: usize = 64 << 10;
 pub struct ParquetObject {
     file: Arc<BucketFile>,
     stats: Arc<FetchStats>,
+    /// Files at most this large are read whole with their footer.
+    read_whole_below: u64,
 }
 
 fn external(e: impl std::error::Error + Send + Sync + 'static) -> ParquetError {
@@ -93,10 +100,15 @@ impl AsyncFileReader for ParquetObject {
     ) -> BoxFuture<'a, parquet::errors::Result<Arc<ParquetMetaData>>> {
         async move {
             let size = self.file.size();
+            let prefetch = if size <= self.read_whole_below {
+                usize::try_from(size).unwrap_or(FOOTER_PREFETCH)
+            } else {
+                FOOTER_PREFETCH
+            };
             let reader = ParquetMetaDataReader::new()
                 .with_arrow_reader_options(options)
                 .with_page_index_policy(PageIndexPolicy::Optional)
-                .with_prefetch_hint(Some(FOOTER_PREFETCH));
+                .with_prefetch_hint(Some(prefetch));
             Ok(Arc::new(reader.load_and_finish(self, size).await?))
         }
         .boxed()
@@ -135,10 +147,12 @@ impl ParquetBlock {
             labels: ParquetObject {
                 file: s.labels.clone(),
                 stats: stats.clone(),
+                read_whole_below: 0,
             },
             chunks: ParquetObject {
                 file: s.chunks.clone(),
                 stats: stats.clone(),
+                read_whole_below: 0,
             },
         })
     }
@@ -235,10 +249,12 @@ pub async fn load_parquet(id: Ulid, mark: &ConverterMark, loader: &Loader) -> Re
             labels: ParquetObject {
                 file: labels.clone(),
                 stats: stats.clone(),
+                read_whole_below: WHOLE_LABELS_FILE,
             },
             chunks: ParquetObject {
                 file: chunks.clone(),
                 stats: stats.clone(),
+                read_whole_below: 0,
             },
         };
         let shard = ParquetShard::open(&mut files)

@@ -128,6 +128,19 @@ async fn series(store: &BucketStore, req: SeriesRequest) -> Vec<(String, String)
     out
 }
 
+/// Ranged reads the bucket has served (`mnemos_objstore_bucket_operations_total`).
+fn get_range_requests(registry: &Registry) -> u64 {
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, registry).expect("encode");
+    text.lines()
+        .filter(|l| {
+            l.starts_with("mnemos_objstore_bucket_operations_total{")
+                && l.contains("operation=\"get_range\"")
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
 fn store_config(data_dir: PathBuf, serve_parquet: bool) -> StoreConfig {
     StoreConfig {
         index_cache_bytes: 1 << 20,
@@ -235,6 +248,31 @@ fn parquet_blocks_answer_as_their_tsdb_blocks() {
                     .next()
                     .is_none(),
             "no local state for Parquet blocks"
+        );
+
+        // Labels files this small were read whole with their footers at load: a selective
+        // query reads only chunk pages: one request for its one row (one row group, one 8h
+        // chunk column, one block).
+        let before = get_range_requests(&registry);
+        let selective = series(
+            &parquet,
+            SeriesRequest {
+                min_time: t0 + HOUR,
+                max_time: t0 + 2 * HOUR,
+                matchers: vec![
+                    LabelMatcher::new(Type::Eq, "__name__", "http_requests_2"),
+                    LabelMatcher::new(Type::Eq, "job", "db"),
+                    LabelMatcher::new(Type::Eq, "instance", "host-02"),
+                ],
+                ..Default::default()
+            },
+        )
+        .await;
+        assert_eq!(selective.len(), 1);
+        assert_eq!(
+            get_range_requests(&registry) - before,
+            1,
+            "chunk pages only"
         );
 
         let m = |t: Type, n: &str, v: &str| LabelMatcher::new(t, n, v);

@@ -9,7 +9,9 @@
 //! startup and for each query, latency, resident memory, startup time, bytes in the bucket
 //! of both formats, and the conversion time.
 //! Usage: `bench-parquet [DAYS] [METRICS] [STEP] [COLUMN_HOURS]` (defaults 30 80 60 48;
-//! COLUMN_HOURS is `--parquet.convert.column-duration`).
+//! COLUMN_HOURS is `--parquet.convert.column-duration`). `MNEMOS_BENCH_WORK=<dir>` keeps the
+//! work directory (logs included); `MNEMOS_BENCH_LOG` is the gateways' `--log.level` (default
+//! `warn`; `mnemos_store::bucket_file=trace` logs every bucket range read).
 
 use std::path::Path;
 use std::process::Command;
@@ -190,7 +192,10 @@ fn run(
             format!("--objstore.config-file={}", config.display()),
             format!("--data-dir={}", data.display()),
             format!("--parquet.serve={parquet}"),
-            "--log.level=warn".into(),
+            format!(
+                "--log.level={}",
+                std::env::var("MNEMOS_BENCH_LOG").unwrap_or_else(|_| "warn".into())
+            ),
         ],
     );
     store.wait_ready(Duration::from_secs(120));
