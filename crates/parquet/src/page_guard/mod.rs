@@ -3,14 +3,16 @@
 //! The `parquet` crate trusts counts inside a page: its delta decoders allocate as many
 //! lengths as the delta header of the page's values claims (`DELTA_LENGTH_BYTE_ARRAY`,
 //! `DELTA_BYTE_ARRAY`), a 64-bit count a few malformed bytes can set to anything, and an
-//! allocation that fails aborts the process. So every range read from inside a column
-//! chunk goes through [`PageGuard::check`] first: each page header in it is parsed (Thrift
-//! compact protocol; the crate keeps its own parser private) and must be a data or
-//! dictionary page with sizes within [`MAX_PAGE_BYTES`], at most [`MAX_PAGE_VALUES`] values
-//! and no more values than its row group has rows, in an encoding mnemos reads; for the
-//! delta encodings the counts in the delta headers must not exceed the page's values.
-//! Delta-encoded values are decompressed for that (zstd and snappy, the codecs mnemos'
-//! build of the crate reads); other pages are not.
+//! allocation that fails aborts the process. So every range the library reads to decode
+//! goes through [`PageGuard::check`] first: it must start at an offset-index page or inside
+//! a column chunk, and each page header in it is parsed (`page_header`, over the Thrift
+//! compact protocol reader in `compact`; the crate keeps its own parser private) and must
+//! be a data or dictionary page ending within the read, with sizes within
+//! [`MAX_PAGE_BYTES`], at most [`MAX_PAGE_VALUES`] values and no more values than its row
+//! group has rows, in an encoding mnemos reads; for the delta encodings the counts in the
+//! delta headers (`delta`) must not exceed the page's values. Delta-encoded values are
+//! decompressed for that (zstd and snappy, the codecs mnemos' build of the crate reads);
+//! other pages are not.
 
 use std::io::Read;
 
@@ -18,13 +20,18 @@ use parquet::basic::Compression;
 use parquet::errors::ParquetError;
 use parquet::file::metadata::ParquetMetaData;
 
+mod compact;
+mod delta;
+mod page_header;
+
+use delta::{delta_count, delta_stream};
+use page_header::PageHeader;
+
 /// Largest uncompressed page accepted (a chunk cell of one series over a long slice is
 /// far smaller; parquet-common and mnemos cut pages at a few KiB).
 pub const MAX_PAGE_BYTES: i32 = 256 << 20;
 /// Most values accepted in one page.
 pub const MAX_PAGE_VALUES: i64 = 1 << 22;
-/// Deepest nesting of Thrift structs accepted in a page header.
-const MAX_DEPTH: usize = 8;
 
 /// Page types (parquet.thrift `PageType`).
 const DATA_PAGE: i32 = 0;
@@ -174,86 +181,7 @@ impl PageGuard {
     }
 }
 
-/// The fields of a page header the checks use.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct PageHeader {
-    kind: i32,
-    uncompressed: i32,
-    compressed: i32,
-    num_values: i32,
-    encoding: i32,
-    /// Levels encoding of a v1 data page (definition, repetition).
-    v1_levels: (i32, i32),
-    v2: Option<V2Header>,
-    /// Bytes of the header itself.
-    len: usize,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct V2Header {
-    num_rows: i32,
-    def_len: i32,
-    rep_len: i32,
-    is_compressed: bool,
-}
-
 impl PageHeader {
-    fn parse(buf: &[u8]) -> Result<Self, ParquetError> {
-        let mut r = Compact::new(buf);
-        let mut h = PageHeader::default();
-        let (mut seen_kind, mut v2) = (false, None);
-        let mut last = 0i16;
-        while let Some((id, ty)) = r.field(&mut last)? {
-            match (id, ty) {
-                (1, I32) => {
-                    h.kind = r.i32()?;
-                    seen_kind = true;
-                }
-                (2, I32) => h.uncompressed = r.i32()?,
-                (3, I32) => h.compressed = r.i32()?,
-                (5, STRUCT) | (7, STRUCT) => {
-                    let mut last = 0i16;
-                    while let Some((id, ty)) = r.field(&mut last)? {
-                        match (id, ty) {
-                            (1, I32) => h.num_values = r.i32()?,
-                            (2, I32) => h.encoding = r.i32()?,
-                            (3, I32) => h.v1_levels.0 = r.i32()?,
-                            (4, I32) => h.v1_levels.1 = r.i32()?,
-                            _ => r.skip(ty, 1)?,
-                        }
-                    }
-                }
-                (8, STRUCT) => {
-                    let mut v = V2Header {
-                        is_compressed: true,
-                        ..V2Header::default()
-                    };
-                    let mut last = 0i16;
-                    while let Some((id, ty)) = r.field(&mut last)? {
-                        match (id, ty) {
-                            (1, I32) => h.num_values = r.i32()?,
-                            (3, I32) => v.num_rows = r.i32()?,
-                            (4, I32) => h.encoding = r.i32()?,
-                            (5, I32) => v.def_len = r.i32()?,
-                            (6, I32) => v.rep_len = r.i32()?,
-                            (7, TRUE) => v.is_compressed = true,
-                            (7, FALSE) => v.is_compressed = false,
-                            _ => r.skip(ty, 1)?,
-                        }
-                    }
-                    v2 = Some(v);
-                }
-                _ => r.skip(ty, 0)?,
-            }
-        }
-        if !seen_kind {
-            return Err(bad("header without a page type"));
-        }
-        h.v2 = v2;
-        h.len = r.pos;
-        Ok(h)
-    }
-
     /// Type, sizes, value count and encoding against the limits and the chunk.
     fn check(&self, chunk: &ChunkInfo) -> Result<(), ParquetError> {
         if !(0..=MAX_PAGE_BYTES).contains(&self.uncompressed) || self.compressed < 0 {
@@ -319,14 +247,11 @@ fn check_delta_counts(
     };
     let values = values_section(header, chunk, body, need)?;
     if header.encoding != DELTA_BYTE_ARRAY {
-        delta_count(&mut Compact::new(&values), max)?;
+        delta_count(&values, max)?;
         return Ok(());
     }
     let (count, len) = delta_stream(&values, max)?;
-    let suffix_count = delta_count(
-        &mut Compact::new(values.get(len..).unwrap_or_default()),
-        max,
-    )?;
+    let suffix_count = delta_count(values.get(len..).unwrap_or_default(), max)?;
     if suffix_count != count {
         return Err(bad(format!(
             "{count} prefix lengths but {suffix_count} suffix lengths"
@@ -421,212 +346,9 @@ fn decompress(
     }
 }
 
-/// Reads a DELTA_BINARY_PACKED header (parquet Encodings.md) and checks it: its value
-/// count, which must be at most `max`. Leaves `r` after the header.
-fn delta_count(r: &mut Compact<'_>, max: u64) -> Result<u64, ParquetError> {
-    let (_, _, count) = delta_header(r, max)?;
-    Ok(count)
-}
-
-/// A checked DELTA_BINARY_PACKED header: values per miniblock, miniblocks per block, count.
-fn delta_header(r: &mut Compact<'_>, max: u64) -> Result<(u64, u64, u64), ParquetError> {
-    let block = r.varint()?;
-    let minis = r.varint()?;
-    let count = r.varint()?;
-    r.varint()?; // first value, zigzag
-    if block == 0 || block % 128 != 0 || minis == 0 || block % minis != 0 {
-        return Err(bad(format!("delta block of {block} in {minis} miniblocks")));
-    }
-    let per_mini = block / minis;
-    if per_mini % 32 != 0 {
-        return Err(bad(format!("delta miniblock of {per_mini} values")));
-    }
-    if count > max {
-        return Err(bad(format!(
-            "delta header of {count} values in a page of {max}"
-        )));
-    }
-    Ok((per_mini, minis, count))
-}
-
-/// Walks a whole DELTA_BINARY_PACKED stream without decoding it: its value count (at most
-/// `max`) and its length in bytes.
-fn delta_stream(buf: &[u8], max: u64) -> Result<(u64, usize), ParquetError> {
-    let mut r = Compact::new(buf);
-    let (per_mini, minis, count) = delta_header(&mut r, max)?;
-    let mut left = count.saturating_sub(1);
-    while left > 0 {
-        r.varint()?; // min delta, zigzag
-        let widths_at = r.pos;
-        let minis_len = usize::try_from(minis).map_err(|_| bad("miniblock count"))?;
-        r.pos = widths_at
-            .checked_add(minis_len)
-            .filter(|p| *p <= buf.len())
-            .ok_or_else(|| bad("delta bit widths beyond the page"))?;
-        for &width in &buf[widths_at..r.pos] {
-            if left == 0 {
-                break;
-            }
-            if width > 64 {
-                return Err(bad(format!("delta bit width {width}")));
-            }
-            let bytes = per_mini
-                .checked_mul(u64::from(width))
-                .and_then(|b| usize::try_from(b / 8).ok())
-                .ok_or_else(|| bad("miniblock size"))?;
-            r.pos = r
-                .pos
-                .checked_add(bytes)
-                .ok_or_else(|| bad("miniblock beyond the page"))?;
-            left = left.saturating_sub(per_mini);
-        }
-    }
-    if r.pos > buf.len() {
-        return Err(bad("delta miniblocks beyond the page"));
-    }
-    Ok((count, r.pos))
-}
-
-/// Thrift compact protocol types.
-const TRUE: u8 = 1;
-const FALSE: u8 = 2;
-const I32: u8 = 5;
-const STRUCT: u8 = 12;
-
-/// A Thrift compact protocol reader over a buffer, every read bounds-checked.
-struct Compact<'a> {
-    buf: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Compact<'a> {
-    fn new(buf: &'a [u8]) -> Self {
-        Self { buf, pos: 0 }
-    }
-
-    fn byte(&mut self) -> Result<u8, ParquetError> {
-        let b = *self
-            .buf
-            .get(self.pos)
-            .ok_or_else(|| bad("header beyond the read"))?;
-        self.pos += 1;
-        Ok(b)
-    }
-
-    fn varint(&mut self) -> Result<u64, ParquetError> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            v |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Ok(v);
-            }
-        }
-        Err(bad("varint longer than 10 bytes"))
-    }
-
-    fn zigzag(&mut self) -> Result<i64, ParquetError> {
-        let v = self.varint()?;
-        Ok((v >> 1) as i64 ^ -((v & 1) as i64))
-    }
-
-    fn i32(&mut self) -> Result<i32, ParquetError> {
-        i32::try_from(self.zigzag()?).map_err(|_| bad("i32 out of range"))
-    }
-
-    /// The next field's id and type; `None` at the struct's end.
-    fn field(&mut self, last: &mut i16) -> Result<Option<(i16, u8)>, ParquetError> {
-        let b = self.byte()?;
-        if b == 0 {
-            return Ok(None);
-        }
-        let ty = b & 0x0f;
-        let delta = i16::from(b >> 4);
-        let id = if delta == 0 {
-            i16::try_from(self.zigzag()?).map_err(|_| bad("field id"))?
-        } else {
-            last.checked_add(delta).ok_or_else(|| bad("field id"))?
-        };
-        *last = id;
-        Ok(Some((id, ty)))
-    }
-
-    fn skip_bytes(&mut self, n: u64) -> Result<(), ParquetError> {
-        self.pos = usize::try_from(n)
-            .ok()
-            .and_then(|n| self.pos.checked_add(n))
-            .filter(|p| *p <= self.buf.len())
-            .ok_or_else(|| bad("header beyond the read"))?;
-        Ok(())
-    }
-
-    /// Skips a value of type `ty` (`depth`: structs around it).
-    fn skip(&mut self, ty: u8, depth: usize) -> Result<(), ParquetError> {
-        if depth > MAX_DEPTH {
-            return Err(bad("header nested too deep"));
-        }
-        match ty {
-            TRUE | FALSE => Ok(()),
-            3 => self.skip_bytes(1),
-            4..=6 => self.varint().map(drop),
-            7 => self.skip_bytes(8),
-            8 => {
-                let n = self.varint()?;
-                self.skip_bytes(n)
-            }
-            9 | 10 => {
-                let b = self.byte()?;
-                let n = match b >> 4 {
-                    15 => self.varint()?,
-                    n => u64::from(n),
-                };
-                self.skip_elements(n, b & 0x0f, depth)
-            }
-            11 => {
-                let n = self.varint()?;
-                if n == 0 {
-                    return Ok(());
-                }
-                let kv = self.byte()?;
-                for _ in 0..n {
-                    self.skip_element(kv >> 4, depth)?;
-                    self.skip_element(kv & 0x0f, depth)?;
-                }
-                Ok(())
-            }
-            STRUCT => {
-                let mut last = 0i16;
-                while let Some((_, ty)) = self.field(&mut last)? {
-                    self.skip(ty, depth + 1)?;
-                }
-                Ok(())
-            }
-            other => Err(bad(format!("thrift type {other}"))),
-        }
-    }
-
-    fn skip_elements(&mut self, n: u64, ty: u8, depth: usize) -> Result<(), ParquetError> {
-        // Every element takes at least a byte: a count beyond the bytes left is malformed.
-        if n > (self.buf.len() - self.pos) as u64 {
-            return Err(bad("collection longer than the header"));
-        }
-        for _ in 0..n {
-            self.skip_element(ty, depth)?;
-        }
-        Ok(())
-    }
-
-    /// Collection elements: booleans take a byte each.
-    fn skip_element(&mut self, ty: u8, depth: usize) -> Result<(), ParquetError> {
-        match ty {
-            TRUE | FALSE => self.skip_bytes(1),
-            ty => self.skip(ty, depth + 1),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::compact::I32;
     use super::*;
 
     /// A v2 data page header: type 3, sizes, data_page_header_v2 {num_values, num_nulls,
