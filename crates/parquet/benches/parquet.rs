@@ -93,6 +93,9 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
 
+    // The files the reads use (also when a filter skipped `convert`).
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).expect("out dir");
     let converted = convert_block(&block, &out, &ConvertOptions::default()).expect("convert");
     let mut files = ShardFiles {
         labels: MemFile::read(&converted.files[0]),
