@@ -282,3 +282,54 @@ api_bind_addr = "127.0.0.1:{admin_port}"
         );
     }
 }
+
+/// A temporary work directory with a Garage in it, its objstore config file
+/// (`bucket.yml`), a client of its bucket and a runtime to drive it: what tests that run
+/// `mnemos` commands against S3 share.
+pub struct GarageBucket {
+    work: tempfile::TempDir,
+    _garage: Garage,
+    /// `--objstore.config-file` for the bucket.
+    pub config: PathBuf,
+    /// A client of the bucket.
+    pub bucket: mnemos_objstore::Bucket,
+    /// A runtime for the client.
+    pub rt: tokio::runtime::Runtime,
+}
+
+impl GarageBucket {
+    /// Starts Garage in a new temporary directory and writes the objstore config.
+    pub fn start() -> Self {
+        let work = tempfile::tempdir().expect("tempdir");
+        let garage = Garage::start(work.path());
+        let yaml = garage.objstore_yaml(&garage.endpoint());
+        let config = work.path().join("bucket.yml");
+        std::fs::write(&config, &yaml).expect("write objstore config");
+        let bucket = crate::open_bucket(&yaml);
+        GarageBucket {
+            work,
+            _garage: garage,
+            config,
+            bucket,
+            rt: crate::runtime(),
+        }
+    }
+
+    /// The work directory.
+    pub fn path(&self) -> &Path {
+        self.work.path()
+    }
+
+    /// `mnemos compact` on the bucket, with its data directory `<work>/<data>`, its HTTP
+    /// listener on `http_port`, no consistency or deletion delay, then `extra`.
+    pub fn compact_cmd(&self, data: &str, http_port: u16, extra: &[&str]) -> Command {
+        let mut cmd = Command::new(crate::mnemos_bin());
+        cmd.arg("compact")
+            .arg(format!("--objstore.config-file={}", self.config.display()))
+            .arg(format!("--data-dir={}", self.path().join(data).display()))
+            .arg(format!("--http-address=127.0.0.1:{http_port}"))
+            .args(["--consistency-delay=0s", "--delete-delay=0s"])
+            .args(extra);
+        cmd
+    }
+}

@@ -14,14 +14,13 @@ use std::time::Duration;
 
 use mnemos_block::{read_mark, BucketBlocks, MetaFetcher, NoCompactMark};
 use mnemos_e2e::component::{metric_sum, Component};
-use mnemos_e2e::garage::Garage;
+use mnemos_e2e::garage::GarageBucket;
 use mnemos_e2e::http;
 use mnemos_e2e::openmetrics::{self, Spec};
 use mnemos_e2e::process::{free_port, log_digest, wait_for, ChildGuard};
 use mnemos_e2e::promapi::{data, matrix};
 use mnemos_e2e::prometheus::Prometheus;
 use mnemos_e2e::{assert_same_dump, dump_line_labels, mnemos_bin, promtool, storeapi};
-use mnemos_objstore::Bucket;
 use mnemos_storeapi::thanos::label_matcher::Type;
 use mnemos_storeapi::thanos::store_client::StoreClient;
 use mnemos_storeapi::thanos::{series_response, Aggr, LabelMatcher, SeriesRequest};
@@ -34,34 +33,19 @@ use ulid::Ulid;
 const START_MS: i64 = 1_700_006_400_000;
 const HOUR: i64 = 3_600_000;
 
-struct Env {
-    work: tempfile::TempDir,
-    _garage: Garage,
-    config: PathBuf,
-    bucket: Bucket,
-    rt: tokio::runtime::Runtime,
+/// The shared Garage work environment, with this test's helpers on top.
+struct Env(GarageBucket);
+
+impl std::ops::Deref for Env {
+    type Target = GarageBucket;
+    fn deref(&self) -> &GarageBucket {
+        &self.0
+    }
 }
 
 impl Env {
     fn start() -> Env {
-        let work = tempfile::tempdir().expect("tempdir");
-        let garage = Garage::start(work.path());
-        let yaml = garage.objstore_yaml(&garage.endpoint());
-        let config = work.path().join("bucket.yml");
-        std::fs::write(&config, &yaml).expect("write objstore config");
-        let bucket = mnemos_e2e::open_bucket(&yaml);
-        let rt = mnemos_e2e::runtime();
-        Env {
-            work,
-            _garage: garage,
-            config,
-            bucket,
-            rt,
-        }
-    }
-
-    fn path(&self) -> &Path {
-        self.work.path()
+        Env(GarageBucket::start())
     }
 
     /// ~3 days of irregular samples (counter resets, gaps, special values) as 2h blocks.
@@ -114,17 +98,6 @@ impl Env {
         out.lines()
             .map(|l| Ulid::from_string(l.trim()).expect("uploaded ulid"))
             .collect()
-    }
-
-    fn compact_cmd(&self, data: &str, http_port: u16, extra: &[&str]) -> Command {
-        let mut cmd = Command::new(mnemos_bin());
-        cmd.arg("compact")
-            .arg(format!("--objstore.config-file={}", self.config.display()))
-            .arg(format!("--data-dir={}", self.path().join(data).display()))
-            .arg(format!("--http-address=127.0.0.1:{http_port}"))
-            .args(["--consistency-delay=0s", "--delete-delay=0s"])
-            .args(extra);
-        cmd
     }
 
     /// One compactor pass, which must succeed; returns its output.

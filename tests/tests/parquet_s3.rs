@@ -9,18 +9,16 @@
 //! ranges and resolutions, and queriers over each give equal PromQL answers.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use mnemos_block::{BucketBlocks, MetaFetcher};
 use mnemos_e2e::component::Component;
-use mnemos_e2e::garage::Garage;
+use mnemos_e2e::garage::GarageBucket;
 use mnemos_e2e::http;
 use mnemos_e2e::process::{free_port, log_digest, wait_for, ChildGuard};
 use mnemos_e2e::promapi::data;
 use mnemos_e2e::{mnemos_bin, promtool, storeapi};
-use mnemos_objstore::Bucket;
 use mnemos_storeapi::thanos::label_matcher::Type;
 use mnemos_storeapi::thanos::{Aggr, LabelMatcher, Series, SeriesRequest};
 use mnemos_tsdb::chunkenc::decode_xor_into;
@@ -33,52 +31,24 @@ const START: i64 = 1_699_488_000_000;
 const DAYS: i64 = 17;
 const STEP: i64 = 120_000;
 
-struct Env {
-    work: tempfile::TempDir,
-    _garage: Garage,
-    config: PathBuf,
-    bucket: Bucket,
-    rt: tokio::runtime::Runtime,
+/// The shared Garage work environment, with this test's helpers on top.
+struct Env(GarageBucket);
+
+impl std::ops::Deref for Env {
+    type Target = GarageBucket;
+    fn deref(&self) -> &GarageBucket {
+        &self.0
+    }
 }
 
 impl Env {
     fn start() -> Env {
-        let work = tempfile::tempdir().expect("tempdir");
-        let garage = Garage::start(work.path());
-        let yaml = garage.objstore_yaml(&garage.endpoint());
-        let config = work.path().join("bucket.yml");
-        std::fs::write(&config, &yaml).expect("write objstore config");
-        let bucket = mnemos_e2e::open_bucket(&yaml);
-        Env {
-            work,
-            _garage: garage,
-            config,
-            bucket,
-            rt: mnemos_e2e::runtime(),
-        }
-    }
-
-    fn path(&self) -> &Path {
-        self.work.path()
-    }
-
-    fn compact_cmd(&self, extra: &[&str]) -> Command {
-        let mut cmd = Command::new(mnemos_bin());
-        cmd.arg("compact")
-            .arg(format!("--objstore.config-file={}", self.config.display()))
-            .arg(format!(
-                "--data-dir={}",
-                self.path().join("compact").display()
-            ))
-            .arg(format!("--http-address=127.0.0.1:{}", free_port()))
-            .args(["--consistency-delay=0s", "--delete-delay=0s"])
-            .args(extra);
-        cmd
+        Env(GarageBucket::start())
     }
 
     fn compact(&self, extra: &[&str]) {
         let out = self
-            .compact_cmd(extra)
+            .compact_cmd("compact", free_port(), extra)
             .output()
             .expect("run mnemos compact");
         assert!(
@@ -320,11 +290,15 @@ fn parquet_conversion_sigkill_and_answers_equal_tsdb() {
 
     // A converting compactor, SIGKILLed once a block's Parquet files are uploaded.
     let log = env.path().join("compact-killed.log");
-    let mut cmd = env.compact_cmd(&[
-        "--parquet.convert.enabled",
-        "--parquet.convert.min-block-duration=0s",
-        "--wait",
-    ]);
+    let mut cmd = env.compact_cmd(
+        "compact",
+        free_port(),
+        &[
+            "--parquet.convert.enabled",
+            "--parquet.convert.min-block-duration=0s",
+            "--wait",
+        ],
+    );
     let guard = ChildGuard::spawn("compact-killed", &mut cmd, &log);
     let half = wait_for(Duration::from_secs(120), Duration::from_millis(5), || {
         env.keys("")
