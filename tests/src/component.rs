@@ -27,7 +27,7 @@ impl Component {
         Self::start_on(work, name, args, Some(free_port()), free_port())
     }
 
-    /// Like [`Component::start`] for a component without gRPC (the querier).
+    /// Like [`Component::start`] for a component without gRPC (the compactor).
     pub fn start_http(work: &Path, name: &str, args: &[String]) -> Self {
         Self::start_on(work, name, args, None, free_port())
     }

@@ -154,7 +154,7 @@ fn hostile_requests_get_bounded_answers_and_nothing_goes_down() {
     store.wait_ready(Duration::from_secs(60));
     sidecar.wait_ready(Duration::from_secs(60));
     let trickle = TrickleStore::start(Duration::from_secs(2));
-    let mut querier = Component::start_http(
+    let mut querier = Component::start(
         work,
         "query",
         &[

@@ -973,7 +973,7 @@ fn start_query_path(env: &Env, name: &str) -> (Component, Component, u16) {
 /// [`start_query_path`], ready once `metric`'s series are visible.
 fn start_query_path_for(env: &Env, name: &str, metric: &str) -> (Component, Component, u16) {
     let store = start_store(env, name);
-    let mut querier = Component::start_http(
+    let mut querier = Component::start(
         env.path(),
         &format!("query-{name}"),
         &[
@@ -1241,7 +1241,7 @@ fn replicas_with_holes_deduplicate_to_the_full_data() {
 
     let store = start_store(&env, "ha");
     let querier = |name: &str, func: &str| {
-        let mut q = Component::start_http(
+        let mut q = Component::start(
             &work,
             name,
             &[

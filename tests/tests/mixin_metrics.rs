@@ -137,7 +137,7 @@ fn prometheus_scrapes_every_component_and_the_mixin_names_exist() {
         ],
     );
     sidecar.wait_ready(Duration::from_secs(30));
-    let mut query = Component::start_http(
+    let mut query = Component::start(
         work,
         "query",
         &[

@@ -277,7 +277,7 @@ fn native_histograms_pass_through_sidecar_and_store_gateway() {
         );
         args.push("--query.replica-label=replica".to_string());
         args.extend(extra.iter().map(|a| a.to_string()));
-        let mut querier = Component::start_http(work, name, &args);
+        let mut querier = Component::start(work, name, &args);
         querier.wait_ready(Duration::from_secs(30));
         querier
     };
@@ -565,7 +565,7 @@ fn live_dedup_follows_the_other_replica_through_a_hole(
     std::thread::sleep(Duration::from_secs(5));
     signal("-CONT");
     std::thread::sleep(Duration::from_secs(3));
-    let mut querier = Component::start_http(
+    let mut querier = Component::start(
         work,
         "query-live",
         &[

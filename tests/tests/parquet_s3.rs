@@ -232,7 +232,7 @@ fn assert_same_series(tsdb: u16, parquet: u16) -> usize {
 }
 
 fn querier(env: &Env, name: &str, store: &Component) -> Component {
-    let mut q = Component::start_http(
+    let mut q = Component::start(
         env.path(),
         &format!("query-{name}"),
         &[

@@ -89,7 +89,7 @@ fn the_operators_sidecar_arguments_start_mnemos_unchanged() {
     );
 
     // A querier reads Prometheus' data through the sidecar's :10901.
-    let mut query = Component::start_http(
+    let mut query = Component::start(
         work,
         "query",
         &[

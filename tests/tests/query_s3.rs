@@ -124,7 +124,7 @@ fn querier_deduplicates_replicas_across_sidecars_and_store_gateway() {
         "--endpoint.refresh-interval=1s".to_string(),
     ];
     args.extend(endpoints);
-    let mut querier = Component::start_http(work, "query", &args);
+    let mut querier = Component::start(work, "query", &args);
     querier.wait_ready(Duration::from_secs(30));
     let q = querier.http_port;
 
@@ -421,7 +421,7 @@ fn querier_discovers_endpoints_by_dns_and_file_sd() {
             .collect()
     };
 
-    let mut by_dns = Component::start_http(
+    let mut by_dns = Component::start(
         work,
         "query-dns",
         &[
@@ -437,7 +437,7 @@ fn querier_discovers_endpoints_by_dns_and_file_sd() {
 
     let sd = work.join("stores.yml");
     std::fs::write(&sd, "- targets: []\n").expect("write sd file");
-    let mut by_file = Component::start_http(
+    let mut by_file = Component::start(
         work,
         "query-file",
         &[
@@ -500,7 +500,7 @@ fn replica_stopped_for_three_minutes_then_restarted_leaves_no_gap() {
     args.extend(
         [sidecar_a.grpc_port, sidecar_b.grpc_port].map(|p| format!("--endpoint=127.0.0.1:{p}")),
     );
-    let mut querier = Component::start_http(work, "query", &args);
+    let mut querier = Component::start(work, "query", &args);
     querier.wait_ready(Duration::from_secs(30));
     let q = querier.http_port;
 

@@ -206,7 +206,7 @@ fn querier(work: &Path, name: &str, endpoints: &[u16], extra: &[String]) -> Comp
             .map(|p| format!("--endpoint=127.0.0.1:{p}")),
     );
     args.extend(extra.iter().cloned());
-    let mut q = Component::start_http(work, name, &args);
+    let mut q = Component::start(work, name, &args);
     q.wait_ready(Duration::from_secs(30));
     q
 }

@@ -292,11 +292,8 @@ mod tests {
         assert!(unknown(&q, &["MNEMOS_QUERY_TIMEOUT", "MNEMOS_LOG_LEVEL", "HOME"]).is_empty());
         assert!(unknown(&q, &["MNEMOS_BIN", "MNEMOS_DEMO_DIR"]).is_empty());
         assert_eq!(
-            unknown(
-                &q,
-                &["MNEMOS_GRPC_SERVER_TLS_CERT", "MNEMOS_OBJSTORE_CONFIG"]
-            ),
-            ["MNEMOS_GRPC_SERVER_TLS_CERT", "MNEMOS_OBJSTORE_CONFIG"]
+            unknown(&q, &["MNEMOS_TSDB_PATH", "MNEMOS_OBJSTORE_CONFIG"]),
+            ["MNEMOS_OBJSTORE_CONFIG", "MNEMOS_TSDB_PATH"]
         );
         let ls = ["mnemos", "tools", "bucket", "ls", "--objstore.config=x"];
         assert!(unknown(&ls, &["MNEMOS_OBJSTORE_CONFIG_FILE"]).is_empty());

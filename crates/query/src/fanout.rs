@@ -5,10 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use mnemos_storeapi::convert;
 use mnemos_storeapi::thanos::{
-    self, label_matcher, series_response, AggrChunk, PartialResponseStrategy, SeriesRequest,
+    self, series_response, AggrChunk, PartialResponseStrategy, SeriesRequest,
 };
-use mnemos_tsdb::{Label, Labels, MatchType, Matcher};
+use mnemos_tsdb::{Labels, Matcher};
 use tokio::sync::mpsc;
 
 use crate::endpoints::{Endpoint, EndpointSet};
@@ -121,55 +122,34 @@ impl Fanout {
         req: &SelectRequest,
         mut f: impl FnMut(Labels, Vec<AggrChunk>) -> Result<(), E>,
     ) -> Result<Vec<String>, FanoutError<E>> {
-        let mut warnings = Vec::new();
-        let targets = self
-            .targets(
-                &req.matchers,
-                req.mint,
-                req.maxt,
-                req.partial_response,
-                &mut warnings,
-            )
-            .map_err(FanoutError::Endpoint)?;
-        let mut streams: Vec<Stream> = targets
+        let mut merge = self.merge(req).map_err(FanoutError::Endpoint)?;
+        while let Some((labels, chunks)) = merge.next().await.map_err(FanoutError::Endpoint)? {
+            f(labels, chunks).map_err(FanoutError::Stopped)?;
+        }
+        Ok(merge.finish())
+    }
+
+    /// Starts the `Series` calls of a selection on every endpoint that may hold matching
+    /// series; [`Merge::next`] then yields the merged series one at a time.
+    pub fn merge(&self, req: &SelectRequest) -> crate::Result<Merge> {
+        let mut merge = Merge {
+            metrics: self.metrics.clone(),
+            streams: Vec::new(),
+            partial: req.partial_response,
+            warnings: Vec::new(),
+        };
+        let targets = self.targets(
+            &req.matchers,
+            req.mint,
+            req.maxt,
+            req.partial_response,
+            &mut merge.warnings,
+        )?;
+        merge.streams = targets
             .into_iter()
             .map(|endpoint| self.open(endpoint, series_request(req)))
             .collect();
-        loop {
-            for s in streams.iter_mut() {
-                if s.head.is_none() && !s.done {
-                    self.advance(s, req.partial_response, &mut warnings).await?;
-                }
-            }
-            let Some(min) = streams
-                .iter()
-                .filter_map(|s| s.head.as_ref().map(|h| &h.0))
-                .min()
-                .cloned()
-            else {
-                break;
-            };
-            let mut chunks = Vec::new();
-            let mut frames = 0u64;
-            for s in streams.iter_mut() {
-                // An endpoint may send one series in several consecutive frames.
-                while s.head.as_ref().is_some_and(|h| h.0 == min) {
-                    if let Some((_, c)) = s.head.take() {
-                        chunks.extend(c);
-                        frames += 1;
-                    }
-                    self.advance(s, req.partial_response, &mut warnings).await?;
-                }
-            }
-            self.metrics
-                .replicas_merged
-                .inc_by(frames.saturating_sub(1));
-            f(min, chunks).map_err(FanoutError::Stopped)?;
-        }
-        if warnings.iter().any(|w| w.starts_with("endpoint ")) {
-            self.metrics.partial_responses.inc();
-        }
-        Ok(warnings)
+        Ok(merge)
     }
 
     /// The endpoints to call for a selection: those that may hold matching series. Known
@@ -189,65 +169,11 @@ impl Fanout {
                 continue;
             }
             match unavailable(&endpoint) {
-                Some(msg) => self
-                    .failure::<()>(&endpoint.addr, msg, partial, false, warnings)
-                    .map_err(fanout_error)?,
+                Some(msg) => failure(&self.metrics, &endpoint.addr, msg, partial, false, warnings)?,
                 None => out.push(endpoint),
             }
         }
         Ok(out)
-    }
-
-    /// Records an endpoint's failure: a warning when partial responses are on, else the
-    /// error. A refusal for passing the endpoint's limits (`exhausted`) is always an error.
-    fn failure<E>(
-        &self,
-        addr: &str,
-        msg: String,
-        partial: bool,
-        exhausted: bool,
-        warnings: &mut Vec<String>,
-    ) -> Result<(), FanoutError<E>> {
-        self.metrics.endpoint_failure(addr);
-        tracing::warn!(endpoint = addr, error = %msg, "series call failed");
-        if exhausted {
-            Err(FanoutError::Endpoint(crate::Error::LimitExceeded(msg)))
-        } else if partial {
-            warnings.push(msg);
-            Ok(())
-        } else {
-            Err(FanoutError::Endpoint(crate::Error::EndpointFailed(msg)))
-        }
-    }
-
-    /// Pulls the next series of `s` into its head (warnings on the way are collected).
-    async fn advance<E>(
-        &self,
-        s: &mut Stream,
-        partial: bool,
-        warnings: &mut Vec<String>,
-    ) -> Result<(), FanoutError<E>> {
-        loop {
-            match s.rx.recv().await {
-                None => {
-                    s.done = true;
-                    return Ok(());
-                }
-                Some(Frame::Series(labels, chunks)) => {
-                    self.metrics.series_received.inc();
-                    s.head = Some((labels, chunks));
-                    return Ok(());
-                }
-                Some(Frame::Warning(w)) => {
-                    warnings.push(format!("endpoint {}: {w}", s.endpoint.addr));
-                }
-                Some(Frame::Failed { msg, exhausted }) => {
-                    s.done = true;
-                    let msg = format!("endpoint {}: {msg}", s.endpoint.addr);
-                    return self.failure(&s.endpoint.addr, msg, partial, exhausted, warnings);
-                }
-            }
-        }
     }
 
     /// Starts the `Series` call of one endpoint, feeding a bounded channel.
@@ -306,6 +232,118 @@ impl Fanout {
     }
 }
 
+/// A selection in progress: every endpoint's sorted stream, merged k-way.
+pub struct Merge {
+    metrics: QueryMetrics,
+    streams: Vec<Stream>,
+    partial: bool,
+    warnings: Vec<String>,
+}
+
+impl Merge {
+    /// The next distinct label set (in label order) with the chunks of every frame that
+    /// carried it, from every endpoint; `None` when every stream has ended. An endpoint's
+    /// failure is an error unless partial responses are on (then a warning).
+    pub async fn next(&mut self) -> crate::Result<Option<(Labels, Vec<AggrChunk>)>> {
+        for s in self.streams.iter_mut() {
+            if s.head.is_none() && !s.done {
+                advance(&self.metrics, s, self.partial, &mut self.warnings).await?;
+            }
+        }
+        let Some(min) = self
+            .streams
+            .iter()
+            .filter_map(|s| s.head.as_ref().map(|h| &h.0))
+            .min()
+            .cloned()
+        else {
+            return Ok(None);
+        };
+        let mut chunks = Vec::new();
+        let mut frames = 0u64;
+        for s in self.streams.iter_mut() {
+            // An endpoint may send one series in several consecutive frames.
+            while s.head.as_ref().is_some_and(|h| h.0 == min) {
+                if let Some((_, c)) = s.head.take() {
+                    chunks.extend(c);
+                    frames += 1;
+                }
+                advance(&self.metrics, s, self.partial, &mut self.warnings).await?;
+            }
+        }
+        self.metrics
+            .replicas_merged
+            .inc_by(frames.saturating_sub(1));
+        Ok(Some((min, chunks)))
+    }
+
+    /// The warnings so far (failed endpoints when partial responses are on, and the
+    /// endpoints' own warnings), taken out.
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
+    }
+
+    /// Ends the selection: its warnings; a failed endpoint counts as a partial response.
+    pub fn finish(mut self) -> Vec<String> {
+        if self.warnings.iter().any(|w| w.starts_with("endpoint ")) {
+            self.metrics.partial_responses.inc();
+        }
+        self.take_warnings()
+    }
+}
+
+/// Records an endpoint's failure: a warning when partial responses are on, else the
+/// error. A refusal for passing the endpoint's limits (`exhausted`) is always an error.
+fn failure(
+    metrics: &QueryMetrics,
+    addr: &str,
+    msg: String,
+    partial: bool,
+    exhausted: bool,
+    warnings: &mut Vec<String>,
+) -> crate::Result<()> {
+    metrics.endpoint_failure(addr);
+    tracing::warn!(endpoint = addr, error = %msg, "series call failed");
+    if exhausted {
+        Err(crate::Error::LimitExceeded(msg))
+    } else if partial {
+        warnings.push(msg);
+        Ok(())
+    } else {
+        Err(crate::Error::EndpointFailed(msg))
+    }
+}
+
+/// Pulls the next series of `s` into its head (warnings on the way are collected).
+async fn advance(
+    metrics: &QueryMetrics,
+    s: &mut Stream,
+    partial: bool,
+    warnings: &mut Vec<String>,
+) -> crate::Result<()> {
+    loop {
+        match s.rx.recv().await {
+            None => {
+                s.done = true;
+                return Ok(());
+            }
+            Some(Frame::Series(labels, chunks)) => {
+                metrics.series_received.inc();
+                s.head = Some((labels, chunks));
+                return Ok(());
+            }
+            Some(Frame::Warning(w)) => {
+                warnings.push(format!("endpoint {}: {w}", s.endpoint.addr));
+            }
+            Some(Frame::Failed { msg, exhausted }) => {
+                s.done = true;
+                let msg = format!("endpoint {}: {msg}", s.endpoint.addr);
+                return failure(metrics, &s.endpoint.addr, msg, partial, exhausted, warnings);
+            }
+        }
+    }
+}
+
 /// Why an endpoint is not called: its last Info check failed.
 fn unavailable(endpoint: &Endpoint) -> Option<String> {
     let status = endpoint.status();
@@ -340,15 +378,7 @@ fn status_text(status: &tonic::Status) -> String {
 }
 
 fn frames_of(msg: thanos::SeriesResponse) -> Vec<Frame> {
-    let series = |s: thanos::Series| {
-        let labels = Labels::from_labels(
-            s.labels
-                .into_iter()
-                .map(|l| Label::new(l.name, l.value))
-                .collect(),
-        );
-        Frame::Series(labels, s.chunks)
-    };
+    let series = |s: thanos::Series| Frame::Series(convert::labels(s.labels), s.chunks);
     match msg.result {
         Some(series_response::Result::Series(s)) => vec![series(s)],
         Some(series_response::Result::Batch(b)) => b.series.into_iter().map(series).collect(),
@@ -362,7 +392,7 @@ fn series_request(req: &SelectRequest) -> SeriesRequest {
     SeriesRequest {
         min_time: req.mint,
         max_time: req.maxt,
-        matchers: req.matchers.iter().map(label_matcher).collect(),
+        matchers: req.matchers.iter().map(convert::wire_matcher).collect(),
         max_resolution_window: req.max_resolution_ms,
         aggregates: req.aggregates.iter().map(|a| *a as i32).collect(),
         partial_response_disabled: !req.partial_response,
@@ -385,17 +415,6 @@ fn series_request(req: &SelectRequest) -> SeriesRequest {
         without_replica_labels: req.without_replica_labels.clone(),
         ..Default::default()
     }
-}
-
-/// A tsdb matcher as a StoreAPI matcher.
-pub fn label_matcher(m: &Matcher) -> thanos::LabelMatcher {
-    let kind = match m.kind {
-        MatchType::Equal => label_matcher::Type::Eq,
-        MatchType::NotEqual => label_matcher::Type::Neq,
-        MatchType::Regex => label_matcher::Type::Re,
-        MatchType::NotRegex => label_matcher::Type::Nre,
-    };
-    thanos::LabelMatcher::new(kind, m.name.clone(), m.value.clone())
 }
 
 /// What the label APIs ask every endpoint.
@@ -425,7 +444,7 @@ impl Fanout {
             partial_response_disabled: !req.partial_response,
             start: req.start,
             end: req.end,
-            matchers: req.matchers.iter().map(label_matcher).collect(),
+            matchers: req.matchers.iter().map(convert::wire_matcher).collect(),
             without_replica_labels: req.without_replica_labels.clone(),
             limit: req.limit,
             ..Default::default()
@@ -455,7 +474,7 @@ impl Fanout {
             partial_response_disabled: !req.partial_response,
             start: req.start,
             end: req.end,
-            matchers: req.matchers.iter().map(label_matcher).collect(),
+            matchers: req.matchers.iter().map(convert::wire_matcher).collect(),
             without_replica_labels: req.without_replica_labels.clone(),
             limit: req.limit,
             ..Default::default()
@@ -517,24 +536,17 @@ impl Fanout {
                 }
                 Err(status) => {
                     let msg = format!("endpoint {}: {}", endpoint.addr, status_text(&status));
-                    self.failure::<()>(
+                    failure(
+                        &self.metrics,
                         &endpoint.addr,
                         msg,
                         req.partial_response,
                         refused_for_limits(&status),
                         &mut warnings,
-                    )
-                    .map_err(fanout_error)?;
+                    )?;
                 }
             }
         }
         Ok((values.into_iter().collect(), warnings))
-    }
-}
-
-fn fanout_error(e: FanoutError<()>) -> crate::Error {
-    match e {
-        FanoutError::Endpoint(e) => e,
-        FanoutError::Stopped(()) => crate::Error::EndpointFailed("stopped".into()),
     }
 }

@@ -2,7 +2,8 @@
 //! discovery) and polls their Info API ([`endpoints`]), fans a selection out to every
 //! endpoint that can hold matching data and merges the sorted streams ([`fanout`]), turns a
 //! series' chunks into samples with HA deduplication ([`series`]), lets the PromQL engine
-//! read through all that ([`storage`]), and serves the Prometheus HTTP API ([`api`]).
+//! read through all that ([`storage`]), serves the Prometheus HTTP API ([`api`]), and serves the StoreAPI
+//! itself so queriers stack ([`proxy`]).
 
 #![deny(missing_docs)]
 
@@ -11,6 +12,7 @@ pub mod endpoints;
 mod error;
 pub mod fanout;
 pub mod metrics;
+pub mod proxy;
 pub mod series;
 pub mod storage;
 

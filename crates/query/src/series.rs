@@ -236,6 +236,18 @@ fn histogram_chunk(
         .map_err(|e| e.to_string())
 }
 
+/// `chunks` without repeats (the same chunk from two endpoints holding one block), in
+/// time order: what one merged series carries when the querier passes it on.
+pub fn distinct_chunks(chunks: Vec<AggrChunk>) -> Vec<AggrChunk> {
+    let mut seen = HashSet::new();
+    let mut out: Vec<AggrChunk> = chunks
+        .into_iter()
+        .filter(|c| seen.insert(identity(c)))
+        .collect();
+    out.sort_by_key(|c| (c.min_time, c.max_time));
+    out
+}
+
 /// What makes two chunks the same: time range and content hash.
 fn identity(c: &AggrChunk) -> (i64, i64, u64) {
     let hash = |ch: &Option<thanos::Chunk>| {

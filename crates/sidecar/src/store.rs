@@ -21,7 +21,7 @@ use mnemos_storeapi::thanos::{
     LabelNamesResponse, LabelValuesRequest, LabelValuesResponse, SeriesRequest, SeriesResponse,
 };
 use mnemos_tsdb::time::{now_ms, TimeBound};
-use mnemos_tsdb::{is_valid_label_name, MatchType, Matcher};
+use mnemos_tsdb::{is_valid_label_name, Matcher};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
@@ -72,12 +72,13 @@ pub fn split_matchers(
 ) -> Result<Option<Vec<prom::LabelMatcher>>, Status> {
     let mut remaining = Vec::new();
     for m in matchers {
-        let (kind, prom_type) = match m.r#type() {
-            label_matcher::Type::Eq => (MatchType::Equal, prom::label_matcher::Type::Eq),
-            label_matcher::Type::Neq => (MatchType::NotEqual, prom::label_matcher::Type::Neq),
-            label_matcher::Type::Re => (MatchType::Regex, prom::label_matcher::Type::Re),
-            label_matcher::Type::Nre => (MatchType::NotRegex, prom::label_matcher::Type::Nre),
+        let prom_type = match m.r#type() {
+            label_matcher::Type::Eq => prom::label_matcher::Type::Eq,
+            label_matcher::Type::Neq => prom::label_matcher::Type::Neq,
+            label_matcher::Type::Re => prom::label_matcher::Type::Re,
+            label_matcher::Type::Nre => prom::label_matcher::Type::Nre,
         };
+        let kind = mnemos_storeapi::convert::match_type(m.r#type());
         if let Some(value) = external.get(&m.name) {
             let matcher = Matcher::new(kind, m.name.clone(), m.value.clone())
                 .map_err(|e| Status::invalid_argument(format!("matcher {}: {e}", m.name)))?;

@@ -9,15 +9,16 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use futures::Stream;
+use mnemos_storeapi::convert;
 use mnemos_storeapi::helpers::{component_type, limit_count};
 use mnemos_storeapi::thanos::info::{
     info_server::Info, InfoRequest, InfoResponse, StoreInfo, TsdbInfo,
 };
 use mnemos_storeapi::thanos::{
-    self, label_matcher, store_server::Store, Aggr, LabelNamesRequest, LabelNamesResponse,
-    LabelValuesRequest, LabelValuesResponse, SeriesRequest, SeriesResponse,
+    self, store_server::Store, Aggr, LabelNamesRequest, LabelNamesResponse, LabelValuesRequest,
+    LabelValuesResponse, SeriesRequest, SeriesResponse,
 };
-use mnemos_tsdb::{Labels, MatchType, Matcher};
+use mnemos_tsdb::Labels;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
@@ -41,33 +42,9 @@ fn status(e: &Error) -> Status {
     }
 }
 
-fn to_matchers(matchers: &[thanos::LabelMatcher]) -> Result<Vec<Matcher>, Status> {
-    matchers
-        .iter()
-        .map(|m| {
-            let kind = match m.r#type() {
-                label_matcher::Type::Eq => MatchType::Equal,
-                label_matcher::Type::Neq => MatchType::NotEqual,
-                label_matcher::Type::Re => MatchType::Regex,
-                label_matcher::Type::Nre => MatchType::NotRegex,
-            };
-            Matcher::new(kind, m.name.clone(), m.value.clone())
-                .map_err(|e| Status::invalid_argument(format!("matcher {}: {e}", m.name)))
-        })
-        .collect()
-}
-
 fn to_wire(s: OutSeries) -> thanos::Series {
     thanos::Series {
-        labels: s
-            .labels
-            .into_vec()
-            .into_iter()
-            .map(|l| thanos::Label {
-                name: l.name,
-                value: l.value,
-            })
-            .collect(),
+        labels: convert::wire_labels(s.labels),
         chunks: s.chunks,
     }
 }
@@ -193,7 +170,7 @@ impl Store for BucketStore {
         request: Request<SeriesRequest>,
     ) -> Result<Response<SeriesStream>, Status> {
         let req = request.into_inner();
-        let matchers = to_matchers(&req.matchers)?;
+        let matchers = convert::matchers(&req.matchers)?;
         let permit = self.admit().await?;
         let (mint, maxt) = self.clamp(req.min_time, req.max_time);
         if mint > maxt {
@@ -227,7 +204,7 @@ impl Store for BucketStore {
         request: Request<LabelNamesRequest>,
     ) -> Result<Response<LabelNamesResponse>, Status> {
         let req = request.into_inner();
-        let matchers = to_matchers(&req.matchers)?;
+        let matchers = convert::matchers(&req.matchers)?;
         let _permit = self.admit().await?;
         let (mint, maxt) = self.clamp(req.start, req.end);
         let plan = self.plan(mint, maxt, &matchers, i64::MAX);
@@ -279,7 +256,7 @@ impl Store for BucketStore {
         if !req.wants_values()? {
             return Ok(Response::new(LabelValuesResponse::default()));
         }
-        let matchers = to_matchers(&req.matchers)?;
+        let matchers = convert::matchers(&req.matchers)?;
         let _permit = self.admit().await?;
         let (mint, maxt) = self.clamp(req.start, req.end);
         let plan = self.plan(mint, maxt, &matchers, i64::MAX);
@@ -352,15 +329,7 @@ impl Info for BucketStore {
             self.inner.config.min_time.at(now),
             self.inner.config.max_time.at(now),
         );
-        let to_set = |l: &Labels| -> thanos::ZLabelSet {
-            l.iter()
-                .map(|l| thanos::Label {
-                    name: l.name.clone(),
-                    value: l.value.clone(),
-                })
-                .collect::<Vec<_>>()
-                .into()
-        };
+        let to_set = convert::wire_label_set;
         let min = streams
             .values()
             .map(|s| s.0)

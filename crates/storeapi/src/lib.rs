@@ -31,6 +31,7 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/_includes.rs"));
 }
 
+pub mod convert;
 pub mod helpers;
 
 pub use generated::{prometheus, thanos};

@@ -157,7 +157,7 @@ fn pair(work: &Path, name: &str, config: &Path, limit: u64) -> (Component, Compo
         ],
     );
     store.wait_ready(Duration::from_secs(300));
-    let mut q = Component::start_http(
+    let mut q = Component::start(
         work,
         &format!("query-{name}"),
         &[

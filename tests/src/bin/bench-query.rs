@@ -71,7 +71,7 @@ fn main() {
         "--log.level=warn".into(),
     ];
     args.extend(endpoints);
-    let mut querier = Component::start_http(work, "query", &args);
+    let mut querier = Component::start(work, "query", &args);
     querier.wait_ready(Duration::from_secs(30));
 
     let (t0, t1) = (start, start + 2 * 3_600_000);

@@ -228,7 +228,7 @@ where
     use mnemos_storeapi::thanos::info::info_server::InfoServer;
     use mnemos_storeapi::thanos::store_server::StoreServer;
     tracing::info!(
-        address = ?listener.local_addr().ok(),
+        address = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
         tls = tls.is_some(),
         "serving StoreAPI and Info API over gRPC"
     );

@@ -16,14 +16,19 @@ use mnemos_server::{register_build_info, router, Readiness, Shutdown};
 use prometheus_client::registry::Registry;
 use tracing::info;
 
-use super::{parse_duration, runtime};
+use anyhow::Context;
+use mnemos_query::proxy::{ProxyOptions, ProxyStore};
+use mnemos_server::bind;
+
+use super::{parse_duration, runtime, serve_store_api};
 
 /// `mnemos query` flags (Thanos' names where Thanos has the flag).
 #[derive(Debug, Args)]
 pub struct QueryArgs {
-    /// The HTTP listener.
+    /// The gRPC listener (the querier's own StoreAPI and Info API, for queriers stacked on
+    /// this one) and the HTTP listener.
     #[command(flatten)]
-    http: super::HttpArgs,
+    server: super::ServerArgs,
     /// StoreAPI endpoints: host:port, dns+host:port (A/AAAA), dnssrv+_grpc._tcp.name (SRV).
     /// Repeatable.
     #[arg(long = "endpoint", env = "MNEMOS_ENDPOINT", value_delimiter = ',')]
@@ -160,21 +165,21 @@ pub struct GrpcClientTlsArgs {
         env = "MNEMOS_GRPC_CLIENT_TLS_CERT",
         default_value = ""
     )]
-    cert: String,
+    client_cert: String,
     /// Private key (PEM) of --grpc-client-tls-cert.
     #[arg(
         long = "grpc-client-tls-key",
         env = "MNEMOS_GRPC_CLIENT_TLS_KEY",
         default_value = ""
     )]
-    key: String,
+    client_key: String,
     /// CA (PEM) endpoint certificates are verified against.
     #[arg(
         long = "grpc-client-tls-ca",
         env = "MNEMOS_GRPC_CLIENT_TLS_CA",
         default_value = ""
     )]
-    ca: String,
+    server_ca: String,
     /// Name endpoint certificates are verified as (and sent as SNI); the dialled host when
     /// empty.
     #[arg(
@@ -190,9 +195,14 @@ impl GrpcClientTlsArgs {
     /// given without it are an error (Thanos would silently dial in plain text).
     fn spec(&self) -> anyhow::Result<Option<mnemos_tls::ClientTlsSpec>> {
         if !self.secure {
-            let given = [&self.cert, &self.key, &self.ca, &self.server_name]
-                .iter()
-                .any(|s| !s.trim().is_empty())
+            let given = [
+                &self.client_cert,
+                &self.client_key,
+                &self.server_ca,
+                &self.server_name,
+            ]
+            .iter()
+            .any(|s| !s.trim().is_empty())
                 || self.skip_verify;
             anyhow::ensure!(
                 !given,
@@ -203,9 +213,9 @@ impl GrpcClientTlsArgs {
         }
         let trimmed = |s: &String| s.trim().to_string();
         Ok(Some(mnemos_tls::ClientTlsSpec::from_settings(
-            trimmed(&self.ca),
-            trimmed(&self.cert),
-            trimmed(&self.key),
+            trimmed(&self.server_ca),
+            trimmed(&self.client_cert),
+            trimmed(&self.client_key),
             trimmed(&self.server_name),
             self.skip_verify,
             b"h2",
@@ -284,6 +294,7 @@ impl QueryArgs {
         )?);
         let response_timeout = (!self.response_timeout.is_zero()).then_some(self.response_timeout);
         let fanout = Arc::new(Fanout::new(endpoints.clone(), response_timeout, metrics));
+        let api_fanout = fanout.clone();
         let experimental_functions = experimental_functions(&self.features)?;
         let engine = Arc::new(Engine::new(EngineOptions {
             lookback_delta: self.lookback_delta.as_millis() as i64,
@@ -313,8 +324,27 @@ impl QueryArgs {
             },
         ));
         let readiness = Readiness::default();
+        let proxy = ProxyStore::new(
+            api_fanout,
+            api.gate(),
+            {
+                let readiness = readiness.clone();
+                Arc::new(move || readiness.is_ready())
+            },
+            ProxyOptions {
+                timeout: self.timeout,
+                max_series: self.max_series,
+            },
+        );
+        let grpc_tls = self.server.grpc_tls.load()?;
+        let grpc = bind(&self.server.grpc_address).await?;
         let app = router(Arc::new(registry), readiness.clone()).merge(api.router());
-        let http_task = self.http.serve(app, shutdown.clone()).await?;
+        let http_task = self.server.http.serve(app, shutdown.clone()).await?;
+        let limits = self.server.grpc_limits.limits();
+        let grpc_shutdown = shutdown.clone();
+        let grpc_task = tokio::spawn(async move {
+            serve_store_api(&limits, grpc_tls, proxy, grpc, grpc_shutdown).await
+        });
         // Ready once every endpoint has been asked for its Info once.
         endpoints.refresh().await;
         readiness.set_ready();
@@ -325,8 +355,14 @@ impl QueryArgs {
             "querier ready"
         );
         let refresher = tokio::spawn(endpoints.run(self.refresh_interval, shutdown.clone().wait()));
-        http_task.await??;
+        let http_result = http_task.await;
+        readiness.set_not_ready();
         refresher.abort();
+        http_result.context("HTTP server task")??;
+        grpc_task
+            .await
+            .context("gRPC server task")?
+            .context("gRPC server")?;
         Ok(())
     }
 }

@@ -79,7 +79,7 @@ pub struct QueryApi {
     fanout: Arc<Fanout>,
     options: ApiOptions,
     build: BuildInfo,
-    gate: Semaphore,
+    gate: Arc<Semaphore>,
 }
 
 type ApiResult = Result<Response, ApiError>;
@@ -92,7 +92,7 @@ impl QueryApi {
         options: ApiOptions,
         build: BuildInfo,
     ) -> Self {
-        let gate = Semaphore::new(options.max_concurrent.max(1));
+        let gate = Arc::new(Semaphore::new(options.max_concurrent.max(1)));
         Self {
             engine,
             fanout,
@@ -100,6 +100,12 @@ impl QueryApi {
             build,
             gate,
         }
+    }
+
+    /// The gate every request takes a turn at (`--query.max-concurrent`), for other
+    /// services of the querier to share.
+    pub fn gate(&self) -> Arc<Semaphore> {
+        self.gate.clone()
     }
 
     /// The API's routes.

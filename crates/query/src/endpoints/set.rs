@@ -7,10 +7,11 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
 use hickory_resolver::TokioResolver;
+use mnemos_storeapi::convert;
 use mnemos_storeapi::thanos::info::info_client::InfoClient;
 use mnemos_storeapi::thanos::info::InfoRequest;
 use mnemos_storeapi::thanos::store_client::StoreClient;
-use mnemos_tsdb::{Label, Labels, Matcher};
+use mnemos_tsdb::{Labels, Matcher};
 use tonic::transport::{Channel, Endpoint as TonicEndpoint};
 
 use mnemos_tls::{ClientTls, ClientTlsSpec};
@@ -135,14 +136,7 @@ impl Endpoint {
                     label_sets: resp
                         .label_sets
                         .into_iter()
-                        .map(|ls| {
-                            Labels::from_labels(
-                                ls.labels
-                                    .into_iter()
-                                    .map(|l| Label::new(l.name, l.value))
-                                    .collect(),
-                            )
-                        })
+                        .map(|ls| convert::labels(ls.labels))
                         .collect(),
                     min_time,
                     max_time,
