@@ -86,9 +86,11 @@ start_compactor() {
 }
 start_query() {
   QUERY_PORT="${MNEMOS_DEMO_QUERY_PORT:-$(free_port)}"
+  local grpc; grpc=$(free_port)
   "$MNEMOS" query "${ENDPOINTS[@]}" --query.replica-label=replica \
-    --http-address="127.0.0.1:$QUERY_PORT" >"$WORK/query.log" 2>&1 &
+    --grpc-address="127.0.0.1:$grpc" --http-address="127.0.0.1:$QUERY_PORT" >"$WORK/query.log" 2>&1 &
   PIDS+=($!)
+  echo "querier: StoreAPI 127.0.0.1:$grpc (for a querier stacked on this one)"
 }
 ENDPOINTS=()
 start_prometheus prom-a "$PORT_A" a
