@@ -5,8 +5,10 @@
 //! querier over the two regional queriers' gRPC StoreAPI must answer exactly as one querier
 //! over all six endpoints: one series per target with deduplication (replica labels honoured
 //! through both levels), one per replica without; the regional queriers announce themselves
-//! as `query` endpoints with their regions' label sets; a failed sidecar in one region is a
-//! warning passed up to the global answer, or its error without partial responses.
+//! as `query` endpoints with their regions' label sets; a querier reaching them as endpoint
+//! groups (`--endpoint-group`, `--endpoint-group-strict`) answers the same; a failed
+//! sidecar in one region is a warning passed up to the global answer, or its error without
+//! partial responses.
 
 use std::path::Path;
 use std::time::Duration;
@@ -157,6 +159,26 @@ fn global_querier_over_regional_queriers_equals_one_querier_over_all_endpoints()
         })
         .collect();
     let single = querier(work, "query-single", &all_ports);
+    // The regional queriers as endpoint groups (Thanos' flags; one address each here, since
+    // no name resolves to several loopback addresses on a test machine).
+    let mut grouped = Component::start(
+        work,
+        "query-grouped",
+        &[
+            "query".to_string(),
+            "--query.replica-label=replica".to_string(),
+            "--endpoint.refresh-interval=1s".to_string(),
+            format!(
+                "--endpoint-group=127.0.0.1:{}",
+                regions[0].querier.grpc_port
+            ),
+            format!(
+                "--endpoint-group-strict=127.0.0.1:{}",
+                regions[1].querier.grpc_port
+            ),
+        ],
+    );
+    grouped.wait_ready(Duration::from_secs(30));
     let (g, s) = (global.http_port, single.http_port);
 
     let shipped = wait_for(Duration::from_secs(150), Duration::from_secs(1), || {
@@ -239,6 +261,11 @@ fn global_querier_over_regional_queriers_equals_one_querier_over_all_endpoints()
             "{path}: empty"
         );
         assert_eq!(two, one, "{path}: global querier vs one querier");
+        assert_eq!(
+            sorted_data(grouped.http_port, path),
+            two,
+            "{path}: endpoint groups vs endpoints"
+        );
     }
     let series = |port: u16| {
         data(

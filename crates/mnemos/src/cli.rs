@@ -202,8 +202,9 @@ pub enum Command {
     Store(StoreArgs),
     /// Compactor: compacts, downsamples and applies retention in object storage.
     Compact(CompactArgs),
-    /// Querier: a Prometheus HTTP API over every sidecar and store gateway.
-    Query(QueryArgs),
+    /// Querier: a Prometheus HTTP API over every sidecar and store gateway, and a StoreAPI
+    /// for queriers stacked on it. (Boxed: by far the largest set of flags.)
+    Query(Box<QueryArgs>),
     /// Operator tools: TSDB blocks and buckets.
     #[command(subcommand)]
     Tools(ToolsCommand),

@@ -42,6 +42,24 @@ pub struct QueryArgs {
         value_delimiter = ','
     )]
     strict_endpoints: Vec<String>,
+    /// Endpoint groups, as Thanos' `--endpoint-group`: a name (`host:port`, `dns+host:port`,
+    /// `dnssrv+name`) whose addresses are replicas of one endpoint (HA queriers); each call
+    /// goes to one of them, round-robin over those that answer Info. Repeatable.
+    #[arg(
+        long = "endpoint-group",
+        env = "MNEMOS_ENDPOINT_GROUP",
+        value_delimiter = ','
+    )]
+    endpoint_groups: Vec<String>,
+    /// Endpoint groups that are always queried, as Thanos' `--endpoint-group-strict`
+    /// (mnemos never drops a configured endpoint, so they behave as `--endpoint-group`).
+    /// Repeatable.
+    #[arg(
+        long = "endpoint-group-strict",
+        env = "MNEMOS_ENDPOINT_GROUP_STRICT",
+        value_delimiter = ','
+    )]
+    strict_endpoint_groups: Vec<String>,
     /// Endpoint configuration file (Thanos' format: `endpoints:` with `address`, `strict`
     /// and `grpc_client_config` with per-endpoint `tls_config` and `server_name`).
     #[arg(
@@ -265,6 +283,14 @@ impl QueryArgs {
             );
             targets.push(Target::global(spec));
         }
+        for e in self
+            .endpoint_groups
+            .iter()
+            .chain(&self.strict_endpoint_groups)
+            .filter(|e| !e.trim().is_empty())
+        {
+            targets.push(Target::group(EndpointSpec::parse(e)?));
+        }
         let config = match (&self.endpoint_config_file, &self.endpoint_config) {
             (Some(path), _) => Some(ConfigSource::file(
                 path.clone(),
@@ -275,7 +301,7 @@ impl QueryArgs {
         };
         if targets.is_empty() && self.sd_files.is_empty() && config.is_none() {
             tracing::warn!(
-                "no --endpoint, --endpoint.sd-config or --store.sd-files: every query will be empty"
+                "no --endpoint, --endpoint-group, --endpoint.sd-config or --store.sd-files: every query will be empty"
             );
         }
         let mut registry = Registry::default();

@@ -14,8 +14,10 @@
 //! `enabled: true` uses its own. Unlike Thanos, an
 //! entry's TLS also covers the addresses a `dns+`/`dnssrv+` name resolves to, and an entry
 //! that names TLS files or a server name without `enabled: true` is an error (Thanos
-//! silently dials it in plain text). Endpoint groups, service configs and snappy
-//! compression are not implemented and are refused.
+//! silently dials it in plain text). `group: true` makes the entry one endpoint whose calls
+//! go round-robin over the addresses its name resolves to (Thanos' endpoint groups, for HA
+//! replicas of a querier). Service configs and snappy compression are not implemented and
+//! are refused.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -89,6 +91,9 @@ pub struct Target {
     pub spec: EndpointSpec,
     /// How to dial it.
     pub transport: Transport,
+    /// An endpoint group: one endpoint over every address `spec` resolves to, called
+    /// round-robin (`--endpoint-group`), instead of one endpoint per address.
+    pub group: bool,
 }
 
 impl Target {
@@ -97,6 +102,15 @@ impl Target {
         Self {
             spec,
             transport: Transport::Global,
+            group: false,
+        }
+    }
+
+    /// An endpoint group dialled as the flags say (`--endpoint-group`).
+    pub fn group(spec: EndpointSpec) -> Self {
+        Self {
+            group: true,
+            ..Self::global(spec)
         }
     }
 }
@@ -123,13 +137,14 @@ pub fn parse(yaml: &str, source_name: &str) -> Result<Vec<Target>> {
 
 fn target(entry: EntryYaml) -> std::result::Result<Target, String> {
     let spec = EndpointSpec::parse(&entry.address).map_err(|e| e.to_string())?;
-    if entry.group {
-        return Err("endpoint groups (group: true) are not implemented".to_string());
-    }
     if !entry.service_config.is_empty() {
-        return Err("service_config is only valid for endpoint groups".to_string());
+        return Err(
+            "service_config is not implemented (a group's calls go round-robin over its \
+             addresses that answer)"
+                .to_string(),
+        );
     }
-    if entry.strict && !matches!(spec, EndpointSpec::Static(_)) {
+    if entry.strict && !entry.group && !matches!(spec, EndpointSpec::Static(_)) {
         return Err(
             "a strict endpoint must be a static host:port, not a DNS-discovered one".to_string(),
         );
@@ -168,7 +183,11 @@ fn target(entry: EntryYaml) -> std::result::Result<Target, String> {
     } else {
         Transport::Global
     };
-    Ok(Target { spec, transport })
+    Ok(Target {
+        spec,
+        transport,
+        group: entry.group,
+    })
 }
 
 /// Where the endpoint configuration comes from, reread from its file every
@@ -283,13 +302,23 @@ endpoints:
             })
         );
         assert_eq!(targets[2].transport, Transport::Global);
+        assert!(targets.iter().all(|t| !t.group));
         assert!(parse("", "t").expect("empty").is_empty());
+        let group = parse(
+            "endpoints:\n- address: dns+query.eu:10901\n  group: true\n  strict: true\n",
+            "t",
+        )
+        .expect("a strict DNS group");
+        assert!(group[0].group);
     }
 
     #[test]
     fn what_is_refused_is_named() {
         for (yaml, expect) in [
-            ("endpoints:\n- address: a:1\n  group: true\n", "groups"),
+            (
+                "endpoints:\n- address: a:1\n  group: true\n  service_config: '{}'\n",
+                "service_config",
+            ),
             ("endpoints:\n- address: dns+a:1\n  strict: true\n", "strict"),
             (
                 "endpoints:\n- address: a:1\n  grpc_client_config:\n    compression_type: snappy\n",

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
@@ -65,45 +66,100 @@ pub struct EndpointStatus {
     pub last_error: Option<String>,
 }
 
-/// One StoreAPI endpoint.
+/// One StoreAPI endpoint: one address, or an endpoint group (every address a name
+/// resolves to, called round-robin: HA replicas of one querier).
 #[derive(Debug)]
 pub struct Endpoint {
-    /// `host:port`.
+    /// `host:port`, or the group's spec (`dns+query.eu:10901`).
     pub addr: String,
     tls: Option<ClientTlsSpec>,
-    channel: Channel,
+    members: Vec<Member>,
+    next: AtomicUsize,
     status: RwLock<EndpointStatus>,
+}
+
+/// One address of an endpoint, with its (shared, lazily connected) channel.
+#[derive(Debug)]
+struct Member {
+    addr: String,
+    channel: Channel,
+    /// Whether its last Info call answered (calls go to members that did).
+    healthy: AtomicBool,
+}
+
+/// A lazily connected channel to `addr`.
+fn dial(
+    addr: &str,
+    connect_timeout: Duration,
+    tls: Option<&Arc<ClientTls>>,
+) -> Result<Channel, String> {
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let endpoint = TonicEndpoint::from_shared(format!("{scheme}://{addr}"))
+        .map_err(|e| e.to_string())?
+        .connect_timeout(connect_timeout)
+        .tcp_nodelay(true);
+    Ok(match tls {
+        None => endpoint.connect_lazy(),
+        Some(client) => {
+            endpoint.connect_with_connector_lazy(mnemos_tls::Connector::new(client.clone()))
+        }
+    })
 }
 
 impl Endpoint {
     fn new(
         addr: String,
+        members: &[String],
         connect_timeout: Duration,
         tls: Option<(ClientTlsSpec, Arc<ClientTls>)>,
     ) -> Result<Self, String> {
-        let scheme = if tls.is_some() { "https" } else { "http" };
-        let endpoint = TonicEndpoint::from_shared(format!("{scheme}://{addr}"))
-            .map_err(|e| e.to_string())?
-            .connect_timeout(connect_timeout)
-            .tcp_nodelay(true);
-        let (tls, channel) = match tls {
-            None => (None, endpoint.connect_lazy()),
-            Some((spec, client)) => (
-                Some(spec),
-                endpoint.connect_with_connector_lazy(mnemos_tls::Connector::new(client)),
-            ),
-        };
+        let members = members
+            .iter()
+            .map(|m| {
+                Ok(Member {
+                    addr: m.clone(),
+                    channel: dial(m, connect_timeout, tls.as_ref().map(|t| &t.1))?,
+                    healthy: AtomicBool::new(true),
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
         Ok(Self {
             addr,
-            tls,
-            channel,
+            tls: tls.map(|t| t.0),
+            members,
+            next: AtomicUsize::new(0),
             status: RwLock::new(EndpointStatus::default()),
         })
     }
 
-    /// A StoreAPI client on the endpoint's (shared, lazily connected) channel.
+    /// The addresses behind the endpoint (one, or a group's members).
+    pub fn members(&self) -> Vec<String> {
+        self.members.iter().map(|m| m.addr.clone()).collect()
+    }
+
+    /// The member the next call goes to: round-robin over the members whose last Info call
+    /// answered (over all of them when none did). `None` for a group without members.
+    fn pick(&self) -> Option<&Member> {
+        let n = self.members.len();
+        if n <= 1 {
+            return self.members.first();
+        }
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        (0..n)
+            .map(|i| &self.members[(start + i) % n])
+            .find(|m| m.healthy.load(Ordering::Relaxed))
+            .or_else(|| self.members.get(start % n))
+    }
+
+    /// A StoreAPI client for one call: the endpoint's channel, or the next member's of a
+    /// group. A group that resolved to no address fails every call `Unavailable`.
     pub fn store_client(&self) -> StoreClient<Channel> {
-        StoreClient::new(self.channel.clone()).max_decoding_message_size(256 << 20)
+        let channel = match self.pick() {
+            Some(m) => m.channel.clone(),
+            // A channel to nowhere: calls fail at once (port 0 is never listened on).
+            None => Channel::from_static("http://127.0.0.1:0").connect_lazy(),
+        };
+        StoreClient::new(channel).max_decoding_message_size(256 << 20)
     }
 
     /// The endpoint's state now.
@@ -118,14 +174,43 @@ impl Endpoint {
         *self.status.write().unwrap_or_else(|p| p.into_inner()) = status;
     }
 
+    /// Asks every member for its Info; the endpoint is healthy when one answers, and its
+    /// Info is the first answer in member order (a group's members are replicas).
     async fn check(&self, timeout: Duration) {
-        let mut client = InfoClient::new(self.channel.clone());
-        let answer = tokio::time::timeout(timeout, client.info(InfoRequest {})).await;
+        let answers = futures::future::join_all(self.members.iter().map(|m| async move {
+            let mut client = InfoClient::new(m.channel.clone());
+            let answer = match tokio::time::timeout(timeout, client.info(InfoRequest {})).await {
+                Ok(Ok(resp)) => Ok(resp.into_inner()),
+                Ok(Err(e)) => Err(e.message().to_string()),
+                Err(_) => Err(format!("info call timed out after {timeout:?}")),
+            };
+            m.healthy.store(answer.is_ok(), Ordering::Relaxed);
+            answer
+        }))
+        .await;
+        let grouped = self.members.len() != 1 || self.members[0].addr != self.addr;
+        let mut first_error = None;
+        let mut first_answer = None;
+        for (m, answer) in self.members.iter().zip(answers) {
+            match answer {
+                Ok(resp) => {
+                    first_answer.get_or_insert(resp);
+                }
+                Err(e) if grouped => {
+                    first_error.get_or_insert(format!("{}: {e}", m.addr));
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
         let mut status = self.status();
         status.last_check = Some(SystemTime::now());
+        let answer = first_answer.ok_or_else(|| {
+            first_error.unwrap_or_else(|| "the group resolved to no address".to_string())
+        });
         match answer {
-            Ok(Ok(resp)) => {
-                let resp = resp.into_inner();
+            Ok(resp) => {
                 let (min_time, max_time, without) = resp
                     .store
                     .as_ref()
@@ -148,11 +233,7 @@ impl Endpoint {
                 status.healthy = true;
                 status.last_error = None;
             }
-            Ok(Err(e)) => self.fail(&mut status, e.message().to_string()),
-            Err(_) => self.fail(
-                &mut status,
-                format!("info call timed out after {timeout:?}"),
-            ),
+            Err(e) => self.fail(&mut status, e),
         }
         self.set_status(status);
     }
@@ -299,17 +380,22 @@ impl EndpointSet {
         }
         targets.sort();
         targets.dedup();
-        // Address -> how it is dialled; a later target of the same address wins (Thanos).
-        let mut wanted: BTreeMap<String, Option<ClientTlsSpec>> = BTreeMap::new();
+        // Endpoint -> how it is dialled and its addresses: an address, or a group's spec and
+        // the addresses it resolves to. A later target of the same endpoint wins (Thanos).
+        let mut wanted: BTreeMap<String, (Option<ClientTlsSpec>, Vec<String>)> = BTreeMap::new();
         for target in &targets {
             let tls = match &target.transport {
                 Transport::Global => self.options.tls.clone(),
                 Transport::Tls(spec) => Some(spec.clone()),
             };
             match target.spec.resolve(&self.resolver).await {
+                Ok(addrs) if target.group => {
+                    wanted.insert(target.spec.to_string(), (tls, addrs));
+                }
                 Ok(addrs) => {
                     for addr in addrs {
-                        if let Some(before) = wanted.insert(addr.clone(), tls.clone()) {
+                        let entry = (tls.clone(), vec![addr.clone()]);
+                        if let Some((before, _)) = wanted.insert(addr.clone(), entry) {
                             if before != tls {
                                 tracing::warn!(endpoint = %addr, "endpoint configured twice with different TLS: the last one is used");
                             }
@@ -323,7 +409,7 @@ impl EndpointSet {
             }
         }
         let mut dialers = BTreeMap::new();
-        for (addr, tls) in &wanted {
+        for (addr, (tls, _)) in &wanted {
             let Some(spec) = tls else { continue };
             match sources.tls_client(spec) {
                 Ok(client) => {
@@ -338,8 +424,11 @@ impl EndpointSet {
         drop(sources);
         let current: Vec<Arc<Endpoint>> = {
             let mut map = self.endpoints.write().unwrap_or_else(|p| p.into_inner());
-            for (addr, tls) in &wanted {
-                if map.get(addr).is_some_and(|e| &e.tls == tls) {
+            for (addr, (tls, members)) in &wanted {
+                if map
+                    .get(addr)
+                    .is_some_and(|e| &e.tls == tls && &e.members() == members)
+                {
                     continue;
                 }
                 if tls.is_some() && !dialers.contains_key(addr) {
@@ -347,11 +436,12 @@ impl EndpointSet {
                 }
                 match Endpoint::new(
                     addr.clone(),
+                    members,
                     self.options.connect_timeout,
                     dialers.get(addr).cloned(),
                 ) {
                     Ok(e) => {
-                        tracing::info!(endpoint = %addr, tls = tls.is_some(), "endpoint added");
+                        tracing::info!(endpoint = %addr, tls = tls.is_some(), members = %members.join(","), "endpoint added");
                         map.insert(addr.clone(), Arc::new(e));
                     }
                     Err(e) => tracing::warn!(endpoint = %addr, error = %e, "bad endpoint address"),
@@ -404,6 +494,36 @@ impl EndpointSet {
 mod tests {
     use super::*;
     use mnemos_tsdb::MatchType;
+
+    #[tokio::test]
+    async fn a_group_calls_its_answering_members_round_robin() {
+        let addrs: Vec<String> = (1..=3).map(|i| format!("127.0.0.{i}:10901")).collect();
+        let group = Endpoint::new(
+            "dns+query:10901".into(),
+            &addrs,
+            Duration::from_secs(1),
+            None,
+        )
+        .expect("group");
+        let picks = |n: usize| -> Vec<String> {
+            (0..n)
+                .map(|_| group.pick().expect("a member").addr.clone())
+                .collect()
+        };
+        assert_eq!(picks(6), [&addrs[..], &addrs[..]].concat());
+        group.members[1].healthy.store(false, Ordering::Relaxed);
+        let p = picks(4);
+        assert!(!p.contains(&addrs[1]), "{p:?}");
+        assert!(p.contains(&addrs[0]) && p.contains(&addrs[2]), "{p:?}");
+        for m in &group.members {
+            m.healthy.store(false, Ordering::Relaxed);
+        }
+        // None answered: every member is tried in turn rather than none.
+        assert_eq!(picks(3).len(), 3);
+        let empty = Endpoint::new("dns+none:1".into(), &[], Duration::from_secs(1), None)
+            .expect("empty group");
+        assert!(empty.pick().is_none());
+    }
 
     #[test]
     fn external_labels_prune_endpoints() {
