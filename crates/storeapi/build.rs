@@ -10,6 +10,8 @@ const PROTOS: &[&str] = &[
     "thanos/types.proto",
     "thanos/store.proto",
     "thanos/info.proto",
+    "thanos/metadata.proto",
+    "thanos/targets.proto",
     "prometheus/types.proto",
     "prometheus/remote.proto",
 ];

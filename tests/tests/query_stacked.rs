@@ -26,7 +26,7 @@ use serde_json::Value;
 struct Region {
     name: &'static str,
     _target: TestTarget,
-    _replicas: Vec<Prometheus>,
+    replicas: Vec<Prometheus>,
     sidecars: Vec<Component>,
     store: Component,
     querier: Component,
@@ -85,7 +85,7 @@ impl Region {
         Self {
             name,
             _target: target,
-            _replicas: replicas,
+            replicas,
             sidecars,
             store,
             querier,
@@ -297,6 +297,70 @@ fn global_querier_over_regional_queriers_equals_one_querier_over_all_endpoints()
             .iter()
             .any(|n| n == "replica"),
         "{names}"
+    );
+
+    // Metric metadata and scrape targets from the sidecars' Prometheus servers, through one
+    // and two levels, equal to what each Prometheus reports.
+    let prom = &regions[0].replicas[0];
+    for path in ["/api/v1/metadata", "/api/v1/metadata?metric=clock_seconds"] {
+        let want = prom.api(path);
+        assert!(
+            !want.as_object().is_some_and(|o| o.is_empty()),
+            "{path}: {want}"
+        );
+        assert_eq!(data(s, path), want, "{path}: one querier vs Prometheus");
+        assert_eq!(data(g, path), want, "{path}: global querier vs Prometheus");
+    }
+    assert_eq!(
+        data(g, "/api/v1/metadata?limit=1")
+            .as_object()
+            .map(|o| o.len()),
+        Some(1)
+    );
+    let stable = |t: &Value| {
+        let mut t = t.clone();
+        for volatile in [
+            "lastScrape",
+            "lastScrapeDuration",
+            "scrapeInterval",
+            "scrapeTimeout",
+        ] {
+            t.as_object_mut().expect("target").remove(volatile);
+        }
+        t
+    };
+    let active = |port: u16, extra: &str| -> Vec<Value> {
+        let mut t: Vec<Value> = data(port, &format!("/api/v1/targets?state=active{extra}"))
+            ["activeTargets"]
+            .as_array()
+            .expect("activeTargets")
+            .iter()
+            .map(stable)
+            .collect();
+        t.sort_by_key(|t| t["labels"].to_string());
+        t
+    };
+    let mut want: Vec<Value> = Vec::new();
+    for region in &regions {
+        let t = &region.replicas[0].api("/api/v1/targets?state=active")["activeTargets"][0];
+        let mut t = stable(t);
+        // The sidecar adds its external labels; deduplication removes `replica` again.
+        for set in ["labels", "discoveredLabels"] {
+            t[set]["region"] = Value::String(region.name.to_string());
+        }
+        want.push(t);
+    }
+    want.sort_by_key(|t| t["labels"].to_string());
+    assert_eq!(
+        active(s, ""),
+        want,
+        "one target per region through one querier"
+    );
+    assert_eq!(active(g, ""), want, "and through two");
+    assert_eq!(
+        active(s, "&dedup=false").len(),
+        4,
+        "one per replica without dedup"
     );
 
     // A failed sidecar in one region: a warning through both levels, or the error.

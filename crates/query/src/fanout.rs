@@ -138,7 +138,7 @@ impl Fanout {
             partial: req.partial_response,
             warnings: Vec::new(),
         };
-        let targets = self.targets(
+        let targets = self.endpoints_for(
             &req.matchers,
             req.mint,
             req.maxt,
@@ -155,7 +155,7 @@ impl Fanout {
     /// The endpoints to call for a selection: those that may hold matching series. Known
     /// unhealthy ones are failures instead: warnings, or the error when partial responses
     /// are off.
-    fn targets(
+    fn endpoints_for(
         &self,
         matchers: &[Matcher],
         mint: i64,
@@ -356,6 +356,23 @@ fn unavailable(endpoint: &Endpoint) -> Option<String> {
     })
 }
 
+/// Reads a streamed answer to its end: the data of its frames, and its warning frames
+/// (`split` tells them apart; `None` for a frame that carries neither).
+pub async fn read_frames<M, T>(
+    mut stream: tonic::Streaming<M>,
+    split: impl Fn(M) -> Option<Result<T, String>>,
+) -> Result<(Vec<T>, Vec<String>), tonic::Status> {
+    let (mut data, mut warnings) = (Vec::new(), Vec::new());
+    while let Some(msg) = stream.message().await? {
+        match split(msg) {
+            Some(Ok(d)) => data.push(d),
+            Some(Err(w)) => warnings.push(w),
+            None => {}
+        }
+    }
+    Ok((data, warnings))
+}
+
 /// The frame of a failed call.
 fn failed(status: &tonic::Status) -> Frame {
     Frame::Failed {
@@ -387,6 +404,16 @@ fn frames_of(msg: thanos::SeriesResponse) -> Vec<Frame> {
     }
 }
 
+/// The partial response strategy of a request: `Warn` when partial responses are on,
+/// `Abort` otherwise.
+pub fn partial_response_strategy(partial: bool) -> i32 {
+    if partial {
+        PartialResponseStrategy::Warn as i32
+    } else {
+        PartialResponseStrategy::Abort as i32
+    }
+}
+
 /// The StoreAPI request for a selection.
 fn series_request(req: &SelectRequest) -> SeriesRequest {
     SeriesRequest {
@@ -396,11 +423,7 @@ fn series_request(req: &SelectRequest) -> SeriesRequest {
         max_resolution_window: req.max_resolution_ms,
         aggregates: req.aggregates.iter().map(|a| *a as i32).collect(),
         partial_response_disabled: !req.partial_response,
-        partial_response_strategy: if req.partial_response {
-            PartialResponseStrategy::Warn
-        } else {
-            PartialResponseStrategy::Abort
-        } as i32,
+        partial_response_strategy: partial_response_strategy(req.partial_response),
         skip_chunks: req.skip_chunks,
         step: req.step_ms,
         range: req.range_ms,
@@ -489,6 +512,90 @@ impl Fanout {
         .await
     }
 
+    /// Runs `call` on every healthy endpoint whose last Info answer says it serves an API
+    /// (`serves`), concurrently, each within `--store.response-timeout`; returns what each
+    /// answered, in endpoint order, and the warnings: the endpoints' own, and failed
+    /// endpoints when `partial` (otherwise a failure is the error).
+    pub async fn on_each_serving<F, Fut, T>(
+        &self,
+        serves: impl Fn(&crate::endpoints::EndpointInfo) -> bool,
+        partial: bool,
+        call: F,
+    ) -> crate::Result<(Vec<T>, Vec<String>)>
+    where
+        F: Fn(tonic::transport::Channel) -> Fut,
+        Fut: std::future::Future<Output = Result<(Vec<T>, Vec<String>), tonic::Status>>,
+    {
+        let endpoints: Vec<Arc<Endpoint>> = self
+            .endpoints
+            .all()
+            .into_iter()
+            .filter(|e| {
+                let status = e.status();
+                status.healthy && status.info.as_ref().is_some_and(&serves)
+            })
+            .collect();
+        let mut warnings = Vec::new();
+        let out = self
+            .call_all(endpoints, partial, |e| call(e.channel()), &mut warnings)
+            .await?;
+        Ok((out, warnings))
+    }
+
+    /// Runs `call` on each of `endpoints` concurrently, each within
+    /// `--store.response-timeout`, and gathers what they answered in endpoint order; their
+    /// warnings and (when `partial`) failures go to `warnings`, prefixed with the endpoint.
+    async fn call_all<F, Fut, T>(
+        &self,
+        endpoints: Vec<Arc<Endpoint>>,
+        partial: bool,
+        call: F,
+        warnings: &mut Vec<String>,
+    ) -> crate::Result<Vec<T>>
+    where
+        F: Fn(&Endpoint) -> Fut,
+        Fut: std::future::Future<Output = Result<(Vec<T>, Vec<String>), tonic::Status>>,
+    {
+        let timeout = self.response_timeout;
+        let calls = endpoints.iter().map(|endpoint| {
+            let fut = call(endpoint);
+            async move {
+                match timeout {
+                    Some(t) => tokio::time::timeout(t, fut).await.unwrap_or_else(|_| {
+                        Err(tonic::Status::deadline_exceeded(format!(
+                            "timed out after {t:?}"
+                        )))
+                    }),
+                    None => fut.await,
+                }
+            }
+        });
+        let mut out = Vec::new();
+        for (endpoint, answer) in endpoints.iter().zip(futures::future::join_all(calls).await) {
+            match answer {
+                Ok((items, w)) => {
+                    out.extend(items);
+                    warnings.extend(
+                        w.into_iter()
+                            .map(|w| format!("endpoint {}: {w}", endpoint.addr)),
+                    );
+                }
+                Err(status) => {
+                    let msg = format!("endpoint {}: {}", endpoint.addr, status_text(&status));
+                    failure(
+                        &self.metrics,
+                        &endpoint.addr,
+                        msg,
+                        partial,
+                        refused_for_limits(&status),
+                        warnings,
+                    )?;
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Runs `call` on every endpoint that may hold matching series, concurrently, and
     /// unions the strings they return.
     async fn on_each_endpoint<F, Fut>(
@@ -501,52 +608,23 @@ impl Fanout {
         Fut: std::future::Future<Output = Result<(Vec<String>, Vec<String>), tonic::Status>>,
     {
         let mut warnings = Vec::new();
-        let mut calls = Vec::new();
-        let targets = self.targets(
+        let targets = self.endpoints_for(
             &req.matchers,
             req.start,
             req.end,
             req.partial_response,
             &mut warnings,
         )?;
-        for endpoint in targets {
-            let fut = call(endpoint.store_client());
-            let timeout = self.response_timeout;
-            calls.push(async move {
-                let answer = match timeout {
-                    Some(t) => tokio::time::timeout(t, fut).await.unwrap_or_else(|_| {
-                        Err(tonic::Status::deadline_exceeded(format!(
-                            "timed out after {t:?}"
-                        )))
-                    }),
-                    None => fut.await,
-                };
-                (endpoint, answer)
-            });
-        }
-        let mut values = std::collections::BTreeSet::new();
-        for (endpoint, answer) in futures::future::join_all(calls).await {
-            match answer {
-                Ok((v, w)) => {
-                    values.extend(v);
-                    warnings.extend(
-                        w.into_iter()
-                            .map(|w| format!("endpoint {}: {w}", endpoint.addr)),
-                    );
-                }
-                Err(status) => {
-                    let msg = format!("endpoint {}: {}", endpoint.addr, status_text(&status));
-                    failure(
-                        &self.metrics,
-                        &endpoint.addr,
-                        msg,
-                        req.partial_response,
-                        refused_for_limits(&status),
-                        &mut warnings,
-                    )?;
-                }
-            }
-        }
+        let values: std::collections::BTreeSet<String> = self
+            .call_all(
+                targets,
+                req.partial_response,
+                |e| call(e.store_client()),
+                &mut warnings,
+            )
+            .await?
+            .into_iter()
+            .collect();
         Ok((values.into_iter().collect(), warnings))
     }
 }

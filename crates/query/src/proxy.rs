@@ -2,7 +2,8 @@
 //! `LabelNames` and `LabelValues` fan out to this querier's endpoints and merge their
 //! answers (series in label order, each label set once with the distinct chunks of every
 //! endpoint); `Info` announces the union of the endpoints' external label sets and time
-//! ranges. Replica labels are those of the caller's request (`without_replica_labels`),
+//! ranges. It also serves the Metric Metadata and Targets APIs over the endpoints that do.
+//! Replica labels are those of the caller's request (`without_replica_labels`),
 //! passed down to the endpoints as Thanos' querier does; an upper querier deduplicates the
 //! replicas' chunks it receives in one series. Failed endpoints are warning frames, or the
 //! call's error when the caller disabled partial responses.
@@ -16,11 +17,18 @@ use futures::Stream;
 use mnemos_storeapi::convert;
 use mnemos_storeapi::helpers::{component_type, limit_count};
 use mnemos_storeapi::thanos::info::{
-    info_server::Info, InfoRequest, InfoResponse, StoreInfo, TsdbInfo,
+    info_server::Info, InfoRequest, InfoResponse, MetricMetadataInfo, StoreInfo, TargetsInfo,
+    TsdbInfo,
 };
+use mnemos_storeapi::thanos::metadata_server::Metadata;
+use mnemos_storeapi::thanos::targets_server::Targets;
 use mnemos_storeapi::thanos::{
     self, store_server::Store, Aggr, LabelNamesRequest, LabelNamesResponse, LabelValuesRequest,
     LabelValuesResponse, PartialResponseStrategy, SeriesRequest, SeriesResponse,
+};
+use mnemos_storeapi::thanos::{
+    metric_metadata_response, targets_response, MetricMetadata, MetricMetadataEntry,
+    MetricMetadataRequest, MetricMetadataResponse, TargetsRequest, TargetsResponse,
 };
 use mnemos_tsdb::{Labels, Matcher};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
@@ -272,6 +280,76 @@ impl Store for ProxyStore {
     }
 }
 
+type MetadataStream = Pin<Box<dyn Stream<Item = Result<MetricMetadataResponse, Status>> + Send>>;
+type TargetsStream = Pin<Box<dyn Stream<Item = Result<TargetsResponse, Status>> + Send>>;
+
+/// One data frame followed by one warning frame per warning.
+fn frames<T: Send + 'static>(
+    data: T,
+    warnings: Vec<String>,
+    warning: fn(String) -> T,
+) -> Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>> {
+    let all = std::iter::once(data).chain(warnings.into_iter().map(warning));
+    Box::pin(futures::stream::iter(all.map(Ok).collect::<Vec<_>>()))
+}
+
+#[tonic::async_trait]
+impl Metadata for ProxyStore {
+    type MetricMetadataStream = MetadataStream;
+
+    #[tracing::instrument(name = "proxy.metric_metadata", skip_all)]
+    async fn metric_metadata(
+        &self,
+        request: Request<MetricMetadataRequest>,
+    ) -> Result<Response<MetadataStream>, Status> {
+        let req = request.into_inner();
+        let partial = !aborts(false, req.partial_response_strategy);
+        let _permit = self.admit().await?;
+        let (merged, warnings) = self
+            .within(self.fanout.metric_metadata(&req.metric, req.limit, partial))
+            .await?;
+        let metadata = MetricMetadata {
+            metadata: merged
+                .into_iter()
+                .map(|(metric, metas)| (metric, MetricMetadataEntry { metas }))
+                .collect(),
+        };
+        let data = MetricMetadataResponse {
+            result: Some(metric_metadata_response::Result::Metadata(metadata)),
+        };
+        Ok(Response::new(frames(data, warnings, |w| {
+            MetricMetadataResponse {
+                result: Some(metric_metadata_response::Result::Warning(w)),
+            }
+        })))
+    }
+}
+
+#[tonic::async_trait]
+impl Targets for ProxyStore {
+    type TargetsStream = TargetsStream;
+
+    #[tracing::instrument(name = "proxy.targets", skip_all)]
+    async fn targets(
+        &self,
+        request: Request<TargetsRequest>,
+    ) -> Result<Response<TargetsStream>, Status> {
+        let req = request.into_inner();
+        let partial = !aborts(false, req.partial_response_strategy);
+        let _permit = self.admit().await?;
+        // The caller removes its own replica labels; only exact copies go here.
+        let (targets, warnings) = self
+            .within(self.fanout.targets(req.state(), &[], partial))
+            .await?;
+        let data = TargetsResponse {
+            result: Some(targets_response::Result::Targets(targets)),
+        };
+        Ok(Response::new(frames(data, warnings, |w| TargetsResponse {
+            result: Some(targets_response::Result::Warning(w)),
+        })))
+    }
+}
+
 impl ProxyStore {
     /// Runs a label call within the call's timeout.
     async fn within<T>(
@@ -335,9 +413,19 @@ impl Info for ProxyStore {
                 })
             })
             .collect();
+        let metric_metadata = infos
+            .iter()
+            .any(|i| i.serves_metadata)
+            .then_some(MetricMetadataInfo {});
+        let targets = infos
+            .iter()
+            .any(|i| i.serves_targets)
+            .then_some(TargetsInfo {});
         Ok(Response::new(InfoResponse {
             label_sets: sets.iter().map(convert::wire_label_set).collect(),
             component_type: component_type::QUERY.to_string(),
+            metric_metadata,
+            targets,
             store: Some(StoreInfo {
                 min_time,
                 max_time,
@@ -366,6 +454,8 @@ mod tests {
             min_time: min,
             max_time: max,
             supports_without_replica_labels: true,
+            serves_metadata: true,
+            serves_targets: true,
         }
     }
 

@@ -4,15 +4,18 @@
 //!   without any) and checks its block-duration flags;
 //! - [`Sidecar::run_shipper`] ships new level-1 blocks to the bucket ([`shipper`]);
 //! - [`Sidecar::run_refresher`] keeps external labels and the oldest timestamp current;
-//! - [`Sidecar::store`] is the StoreAPI and Info API service ([`store`]).
+//! - [`Sidecar::store`] is the StoreAPI and Info API service ([`store`]), also serving
+//!   Prometheus' metric metadata ([`metadata`]) and scrape targets ([`targets`]).
 
 #![deny(missing_docs)]
 
 mod error;
 pub mod http_client;
+pub mod metadata;
 pub mod prometheus;
 pub mod shipper;
 pub mod store;
+pub mod targets;
 
 use std::future::Future;
 use std::path::PathBuf;

@@ -285,6 +285,28 @@ impl PrometheusClient {
         Ok(strings(&data))
     }
 
+    /// `/api/v1/metadata`: metric metadata by metric name, of `metric` only when it is not
+    /// empty, at most `limit` metrics when `limit` is not negative.
+    pub async fn metadata(&self, metric: &str, limit: i32) -> Result<Value> {
+        let mut params = vec![("limit", limit.to_string())];
+        if !metric.is_empty() {
+            params.push(("metric", metric.to_string()));
+        }
+        self.api("/api/v1/metadata", &params, self.read_timeout)
+            .await
+    }
+
+    /// `/api/v1/targets`: the active and dropped scrape targets (`state`: `active`,
+    /// `dropped`, or empty for both).
+    pub async fn targets(&self, state: &str) -> Result<Value> {
+        let params: Vec<(&str, String)> = match state {
+            "" => Vec::new(),
+            s => vec![("state", s.to_string())],
+        };
+        self.api("/api/v1/targets", &params, self.read_timeout)
+            .await
+    }
+
     /// Starts a remote read of one query with `STREAMED_XOR_CHUNKS`; the frames are read
     /// with [`RemoteReadStream::next_series_batch`].
     pub async fn remote_read(&self, query: prom::Query) -> Result<RemoteReadStream> {

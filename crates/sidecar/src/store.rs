@@ -14,7 +14,8 @@ use futures::Stream;
 use mnemos_storeapi::helpers::{component_type, limit_count};
 use mnemos_storeapi::prometheus as prom;
 use mnemos_storeapi::thanos::info::{
-    info_server::Info, InfoRequest, InfoResponse, StoreInfo, TsdbInfo,
+    info_server::Info, InfoRequest, InfoResponse, MetricMetadataInfo, StoreInfo, TargetsInfo,
+    TsdbInfo,
 };
 use mnemos_storeapi::thanos::{
     self, label_matcher, store_server::Store, AggrChunk, Label, LabelNamesRequest,
@@ -203,9 +204,19 @@ impl SidecarStore {
         (end >= from).then_some((start.max(from), end))
     }
 
+    /// The Prometheus this sidecar answers from.
+    pub(crate) fn prometheus(&self) -> &PrometheusClient {
+        &self.prometheus
+    }
+
+    /// The external labels now.
+    pub(crate) fn external_labels(&self) -> BTreeMap<String, String> {
+        self.state.external_labels()
+    }
+
     /// Waits for a turn to serve a StoreAPI call; the call is served while the permit is
     /// held (a `Series` call until its last frame).
-    async fn admit(&self) -> Result<OwnedSemaphorePermit, Status> {
+    pub(crate) async fn admit(&self) -> Result<OwnedSemaphorePermit, Status> {
         self.gate
             .clone()
             .acquire_owned()
@@ -422,6 +433,8 @@ impl Info for SidecarStore {
                 }],
                 supports_projections: false,
             }),
+            metric_metadata: Some(MetricMetadataInfo {}),
+            targets: Some(TargetsInfo {}),
             ..Default::default()
         }))
     }

@@ -275,6 +275,38 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     Some(((days * 86_400 + hour * 3600 + min * 60 + sec - offset_min * 60) * 1000) + ms)
 }
 
+/// Parses RFC 3339 with up to nanoseconds (Go's `time.RFC3339Nano`, as Prometheus' API
+/// writes `lastScrape`) to seconds since the epoch and nanoseconds; `None` for anything else.
+pub fn parse_rfc3339_nanos(s: &str) -> Option<(i64, u32)> {
+    let secs = parse_rfc3339(s)?.div_euclid(1000);
+    let nanos = match s.get(19..).filter(|rest| rest.starts_with('.')) {
+        None => 0,
+        Some(rest) => {
+            let digits: String = rest[1..].chars().take_while(char::is_ascii_digit).collect();
+            if digits.len() > 9 {
+                return None;
+            }
+            format!("{digits:0<9}").parse().ok()?
+        }
+    };
+    Some((secs, nanos))
+}
+
+/// Seconds and nanoseconds since the epoch as Go's `time.RFC3339Nano` in UTC
+/// (`2006-01-02T15:04:05.999999999Z`: trailing zeros of the fraction dropped).
+pub fn rfc3339_nano(secs: i64, nanos: u32) -> String {
+    let base = rfc3339(secs.saturating_mul(1000));
+    if nanos == 0 {
+        return base;
+    }
+    let frac = format!("{:09}", nanos.min(999_999_999));
+    format!(
+        "{}.{}Z",
+        &base[..base.len() - 1],
+        frac.trim_end_matches('0')
+    )
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -301,6 +333,25 @@ pub fn rfc3339(ms: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn rfc3339_nanos_round_trip() {
+        let (secs, nanos) = parse_rfc3339_nanos("2026-12-07T18:00:01.123456789Z").expect("parses");
+        assert_eq!((secs, nanos), (1_796_666_401, 123_456_789));
+        assert_eq!(rfc3339_nano(secs, nanos), "2026-12-07T18:00:01.123456789Z");
+        assert_eq!(rfc3339_nano(secs, 120_000_000), "2026-12-07T18:00:01.12Z");
+        assert_eq!(rfc3339_nano(secs, 0), "2026-12-07T18:00:01Z");
+        assert_eq!(
+            parse_rfc3339_nanos("2026-12-07T19:00:01.5+01:00"),
+            Some((1_796_666_401, 500_000_000))
+        );
+        assert_eq!(
+            parse_rfc3339_nanos("0001-01-01T00:00:00Z").map(|t| t.1),
+            Some(0)
+        );
+        assert!(parse_rfc3339_nanos("2026-12-07T18:00:01.1234567890Z").is_none());
+        assert!(parse_rfc3339_nanos("yesterday").is_none());
+    }
 
     #[test]
     fn rfc3339_utc() {

@@ -11,7 +11,9 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use mnemos_storeapi::thanos::info::info_server::Info;
+use mnemos_storeapi::thanos::metadata_server::Metadata;
 use mnemos_storeapi::thanos::store_server::Store;
+use mnemos_storeapi::thanos::targets_server::Targets;
 
 pub use compact::CompactArgs;
 pub use query::QueryArgs;
@@ -213,33 +215,55 @@ impl HttpLimitArgs {
     }
 }
 
-/// Serves `api` as the StoreAPI and the Info API on `listener` under the gRPC listener's
-/// `limits`, over TLS when `tls` is given, until `shutdown`.
-pub async fn serve_store_api<S>(
-    limits: &mnemos_server::GrpcLimits,
-    tls: Option<std::sync::Arc<mnemos_tls::ServerTls>>,
-    api: S,
-    listener: tokio::net::TcpListener,
-    shutdown: mnemos_server::Shutdown,
-) -> Result<(), tonic::transport::Error>
+/// The StoreAPI and the Info API of `api`, with the gRPC listener's message size limits; a
+/// component adds its other services (metadata, targets) to these routes.
+pub fn store_api_routes<S>(limits: &mnemos_server::GrpcLimits, api: S) -> tonic::service::Routes
 where
     S: Store + Info + Clone,
 {
     use mnemos_storeapi::thanos::info::info_server::InfoServer;
     use mnemos_storeapi::thanos::store_server::StoreServer;
+    tonic::service::Routes::new(
+        StoreServer::new(api.clone())
+            .max_decoding_message_size(limits.max_recv_msg_size)
+            .max_encoding_message_size(limits.max_send_msg_size),
+    )
+    .add_service(InfoServer::new(api))
+}
+
+/// The StoreAPI and Info API of `api` plus the Metric Metadata and Targets APIs (the
+/// sidecar, and the querier for queriers stacked on it).
+pub fn store_and_prometheus_api_routes<S>(
+    limits: &mnemos_server::GrpcLimits,
+    api: S,
+) -> tonic::service::Routes
+where
+    S: Store + Info + Metadata + Targets + Clone,
+{
+    use mnemos_storeapi::thanos::metadata_server::MetadataServer;
+    use mnemos_storeapi::thanos::targets_server::TargetsServer;
+    store_api_routes(limits, api.clone())
+        .add_service(
+            MetadataServer::new(api.clone()).max_encoding_message_size(limits.max_send_msg_size),
+        )
+        .add_service(TargetsServer::new(api).max_encoding_message_size(limits.max_send_msg_size))
+}
+
+/// Serves `routes` on `listener` under the gRPC listener's `limits`, over TLS when `tls` is
+/// given, until `shutdown`.
+pub async fn serve_grpc(
+    limits: &mnemos_server::GrpcLimits,
+    tls: Option<std::sync::Arc<mnemos_tls::ServerTls>>,
+    routes: tonic::service::Routes,
+    listener: tokio::net::TcpListener,
+    shutdown: mnemos_server::Shutdown,
+) -> Result<(), tonic::transport::Error> {
     tracing::info!(
         address = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
         tls = tls.is_some(),
-        "serving StoreAPI and Info API over gRPC"
+        "serving gRPC (StoreAPI, Info API)"
     );
-    let router = limits
-        .server()
-        .add_service(
-            StoreServer::new(api.clone())
-                .max_decoding_message_size(limits.max_recv_msg_size)
-                .max_encoding_message_size(limits.max_send_msg_size),
-        )
-        .add_service(InfoServer::new(api));
+    let router = limits.server().add_routes(routes);
     match tls {
         None => {
             router

@@ -20,7 +20,7 @@ use anyhow::Context;
 use mnemos_query::proxy::{ProxyOptions, ProxyStore};
 use mnemos_server::bind;
 
-use super::{parse_duration, runtime, serve_store_api};
+use super::{parse_duration, runtime, serve_grpc, store_and_prometheus_api_routes};
 
 /// `mnemos query` flags (Thanos' names where Thanos has the flag).
 #[derive(Debug, Args)]
@@ -369,7 +369,8 @@ impl QueryArgs {
         let limits = self.server.grpc_limits.limits();
         let grpc_shutdown = shutdown.clone();
         let grpc_task = tokio::spawn(async move {
-            serve_store_api(&limits, grpc_tls, proxy, grpc, grpc_shutdown).await
+            let routes = store_and_prometheus_api_routes(&limits, proxy);
+            serve_grpc(&limits, grpc_tls, routes, grpc, grpc_shutdown).await
         });
         // Ready once every endpoint has been asked for its Info once.
         endpoints.refresh().await;

@@ -12,8 +12,8 @@ use mnemos_tsdb::time::TimeBound;
 use prometheus_client::registry::Registry;
 use tracing::{error, info};
 
-use super::serve_store_api;
 use super::{parse_duration, runtime, ObjstoreArgs, ServerArgs, StoreApiGateArgs};
+use super::{serve_grpc, store_and_prometheus_api_routes};
 
 /// `mnemos sidecar` flags.
 #[derive(Debug, Args)]
@@ -148,7 +148,8 @@ impl SidecarArgs {
             .with_min_time(self.min_time);
         readiness.set_ready();
         let limits = self.server.grpc_limits.limits();
-        let grpc_server = serve_store_api(&limits, grpc_tls, store, grpc, shutdown.clone());
+        let routes = store_and_prometheus_api_routes(&limits, store);
+        let grpc_server = serve_grpc(&limits, grpc_tls, routes, grpc, shutdown.clone());
 
         let shipping = async {
             if let Some(shipper) = shipper {

@@ -12,8 +12,8 @@ use mnemos_tsdb::time::TimeBound;
 use prometheus_client::registry::Registry;
 use tracing::{info, warn};
 
-use super::serve_store_api;
 use super::{parse_duration, runtime, ObjstoreArgs, ServerArgs, StoreApiGateArgs};
+use super::{serve_grpc, store_api_routes};
 
 /// Parses `250MB`, `1GiB`, `512KB`, `1024` (bytes).
 fn parse_bytes(s: &str) -> Result<usize, String> {
@@ -164,7 +164,8 @@ impl StoreArgs {
             }
         };
         let limits = self.server.grpc_limits.limits();
-        let grpc_server = serve_store_api(&limits, grpc_tls, store, grpc, shutdown.clone());
+        let routes = store_api_routes(&limits, store.clone());
+        let grpc_server = serve_grpc(&limits, grpc_tls, routes, grpc, shutdown.clone());
         let (grpc_result, ()) = tokio::join!(grpc_server, background);
         readiness.set_not_ready();
         grpc_result.context("gRPC server")?;

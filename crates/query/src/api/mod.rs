@@ -4,6 +4,7 @@
 
 pub mod params;
 pub mod response;
+mod scrape;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -118,7 +119,8 @@ impl QueryApi {
             .route("/api/v1/label/{name}/values", get(label_values))
             .route("/api/v1/status/buildinfo", get(buildinfo))
             .route("/api/v1/stores", get(stores))
-            .route("/api/v1/metadata", get(metadata))
+            .route("/api/v1/metadata", get(scrape::metadata))
+            .route("/api/v1/targets", get(scrape::targets))
             .route("/api/v1/query_exemplars", get(exemplars).post(exemplars))
             .with_state(self)
     }
@@ -630,12 +632,6 @@ async fn buildinfo(State(api): State<Arc<QueryApi>>) -> Response {
 
 async fn stores(State(api): State<Arc<QueryApi>>) -> Response {
     success(&api.stores_data(), &[])
-}
-
-/// Metric metadata is not collected by mnemos: an empty answer, as from a Prometheus that
-/// has none (Grafana asks on every editor load).
-async fn metadata() -> Response {
-    success("{}", &[])
 }
 
 /// Exemplars are not stored by mnemos: an empty answer (Grafana asks when enabled).

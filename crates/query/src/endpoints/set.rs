@@ -51,6 +51,10 @@ pub struct EndpointInfo {
     pub max_time: i64,
     /// Whether it strips replica labels itself (`without_replica_labels`).
     pub supports_without_replica_labels: bool,
+    /// Whether it serves the Metric Metadata API.
+    pub serves_metadata: bool,
+    /// Whether it serves the Targets API.
+    pub serves_targets: bool,
 }
 
 /// An endpoint's state as `/api/v1/stores` shows it.
@@ -151,15 +155,19 @@ impl Endpoint {
             .or_else(|| self.members.get(start % n))
     }
 
-    /// A StoreAPI client for one call: the endpoint's channel, or the next member's of a
-    /// group. A group that resolved to no address fails every call `Unavailable`.
-    pub fn store_client(&self) -> StoreClient<Channel> {
-        let channel = match self.pick() {
+    /// The channel for one call: the endpoint's, or the next member's of a group. A group
+    /// that resolved to no address fails every call `Unavailable`.
+    pub fn channel(&self) -> Channel {
+        match self.pick() {
             Some(m) => m.channel.clone(),
             // A channel to nowhere: calls fail at once (port 0 is never listened on).
             None => Channel::from_static("http://127.0.0.1:0").connect_lazy(),
-        };
-        StoreClient::new(channel).max_decoding_message_size(256 << 20)
+        }
+    }
+
+    /// A StoreAPI client for one call (see [`Endpoint::channel`]).
+    pub fn store_client(&self) -> StoreClient<Channel> {
+        StoreClient::new(self.channel()).max_decoding_message_size(256 << 20)
     }
 
     /// The endpoint's state now.
@@ -226,6 +234,8 @@ impl Endpoint {
                     min_time,
                     max_time,
                     supports_without_replica_labels: without,
+                    serves_metadata: resp.metric_metadata.is_some(),
+                    serves_targets: resp.targets.is_some(),
                 });
                 if !status.healthy {
                     tracing::info!(endpoint = %self.addr, "endpoint is healthy");
