@@ -264,12 +264,33 @@ api_bind_addr = "127.0.0.1:{admin_port}"
     }
 
     /// Freezes the server (SIGSTOP): connections are accepted by the kernel
-    /// but nothing answers until [`Garage::resume`].
+    /// but nothing answers until [`Garage::resume`]. Returns once the process is stopped
+    /// (a signal is delivered asynchronously: on a busy machine a thread may still answer a
+    /// request sent right after `kill` returns).
     pub fn pause(&self) {
         run_ok(
             Command::new("kill")
                 .arg("-STOP")
                 .arg(self.pid().to_string()),
+        );
+        // Every thread's `/proc/<pid>/task/<tid>/stat` reads `tid (comm) STATE …`.
+        let tasks = format!("/proc/{}/task", self.pid());
+        let stopped =
+            crate::process::wait_for(Duration::from_secs(10), Duration::from_millis(10), || {
+                let all_stopped = std::fs::read_dir(&tasks).ok()?.all(|task| {
+                    task.ok()
+                        .and_then(|t| std::fs::read_to_string(t.path().join("stat")).ok())
+                        .and_then(|text| {
+                            let state = text.rsplit_once(')')?.1.trim_start().chars().next()?;
+                            Some(matches!(state, 'T' | 't'))
+                        })
+                        .unwrap_or(false)
+                });
+                all_stopped.then_some(())
+            });
+        assert!(
+            stopped.is_some(),
+            "garage did not stop within 10s of SIGSTOP"
         );
     }
 
