@@ -12,6 +12,9 @@ const PROTOS: &[&str] = &[
     "thanos/info.proto",
     "thanos/metadata.proto",
     "thanos/targets.proto",
+    "thanos/rules.proto",
+    "thanos/exemplars.proto",
+    "thanos/status.proto",
     "prometheus/types.proto",
     "prometheus/remote.proto",
 ];

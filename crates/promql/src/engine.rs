@@ -456,6 +456,42 @@ pub fn selector_matchers(selector: &str) -> Result<Vec<Matcher>> {
     }
 }
 
+/// The matchers of every vector selector of `query`, in the order they appear (range and
+/// subquery selectors included, each selector's metric name as a `__name__` matcher), as
+/// Prometheus' `parser.ExtractSelectors` gives them to its exemplars API; errors worded as
+/// the parser words them. Parsing, walking and dropping the expression recurse once per
+/// level, so they run on a thread with the engine's stack ([`EVAL_STACK_BYTES`]).
+pub fn query_selectors(query: &str) -> Result<Vec<Vec<Matcher>>> {
+    struct Selectors(Vec<Vec<Matcher>>);
+    impl promql_parser::util::ExprVisitor for Selectors {
+        type Error = Error;
+        fn pre_visit(&mut self, expr: &Expr) -> Result<bool> {
+            match expr {
+                Expr::VectorSelector(vs) => self.0.push(to_matchers(vs)?),
+                // The walk does not descend into a range selector's vector selector.
+                Expr::MatrixSelector(ms) => self.0.push(to_matchers(&ms.vs)?),
+                _ => {}
+            }
+            Ok(true)
+        }
+    }
+    let run = || {
+        let expr = checked_parse(query)?;
+        let mut selectors = Selectors(Vec::new());
+        promql_parser::util::walk_expr(&mut selectors, &expr)?;
+        Ok(selectors.0)
+    };
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("promql-parse".into())
+            .stack_size(EVAL_STACK_BYTES)
+            .spawn_scoped(s, run)
+            .map_err(|e| exec(format!("starting the parser's thread: {e}")))?
+            .join()
+            .unwrap_or_else(|_| Err(exec("parsing the query panicked")))
+    })
+}
+
 /// Parses `query` after the checks that keep the parser within bounds: nesting depth
 /// ([`nesting`]) and numbers in duration position ([`crate::durations`]).
 fn checked_parse(query: &str) -> Result<Expr> {
@@ -1049,6 +1085,36 @@ mod tests {
             Value::Vector(s) => s.into_iter().map(|s| (s.labels.to_string(), s.v)).collect(),
             other => panic!("not a vector: {other:?}"),
         }
+    }
+
+    #[test]
+    fn query_selectors_are_every_selector_in_order() {
+        let text = |q: &str| -> Vec<String> {
+            query_selectors(q)
+                .expect("parses")
+                .iter()
+                .map(|ms| {
+                    let parts: Vec<String> = ms.iter().map(ToString::to_string).collect();
+                    parts.join(",")
+                })
+                .collect()
+        };
+        assert_eq!(
+            text(
+                r#"sum(rate(a_total{job="x"}[5m])) / on() group_left max_over_time(b[1m:10s]) + c"#
+            ),
+            vec![
+                r#"__name__="a_total",job="x""#.to_string(),
+                r#"__name__="b""#.to_string(),
+                r#"__name__="c""#.to_string(),
+            ]
+        );
+        assert_eq!(text(r#"{job=~"a|b"}"#), vec![r#"job=~"a|b""#.to_string()]);
+        assert!(text("vector(1) + 2").is_empty());
+        assert!(query_selectors("sum(").is_err());
+        let n = crate::MAX_NESTING + 1;
+        let deep = format!("{}1{}", "(".repeat(n), ")".repeat(n));
+        assert!(query_selectors(&deep).is_err(), "over the nesting bound");
     }
 
     #[test]

@@ -58,7 +58,7 @@ mod nesting;
 pub mod storage;
 pub mod value;
 
-pub use engine::{selector_matchers, Control, Engine, EngineOptions};
+pub use engine::{query_selectors, selector_matchers, Control, Engine, EngineOptions};
 pub use error::{Error, Result};
 pub use nesting::{EVAL_STACK_BYTES, MAX_NESTING};
 pub use storage::{

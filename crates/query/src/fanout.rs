@@ -514,8 +514,7 @@ impl Fanout {
 
     /// Runs `call` on every healthy endpoint whose last Info answer says it serves an API
     /// (`serves`), concurrently, each within `--store.response-timeout`; returns what each
-    /// answered, in endpoint order, and the warnings: the endpoints' own, and failed
-    /// endpoints when `partial` (otherwise a failure is the error).
+    /// answered, in endpoint order, and the warnings (see [`Fanout::on_each_planned`]).
     pub async fn on_each_serving<F, Fut, T>(
         &self,
         serves: impl Fn(&crate::endpoints::EndpointInfo) -> bool,
@@ -526,39 +525,75 @@ impl Fanout {
         F: Fn(tonic::transport::Channel) -> Fut,
         Fut: std::future::Future<Output = Result<(Vec<T>, Vec<String>), tonic::Status>>,
     {
-        let endpoints: Vec<Arc<Endpoint>> = self
-            .endpoints
-            .all()
-            .into_iter()
-            .filter(|e| {
-                let status = e.status();
-                status.healthy && status.info.as_ref().is_some_and(&serves)
-            })
-            .collect();
+        self.on_each_planned(
+            |info| serves(info).then_some(()),
+            partial,
+            |channel, ()| call(channel),
+        )
+        .await
+    }
+
+    /// Runs `call` on every endpoint for which `plan` makes something of its last Info
+    /// answer (e.g. the request for that endpoint), concurrently, each within
+    /// `--store.response-timeout`; returns what each answered, in endpoint order, and the
+    /// warnings: the endpoints' own, and failed endpoints when `partial` (otherwise a
+    /// failure is the error). An endpoint planned for whose last Info call failed is not
+    /// called: it is a failure, as for series.
+    pub async fn on_each_planned<P, F, Fut, T>(
+        &self,
+        plan: impl Fn(&crate::endpoints::EndpointInfo) -> Option<P>,
+        partial: bool,
+        call: F,
+    ) -> crate::Result<(Vec<T>, Vec<String>)>
+    where
+        F: Fn(tonic::transport::Channel, P) -> Fut,
+        Fut: std::future::Future<Output = Result<(Vec<T>, Vec<String>), tonic::Status>>,
+    {
         let mut warnings = Vec::new();
+        let mut planned = Vec::new();
+        for endpoint in self.endpoints.all() {
+            let status = endpoint.status();
+            let Some(p) = status.info.as_ref().and_then(&plan) else {
+                continue;
+            };
+            if status.healthy {
+                planned.push((endpoint, p));
+            } else if let Some(msg) = unavailable(&endpoint) {
+                failure(
+                    &self.metrics,
+                    &endpoint.addr,
+                    msg,
+                    partial,
+                    false,
+                    &mut warnings,
+                )?;
+            }
+        }
         let out = self
-            .call_all(endpoints, partial, |e| call(e.channel()), &mut warnings)
+            .call_all(planned, partial, |e, p| call(e.channel(), p), &mut warnings)
             .await?;
         Ok((out, warnings))
     }
 
-    /// Runs `call` on each of `endpoints` concurrently, each within
-    /// `--store.response-timeout`, and gathers what they answered in endpoint order; their
-    /// warnings and (when `partial`) failures go to `warnings`, prefixed with the endpoint.
-    async fn call_all<F, Fut, T>(
+    /// Runs `call` on each of `endpoints` (with what was planned for it) concurrently, each
+    /// within `--store.response-timeout`, and gathers what they answered in endpoint order;
+    /// their warnings and (when `partial`) failures go to `warnings`, prefixed with the
+    /// endpoint.
+    async fn call_all<P, F, Fut, T>(
         &self,
-        endpoints: Vec<Arc<Endpoint>>,
+        endpoints: Vec<(Arc<Endpoint>, P)>,
         partial: bool,
         call: F,
         warnings: &mut Vec<String>,
     ) -> crate::Result<Vec<T>>
     where
-        F: Fn(&Endpoint) -> Fut,
+        F: Fn(&Endpoint, P) -> Fut,
         Fut: std::future::Future<Output = Result<(Vec<T>, Vec<String>), tonic::Status>>,
     {
         let timeout = self.response_timeout;
-        let calls = endpoints.iter().map(|endpoint| {
-            let fut = call(endpoint);
+        let (endpoints, plans): (Vec<_>, Vec<_>) = endpoints.into_iter().unzip();
+        let calls = endpoints.iter().zip(plans).map(|(endpoint, p)| {
+            let fut = call(endpoint, p);
             async move {
                 match timeout {
                     Some(t) => tokio::time::timeout(t, fut).await.unwrap_or_else(|_| {
@@ -617,9 +652,9 @@ impl Fanout {
         )?;
         let values: std::collections::BTreeSet<String> = self
             .call_all(
-                targets,
+                targets.into_iter().map(|e| (e, ())).collect(),
                 req.partial_response,
-                |e| call(e.store_client()),
+                |e, ()| call(e.store_client()),
                 &mut warnings,
             )
             .await?

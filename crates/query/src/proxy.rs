@@ -2,7 +2,9 @@
 //! `LabelNames` and `LabelValues` fan out to this querier's endpoints and merge their
 //! answers (series in label order, each label set once with the distinct chunks of every
 //! endpoint); `Info` announces the union of the endpoints' external label sets and time
-//! ranges. It also serves the Metric Metadata and Targets APIs over the endpoints that do.
+//! ranges. It also serves the Metric Metadata, Targets, Rules, Exemplars and Status APIs
+//! over the endpoints that do (merged, exact copies once; the caller removes its own replica
+//! labels).
 //! Replica labels are those of the caller's request (`without_replica_labels`),
 //! passed down to the endpoints as Thanos' querier does; an upper querier deduplicates the
 //! replicas' chunks it receives in one series. Failed endpoints are warning frames, or the
@@ -16,19 +18,25 @@ use std::time::Duration;
 use futures::Stream;
 use mnemos_storeapi::convert;
 use mnemos_storeapi::helpers::{component_type, limit_count};
+use mnemos_storeapi::thanos::exemplars_server::Exemplars;
 use mnemos_storeapi::thanos::info::{
-    info_server::Info, InfoRequest, InfoResponse, MetricMetadataInfo, StoreInfo, TargetsInfo,
-    TsdbInfo,
+    info_server::Info, ExemplarsInfo, InfoRequest, InfoResponse, MetricMetadataInfo, RulesInfo,
+    StatusInfo, StoreInfo, TargetsInfo, TsdbInfo,
 };
 use mnemos_storeapi::thanos::metadata_server::Metadata;
+use mnemos_storeapi::thanos::rules_server::Rules;
+use mnemos_storeapi::thanos::status_server::Status as StatusApi;
 use mnemos_storeapi::thanos::targets_server::Targets;
 use mnemos_storeapi::thanos::{
     self, store_server::Store, Aggr, LabelNamesRequest, LabelNamesResponse, LabelValuesRequest,
     LabelValuesResponse, PartialResponseStrategy, SeriesRequest, SeriesResponse,
 };
 use mnemos_storeapi::thanos::{
-    metric_metadata_response, targets_response, MetricMetadata, MetricMetadataEntry,
-    MetricMetadataRequest, MetricMetadataResponse, TargetsRequest, TargetsResponse,
+    exemplars_response, metric_metadata_response, rules_response, targets_response,
+    tsdb_statistics_response, ExemplarsRequest, ExemplarsResponse, MetricMetadata,
+    MetricMetadataEntry, MetricMetadataRequest, MetricMetadataResponse, RulesRequest,
+    RulesResponse, TargetsRequest, TargetsResponse, TsdbStatistics, TsdbStatisticsRequest,
+    TsdbStatisticsResponse,
 };
 use mnemos_tsdb::{Labels, Matcher};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
@@ -282,6 +290,19 @@ impl Store for ProxyStore {
 
 type MetadataStream = Pin<Box<dyn Stream<Item = Result<MetricMetadataResponse, Status>> + Send>>;
 type TargetsStream = Pin<Box<dyn Stream<Item = Result<TargetsResponse, Status>> + Send>>;
+type RulesStream = Pin<Box<dyn Stream<Item = Result<RulesResponse, Status>> + Send>>;
+type ExemplarsStream = Pin<Box<dyn Stream<Item = Result<ExemplarsResponse, Status>> + Send>>;
+type StatisticsStream = Pin<Box<dyn Stream<Item = Result<TsdbStatisticsResponse, Status>> + Send>>;
+
+/// Data frames followed by one warning frame per warning.
+fn all_frames<T: Send + 'static>(
+    data: Vec<T>,
+    warnings: Vec<String>,
+    warning: fn(String) -> T,
+) -> Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>> {
+    let all = data.into_iter().chain(warnings.into_iter().map(warning));
+    Box::pin(futures::stream::iter(all.map(Ok).collect::<Vec<_>>()))
+}
 
 /// One data frame followed by one warning frame per warning.
 fn frames<T: Send + 'static>(
@@ -346,6 +367,116 @@ impl Targets for ProxyStore {
         };
         Ok(Response::new(frames(data, warnings, |w| TargetsResponse {
             result: Some(targets_response::Result::Warning(w)),
+        })))
+    }
+}
+
+#[tonic::async_trait]
+impl Rules for ProxyStore {
+    type RulesStream = RulesStream;
+
+    #[tracing::instrument(name = "proxy.rules", skip_all)]
+    async fn rules(&self, request: Request<RulesRequest>) -> Result<Response<RulesStream>, Status> {
+        let req = request.into_inner();
+        let partial = !aborts(false, req.partial_response_strategy);
+        let matchers = req
+            .matcher_string
+            .iter()
+            .map(|m| {
+                mnemos_promql::selector_matchers(m)
+                    .map_err(|e| Status::invalid_argument(format!("match[] {m:?}: {e}")))
+            })
+            .collect::<Result<_, _>>()?;
+        let query = crate::rules::RulesQuery {
+            rule_type: req.r#type(),
+            matcher_strings: req.matcher_string,
+            matchers,
+            rule_names: req.rule_name,
+            rule_groups: req.rule_group,
+            files: req.file,
+        };
+        let _permit = self.admit().await?;
+        // The caller removes its own replica labels; only exact copies are merged here.
+        let (groups, warnings) = self.within(self.fanout.rules(&query, &[], partial)).await?;
+        let data = groups
+            .into_iter()
+            .map(|g| RulesResponse {
+                result: Some(rules_response::Result::Group(g)),
+            })
+            .collect();
+        Ok(Response::new(all_frames(data, warnings, |w| {
+            RulesResponse {
+                result: Some(rules_response::Result::Warning(w)),
+            }
+        })))
+    }
+}
+
+#[tonic::async_trait]
+impl Exemplars for ProxyStore {
+    type ExemplarsStream = ExemplarsStream;
+
+    #[tracing::instrument(name = "proxy.exemplars", skip_all)]
+    async fn exemplars(
+        &self,
+        request: Request<ExemplarsRequest>,
+    ) -> Result<Response<ExemplarsStream>, Status> {
+        let req = request.into_inner();
+        let partial = !aborts(false, req.partial_response_strategy);
+        let query = req.query.clone();
+        let selectors = tokio::task::spawn_blocking(move || mnemos_promql::query_selectors(&query))
+            .await
+            .map_err(|e| Status::internal(format!("parsing panicked: {e}")))?
+            .map_err(|e| Status::invalid_argument(format!("query {:?}: {e}", req.query)))?;
+        let _permit = self.admit().await?;
+        let (data, warnings) = if selectors.is_empty() {
+            (Vec::new(), Vec::new())
+        } else {
+            self.within(
+                self.fanout
+                    .exemplars(&selectors, (req.start, req.end), &[], partial),
+            )
+            .await?
+        };
+        let data = data
+            .into_iter()
+            .map(|d| ExemplarsResponse {
+                result: Some(exemplars_response::Result::Data(d)),
+            })
+            .collect();
+        Ok(Response::new(all_frames(data, warnings, |w| {
+            ExemplarsResponse {
+                result: Some(exemplars_response::Result::Warning(w)),
+            }
+        })))
+    }
+}
+
+#[tonic::async_trait]
+impl StatusApi for ProxyStore {
+    type TSDBStatisticsStream = StatisticsStream;
+
+    #[tracing::instrument(name = "proxy.tsdb_statistics", skip_all)]
+    async fn tsdb_statistics(
+        &self,
+        request: Request<TsdbStatisticsRequest>,
+    ) -> Result<Response<StatisticsStream>, Status> {
+        let req = request.into_inner();
+        let partial = !aborts(false, req.partial_response_strategy);
+        let matchers = convert::matchers(&req.matchers)?;
+        let _permit = self.admit().await?;
+        let (statistics, warnings) = self
+            .within(self.fanout.tsdb_statistics(req.limit, &matchers, partial))
+            .await?;
+        let data = TsdbStatisticsResponse {
+            result: Some(tsdb_statistics_response::Result::Statistics(
+                TsdbStatistics { statistics },
+            )),
+        };
+        Ok(Response::new(frames(data, warnings, |w| {
+            TsdbStatisticsResponse {
+                result: Some(tsdb_statistics_response::Result::Warning(w)),
+            }
         })))
     }
 }
@@ -421,11 +552,27 @@ impl Info for ProxyStore {
             .iter()
             .any(|i| i.serves_targets)
             .then_some(TargetsInfo {});
+        let rules = infos.iter().any(|i| i.serves_rules).then_some(RulesInfo {});
+        // No time range, as Thanos' querier announces it.
+        let exemplars = infos
+            .iter()
+            .any(|i| i.serves_exemplars)
+            .then_some(ExemplarsInfo {
+                min_time: 0,
+                max_time: 0,
+            });
+        let status = infos
+            .iter()
+            .any(|i| i.serves_status)
+            .then_some(StatusInfo {});
         Ok(Response::new(InfoResponse {
             label_sets: sets.iter().map(convert::wire_label_set).collect(),
             component_type: component_type::QUERY.to_string(),
             metric_metadata,
             targets,
+            rules,
+            exemplars,
+            status,
             store: Some(StoreInfo {
                 min_time,
                 max_time,
@@ -456,6 +603,9 @@ mod tests {
             supports_without_replica_labels: true,
             serves_metadata: true,
             serves_targets: true,
+            serves_rules: true,
+            serves_exemplars: true,
+            serves_status: true,
         }
     }
 

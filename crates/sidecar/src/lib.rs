@@ -5,15 +5,20 @@
 //! - [`Sidecar::run_shipper`] ships new level-1 blocks to the bucket ([`shipper`]);
 //! - [`Sidecar::run_refresher`] keeps external labels and the oldest timestamp current;
 //! - [`Sidecar::store`] is the StoreAPI and Info API service ([`store`]), also serving
-//!   Prometheus' metric metadata ([`metadata`]) and scrape targets ([`targets`]).
+//!   Prometheus' metric metadata ([`metadata`]), scrape targets ([`targets`]), rules and
+//!   alerts ([`rules`]), exemplars ([`exemplars`]) and TSDB statistics ([`status`]).
 
 #![deny(missing_docs)]
 
+mod api_json;
 mod error;
+pub mod exemplars;
 pub mod http_client;
 pub mod metadata;
 pub mod prometheus;
+pub mod rules;
 pub mod shipper;
+pub mod status;
 pub mod store;
 pub mod targets;
 

@@ -307,6 +307,42 @@ impl PrometheusClient {
             .await
     }
 
+    /// `/api/v1/rules`: the rule groups with their rules' state (`rule_type`: `alert`,
+    /// `record`, or empty for both).
+    pub async fn rules(&self, rule_type: &str) -> Result<Value> {
+        let params: Vec<(&str, String)> = match rule_type {
+            "" => Vec::new(),
+            t => vec![("type", t.to_string())],
+        };
+        self.api("/api/v1/rules", &params, self.read_timeout).await
+    }
+
+    /// `/api/v1/query_exemplars`: the exemplars of the series `query` selects between
+    /// `start` and `end` (ms; a bound at the edge of time is left to Prometheus' default).
+    pub async fn exemplars(&self, query: &str, start: i64, end: i64) -> Result<Value> {
+        let mut params = vec![("query", query.to_string())];
+        if bounded(start) {
+            params.push(("start", api_time(start)));
+        }
+        if bounded(end) {
+            params.push(("end", api_time(end)));
+        }
+        self.api("/api/v1/query_exemplars", &params, self.read_timeout)
+            .await
+    }
+
+    /// `/api/v1/status/tsdb`: head cardinality statistics, at most `limit` entries per list
+    /// when `limit` is positive (Prometheus 2.42 ignores it and answers its top 10).
+    pub async fn tsdb_status(&self, limit: i32) -> Result<Value> {
+        let params: Vec<(&str, String)> = if limit > 0 {
+            vec![("limit", limit.to_string())]
+        } else {
+            Vec::new()
+        };
+        self.api("/api/v1/status/tsdb", &params, self.read_timeout)
+            .await
+    }
+
     /// Starts a remote read of one query with `STREAMED_XOR_CHUNKS`; the frames are read
     /// with [`RemoteReadStream::next_series_batch`].
     pub async fn remote_read(&self, query: prom::Query) -> Result<RemoteReadStream> {

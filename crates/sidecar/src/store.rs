@@ -14,8 +14,8 @@ use futures::Stream;
 use mnemos_storeapi::helpers::{component_type, limit_count};
 use mnemos_storeapi::prometheus as prom;
 use mnemos_storeapi::thanos::info::{
-    info_server::Info, InfoRequest, InfoResponse, MetricMetadataInfo, StoreInfo, TargetsInfo,
-    TsdbInfo,
+    info_server::Info, ExemplarsInfo, InfoRequest, InfoResponse, MetricMetadataInfo, RulesInfo,
+    StatusInfo, StoreInfo, TargetsInfo, TsdbInfo,
 };
 use mnemos_storeapi::thanos::{
     self, label_matcher, store_server::Store, AggrChunk, Label, LabelNamesRequest,
@@ -435,7 +435,16 @@ impl Info for SidecarStore {
             }),
             metric_metadata: Some(MetricMetadataInfo {}),
             targets: Some(TargetsInfo {}),
-            ..Default::default()
+            rules: Some(RulesInfo {}),
+            // Thanos' sidecar announces no time range for exemplars (both 0): Prometheus'
+            // exemplar storage is a ring buffer of unknown span, and queriers do not prune
+            // by it.
+            exemplars: Some(ExemplarsInfo {
+                min_time: 0,
+                max_time: 0,
+            }),
+            status: Some(StatusInfo {}),
+            query: None,
         }))
     }
 }

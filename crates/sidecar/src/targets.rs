@@ -9,34 +9,16 @@ use mnemos_storeapi::prost_types::Timestamp;
 use mnemos_storeapi::thanos::targets_request::State;
 use mnemos_storeapi::thanos::targets_server::Targets;
 use mnemos_storeapi::thanos::{
-    targets_response, ActiveTarget, DroppedTarget, Label, TargetDiscovery, TargetHealth,
-    TargetsRequest, TargetsResponse, ZLabelSet,
+    targets_response, ActiveTarget, DroppedTarget, TargetDiscovery, TargetHealth, TargetsRequest,
+    TargetsResponse,
 };
 use serde_json::Value;
 use tonic::{Request, Response, Status};
 
+use crate::api_json::label_set;
 use crate::store::SidecarStore;
 
 type TargetsStream = Pin<Box<dyn Stream<Item = Result<TargetsResponse, Status>> + Send>>;
-
-/// A label object of the answer with `external` set over it (external labels win, as for
-/// series), sorted by name.
-fn label_set(v: &Value, external: &BTreeMap<String, String>) -> ZLabelSet {
-    let mut labels: BTreeMap<String, String> = v
-        .as_object()
-        .map(|o| {
-            o.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                .collect()
-        })
-        .unwrap_or_default();
-    labels.extend(external.iter().map(|(k, v)| (k.clone(), v.clone())));
-    labels
-        .into_iter()
-        .map(|(name, value)| Label { name, value })
-        .collect::<Vec<_>>()
-        .into()
-}
 
 /// The targets in a `/api/v1/targets` answer's `data`, external labels added.
 pub fn targets_from_api(

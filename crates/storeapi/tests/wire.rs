@@ -431,6 +431,157 @@ fn store_info_skips_reserved_field_4() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// thanos.Rules, thanos.Exemplars, thanos.Status
+
+#[test]
+fn rules_request_and_group() {
+    use thanos::{rule, rules_request, rules_response, Alert, AlertInstance, AlertState};
+    let req = thanos::RulesRequest {
+        r#type: rules_request::Type::Record as i32,
+        partial_response_strategy: PartialResponseStrategy::Abort as i32,
+        matcher_string: vec!["{job=\"a\"}".into()],
+        rule_name: vec!["r".into()],
+        rule_group: vec!["g".into()],
+        file: vec!["f".into()],
+    };
+    let expected = W::new()
+        .varint(1, 2)
+        .varint(2, 1)
+        .str(3, "{job=\"a\"}")
+        .str(4, "r")
+        .str(5, "g")
+        .str(6, "f");
+    assert_wire(&req, expected);
+
+    let at = mnemos_storeapi::prost_types::Timestamp {
+        seconds: 1_700_000_000,
+        nanos: 5,
+    };
+    let resp = thanos::RulesResponse {
+        result: Some(rules_response::Result::Group(thanos::RuleGroup {
+            name: "g".into(),
+            file: "f".into(),
+            rules: vec![thanos::Rule {
+                result: Some(rule::Result::Alert(Alert {
+                    // Thanos v0.41+ numbers: UNKNOWN 0, INACTIVE 1, PENDING 2, FIRING 3.
+                    state: AlertState::Firing as i32,
+                    name: "A".into(),
+                    duration_seconds: 1.5,
+                    alerts: vec![AlertInstance {
+                        state: AlertState::Pending as i32,
+                        active_at: Some(at),
+                        value: "1e+00".into(),
+                        ..Default::default()
+                    }],
+                    keep_firing_for_seconds: 2.0,
+                    ..Default::default()
+                })),
+            }],
+            interval: 1.0,
+            last_evaluation: Some(at),
+            partial_response_strategy: PartialResponseStrategy::Abort as i32,
+            limit: 3,
+            ..Default::default()
+        })),
+    };
+    let ts = || W::new().int64(1, 1_700_000_000).int64(2, 5);
+    let alert = W::new()
+        .varint(1, 3)
+        .str(2, "A")
+        .double(4, 1.5)
+        .msg(7, W::new().varint(3, 2).msg(4, ts()).str(5, "1e+00"))
+        .double(12, 2.0);
+    let group = W::new()
+        .str(1, "g")
+        .str(2, "f")
+        .msg(3, W::new().msg(2, alert))
+        .double(4, 1.0)
+        .msg(6, ts())
+        .varint(8, 1)
+        .int64(9, 3);
+    assert_wire(&resp, W::new().msg(1, group));
+}
+
+#[test]
+fn exemplars_and_tsdb_statistics() {
+    use thanos::{exemplars_response, tsdb_statistics_response};
+    let req = thanos::ExemplarsRequest {
+        query: "up".into(),
+        start: 10,
+        end: 20,
+        partial_response_strategy: PartialResponseStrategy::Abort as i32,
+    };
+    assert_wire(
+        &req,
+        W::new().str(1, "up").int64(2, 10).int64(3, 20).varint(4, 1),
+    );
+    let resp = thanos::ExemplarsResponse {
+        result: Some(exemplars_response::Result::Data(thanos::ExemplarData {
+            series_labels: Some(vec![Label::new("job", "a")].into()),
+            exemplars: vec![thanos::Exemplar {
+                labels: Some(vec![Label::new("trace_id", "t")].into()),
+                value: 0.5,
+                ts: 30,
+            }],
+        })),
+    };
+    let data = W::new().msg(1, W::new().label(1, "job", "a")).msg(
+        2,
+        W::new()
+            .msg(1, W::new().label(1, "trace_id", "t"))
+            .double(2, 0.5)
+            .int64(3, 30),
+    );
+    assert_wire(&resp, W::new().msg(1, data));
+
+    let req = thanos::TsdbStatisticsRequest {
+        tenant: "t".into(),
+        limit: 10,
+        partial_response_strategy: PartialResponseStrategy::Abort as i32,
+        matchers: vec![LabelMatcher::new(label_matcher::Type::Eq, "region", "eu")],
+    };
+    let expected = W::new()
+        .str(1, "t")
+        .varint(2, 10)
+        .varint(3, 1)
+        .msg(4, W::new().str(2, "region").str(3, "eu"));
+    assert_wire(&req, expected);
+    let entry = thanos::TsdbStatisticsEntry {
+        head_statistics: Some(thanos::HeadStatistics {
+            num_series: 4,
+            num_label_pairs: 5,
+            chunk_count: 6,
+            min_time: 7,
+            max_time: 8,
+        }),
+        series_count_by_metric_name: vec![thanos::Statistic {
+            name: "up".into(),
+            value: 4,
+        }],
+        ..Default::default()
+    };
+    let resp = thanos::TsdbStatisticsResponse {
+        result: Some(tsdb_statistics_response::Result::Statistics(
+            thanos::TsdbStatistics {
+                statistics: [(String::new(), entry)].into_iter().collect(),
+            },
+        )),
+    };
+    let head = W::new()
+        .varint(1, 4)
+        .varint(2, 5)
+        .varint(3, 6)
+        .varint(4, 7)
+        .varint(5, 8);
+    let entry = W::new()
+        .msg(1, head)
+        .msg(2, W::new().str(1, "up").varint(2, 4));
+    // A map entry: key 1 (the empty key is left out), value 2.
+    let statistics = W::new().msg(1, W::new().msg(2, entry));
+    assert_wire(&resp, W::new().msg(1, statistics));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Prometheus remote read
 
 #[test]

@@ -10,8 +10,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+use mnemos_storeapi::thanos::exemplars_server::Exemplars;
 use mnemos_storeapi::thanos::info::info_server::Info;
 use mnemos_storeapi::thanos::metadata_server::Metadata;
+use mnemos_storeapi::thanos::rules_server::Rules;
+use mnemos_storeapi::thanos::status_server::Status as StatusApi;
 use mnemos_storeapi::thanos::store_server::Store;
 use mnemos_storeapi::thanos::targets_server::Targets;
 
@@ -231,22 +234,27 @@ where
     .add_service(InfoServer::new(api))
 }
 
-/// The StoreAPI and Info API of `api` plus the Metric Metadata and Targets APIs (the
-/// sidecar, and the querier for queriers stacked on it).
+/// The StoreAPI and Info API of `api` plus the Metric Metadata, Targets, Rules, Exemplars
+/// and Status APIs (the sidecar, and the querier for queriers stacked on it).
 pub fn store_and_prometheus_api_routes<S>(
     limits: &mnemos_server::GrpcLimits,
     api: S,
 ) -> tonic::service::Routes
 where
-    S: Store + Info + Metadata + Targets + Clone,
+    S: Store + Info + Metadata + Targets + Rules + Exemplars + StatusApi + Clone,
 {
+    use mnemos_storeapi::thanos::exemplars_server::ExemplarsServer;
     use mnemos_storeapi::thanos::metadata_server::MetadataServer;
+    use mnemos_storeapi::thanos::rules_server::RulesServer;
+    use mnemos_storeapi::thanos::status_server::StatusServer;
     use mnemos_storeapi::thanos::targets_server::TargetsServer;
+    let send = limits.max_send_msg_size;
     store_api_routes(limits, api.clone())
-        .add_service(
-            MetadataServer::new(api.clone()).max_encoding_message_size(limits.max_send_msg_size),
-        )
-        .add_service(TargetsServer::new(api).max_encoding_message_size(limits.max_send_msg_size))
+        .add_service(MetadataServer::new(api.clone()).max_encoding_message_size(send))
+        .add_service(TargetsServer::new(api.clone()).max_encoding_message_size(send))
+        .add_service(RulesServer::new(api.clone()).max_encoding_message_size(send))
+        .add_service(ExemplarsServer::new(api.clone()).max_encoding_message_size(send))
+        .add_service(StatusServer::new(api).max_encoding_message_size(send))
 }
 
 /// Serves `routes` on `listener` under the gRPC listener's `limits`, over TLS when `tls` is

@@ -2,9 +2,12 @@
 //! Thanos' extra parameters: `dedup`, `replicaLabels[]`, `partial_response`,
 //! `max_source_resolution`. GET and form-encoded POST are both accepted.
 
+mod exemplars;
 pub mod params;
 pub mod response;
+mod rules;
 mod scrape;
+mod status;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -121,7 +124,13 @@ impl QueryApi {
             .route("/api/v1/stores", get(stores))
             .route("/api/v1/metadata", get(scrape::metadata))
             .route("/api/v1/targets", get(scrape::targets))
-            .route("/api/v1/query_exemplars", get(exemplars).post(exemplars))
+            .route("/api/v1/rules", get(rules::rules))
+            .route("/api/v1/alerts", get(rules::alerts))
+            .route(
+                "/api/v1/query_exemplars",
+                get(exemplars::exemplars).post(exemplars::exemplars),
+            )
+            .route("/api/v1/status/tsdb", get(status::tsdb))
             .with_state(self)
     }
 
@@ -632,11 +641,6 @@ async fn buildinfo(State(api): State<Arc<QueryApi>>) -> Response {
 
 async fn stores(State(api): State<Arc<QueryApi>>) -> Response {
     success(&api.stores_data(), &[])
-}
-
-/// Exemplars are not stored by mnemos: an empty answer (Grafana asks when enabled).
-async fn exemplars() -> Response {
-    success("[]", &[])
 }
 
 /// Labels as a JSON object (for tests and tools).

@@ -55,6 +55,12 @@ pub struct EndpointInfo {
     pub serves_metadata: bool,
     /// Whether it serves the Targets API.
     pub serves_targets: bool,
+    /// Whether it serves the Rules API.
+    pub serves_rules: bool,
+    /// Whether it serves the Exemplars API.
+    pub serves_exemplars: bool,
+    /// Whether it serves the Status API (TSDB statistics).
+    pub serves_status: bool,
 }
 
 /// An endpoint's state as `/api/v1/stores` shows it.
@@ -236,6 +242,9 @@ impl Endpoint {
                     supports_without_replica_labels: without,
                     serves_metadata: resp.metric_metadata.is_some(),
                     serves_targets: resp.targets.is_some(),
+                    serves_rules: resp.rules.is_some(),
+                    serves_exemplars: resp.exemplars.is_some(),
+                    serves_status: resp.status.is_some(),
                 });
                 if !status.healthy {
                     tracing::info!(endpoint = %self.addr, "endpoint is healthy");
@@ -279,7 +288,7 @@ impl Endpoint {
 
 /// Whether series carrying external labels `ext` can match `matchers`: a matcher on an
 /// external label must accept its value (other matchers are the endpoint's business).
-fn labels_compatible(ext: &Labels, matchers: &[Matcher]) -> bool {
+pub(crate) fn labels_compatible(ext: &Labels, matchers: &[Matcher]) -> bool {
     // A label that is not external may be on the series: the endpoint decides.
     matchers
         .iter()
