@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs when it is missing: Prometheus 2.42 and
-# promtool (Debian package `prometheus`), curl, Garage 2.5 (S3 server, built with
-# `cargo install` into ~/.cache/mnemos-tools), moto (AWS S3 and STS server,
+# promtool (Debian package `prometheus`), curl, memcached and redis-server (Debian
+# packages), Garage 2.5 (S3 server, built with `cargo install` into
+# ~/.cache/mnemos-tools), moto (AWS S3 and STS server,
 # PyPI, in a venv under ~/.cache/mnemos-tools), and DuckDB and pyarrow (PyPI, in
 # another venv there). Safe to run repeatedly.
 set -euo pipefail
@@ -15,6 +16,20 @@ if ! command -v curl >/dev/null 2>&1; then
   $sudo apt-get update -qq
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends curl >/dev/null
 fi
+
+# memcached and Redis: the query-frontend's results cache backends in its end-to-end test
+# (tests/tests/query_frontend.rs starts them on free ports; the packages' own services are
+# not needed).
+missing=""
+command -v memcached >/dev/null 2>&1 || missing="$missing memcached"
+command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
+if [ -n "$missing" ]; then
+  echo "==> installing$missing (Debian packages)"
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+echo "memcached $(memcached -V | cut -d' ' -f2), $(redis-server --version | cut -d' ' -f3)"
 
 # Garage 2.5 (S3 server for object-storage tests), built from crates.io into
 # a per-user cache the first time only.

@@ -38,6 +38,8 @@ struct Shared {
     stop: AtomicBool,
     connections: AtomicU64,
     failed: AtomicU64,
+    /// Connections still to answer with 503 whatever the mode ([`FaultProxy::fail_next`]).
+    fail_budget: AtomicU64,
     next_id: AtomicU64,
     /// Clones of the sockets of open connections (and whether they are
     /// forwarded to upstream), to close them from outside.
@@ -98,6 +100,7 @@ impl FaultProxy {
             stop: AtomicBool::new(false),
             connections: AtomicU64::new(0),
             failed: AtomicU64::new(0),
+            fail_budget: AtomicU64::new(0),
             next_id: AtomicU64::new(0),
             open: Mutex::new(HashMap::new()),
         });
@@ -139,6 +142,14 @@ impl FaultProxy {
         }
     }
 
+    /// Answers the requests of the next `n` new connections with 503 (as
+    /// [`Mode::Fail503`], which closes each), then behaves as the mode says again;
+    /// open forwarded connections are closed so that clients reconnect.
+    pub fn fail_next(&self, n: u64) {
+        self.shared.fail_budget.store(n, Ordering::SeqCst);
+        self.shared.close(true);
+    }
+
     /// Number of client connections accepted so far (in any mode).
     pub fn connections(&self) -> u64 {
         self.shared.connections.load(Ordering::SeqCst)
@@ -176,7 +187,16 @@ fn accept_loop(listener: TcpListener, upstream: SocketAddr, shared: Arc<Shared>)
         };
         shared.connections.fetch_add(1, Ordering::SeqCst);
         let _ = client.set_nodelay(true);
-        match shared.mode() {
+        let budgeted = shared
+            .fail_budget
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| b.checked_sub(1))
+            .is_ok();
+        let mode = if budgeted {
+            Mode::Fail503
+        } else {
+            shared.mode()
+        };
+        match mode {
             Mode::Refuse => {
                 let _ = client.shutdown(Shutdown::Both);
                 drop(client);

@@ -9,6 +9,8 @@ use std::time::Duration;
 pub struct Response {
     /// HTTP status code.
     pub status: u16,
+    /// The status line and headers, as received.
+    pub head: String,
     /// Body bytes as text.
     pub body: String,
 }
@@ -48,6 +50,7 @@ fn request(port: u16, head_and_body: &str) -> std::io::Result<Response> {
         .unwrap_or(0);
     Ok(Response {
         status,
+        head: head.to_string(),
         body: body.to_string(),
     })
 }

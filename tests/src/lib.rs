@@ -3,8 +3,10 @@
 //! on free ports, and every child process is killed when its guard drops.
 
 pub mod bench;
+pub mod cache_servers;
 pub mod certs;
 pub mod component;
+pub mod dashboard;
 pub mod faultproxy;
 pub mod garage;
 pub mod http;
@@ -70,7 +72,7 @@ pub fn require_tool(name: &str) -> PathBuf {
             return p;
         }
     }
-    panic!("`{name}` is not installed: run the README test command (scripts/test.sh), which installs the `prometheus` Debian package");
+    panic!("`{name}` is not installed: run the README test command (scripts/test.sh), which installs the Debian packages the tests need (prometheus, memcached, redis-server)");
 }
 
 /// `mnemos tools tsdb dump [extra…] <dir>` output.

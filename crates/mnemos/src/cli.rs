@@ -5,7 +5,7 @@ use std::ffi::OsString;
 
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::components::{CompactArgs, QueryArgs, SidecarArgs, StoreArgs};
+use crate::components::{CompactArgs, QueryArgs, QueryFrontendArgs, SidecarArgs, StoreArgs};
 use crate::logging::LogArgs;
 use crate::tools::ToolsCommand;
 
@@ -205,6 +205,9 @@ pub enum Command {
     /// Querier: a Prometheus HTTP API over every sidecar and store gateway, and a StoreAPI
     /// for queriers stacked on it. (Boxed: by far the largest set of flags.)
     Query(Box<QueryArgs>),
+    /// Query-frontend: splits range queries by time, caches results (in memory, memcached,
+    /// Redis) and retries, in front of a querier.
+    QueryFrontend(Box<QueryFrontendArgs>),
     /// Operator tools: TSDB blocks and buckets.
     #[command(subcommand)]
     Tools(ToolsCommand),
@@ -218,6 +221,7 @@ impl Command {
             Command::Store(_) => "store",
             Command::Compact(_) => "compact",
             Command::Query(_) => "query",
+            Command::QueryFrontend(_) => "query-frontend",
             Command::Tools(_) => "tools",
         }
     }
@@ -229,6 +233,7 @@ impl Command {
             Command::Store(a) => a.run(),
             Command::Compact(a) => a.run(),
             Command::Query(a) => a.run(),
+            Command::QueryFrontend(a) => a.run(),
             Command::Tools(t) => t.run(),
         }
     }

@@ -54,12 +54,14 @@ mod error;
 mod functions;
 mod gomath;
 mod hist;
+mod modifiers;
 mod nesting;
 pub mod storage;
 pub mod value;
 
 pub use engine::{query_selectors, selector_matchers, Control, Engine, EngineOptions};
 pub use error::{Error, Result};
+pub use modifiers::{modifiers, Modifiers};
 pub use nesting::{EVAL_STACK_BYTES, MAX_NESTING};
 pub use storage::{
     as_count, collect_series, BlockStorage, MemStorage, SelectHints, Storage, StorageError,

@@ -48,6 +48,12 @@ pub enum Error {
     Serve(#[source] std::io::Error),
 }
 
+/// The user name of a request's `Authorization: Basic` header (never its password), for
+/// logs.
+pub fn basic_auth_user(headers: &axum::http::HeaderMap) -> Option<String> {
+    web_config::basic_credentials(headers).map(|(user, _)| user)
+}
+
 /// Whether the component is ready to serve; `/-/ready` answers 200 only when set.
 #[derive(Clone, Debug, Default)]
 pub struct Readiness(Arc<AtomicBool>);

@@ -353,13 +353,9 @@ impl WebConfig {
 }
 
 /// `user` and `password` of a `Basic` Authorization header.
-fn basic_credentials(request: &Request) -> Option<(String, String)> {
+pub(crate) fn basic_credentials(headers: &axum::http::HeaderMap) -> Option<(String, String)> {
     use base64::Engine as _;
-    let value = request
-        .headers()
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, encoded) = value.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
@@ -381,7 +377,7 @@ pub(crate) async fn enforce(
 ) -> Response {
     let settings = config.current();
     let mut response = if config
-        .authorized(&settings, basic_credentials(&request))
+        .authorized(&settings, basic_credentials(request.headers()))
         .await
     {
         next.run(request).await

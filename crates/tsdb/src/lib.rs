@@ -23,6 +23,7 @@ pub mod labels;
 pub mod meta;
 pub mod read_at;
 pub mod rewrite;
+pub mod size;
 #[doc(hidden)]
 pub mod testdata;
 pub mod time;

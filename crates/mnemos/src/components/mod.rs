@@ -3,6 +3,7 @@
 mod compact;
 pub mod parquet;
 mod query;
+mod query_frontend;
 mod sidecar;
 mod store;
 
@@ -20,6 +21,7 @@ use mnemos_storeapi::thanos::targets_server::Targets;
 
 pub use compact::CompactArgs;
 pub use query::QueryArgs;
+pub use query_frontend::QueryFrontendArgs;
 pub use sidecar::SidecarArgs;
 pub use store::StoreArgs;
 

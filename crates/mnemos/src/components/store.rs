@@ -15,22 +15,10 @@ use tracing::{info, warn};
 use super::{parse_duration, runtime, ObjstoreArgs, ServerArgs, StoreApiGateArgs};
 use super::{serve_grpc, store_api_routes};
 
-/// Parses `250MB`, `1GiB`, `512KB`, `1024` (bytes).
+/// A size flag (`250MB`, `1GiB`, `1024`) in bytes.
 fn parse_bytes(s: &str) -> Result<usize, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: usize = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a size like 250MB"))?;
-    let mult = match unit.trim().to_ascii_uppercase().as_str() {
-        "" | "B" => 1,
-        "KB" | "KIB" => 1 << 10,
-        "MB" | "MIB" => 1 << 20,
-        "GB" | "GIB" => 1 << 30,
-        other => return Err(format!("unknown size unit {other:?} (B, KB, MB, GB)")),
-    };
-    Ok(n * mult)
+    let n = mnemos_tsdb::size::parse_bytes(s)?;
+    usize::try_from(n).map_err(|_| format!("{s:?} is too large"))
 }
 
 /// `mnemos store` flags.
@@ -184,6 +172,6 @@ mod tests {
         assert_eq!(parse_bytes("250MB"), Ok(250 << 20));
         assert_eq!(parse_bytes("1GiB"), Ok(1 << 30));
         assert_eq!(parse_bytes("1024"), Ok(1024));
-        assert!(parse_bytes("1TB").is_err() && parse_bytes("MB").is_err());
+        assert!(parse_bytes("MB").is_err());
     }
 }

@@ -104,7 +104,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// A `success` answer with `data` (already JSON) and warnings.
+/// A `success` answer with `data` (already JSON) and warnings; with warnings it is marked
+/// `Cache-Control: no-store`.
 pub fn success(data: &str, warnings: &[String]) -> Response {
     let mut body = String::with_capacity(data.len() + 64);
     body.push_str(r#"{"status":"success","data":"#);
@@ -120,7 +121,16 @@ pub fn success(data: &str, warnings: &[String]) -> Response {
         body.push(']');
     }
     body.push('}');
-    json_response(StatusCode::OK, body)
+    let mut response = json_response(StatusCode::OK, body);
+    if !warnings.is_empty() {
+        // A partial answer: no cache in front (a query-frontend) may keep it, as Thanos'
+        // querier marks it.
+        response.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+    }
+    response
 }
 
 fn json_response(status: StatusCode, body: String) -> Response {
@@ -201,7 +211,7 @@ pub fn format_value(v: f64) -> String {
 }
 
 /// Appends a sample value as Prometheus writes it, without quotes.
-fn push_value(out: &mut String, v: f64) {
+pub fn push_value(out: &mut String, v: f64) {
     if let Some(s) = special_float(v) {
         out.push_str(s);
         return;

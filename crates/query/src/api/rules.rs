@@ -223,17 +223,39 @@ fn push_alerting_rule(out: &mut String, a: &Alert) {
         }
         push_alert(out, alert);
     }
-    out.push_str(r#"],"health":"#);
-    push_str(out, &a.health);
-    if !a.last_error.is_empty() {
+    out.push(']');
+    push_rule_state(
+        out,
+        &a.health,
+        &a.last_error,
+        a.evaluation_duration_seconds,
+        &a.last_evaluation,
+        "alerting",
+    );
+}
+
+/// The fields every rule ends with: health, last error, evaluation, type; closes the object.
+fn push_rule_state(
+    out: &mut String,
+    health: &str,
+    last_error: &str,
+    evaluation_seconds: f64,
+    last_evaluation: &Option<Timestamp>,
+    kind: &str,
+) {
+    out.push_str(r#","health":"#);
+    push_str(out, health);
+    if !last_error.is_empty() {
         out.push_str(r#","lastError":"#);
-        push_str(out, &a.last_error);
+        push_str(out, last_error);
     }
     out.push_str(r#","evaluationTime":"#);
-    push_float(out, a.evaluation_duration_seconds);
+    push_float(out, evaluation_seconds);
     out.push_str(r#","lastEvaluation":"#);
-    push_time(out, &a.last_evaluation);
-    out.push_str(r#","type":"alerting"}"#);
+    push_time(out, last_evaluation);
+    out.push_str(r#","type":"#);
+    push_str(out, kind);
+    out.push('}');
 }
 
 fn push_recording_rule(out: &mut String, r: &RecordingRule) {
@@ -246,17 +268,14 @@ fn push_recording_rule(out: &mut String, r: &RecordingRule) {
         out.push_str(r#","labels":"#);
         push_label_object(out, labels);
     }
-    out.push_str(r#","health":"#);
-    push_str(out, &r.health);
-    if !r.last_error.is_empty() {
-        out.push_str(r#","lastError":"#);
-        push_str(out, &r.last_error);
-    }
-    out.push_str(r#","evaluationTime":"#);
-    push_float(out, r.evaluation_duration_seconds);
-    out.push_str(r#","lastEvaluation":"#);
-    push_time(out, &r.last_evaluation);
-    out.push_str(r#","type":"recording"}"#);
+    push_rule_state(
+        out,
+        &r.health,
+        &r.last_error,
+        r.evaluation_duration_seconds,
+        &r.last_evaluation,
+        "recording",
+    );
 }
 
 fn push_group(out: &mut String, g: &RuleGroup) {
