@@ -9,7 +9,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 use serde_json::value::RawValue;
 
-use crate::matrix::{self, Series};
+use crate::matrix::{self, Series, ValueText};
 
 /// The answer for `start..=end`.
 #[derive(Clone, Debug)]
@@ -26,8 +26,8 @@ pub struct Extent {
 const MAGIC: &[u8; 4] = b"MFE1";
 
 /// The entry stored under `key`, in a compact binary form: the key, then per extent its
-/// range and series (labels; points as time and value bits, 16 bytes each; histograms as
-/// their JSON). Little-endian, lengths and counts as `u32`.
+/// range and series (labels; points as time and value text; histograms as their JSON).
+/// Little-endian, lengths and counts as `u32` (a value's length as `u8`).
 pub fn encode(key: &str, extents: &[Extent]) -> Bytes {
     fn text(out: &mut BytesMut, s: &[u8]) {
         out.put_u32_le(s.len() as u32);
@@ -38,7 +38,7 @@ pub fn encode(key: &str, extents: &[Extent]) -> Bytes {
         .flat_map(|e| &e.series)
         .map(|s| s.floats.len())
         .sum();
-    let mut out = BytesMut::with_capacity(64 + key.len() + points * 16);
+    let mut out = BytesMut::with_capacity(64 + key.len() + points * 20);
     out.put_slice(MAGIC);
     text(&mut out, key.as_bytes());
     out.put_u32_le(extents.len() as u32);
@@ -55,7 +55,10 @@ pub fn encode(key: &str, extents: &[Extent]) -> Bytes {
             out.put_u32_le(s.floats.len() as u32);
             for (t, v) in &s.floats {
                 out.put_i64_le(*t);
-                out.put_u64_le(v.to_bits());
+                let v = v.as_str().as_bytes();
+                let v = &v[..v.len().min(255)];
+                out.put_u8(v.len() as u8);
+                out.put_slice(v);
             }
             out.put_u32_le(s.histograms.len() as u32);
             for (t, h) in &s.histograms {
@@ -122,10 +125,13 @@ fn read_entry(key: &str, stored: &[u8]) -> Option<Option<Vec<Extent>>> {
             for _ in 0..n_labels {
                 labels.push((r.text()?.to_string(), r.text()?.to_string()));
             }
-            let n_floats = r.count(16)?;
+            let n_floats = r.count(9)?;
             let mut floats = Vec::with_capacity(n_floats);
             for _ in 0..n_floats {
-                floats.push((r.i64()?, f64::from_bits(r.u64()?)));
+                let t = r.i64()?;
+                let len = r.take(1)?[0] as usize;
+                let v = std::str::from_utf8(r.take(len)?).ok()?;
+                floats.push((t, ValueText::new(v)));
             }
             let n_hists = r.count(12)?;
             let mut histograms = Vec::with_capacity(n_hists);
@@ -236,7 +242,10 @@ mod tests {
     fn series(times: &[i64]) -> Vec<Series> {
         vec![Series {
             labels: vec![("__name__".into(), "up".into())],
-            floats: times.iter().map(|t| (*t, *t as f64)).collect(),
+            floats: times
+                .iter()
+                .map(|t| (*t, ValueText::new(&t.to_string())))
+                .collect(),
             histograms: Vec::new(),
         }]
     }
@@ -288,7 +297,7 @@ mod tests {
     #[test]
     fn entries_round_trip_and_are_checked() {
         let mut e = extent(0, 10);
-        e.series[0].floats.push((20, f64::NAN));
+        e.series[0].floats.push((20, ValueText::new("NaN")));
         e.series[0].histograms.push((
             30,
             RawValue::from_string(r#"{"count":"1"}"#.into()).expect("json"),

@@ -3,15 +3,69 @@
 //! (labels in order, Go's string escaping, timestamps as seconds with milliseconds, values
 //! in Go's shortest form, histogram objects as received).
 //!
-//! Values are kept as `f64`: the querier writes the shortest text that reads back as the
-//! same number (Go's `'f'`/`'e'` formatting, as Prometheus), so reading and writing it again
-//! gives the same bytes, without a string per point.
+//! Values are kept as the text the querier wrote ([`ValueText`], inline: no allocation per
+//! point), so writing them back needs no float formatting (Go's shortest formatting is
+//! costly) and gives the same bytes.
 
 use std::collections::BTreeMap;
 
-use mnemos_query::api::response::{push_str, push_timestamp, push_value};
+use mnemos_query::api::response::{push_str, push_timestamp};
 use serde::Deserialize;
 use serde_json::value::RawValue;
+
+/// A sample value as the querier wrote it (`1.5`, `NaN`, `+Inf`, `1e-07`), without quotes.
+/// Inline up to 30 bytes (Go's shortest forms of a float are at most 26).
+#[derive(Clone)]
+pub enum ValueText {
+    /// Up to 30 bytes in place.
+    Inline {
+        /// Bytes used.
+        len: u8,
+        /// The text.
+        buf: [u8; 30],
+    },
+    /// Longer text.
+    Long(Box<str>),
+}
+
+impl ValueText {
+    /// The value `s`.
+    pub fn new(s: &str) -> Self {
+        let b = s.as_bytes();
+        if b.len() <= 30 {
+            let mut buf = [0u8; 30];
+            buf[..b.len()].copy_from_slice(b);
+            Self::Inline {
+                len: b.len() as u8,
+                buf,
+            }
+        } else {
+            Self::Long(s.into())
+        }
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Inline { len, buf } => {
+                std::str::from_utf8(&buf[..*len as usize]).unwrap_or_default()
+            }
+            Self::Long(s) => s,
+        }
+    }
+}
+
+impl std::fmt::Debug for ValueText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
+impl PartialEq for ValueText {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
 
 /// One series of a matrix.
 #[derive(Clone, Debug)]
@@ -19,7 +73,7 @@ pub struct Series {
     /// Label pairs, sorted by name.
     pub labels: Vec<(String, String)>,
     /// Float points: time (ms) and value.
-    pub floats: Vec<(i64, f64)>,
+    pub floats: Vec<(i64, ValueText)>,
     /// Histogram points: time (ms) and the histogram object as the querier wrote it.
     pub histograms: Vec<(i64, Box<RawValue>)>,
 }
@@ -59,17 +113,12 @@ struct DataJson<'a> {
 #[derive(Deserialize)]
 struct SeriesJson<'a> {
     metric: BTreeMap<String, String>,
-    // Values never hold escapes (numbers, NaN, ±Inf): borrowed, no string per point.
+    // Values hold no escapes (numbers, NaN, ±Inf): borrowed, no string per point. A value
+    // with an escape fails to borrow and the answer is passed on as it is.
     #[serde(default, borrow)]
     values: Vec<(serde_json::Number, &'a str)>,
     #[serde(default)]
     histograms: Vec<(serde_json::Number, Box<RawValue>)>,
-}
-
-/// A value as the API writes it (`"1.5"`, `"NaN"`, `"+Inf"`).
-fn value(s: &str) -> Result<f64, String> {
-    s.parse::<f64>()
-        .map_err(|_| format!("sample value {s:?} is not a number"))
 }
 
 /// Seconds as the API writes them to ms.
@@ -106,7 +155,7 @@ pub fn parse_answer(body: &[u8]) -> Result<Answer, String> {
             floats: s
                 .values
                 .into_iter()
-                .map(|(t, v)| Ok((ms(&t)?, value(v)?)))
+                .map(|(t, v)| Ok((ms(&t)?, ValueText::new(v))))
                 .collect::<Result<_, String>>()?,
             histograms: s
                 .histograms
@@ -205,7 +254,7 @@ pub fn data_json(series: &[Series]) -> String {
                 out.push('[');
                 push_timestamp(&mut out, *t);
                 out.push_str(",\"");
-                push_value(&mut out, *v);
+                out.push_str(v.as_str());
                 out.push_str("\"]");
             }
             out.push(']');
@@ -240,7 +289,10 @@ mod tests {
     fn round_trips_byte_for_byte() {
         let a = parse_answer(BODY.as_bytes()).expect("parses");
         assert_eq!(a.series.len(), 2);
-        assert_eq!(a.series[0].floats[1], (1_700_000_060_500, 0.25));
+        assert_eq!(
+            a.series[0].floats[1],
+            (1_700_000_060_500, ValueText::new("0.25"))
+        );
         let data = data_json(&a.series);
         let want = &BODY[r#"{"status":"success","data":"#.len()..BODY.len() - 1];
         let want = want.replace("a<b", "a\\u003cb").replace("060.5", "060.500");
@@ -264,12 +316,21 @@ mod tests {
     }
 
     #[test]
+    fn value_texts_inline_or_not() {
+        for v in ["1", "NaN", "-2.2250738585072014e-308", &"9".repeat(40)] {
+            assert_eq!(ValueText::new(v).as_str(), v);
+        }
+        assert!(matches!(ValueText::new("1.5"), ValueText::Inline { .. }));
+        assert!(std::mem::size_of::<ValueText>() <= 32);
+    }
+
+    #[test]
     fn refuses_what_is_not_a_matrix() {
         for body in [
             r#"{"status":"error","errorType":"bad_data","error":"x"}"#,
             r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#,
             r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1e300,"1"]]}]}}"#,
-            r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"one"]]}]}}"#,
+            r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"a\"b"]]}]}}"#,
             "not json",
         ] {
             assert!(parse_answer(body.as_bytes()).is_err(), "{body}");

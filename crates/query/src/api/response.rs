@@ -211,7 +211,7 @@ pub fn format_value(v: f64) -> String {
 }
 
 /// Appends a sample value as Prometheus writes it, without quotes.
-pub fn push_value(out: &mut String, v: f64) {
+fn push_value(out: &mut String, v: f64) {
     if let Some(s) = special_float(v) {
         out.push_str(s);
         return;
