@@ -100,7 +100,7 @@ pass() { checks=$((checks + 1)); }
 # Objects each profile must render: "Kind=count" (every kind listed; others must be absent).
 declare -A EXPECT=(
   [01-defaults-s3]="Secret=1 ServiceAccount=1 Service=4 Deployment=1 StatefulSet=2"
-  [02-sharded-hpa-pdb]="Secret=1 ServiceAccount=1 Service=4 Deployment=1 StatefulSet=4 ConfigMap=3 HorizontalPodAutoscaler=1 PodDisruptionBudget=4"
+  [02-sharded-hpa-pdb]="Secret=2 ServiceAccount=1 Service=5 Deployment=2 StatefulSet=4 ConfigMap=3 HorizontalPodAutoscaler=1 PodDisruptionBudget=4"
   [03-existing-secret-irsa]="ServiceAccount=1 Service=3 Deployment=1 StatefulSet=1"
   [04-everything]="Secret=2 ServiceAccount=1 Service=4 Deployment=1 StatefulSet=4 ConfigMap=4 HorizontalPodAutoscaler=1 PodDisruptionBudget=3 NetworkPolicy=3 ServiceMonitor=1 PrometheusRule=1"
 )
@@ -240,6 +240,10 @@ negative "compactor shard without rules" "relabelConfig" \
   -f "$CHART/ci/01-defaults-s3.yaml" --set 'compactor.shards[0].name=a'
 negative "gRPC TLS without a Secret" "tls.grpc.serverSecretName is required" \
   -f "$CHART/ci/01-defaults-s3.yaml" --set tls.grpc.enabled=true
+negative "query-frontend behind HTTPS" "the frontend calls the querier over plain HTTP" \
+  -f "$CHART/ci/04-everything.yaml" --set queryFrontend.enabled=true
+negative "query-frontend with an unknown cache" "queryFrontend/cache/type" \
+  -f "$CHART/ci/01-defaults-s3.yaml" --set queryFrontend.enabled=true --set queryFrontend.cache.type=FIFO
 
 summary="${#profiles[@]} profiles x ${#KUBE_VERSIONS[@]} Kubernetes versions (${KUBE_VERSIONS[*]}): $checks passed, $failures failed"
 if ((failures)); then

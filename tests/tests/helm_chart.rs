@@ -6,7 +6,7 @@
 //! printed. Against Garage: the example's sidecar beside a real Prometheus ships its block;
 //! two store gateway shards (hashmod on `__block_id`) split the bucket's blocks between
 //! them; the compactor and the querier come up; the querier answers with the block's series
-//! read from a store gateway.
+//! read from a store gateway; the query-frontend in front of it gives the same range answer.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -76,7 +76,7 @@ fn localize(
             c.iter().find(|c| {
                 matches!(
                     c["args"][0].as_str(),
-                    Some("sidecar" | "store" | "query" | "compact")
+                    Some("sidecar" | "store" | "query" | "compact" | "query-frontend")
                 )
             })
         })
@@ -231,7 +231,7 @@ fn the_charts_commands_work() {
     std::fs::write(
         &values,
         format!(
-            "objstore:\n  config:\n{indented}storegateway:\n  shards: 2\n  persistence: {{enabled: false}}\n  syncBlockDuration: 1s\ncompactor:\n  persistence: {{enabled: false}}\nquery:\n  sidecars:\n    service: prometheus-sidecars\n"
+            "objstore:\n  config:\n{indented}storegateway:\n  shards: 2\n  persistence: {{enabled: false}}\n  syncBlockDuration: 1s\ncompactor:\n  persistence: {{enabled: false}}\nquery:\n  sidecars:\n    service: prometheus-sidecars\nqueryFrontend:\n  enabled: true\n"
         ),
     )
     .expect("values");
@@ -343,6 +343,25 @@ fn the_charts_commands_work() {
         &mut mapping,
     );
     let _query = run(work, &query);
+    // The query-frontend, its downstream URL pointed at the local querier.
+    let mut frontend = localize(
+        work,
+        by_name("t-mnemos-query-frontend"),
+        &config,
+        &BTreeMap::new(),
+        &mut mapping,
+    );
+    for arg in &mut frontend.args {
+        if arg.starts_with("--query-frontend.downstream-url=") {
+            let local = format!(
+                "--query-frontend.downstream-url=http://127.0.0.1:{}",
+                query.http_port
+            );
+            mapping.push(format!("query-frontend: {arg} -> {local}"));
+            *arg = local;
+        }
+    }
+    let _frontend = run(work, &frontend);
     eprintln!("mapping (rendered -> local):\n{}", mapping.join("\n"));
 
     // The shards split the blocks: each block on exactly one shard.
@@ -370,6 +389,22 @@ fn the_charts_commands_work() {
         r.body.contains("\"result\":[{").then_some(r.body)
     });
     assert!(answer.is_some(), "the querier answered no series");
+    // The same range query through the query-frontend (its in-memory cache), twice; start
+    // and end on the step, as the frontend aligns them.
+    let range = format!(
+        "/api/v1/query_range?query=count(mnemos_gauge)&start={}&end={}&step=60",
+        (at - 600) / 60 * 60,
+        (at + 600) / 60 * 60
+    );
+    let want = http::get(query.http_port, &range).expect("querier").body;
+    for _ in 0..2 {
+        let got = http::get(frontend.http_port, &range).expect("frontend");
+        assert_eq!(
+            (got.status, got.body),
+            (200, want.clone()),
+            "through the query-frontend"
+        );
+    }
     let store_queries: f64 = stores
         .iter()
         .map(|w| {
