@@ -7,9 +7,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use mnemos_objstore::Bucket;
-use mnemos_tsdb::block_writer::symbols_of;
-use mnemos_tsdb::meta::ThanosMeta;
-use mnemos_tsdb::{BlockMeta, BlockWriter, Labels};
+use mnemos_tsdb::{BlockMeta, Labels};
 
 use crate::http;
 use crate::openmetrics::{self, Spec};
@@ -145,31 +143,19 @@ impl BenchBucket {
     /// `cluster="bench"`. The written block stays in [`BenchBucket::staging`].
     pub fn add_block(
         &self,
-        mut labels: Vec<Labels>,
+        labels: Vec<Labels>,
         mint: i64,
         samples: impl Fn(usize) -> Vec<(i64, f64)>,
     ) {
-        labels.sort();
-        let mut w = BlockWriter::create(&self.staging, symbols_of(&labels)).expect("writer");
-        for (i, l) in labels.iter().enumerate() {
-            w.add_series(l, &samples(i)).expect("add series");
-        }
-        let meta = w
-            .finish(BlockMeta::new(String::new(), mint, mint + 2 * HOUR_MS))
-            .expect("finish block");
-        let thanos = ThanosMeta {
-            version: 1,
-            labels: [("cluster".to_string(), "bench".to_string())].into(),
-            source: "bench".into(),
-            ..ThanosMeta::default()
-        };
-        self.runtime
-            .block_on(mnemos_block::upload_block(
-                &self.bucket,
-                &self.staging.join(&meta.ulid),
-                thanos,
-            ))
-            .expect("upload");
+        crate::write_and_upload_block(
+            &self.runtime,
+            &self.bucket,
+            &self.staging,
+            labels,
+            samples,
+            BlockMeta::new(String::new(), mint, mint + 2 * HOUR_MS),
+            (&[("cluster", "bench")], "bench"),
+        );
     }
 
     /// The local directory holding the written blocks (for Prometheus).

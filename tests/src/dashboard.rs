@@ -3,12 +3,9 @@
 //! uploaded to a Garage bucket, a store gateway over it and a querier deduplicating
 //! `replica`; plus a "dashboard" of range queries over the whole span.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use mnemos_tsdb::block_writer::{symbols_of, BlockWriter};
-use mnemos_tsdb::meta::ThanosMeta;
 use mnemos_tsdb::{BlockMeta, Labels};
 
 use crate::component::Component;
@@ -110,29 +107,15 @@ impl History {
             let mint = start + day * DAY_MS;
             let data = series(mint, mint + DAY_MS, instances);
             for replica in ["a", "b"] {
-                let labels: Vec<Labels> = data.iter().map(|(l, _)| l.clone()).collect();
-                let mut w = BlockWriter::create(&staging, symbols_of(&labels)).expect("writer");
-                for (l, samples) in &data {
-                    w.add_series(l, samples).expect("add series");
-                }
-                let meta = w
-                    .finish(BlockMeta::new(String::new(), mint, mint + DAY_MS))
-                    .expect("finish block");
-                let thanos = ThanosMeta {
-                    version: 1,
-                    labels: BTreeMap::from([
-                        ("cluster".to_string(), "history".to_string()),
-                        ("replica".to_string(), replica.to_string()),
-                    ]),
-                    source: "e2e".into(),
-                    ..ThanosMeta::default()
-                };
-                rt.block_on(mnemos_block::upload_block(
+                crate::write_and_upload_block(
+                    &rt,
                     &bucket,
-                    &staging.join(&meta.ulid),
-                    thanos,
-                ))
-                .expect("upload");
+                    &staging,
+                    data.iter().map(|(l, _)| l.clone()).collect(),
+                    |i| data[i].1.clone(),
+                    BlockMeta::new(String::new(), mint, mint + DAY_MS),
+                    (&[("cluster", "history"), ("replica", replica)], "e2e"),
+                );
             }
         }
         let mut store = Component::start(

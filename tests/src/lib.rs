@@ -43,6 +43,43 @@ pub fn open_bucket(yaml: &str) -> mnemos_objstore::Bucket {
     .expect("open bucket")
 }
 
+/// Writes a block under `staging` holding `labels` (sorted here), the `i`-th series (in
+/// label order) with `samples(i)`, its meta from `meta` (ULID assigned), and uploads it to
+/// `bucket` with the external labels `external`. Returns the written block's meta.
+pub fn write_and_upload_block(
+    rt: &tokio::runtime::Runtime,
+    bucket: &mnemos_objstore::Bucket,
+    staging: &Path,
+    mut labels: Vec<mnemos_tsdb::Labels>,
+    samples: impl Fn(usize) -> Vec<(i64, f64)>,
+    meta: mnemos_tsdb::BlockMeta,
+    (external, source): (&[(&str, &str)], &str),
+) -> mnemos_tsdb::BlockMeta {
+    labels.sort();
+    let symbols = mnemos_tsdb::block_writer::symbols_of(&labels);
+    let mut w = mnemos_tsdb::BlockWriter::create(staging, symbols).expect("writer");
+    for (i, l) in labels.iter().enumerate() {
+        w.add_series(l, &samples(i)).expect("add series");
+    }
+    let meta = w.finish(meta).expect("finish block");
+    let thanos = mnemos_tsdb::meta::ThanosMeta {
+        version: 1,
+        labels: external
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        source: source.into(),
+        ..Default::default()
+    };
+    rt.block_on(mnemos_block::upload_block(
+        bucket,
+        &staging.join(&meta.ulid),
+        thanos,
+    ))
+    .expect("upload");
+    meta
+}
+
 /// Path of the `mnemos` binary built next to this test executable
 /// (`cargo build -p mnemos` must have run; the test command does it).
 pub fn mnemos_bin() -> PathBuf {

@@ -18,7 +18,8 @@ use mnemos_query::api::params::Params;
 use crate::downstream::{Call, Downstream};
 use crate::metadata::MetadataFrontend;
 use crate::metrics::FrontendMetrics;
-use crate::range::{passthrough, unavailable, RangeFrontend};
+use crate::range::RangeFrontend;
+use crate::reply::forward;
 
 /// Options of the routes.
 #[derive(Clone, Debug)]
@@ -257,11 +258,13 @@ async fn pass(
         headers: forwarded,
     };
     let params = params(&uri, &headers, &body);
-    f.timed(op, &method, &uri, &headers, params.as_ref(), async {
-        match f.downstream.call(op, &call, f.options.attempts).await {
-            Ok(reply) => passthrough(reply),
-            Err(e) => unavailable(e),
-        }
-    })
+    f.timed(
+        op,
+        &method,
+        &uri,
+        &headers,
+        params.as_ref(),
+        forward(&f.downstream, op, &call, f.options.attempts),
+    )
     .await
 }

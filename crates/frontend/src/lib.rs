@@ -25,6 +25,7 @@ pub mod matrix;
 pub mod metadata;
 pub mod metrics;
 pub mod range;
+pub mod reply;
 pub mod request;
 pub mod split;
 

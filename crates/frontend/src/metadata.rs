@@ -22,8 +22,8 @@ use serde::{Deserialize, Serialize};
 use crate::cache::ResultsCache;
 use crate::downstream::{Call, Downstream};
 use crate::metrics::FrontendMetrics;
-use crate::range::{passthrough, unavailable};
-use crate::request::seconds;
+use crate::reply::{add_warnings, forward, passthrough, unavailable};
+use crate::request::{seconds, sorted_params};
 use crate::split::{interval_pieces, intervals_touched, MAX_PARTS};
 
 /// How metadata requests are handled.
@@ -115,10 +115,7 @@ impl MetadataFrontend {
         }) else {
             let query = serde_urlencoded::to_string(&params.0).unwrap_or_default();
             let call = Call::get(path, query, headers.to_vec());
-            return match self.downstream.call(op, &call, self.options.attempts).await {
-                Ok(reply) => passthrough(reply),
-                Err(e) => unavailable(e),
-            };
+            return forward(&self.downstream, op, &call, self.options.attempts).await;
         };
         let mut rest: Vec<(String, String)> = params
             .0
@@ -149,11 +146,7 @@ impl MetadataFrontend {
             match r {
                 Ok(p) => {
                     items.extend(p.data);
-                    for w in p.warnings {
-                        if !warnings.contains(&w) {
-                            warnings.push(w);
-                        }
-                    }
+                    add_warnings(&mut warnings, p.warnings);
                 }
                 Err(response) => return response,
             }
@@ -171,14 +164,7 @@ impl MetadataFrontend {
         headers: &[(HeaderName, HeaderValue)],
     ) -> Result<Piece, axum::response::Response> {
         let cache = self.cache.as_ref().filter(|_| cacheable);
-        let key = {
-            let mut sorted: Vec<&(String, String)> = rest.iter().collect();
-            sorted.sort();
-            format!(
-                "meta:{path}:{start}:{end}:{}",
-                serde_urlencoded::to_string(&sorted).unwrap_or_default()
-            )
-        };
+        let key = format!("meta:{path}:{start}:{end}:{}", sorted_params(rest));
         if let Some(bytes) = match cache {
             Some(c) => c.get(&key).await,
             None => None,

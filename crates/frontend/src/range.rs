@@ -14,13 +14,14 @@ use axum::response::IntoResponse;
 use futures::stream::{self, StreamExt};
 use mnemos_promql::Modifiers;
 use mnemos_query::api::params::Params;
-use mnemos_query::api::response::{ApiError, ErrorType};
+use mnemos_query::api::response::ApiError;
 
 use crate::cache::ResultsCache;
-use crate::downstream::{Call, Downstream, Reply};
+use crate::downstream::{Call, Downstream};
 use crate::extents::{self, Extent};
 use crate::matrix::{self, Answer, Series};
 use crate::metrics::FrontendMetrics;
+use crate::reply::{add_warnings, forward, passthrough, unavailable};
 use crate::request::RangeRequest;
 use crate::split::{align, intervals_touched, last_time, split_range, MAX_PARTS};
 
@@ -93,9 +94,14 @@ impl RangeFrontend {
         let Some(mut req) = RangeRequest::parse(params) else {
             // Malformed or special: the querier answers it (and words any error).
             let form = serde_urlencoded::to_string(&params.0).unwrap_or_default();
-            return self
-                .pass(&Call::post_form(PATH, form, headers.to_vec()))
-                .await;
+            let call = Call::post_form(PATH, form, headers.to_vec());
+            return forward(
+                &self.downstream,
+                "query_range",
+                &call,
+                self.options.attempts,
+            )
+            .await;
         };
         let max_len = self.options.max_query_length.as_millis() as i64;
         if max_len > 0 && req.end - req.start > max_len {
@@ -140,11 +146,7 @@ impl RangeFrontend {
             match r {
                 Ok(a) => {
                     series.push(a.series);
-                    for w in a.warnings {
-                        if !warnings.contains(&w) {
-                            warnings.push(w);
-                        }
-                    }
+                    add_warnings(&mut warnings, a.warnings);
                 }
                 Err(response) => return response,
             }
@@ -254,48 +256,12 @@ impl RangeFrontend {
             }
         }
     }
-
-    async fn pass(&self, call: &Call) -> axum::response::Response {
-        match self
-            .downstream
-            .call("query_range", call, self.options.attempts)
-            .await
-        {
-            Ok(reply) => passthrough(reply),
-            Err(e) => unavailable(e),
-        }
-    }
 }
 
 /// A merged answer (marked `no-store` when it carries warnings, so no cache in front keeps
 /// it).
 pub fn respond(series: &[Series], warnings: &[String]) -> axum::response::Response {
     mnemos_query::api::response::success(&matrix::data_json(series), warnings)
-}
-
-/// The querier's answer as it is: status, content type, cache control, body.
-pub fn passthrough(reply: Reply) -> axum::response::Response {
-    let mut response = axum::response::Response::new(axum::body::Body::from(reply.body));
-    *response.status_mut() = axum::http::StatusCode::from_u16(reply.status)
-        .unwrap_or(axum::http::StatusCode::BAD_GATEWAY);
-    for name in [
-        axum::http::header::CONTENT_TYPE,
-        axum::http::header::CACHE_CONTROL,
-        axum::http::header::CONTENT_ENCODING,
-        axum::http::header::LOCATION,
-    ] {
-        for value in reply.headers.get_all(name.as_str()) {
-            if let Ok(v) = HeaderValue::from_bytes(value.as_bytes()) {
-                response.headers_mut().append(name.clone(), v);
-            }
-        }
-    }
-    response
-}
-
-/// The querier could not be reached (after retries): Prometheus' `unavailable`, 503.
-pub fn unavailable(e: crate::Error) -> axum::response::Response {
-    ApiError::new(ErrorType::Unavailable, e.to_string()).into_response()
 }
 
 /// A duration as Go's `time.Duration.String()` writes whole seconds: `721h0m0s`, `1m30s`.

@@ -98,13 +98,11 @@ impl RangeRequest {
     /// its offset (answers on different step grids never mix), the interval, and every
     /// other parameter but `timeout`, sorted.
     pub fn cache_key(&self, interval_ms: i64) -> String {
-        let mut rest: Vec<&(String, String)> = self
-            .rest
-            .iter()
-            .filter(|(k, _)| !NOT_IN_KEY.contains(&k.as_str()))
-            .collect();
-        rest.sort();
-        let rest = serde_urlencoded::to_string(&rest).unwrap_or_default();
+        let rest = sorted_params(
+            self.rest
+                .iter()
+                .filter(|(k, _)| !NOT_IN_KEY.contains(&k.as_str())),
+        );
         let interval = self.start.div_euclid(interval_ms.max(1));
         format!(
             "range:{}:{}:{}:{}:{interval_ms}:{interval}:{rest}",
@@ -114,6 +112,14 @@ impl RangeRequest {
             self.start.rem_euclid(self.step),
         )
     }
+}
+
+/// Parameters sorted and encoded, for a cache key: the same request in any parameter order
+/// gives the same key.
+pub fn sorted_params<'a>(params: impl IntoIterator<Item = &'a (String, String)>) -> String {
+    let mut sorted: Vec<&(String, String)> = params.into_iter().collect();
+    sorted.sort();
+    serde_urlencoded::to_string(&sorted).unwrap_or_default()
 }
 
 /// Milliseconds as the API's seconds (`1700000000`, `1700000000.500`), as the querier

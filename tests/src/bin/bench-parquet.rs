@@ -25,9 +25,7 @@ use mnemos_e2e::process::{proc_status_kib, run_ok, wait_for};
 use mnemos_storeapi::thanos::label_matcher::Type;
 use mnemos_storeapi::thanos::store_client::StoreClient;
 use mnemos_storeapi::thanos::{series_response, LabelMatcher, SeriesRequest};
-use mnemos_tsdb::block_writer::symbols_of;
-use mnemos_tsdb::meta::ThanosMeta;
-use mnemos_tsdb::{BlockMeta, BlockWriter, Labels};
+use mnemos_tsdb::{BlockMeta, Labels};
 
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
@@ -57,31 +55,27 @@ fn add_block(
         }
     }
     all.sort();
-    let mut w = BlockWriter::create(staging, symbols_of(&all)).expect("writer");
-    for (n, l) in all.iter().enumerate() {
-        // A counter growing by a varying step: realistic XOR compression.
-        let mut v = (n * 1000) as f64;
-        let samples: Vec<(i64, f64)> = (0..2 * DAY / step)
-            .map(|k| {
-                v += ((k * 7 + n as i64 * 13) % 23) as f64;
-                (mint + k * step, v)
-            })
-            .collect();
-        w.add_series(l, &samples).expect("add series");
-    }
     let mut meta = BlockMeta::new(String::new(), mint, mint + 2 * DAY);
     meta.compaction.level = 3;
-    let meta = w.finish(meta).expect("finish block");
-    let thanos = ThanosMeta {
-        version: 1,
-        labels: [("cluster".to_string(), "bench".to_string())].into(),
-        source: "compactor".into(),
-        ..ThanosMeta::default()
-    };
-    let dir = staging.join(&meta.ulid);
-    rt.block_on(mnemos_block::upload_block(bucket, &dir, thanos))
-        .expect("upload");
-    std::fs::remove_dir_all(dir).expect("cleanup");
+    let meta = mnemos_e2e::write_and_upload_block(
+        rt,
+        bucket,
+        staging,
+        all,
+        |n| {
+            // A counter growing by a varying step: realistic XOR compression.
+            let mut v = (n * 1000) as f64;
+            (0..2 * DAY / step)
+                .map(|k| {
+                    v += ((k * 7 + n as i64 * 13) % 23) as f64;
+                    (mint + k * step, v)
+                })
+                .collect()
+        },
+        meta,
+        (&[("cluster", "bench")], "compactor"),
+    );
+    std::fs::remove_dir_all(staging.join(&meta.ulid)).expect("cleanup");
 }
 
 /// Bucket requests and bytes the gateway has made so far.

@@ -447,6 +447,12 @@ impl ObjstoreArgs {
     }
 }
 
+/// Parses a size flag (`250MB`, `1GiB`, `1024`) into bytes.
+pub fn parse_bytes(s: &str) -> Result<usize, String> {
+    let n = mnemos_tsdb::size::parse_bytes(s)?;
+    usize::try_from(n).map_err(|_| format!("{s:?} is too large"))
+}
+
 /// Parses a Prometheus duration (`0s`, `30s`, `5m`, `2h`, `1d`, `2w`, `1h30m`).
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     mnemos_tsdb::time::parse_duration(s.trim())

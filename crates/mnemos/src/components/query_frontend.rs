@@ -18,7 +18,7 @@ use mnemos_server::{register_build_info, router, Readiness, Shutdown};
 use prometheus_client::registry::Registry;
 use tracing::{info, warn};
 
-use super::{parse_duration, runtime, HttpArgs};
+use super::{parse_bytes, parse_duration, runtime, HttpArgs};
 
 /// `mnemos query-frontend` flags.
 #[derive(Debug, Args)]
@@ -38,8 +38,8 @@ pub struct QueryFrontendArgs {
     #[arg(long = "query-frontend.downstream-timeout", env = "MNEMOS_QUERY_FRONTEND_DOWNSTREAM_TIMEOUT", default_value = "5m", value_parser = parse_duration)]
     downstream_timeout: Duration,
     /// Largest answer read from the querier (mnemos' flag); a larger one fails the request.
-    #[arg(long = "query-frontend.downstream-max-response-size", env = "MNEMOS_QUERY_FRONTEND_DOWNSTREAM_MAX_RESPONSE_SIZE", default_value = "512MB", value_parser = parse_size)]
-    downstream_max_response: u64,
+    #[arg(long = "query-frontend.downstream-max-response-size", env = "MNEMOS_QUERY_FRONTEND_DOWNSTREAM_MAX_RESPONSE_SIZE", default_value = "512MB", value_parser = parse_bytes)]
+    downstream_max_response: usize,
     /// Request headers passed on to the querier. Repeatable.
     #[arg(
         long = "query-frontend.forward-header",
@@ -184,10 +184,6 @@ fn parse_slow_query_threshold(s: &str) -> Result<SlowQueryThreshold, String> {
     Ok(SlowQueryThreshold((!d.is_zero()).then_some(d)))
 }
 
-fn parse_size(s: &str) -> Result<u64, String> {
-    mnemos_tsdb::size::parse_bytes(s)
-}
-
 /// The cache configuration text of a file or inline flag; `None` without either.
 fn cache_text(
     file: &Option<PathBuf>,
@@ -249,8 +245,7 @@ impl QueryFrontendArgs {
             DownstreamOptions {
                 url: self.downstream_url.clone(),
                 timeout: self.downstream_timeout,
-                max_response_bytes: usize::try_from(self.downstream_max_response)
-                    .unwrap_or(usize::MAX),
+                max_response_bytes: self.downstream_max_response,
             },
             metrics.clone(),
         )?;

@@ -12,14 +12,8 @@ use mnemos_tsdb::time::TimeBound;
 use prometheus_client::registry::Registry;
 use tracing::{info, warn};
 
-use super::{parse_duration, runtime, ObjstoreArgs, ServerArgs, StoreApiGateArgs};
+use super::{parse_bytes, parse_duration, runtime, ObjstoreArgs, ServerArgs, StoreApiGateArgs};
 use super::{serve_grpc, store_api_routes};
-
-/// A size flag (`250MB`, `1GiB`, `1024`) in bytes.
-fn parse_bytes(s: &str) -> Result<usize, String> {
-    let n = mnemos_tsdb::size::parse_bytes(s)?;
-    usize::try_from(n).map_err(|_| format!("{s:?} is too large"))
-}
 
 /// `mnemos store` flags.
 #[derive(Debug, Args)]
