@@ -113,7 +113,13 @@ pub fn merge_replicas(replicas: &[&[(i64, f64)]], counter: bool) -> Vec<(i64, f6
                 }
             }
         }
-        let value = raw + offsets[take];
+        // NaN passes as it is: arithmetic would quiet Prometheus' stale marker (a
+        // signalling NaN) into an ordinary NaN, which PromQL then keeps as a sample.
+        let value = if raw.is_nan() {
+            raw
+        } else {
+            raw + offsets[take]
+        };
         out.push((t, value));
         if !value.is_nan() {
             last_value = Some(value);
@@ -285,6 +291,24 @@ mod tests {
         let got = merge_replicas(&[&a, &b], true);
         assert_eq!(ts(&got), vec![0, 10_000, 20_000, 25_000, 35_000]);
         assert!(got[1].1.is_nan());
+    }
+
+    #[test]
+    fn stale_markers_keep_their_bits_through_counter_adjustment() {
+        // Prometheus' stale marker: a NaN with this exact bit pattern.
+        let stale = f64::from_bits(0x7ff0_0000_0000_0002);
+        let a = [(0, 10.0), (10_000, 20.0), (20_000, stale)];
+        let b = [(5_000, 1.0), (15_000, 2.0), (25_000, 3.0), (35_000, 4.0)];
+        for got in [
+            merge_replicas(&[&a, &b], true),
+            merge_replicas(&[&b, &a], true),
+        ] {
+            for (t, v) in &got {
+                if v.is_nan() {
+                    assert_eq!(v.to_bits(), stale.to_bits(), "at {t}");
+                }
+            }
+        }
     }
 
     #[test]
