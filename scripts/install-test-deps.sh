@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs when it is missing: Prometheus 2.42 and
 # promtool (Debian package `prometheus`), curl, memcached and redis-server (Debian
-# packages), Garage 2.5 (S3 server, built with `cargo install` into
+# packages), Node.js, npm and Chromium (Debian packages; the UI's locked node modules,
+# esbuild and playwright-core, under ~/.cache/mnemos-tools), Garage 2.5 (S3 server, built with `cargo install` into
 # ~/.cache/mnemos-tools), moto (AWS S3 and STS server,
 # PyPI, in a venv under ~/.cache/mnemos-tools), and DuckDB and pyarrow (PyPI, in
 # another venv there). Safe to run repeatedly.
@@ -30,6 +31,22 @@ if [ -n "$missing" ]; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 echo "memcached $(memcached -V | cut -d' ' -f2), $(redis-server --version | cut -d' ' -f3)"
+
+# The web UI: Node.js and npm build and check the bundle (ui/build.sh --check), Chromium
+# runs the browser test (tests/tests/web_ui.rs, driven by playwright-core, which downloads
+# no browser).
+missing=""
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+[ -x /usr/bin/chromium ] || missing="$missing chromium"
+if [ -n "$missing" ]; then
+  echo "==> installing$missing (Debian packages)"
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+(cd "$(dirname "$0")/.." && . ui/node-env.sh && echo "node $(node --version), ui modules in $NODE_DIR")
+echo "$(/usr/bin/chromium --version 2>/dev/null | head -1)"
 
 # Garage 2.5 (S3 server for object-storage tests), built from crates.io into
 # a per-user cache the first time only.

@@ -10,6 +10,8 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 ./scripts/install-test-deps.sh
 
+echo "==> ui/build.sh --check (the committed UI bundle equals a build of ui/)"
+./ui/build.sh --check
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy --all-targets -- -D warnings"

@@ -15,6 +15,18 @@ pub struct Response {
     pub body: String,
 }
 
+impl Response {
+    /// The value of header `name` (case-insensitive), the first if repeated.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (k, v) = line.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
+        })
+    }
+}
+
 /// GET `path` (with query string, already URL-encoded) from `127.0.0.1:port`.
 pub fn get(port: u16, path: &str) -> std::io::Result<Response> {
     request(

@@ -49,6 +49,8 @@ pub struct BucketBlocks {
     pub partial: BTreeSet<Ulid>,
     /// Blocks whose meta.json could not be read or parsed, with the reason.
     pub corrupted: BTreeMap<Ulid, String>,
+    /// Bytes of every object in each block directory (files, meta.json and marks).
+    pub sizes: BTreeMap<Ulid, u64>,
 }
 
 impl BucketBlocks {
@@ -204,6 +206,8 @@ impl MetaFetcher {
                 continue;
             };
             dirs.insert(id);
+            let size = blocks.sizes.entry(id).or_insert(0);
+            *size = size.saturating_add(object.size);
             match rel {
                 META_FILE => {
                     with_meta.insert(id);

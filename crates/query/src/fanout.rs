@@ -78,7 +78,19 @@ struct Stream {
     rx: mpsc::Receiver<Frame>,
     head: Option<(Labels, Vec<AggrChunk>)>,
     done: bool,
+    /// The stream ended without a failure: the endpoint answered in full.
+    answered: bool,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// What a finished selection reports besides its series.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// Endpoints that failed (when partial responses are on) and the endpoints' own
+    /// warnings.
+    pub warnings: Vec<String>,
+    /// The endpoints that answered in full (their addresses).
+    pub answered: Vec<String>,
 }
 
 impl Drop for Stream {
@@ -115,18 +127,22 @@ impl Fanout {
     /// Selects series from every endpoint that may hold them and hands each distinct label
     /// set to `f` once, in label order, with the chunks of every frame that carried it.
     /// Returns the warnings (endpoints that failed, when partial responses are on, and the
-    /// endpoints' own warnings).
+    /// endpoints' own warnings) and the endpoints that answered.
     #[tracing::instrument(name = "fanout.series", skip_all, fields(mint = req.mint, maxt = req.maxt))]
     pub async fn select<E>(
         &self,
         req: &SelectRequest,
         mut f: impl FnMut(Labels, Vec<AggrChunk>) -> Result<(), E>,
-    ) -> Result<Vec<String>, FanoutError<E>> {
+    ) -> Result<Selection, FanoutError<E>> {
         let mut merge = self.merge(req).map_err(FanoutError::Endpoint)?;
         while let Some((labels, chunks)) = merge.next().await.map_err(FanoutError::Endpoint)? {
             f(labels, chunks).map_err(FanoutError::Stopped)?;
         }
-        Ok(merge.finish())
+        let answered = merge.answered();
+        Ok(Selection {
+            warnings: merge.finish(),
+            answered,
+        })
     }
 
     /// Starts the `Series` calls of a selection on every endpoint that may hold matching
@@ -227,6 +243,7 @@ impl Fanout {
             rx,
             head: None,
             done: false,
+            answered: false,
             task,
         }
     }
@@ -283,6 +300,15 @@ impl Merge {
         std::mem::take(&mut self.warnings)
     }
 
+    /// The endpoints whose streams have ended without a failure.
+    pub fn answered(&self) -> Vec<String> {
+        self.streams
+            .iter()
+            .filter(|s| s.answered)
+            .map(|s| s.endpoint.addr.clone())
+            .collect()
+    }
+
     /// Ends the selection: its warnings; a failed endpoint counts as a partial response.
     pub fn finish(mut self) -> Vec<String> {
         if self.warnings.iter().any(|w| w.starts_with("endpoint ")) {
@@ -325,6 +351,7 @@ async fn advance(
         match s.rx.recv().await {
             None => {
                 s.done = true;
+                s.answered = true;
                 return Ok(());
             }
             Some(Frame::Series(labels, chunks)) => {

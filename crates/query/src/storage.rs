@@ -88,6 +88,7 @@ pub struct FanoutStorage {
     options: ReadOptions,
     stop: Stop,
     warnings: Mutex<BTreeSet<String>>,
+    answered: Mutex<BTreeSet<String>>,
     endpoint_failed: AtomicBool,
     limited: AtomicBool,
     stopped: Mutex<Option<Stopped>>,
@@ -102,6 +103,7 @@ impl FanoutStorage {
             options,
             stop,
             warnings: Mutex::new(BTreeSet::new()),
+            answered: Mutex::new(BTreeSet::new()),
             endpoint_failed: AtomicBool::new(false),
             limited: AtomicBool::new(false),
             stopped: Mutex::new(None),
@@ -127,6 +129,16 @@ impl FanoutStorage {
     /// The warnings collected so far (sorted, each once).
     pub fn warnings(&self) -> Vec<String> {
         self.warnings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    /// The endpoints that answered a selection of this query in full (sorted, each once).
+    pub fn answered(&self) -> Vec<String> {
+        self.answered
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .iter()
@@ -218,11 +230,15 @@ impl Storage for FanoutStorage {
             }
         };
         match answer {
-            Ok(warnings) => {
+            Ok(selection) => {
                 self.warnings
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .extend(warnings);
+                    .extend(selection.warnings);
+                self.answered
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .extend(selection.answered);
                 Ok(())
             }
             Err(FanoutError::Endpoint(e @ crate::Error::LimitExceeded(_))) => {

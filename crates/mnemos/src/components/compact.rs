@@ -91,6 +91,18 @@ pub struct CompactArgs {
     /// Conversion to Parquet.
     #[command(flatten)]
     parquet: super::parquet::ParquetConvertArgs,
+    /// The block viewer on the HTTP listener (`/blocks`).
+    #[command(flatten)]
+    viewer: super::block_viewer::BlockViewerArgs,
+    /// Do not serve the block viewer.
+    #[arg(long = "web.disable", env = "MNEMOS_WEB_DISABLE")]
+    web_disable: bool,
+    /// How often the block viewer reads the bucket's metas.
+    #[arg(long = "block-viewer.global.sync-block-interval", env = "MNEMOS_BLOCK_VIEWER_GLOBAL_SYNC_BLOCK_INTERVAL", default_value = "1m", value_parser = parse_duration)]
+    viewer_interval: Duration,
+    /// Longest one block viewer refresh may take.
+    #[arg(long = "block-viewer.global.sync-block-timeout", env = "MNEMOS_BLOCK_VIEWER_GLOBAL_SYNC_BLOCK_TIMEOUT", default_value = "5m", value_parser = parse_duration)]
+    viewer_timeout: Duration,
 }
 
 impl CompactArgs {
@@ -123,10 +135,26 @@ impl CompactArgs {
         let mut registry = Registry::default();
         register_build_info(&mut registry, "compact");
         let bucket = self.objstore.open_required(&mut registry)?;
+        let viewer = if self.web_disable {
+            None
+        } else {
+            Some(super::block_viewer::spawn(
+                &self.viewer,
+                mnemos_ui::Component::Compact,
+                bucket.clone(),
+                (self.viewer_interval, self.viewer_timeout),
+                &mut registry,
+                shutdown.clone(),
+            )?)
+        };
         let compactor = Compactor::new(bucket, self.config()?, &mut registry)
             .context("setting up the compactor")?;
         let readiness = Readiness::default();
-        let app = router(Arc::new(registry), readiness.clone());
+        let mut app = router(Arc::new(registry), readiness.clone());
+        let viewer_task = viewer.map(|(routes, task)| {
+            app = app.clone().merge(routes);
+            task
+        });
         let http_task = self.http.serve(app, shutdown.clone()).await?;
         readiness.set_ready();
         let result = loop {
@@ -154,6 +182,9 @@ impl CompactArgs {
         };
         readiness.set_not_ready();
         http_task.abort();
+        if let Some(task) = viewer_task {
+            task.abort();
+        }
         info!("compactor stopped");
         result.context("compactor pass")
     }

@@ -1,5 +1,6 @@
 //! The long-running components: their flags and how they are wired.
 
+pub mod block_viewer;
 mod compact;
 pub mod parquet;
 mod query;
@@ -490,4 +491,54 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
+}
+
+/// Thanos' URL prefix flags of a component with a web UI.
+#[derive(Debug, Args)]
+pub struct WebPrefixArgs {
+    /// Prefix of the API and UI endpoints (the UI then runs on a sub-path). Defaults to the
+    /// path of --web.external-prefix.
+    #[arg(
+        long = "web.route-prefix",
+        env = "MNEMOS_WEB_ROUTE_PREFIX",
+        default_value = ""
+    )]
+    route_prefix: String,
+    /// Static prefix of every HTML link and redirect of the UI (a path or an http(s) URL),
+    /// for a reverse proxy that strips a sub-path; the endpoints stay on / or
+    /// --web.route-prefix.
+    #[arg(
+        long = "web.external-prefix",
+        env = "MNEMOS_WEB_EXTERNAL_PREFIX",
+        default_value = ""
+    )]
+    external_prefix: String,
+    /// Request header whose value (a path) prefixes the UI's links and redirects; ignored
+    /// when --web.external-prefix is set. Set it only behind a proxy that always sets or
+    /// removes the header.
+    #[arg(
+        long = "web.prefix-header",
+        env = "MNEMOS_WEB_PREFIX_HEADER",
+        default_value = ""
+    )]
+    prefix_header: String,
+}
+
+impl WebPrefixArgs {
+    /// The prefixes these flags set (a bad one is a startup error).
+    pub fn prefix(&self) -> anyhow::Result<mnemos_ui::WebPrefix> {
+        let prefix = mnemos_ui::WebPrefix::new(
+            &self.route_prefix,
+            &self.external_prefix,
+            &self.prefix_header,
+        )?;
+        if prefix.mismatched() {
+            tracing::warn!(
+                route_prefix = prefix.route(),
+                external_prefix = %self.external_prefix,
+                "different values for --web.route-prefix and --web.external-prefix: the UI works only behind a proxy mapping one to the other"
+            );
+        }
+        Ok(prefix)
+    }
 }

@@ -29,6 +29,9 @@ pub struct QueryArgs {
     /// this one) and the HTTP listener.
     #[command(flatten)]
     server: super::ServerArgs,
+    /// The UI's URL prefixes.
+    #[command(flatten)]
+    web_prefix: super::WebPrefixArgs,
     /// StoreAPI endpoints: host:port, dns+host:port (A/AAAA), dnssrv+_grpc._tcp.name (SRV).
     /// Repeatable.
     #[arg(long = "endpoint", env = "MNEMOS_ENDPOINT", value_delimiter = ',')]
@@ -364,7 +367,17 @@ impl QueryArgs {
         );
         let grpc_tls = self.server.grpc_tls.load()?;
         let grpc = bind(&self.server.grpc_address).await?;
-        let app = router(Arc::new(registry), readiness.clone()).merge(api.router());
+        let prefix = self.web_prefix.prefix()?;
+        let app =
+            router(Arc::new(registry), readiness.clone()).merge(mnemos_ui::with_route_prefix(
+                &prefix,
+                api.router().merge(mnemos_ui::query_pages(
+                    prefix.clone(),
+                    mnemos_ui::PageDefaults {
+                        partial_response: self.partial_response,
+                    },
+                )),
+            ));
         let http_task = self.server.http.serve(app, shutdown.clone()).await?;
         let limits = self.server.grpc_limits.limits();
         let grpc_shutdown = shutdown.clone();

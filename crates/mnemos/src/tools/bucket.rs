@@ -1,5 +1,5 @@
 //! `mnemos tools bucket ls|inspect|upload|verify|download|mark`: blocks in object storage
-//! (`parquet …` in [`super::bucket_parquet`]).
+//! (`parquet …` in [`super::bucket_parquet`], `web` in [`super::bucket_web`]).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -41,6 +41,9 @@ pub enum BucketCommand {
     /// The blocks' Parquet files: convert, list, inspect.
     #[command(subcommand)]
     Parquet(super::bucket_parquet::ParquetCommand),
+    /// Serves the block viewer (blocks on a timeline per stream and resolution, marks,
+    /// partial uploads) until SIGINT/SIGTERM.
+    Web(Box<super::bucket_web::WebArgs>),
 }
 
 impl BucketCommand {
@@ -55,6 +58,7 @@ impl BucketCommand {
                 BucketCommand::Download(a) => a.run().await,
                 BucketCommand::Mark(a) => a.run().await,
                 BucketCommand::Parquet(c) => c.run().await,
+                BucketCommand::Web(a) => a.run().await,
             }
         })
     }

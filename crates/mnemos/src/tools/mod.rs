@@ -2,6 +2,7 @@
 
 mod bucket;
 mod bucket_parquet;
+mod bucket_web;
 mod gotext;
 mod tsdb_dump;
 mod tsdb_ls;

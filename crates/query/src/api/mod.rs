@@ -42,6 +42,10 @@ enum SeriesStop {
     TooMany,
 }
 
+/// The header of a query answer listing the endpoints that answered its selections in
+/// full, comma separated (the UI's "Show endpoints").
+pub const ENDPOINTS_HEADER: &str = "mnemos-endpoints";
+
 /// Points a range query may return per series (Prometheus' limit).
 pub const MAX_POINTS_PER_SERIES: i64 = 11_000;
 
@@ -198,7 +202,11 @@ impl QueryApi {
         .await
         .map_err(|e| ApiError::new(ErrorType::Internal, format!("query panicked: {e}")))?;
         let value = result.map_err(|e| engine_error(e, &storage))?;
-        Ok(success(&query_data(&value), &storage.warnings()))
+        let mut resp = success(&query_data(&value), &storage.warnings());
+        if let Ok(v) = header::HeaderValue::from_str(&storage.answered().join(",")) {
+            resp.headers_mut().insert(ENDPOINTS_HEADER, v);
+        }
+        Ok(resp)
     }
 
     #[tracing::instrument(name = "query.instant", skip_all)]
@@ -306,7 +314,7 @@ impl QueryApi {
                 }
             });
             match gathered.await {
-                Ok(w) => warnings.extend(w),
+                Ok(selection) => warnings.extend(selection.warnings),
                 Err(FanoutError::Stopped(SeriesStop::Limit)) => {
                     truncated = true;
                     break;
