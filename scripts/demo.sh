@@ -82,7 +82,8 @@ start_compactor() {
     --compact.ranges=1m,5m,30m --consistency-delay=0s --delete-delay=5m \
     --http-address="127.0.0.1:$http" >"$WORK/compact.log" 2>&1 &
   PIDS+=($!)
-  echo "compactor: metrics http://127.0.0.1:$http/metrics (log $WORK/compact.log)"
+  COMPACT_PORT=$http
+  echo "compactor: block viewer http://127.0.0.1:$http/blocks, metrics http://127.0.0.1:$http/metrics (log $WORK/compact.log)"
 }
 start_query() {
   QUERY_PORT="${MNEMOS_DEMO_QUERY_PORT:-$(free_port)}"
@@ -104,6 +105,7 @@ start_query
 wait_until 60 "the querier to be ready" "$WORK/query.log" curl -sf "http://127.0.0.1:$QUERY_PORT/-/ready"
 echo
 echo "Querier (Prometheus API, point Grafana here): http://127.0.0.1:$QUERY_PORT"
+echo "Web UI: http://127.0.0.1:$QUERY_PORT/graph (query), http://127.0.0.1:$QUERY_PORT/stores (endpoints), http://127.0.0.1:$COMPACT_PORT/blocks (bucket)"
 echo "Sample query (one series per target, replicas merged; add &dedup=false to see both):"
 echo "  curl -s 'http://127.0.0.1:$QUERY_PORT/api/v1/query?query=up'"
 echo "  curl -s 'http://127.0.0.1:$QUERY_PORT/api/v1/query?query=up&dedup=false'"
