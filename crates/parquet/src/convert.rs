@@ -60,7 +60,7 @@ impl Default for ConvertOptions {
             column_duration_ms: DEFAULT_COLUMN_DURATION_MS,
             max_rows_per_row_group: 1_000_000,
             max_row_group_bytes: 256 << 20,
-            chunk_page_bytes: 16 << 10,
+            chunk_page_bytes: 8 << 10,
             zstd_level: 3,
         }
     }

@@ -251,6 +251,36 @@ impl ParquetShard {
         self.labels.meta.metadata().memory_size() + self.chunks.meta.metadata().memory_size()
     }
 
+    /// The bytes of the labels file that hold the label columns (`l_*`), one range per row
+    /// group: all a query's matchers and label sets read, while `s_col_indexes` and
+    /// `s_series_hash` (most of the file: 8 bytes a row) follow them in each row group. A
+    /// store can fetch these once to serve later queries' label reads from memory. `None`
+    /// when the footer's offsets are negative or overflow.
+    pub fn label_column_ranges(&self) -> Option<Vec<Range<u64>>> {
+        let meta = self.labels.meta.metadata();
+        let mut ranges = Vec::with_capacity(meta.num_row_groups());
+        for group in meta.row_groups() {
+            let mut span: Option<Range<u64>> = None;
+            for &(_, leaf) in &self.label_leaves {
+                // Not `byte_range()`, which panics on the negative offsets a malformed
+                // footer can hold.
+                let column = group.columns().get(leaf)?;
+                let start = column
+                    .dictionary_page_offset()
+                    .unwrap_or_else(|| column.data_page_offset());
+                let start = u64::try_from(start).ok()?;
+                let len = u64::try_from(column.compressed_size()).ok()?;
+                let end = start.checked_add(len)?;
+                span = Some(match span {
+                    None => start..end,
+                    Some(s) => s.start.min(start)..s.end.max(end),
+                });
+            }
+            ranges.extend(span.filter(|s| s.start < s.end));
+        }
+        Some(ranges)
+    }
+
     fn label_leaf(&self, name: &str) -> Option<usize> {
         self.label_leaves
             .binary_search_by(|(n, _)| n.as_str().cmp(name))
@@ -514,7 +544,7 @@ impl ParquetShard {
         maxt: i64,
         parts: &[Part],
     ) -> Result<Vec<Vec<ReadChunk>>> {
-        let slices = self.slices.columns_for(mint, maxt);
+        let slices = self.slices.columns_with_data(mint, maxt);
         let wanted: Vec<Part> = if self.slices.resolution == 0 {
             vec![Part::Data]
         } else if parts.is_empty() {

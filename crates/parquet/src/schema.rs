@@ -122,6 +122,20 @@ impl TimeSlices {
         first..self.index_of(maxt).min(last) + 1
     }
 
+    /// The columns that can hold samples in `[mint, maxt]`: [`Self::columns_for`] without
+    /// the columns starting at or after `max_t`. A block's max time is exclusive (the TSDB
+    /// meta's, which both mnemos and parquet-common write as `maxT`), so such a column is
+    /// always empty: with an aligned block, parquet-common's `floor((maxT - minT) / d) + 1`
+    /// columns end with one. Reading it would cost a request for nothing.
+    pub fn columns_with_data(&self, mint: i64, maxt: i64) -> std::ops::Range<usize> {
+        let last_time = if self.max_t > self.min_t {
+            self.max_t - 1
+        } else {
+            self.min_t
+        };
+        self.columns_for(mint, maxt.min(last_time))
+    }
+
     /// The key/value metadata written to both files.
     pub fn to_metadata(&self) -> Vec<(String, String)> {
         let mut kv = vec![
@@ -194,6 +208,13 @@ mod tests {
         assert_eq!(s.columns_for(30 * H, 40 * H), 3..4);
         assert_eq!(s.columns_for(-10, -5), 0..0);
         assert_eq!(s.start_of(2), 16 * H);
+        // The fourth column starts at maxT (exclusive): never read.
+        assert_eq!(s.columns_with_data(0, 24 * H), 0..3);
+        assert_eq!(s.columns_with_data(7 * H, 9 * H), 0..2);
+        assert_eq!(s.columns_with_data(24 * H, 40 * H), 0..0);
+        assert_eq!(s.columns_with_data(16 * H, i64::MAX), 2..3);
+        let unaligned = TimeSlices { max_t: 20 * H, ..s };
+        assert_eq!(unaligned.columns_with_data(0, 30 * H), 0..3);
     }
 
     #[test]

@@ -177,3 +177,132 @@ async fn parquet_answers_equal_the_tsdb_block() {
         }
     }
 }
+
+/// A file in memory that records the ranges read from it.
+#[derive(Clone)]
+struct Recorded {
+    file: MemFile,
+    reads: std::sync::Arc<std::sync::Mutex<Vec<std::ops::Range<u64>>>>,
+}
+
+impl Recorded {
+    fn new(file: MemFile) -> Self {
+        Self {
+            file,
+            reads: Default::default(),
+        }
+    }
+
+    fn take(&self) -> Vec<std::ops::Range<u64>> {
+        std::mem::take(&mut *self.reads.lock().unwrap())
+    }
+}
+
+impl parquet::arrow::async_reader::AsyncFileReader for Recorded {
+    fn get_bytes(
+        &mut self,
+        range: std::ops::Range<u64>,
+    ) -> futures::future::BoxFuture<'_, parquet::errors::Result<bytes::Bytes>> {
+        self.reads.lock().unwrap().push(range.clone());
+        self.file.get_bytes(range)
+    }
+
+    fn get_metadata<'a>(
+        &'a mut self,
+        options: Option<&'a parquet::arrow::arrow_reader::ArrowReaderOptions>,
+    ) -> futures::future::BoxFuture<
+        'a,
+        parquet::errors::Result<std::sync::Arc<parquet::file::metadata::ParquetMetaData>>,
+    > {
+        self.file.get_metadata(options)
+    }
+}
+
+/// What the store gateway relies on to serve queries without reading labels from the
+/// bucket: every label read falls inside `label_column_ranges` (which it fetches at load),
+/// and no read touches the chunk column starting at the block's (exclusive) max time.
+#[tokio::test]
+async fn label_reads_stay_in_the_label_columns_and_the_empty_last_column_is_never_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let block = Block::open(&make_block(tmp.path())).unwrap();
+    let out = tmp.path().join("pq");
+    std::fs::create_dir_all(&out).unwrap();
+    let opts = ConvertOptions {
+        max_rows_per_row_group: 17,
+        chunk_page_bytes: 4096,
+        column_duration_ms: mnemos_parquet::schema::PARQUET_COMMON_COLUMN_DURATION_MS,
+        ..ConvertOptions::default()
+    };
+    let converted = convert_block(&block, &out, &opts).unwrap();
+    let mut files = ShardFiles {
+        labels: Recorded::new(MemFile::read(&converted.files[0])),
+        chunks: Recorded::new(MemFile::read(&converted.files[1])),
+    };
+    let shard = ParquetShard::open(&mut files).await.unwrap();
+    files.labels.take();
+    files.chunks.take();
+    let labels_meta = parquet::file::metadata::ParquetMetaDataReader::new()
+        .parse_and_finish(&files.labels.file.0)
+        .unwrap();
+    let ranges = shard.label_column_ranges().unwrap();
+    assert_eq!(ranges.len(), converted.row_groups);
+    let within =
+        |r: &std::ops::Range<u64>| ranges.iter().any(|l| l.start <= r.start && r.end <= l.end);
+    // The label columns, not `s_col_indexes` or `s_series_hash`.
+    for group in labels_meta.row_groups() {
+        for column in group.columns() {
+            let (start, len) = column.byte_range();
+            let inside = within(&(start..start + len));
+            assert_eq!(
+                inside,
+                column.column_path().string().starts_with("l_"),
+                "{}",
+                column.column_path()
+            );
+        }
+    }
+    // The 24h block's fourth 8h column starts at its max time.
+    assert_eq!(shard.slices().count(), 4);
+    let chunks_meta = parquet::file::metadata::ParquetMetaDataReader::new()
+        .parse_and_finish(&files.chunks.file.0)
+        .unwrap();
+    let last: Vec<std::ops::Range<u64>> = chunks_meta
+        .row_groups()
+        .iter()
+        .flat_map(|g| g.columns())
+        .filter(|c| c.column_path().string() == "s_data_3")
+        .map(|c| {
+            let (start, len) = c.byte_range();
+            start..start + len
+        })
+        .collect();
+    assert_eq!(last.len(), converted.row_groups);
+    for matchers in [
+        vec![m(MatchType::Equal, "__name__", "up")],
+        vec![
+            m(MatchType::Equal, "__name__", "metric_1"),
+            m(MatchType::Equal, "job", "db"),
+        ],
+        vec![m(MatchType::Regex, "instance", "host-0.*")],
+    ] {
+        let selected = shard.select_labels(&files, &matchers).await.unwrap();
+        let rows: Vec<u64> = selected.iter().map(|(r, _)| *r).collect();
+        assert_eq!(shard.labels(&files, &rows).await.unwrap().len(), rows.len());
+        for read in files.labels.take() {
+            assert!(within(&read), "{read:?} outside {ranges:?}");
+        }
+        shard
+            .chunks(&files, &rows, i64::MIN, i64::MAX, &[])
+            .await
+            .unwrap();
+        let reads = files.chunks.take();
+        assert!(!reads.is_empty());
+        for read in reads {
+            assert!(
+                last.iter()
+                    .all(|l| read.end <= l.start || l.end <= read.start),
+                "{read:?} reads the empty last column"
+            );
+        }
+    }
+}

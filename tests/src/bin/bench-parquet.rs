@@ -377,5 +377,20 @@ fn main() {
         parquet.peak_rss as f64 / 1024.0,
         "MiB",
     );
+    for (what, t, p) in [
+        ("selective", &tsdb.selective, &parquet.selective),
+        ("broad", &tsdb.broad, &parquet.broad),
+    ] {
+        let per = |x: f64| x / blocks as f64;
+        println!(
+            "{what}, per block: TSDB {:.1} requests, {:.0} bytes; Parquet {:.1} requests, {:.0} bytes; {:.2}x fewer requests, {:.2}x fewer bytes",
+            per(t.requests),
+            per(t.bytes),
+            per(p.requests),
+            per(p.bytes),
+            t.requests / p.requests.max(1.0),
+            t.bytes / p.bytes.max(1.0)
+        );
+    }
     drop(garage);
 }
