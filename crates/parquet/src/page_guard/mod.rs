@@ -12,9 +12,13 @@
 //! group has rows, in an encoding mnemos reads; for the delta encodings the counts in the
 //! delta headers (`delta`) must not exceed the page's values. Delta-encoded values are
 //! decompressed for that (zstd and snappy, the codecs mnemos' build of the crate reads);
-//! other pages are not.
+//! other pages are not. A delta-encoded page that passed is remembered by a hash of its
+//! bytes, so the same page read again (from the gateway's caches, on every warm query) is
+//! hashed instead of decompressed a second time; different bytes at that offset are
+//! checked again.
 
 use std::io::Read;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use parquet::basic::Compression;
 use parquet::errors::ParquetError;
@@ -64,13 +68,16 @@ struct ChunkInfo {
 }
 
 /// The column chunks of one file, to check the pages of ranges read from them.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct PageGuard {
     /// Sorted by start.
     chunks: Vec<ChunkInfo>,
     /// Where the offset indexes put data pages, and the chunk (index into `chunks`) whose
     /// page each is; sorted by offset, no offset twice.
     pages: Vec<(u64, usize)>,
+    /// Per page of `pages`, the hash of the delta-encoded page (header and body) that last
+    /// passed [`check_delta_counts`]; 0 for none.
+    verified: Box<[AtomicU64]>,
 }
 
 impl PageGuard {
@@ -126,7 +133,18 @@ impl PageGuard {
         if pages.windows(2).any(|w| w[0].0 == w[1].0) {
             return Err(bad("two offset-index pages at one offset"));
         }
-        Ok(Self { chunks, pages })
+        let verified = pages.iter().map(|_| AtomicU64::new(0)).collect();
+        Ok(Self {
+            chunks,
+            pages,
+            verified,
+        })
+    }
+
+    /// The memo of the offset-index page starting at `offset`, if one does.
+    fn verified_slot(&self, offset: u64) -> Option<&AtomicU64> {
+        let i = self.pages.binary_search_by_key(&offset, |p| p.0).ok()?;
+        self.verified.get(i)
     }
 
     /// The chunk whose pages a read at `offset` holds: the chunk of the offset-index page
@@ -173,7 +191,17 @@ impl PageGuard {
                 header.encoding,
                 DELTA_BINARY_PACKED | DELTA_LENGTH_BYTE_ARRAY | DELTA_BYTE_ARRAY
             ) {
-                check_delta_counts(&header, chunk, &data[body_start..body_end])?;
+                // Never 0, the memo's "none".
+                let hash = xxhash_rust::xxh64::xxh64(&data[pos..body_end], 0) | 1;
+                let slot = offset
+                    .checked_add(pos as u64)
+                    .and_then(|at| self.verified_slot(at));
+                if slot.is_none_or(|s| s.load(Ordering::Relaxed) != hash) {
+                    check_delta_counts(&header, chunk, &data[body_start..body_end])?;
+                    if let Some(s) = slot {
+                        s.store(hash, Ordering::Relaxed);
+                    }
+                }
             }
             pos = body_end;
         }
@@ -424,7 +452,38 @@ mod tests {
         PageGuard {
             chunks: vec![chunk(rows)],
             pages: Vec::new(),
+            verified: Box::new([]),
         }
+    }
+
+    /// A guard whose one offset-index page starts at 0.
+    fn guard_with_page(rows: i64) -> PageGuard {
+        PageGuard {
+            chunks: vec![chunk(rows)],
+            pages: vec![(0, 0)],
+            verified: Box::new([AtomicU64::new(0)]),
+        }
+    }
+
+    #[test]
+    fn a_page_that_passed_is_not_decoded_again_but_other_bytes_at_its_offset_are() {
+        let page = |count: u64| {
+            let mut body = delta_header(count);
+            body.extend([0, 0, 0, 0, 0]);
+            let mut page = v2_header(10, DELTA_LENGTH_BYTE_ARRAY, body.len() as i32);
+            page.extend(&body);
+            page
+        };
+        let g = guard_with_page(10);
+        let good = page(10);
+        g.check(0, &good).expect("a well-formed page");
+        let memo = g.verified[0].load(Ordering::Relaxed);
+        assert_ne!(memo, 0, "the page that passed is remembered");
+        g.check(0, &good).expect("the same page again");
+        // Bytes changed under the same offset (a rewritten object): checked, refused, and
+        // the memo keeps the page that passed.
+        assert!(g.check(0, &page(1 << 40)).is_err());
+        assert_eq!(g.verified[0].load(Ordering::Relaxed), memo);
     }
 
     #[test]
@@ -490,6 +549,7 @@ mod tests {
                 ..chunk(10)
             }],
             pages: vec![(300, 0)],
+            verified: Box::new([AtomicU64::new(0)]),
         };
         assert!(g.check(250, &v2_header(1, PLAIN, 0)).is_err());
         assert!(g.check(300, &v2_header(1, PLAIN, 0)).is_ok());
