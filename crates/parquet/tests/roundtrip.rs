@@ -55,12 +55,11 @@ fn m(kind: MatchType, name: &str, value: &str) -> Matcher {
     Matcher::new(kind, name, value).unwrap()
 }
 
-#[tokio::test]
-async fn parquet_answers_equal_the_tsdb_block() {
-    let tmp = tempfile::tempdir().unwrap();
-    let block_dir = make_block(tmp.path());
-    let block = Block::open(&block_dir).unwrap();
-    let out = tmp.path().join("pq");
+/// The test block under `dir`, opened, and converted in small row groups (17 rows), 4 KiB
+/// chunk pages and parquet-common's 8h columns.
+fn convert_small(dir: &std::path::Path) -> (Block, mnemos_parquet::Converted) {
+    let block = Block::open(&make_block(dir)).unwrap();
+    let out = dir.join("pq");
     std::fs::create_dir_all(&out).unwrap();
     let opts = ConvertOptions {
         max_rows_per_row_group: 17,
@@ -69,6 +68,13 @@ async fn parquet_answers_equal_the_tsdb_block() {
         ..ConvertOptions::default()
     };
     let converted = convert_block(&block, &out, &opts).unwrap();
+    (block, converted)
+}
+
+#[tokio::test]
+async fn parquet_answers_equal_the_tsdb_block() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (block, converted) = convert_small(tmp.path());
     assert_eq!(converted.series, 120);
     assert_eq!(converted.row_groups, 8);
     let mut files = ShardFiles {
@@ -224,16 +230,7 @@ impl parquet::arrow::async_reader::AsyncFileReader for Recorded {
 #[tokio::test]
 async fn label_reads_stay_in_the_label_columns_and_the_empty_last_column_is_never_read() {
     let tmp = tempfile::tempdir().unwrap();
-    let block = Block::open(&make_block(tmp.path())).unwrap();
-    let out = tmp.path().join("pq");
-    std::fs::create_dir_all(&out).unwrap();
-    let opts = ConvertOptions {
-        max_rows_per_row_group: 17,
-        chunk_page_bytes: 4096,
-        column_duration_ms: mnemos_parquet::schema::PARQUET_COMMON_COLUMN_DURATION_MS,
-        ..ConvertOptions::default()
-    };
-    let converted = convert_block(&block, &out, &opts).unwrap();
+    let (_, converted) = convert_small(tmp.path());
     let mut files = ShardFiles {
         labels: Recorded::new(MemFile::read(&converted.files[0])),
         chunks: Recorded::new(MemFile::read(&converted.files[1])),
