@@ -51,6 +51,8 @@ pub struct BucketBlocks {
     pub corrupted: BTreeMap<Ulid, String>,
     /// Bytes of every object in each block directory (files, meta.json and marks).
     pub sizes: BTreeMap<Ulid, u64>,
+    /// The files of each partial upload, relative to its directory.
+    pub partial_files: BTreeMap<Ulid, Vec<String>>,
 }
 
 impl BucketBlocks {
@@ -201,7 +203,8 @@ impl MetaFetcher {
         let mut blocks = BucketBlocks::default();
         let mut with_meta = BTreeSet::new();
         let mut dirs = BTreeSet::new();
-        for object in self.bucket.list_objects("").await? {
+        let objects = self.bucket.list_objects("").await?;
+        for object in &objects {
             let Some((id, rel)) = parse_block_key(&object.key) else {
                 continue;
             };
@@ -228,6 +231,17 @@ impl MetaFetcher {
             }
         }
         blocks.partial = dirs.difference(&with_meta).copied().collect();
+        for object in &objects {
+            if let Some((id, rel)) = parse_block_key(&object.key) {
+                if blocks.partial.contains(&id) {
+                    blocks
+                        .partial_files
+                        .entry(id)
+                        .or_default()
+                        .push(rel.to_string());
+                }
+            }
+        }
 
         let mut missing = Vec::new();
         {

@@ -3,11 +3,12 @@
 //! marks' own JSON) and `sizeBytes`, plus `partial` uploads and `corrupted` metas. The
 //! answer is rebuilt in the background every refresh interval and served from memory.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -15,7 +16,7 @@ use axum::routing::get;
 use axum::Router;
 use futures::{stream, StreamExt};
 use mnemos_block::{
-    read_mark, BucketBlocks, DeletionMark, MetaFetcher, NoCompactMark, NoDownsampleMark,
+    read_mark, BucketBlocks, DeletionMark, Mark, MetaFetcher, NoCompactMark, NoDownsampleMark,
 };
 use mnemos_objstore::Bucket;
 use mnemos_tsdb::gofmt::rfc3339;
@@ -61,6 +62,88 @@ impl BlocksViewMetrics {
     }
 }
 
+/// What the last successful refresh found (empty before the first).
+#[derive(Default)]
+struct Listing {
+    blocks: Vec<Value>,
+    partial: Vec<Value>,
+    corrupted: Vec<Value>,
+    refreshed_ms: Option<i64>,
+}
+
+impl Listing {
+    /// The whole answer's JSON, with `err` when the last refresh failed.
+    fn answer(&self, label: &str, err: Option<&str>) -> Bytes {
+        json!({
+            "status": "success",
+            "data": {
+                "blocks": self.blocks,
+                "partial": self.partial,
+                "corrupted": self.corrupted,
+                "label": label,
+                "refreshedAt": self.refreshed_ms.map(rfc3339),
+                "err": err,
+            }
+        })
+        .to_string()
+        .into()
+    }
+}
+
+/// A mark the viewer shows, under its key in a block's `marks`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum MarkKind {
+    Deletion,
+    NoCompact,
+    NoDownsample,
+}
+
+impl MarkKind {
+    const ALL: [MarkKind; 3] = [
+        MarkKind::Deletion,
+        MarkKind::NoCompact,
+        MarkKind::NoDownsample,
+    ];
+
+    fn key(self) -> &'static str {
+        match self {
+            MarkKind::Deletion => "deletion",
+            MarkKind::NoCompact => "noCompact",
+            MarkKind::NoDownsample => "noDownsample",
+        }
+    }
+
+    /// The blocks the listing found with this mark.
+    fn marked(self, found: &BucketBlocks) -> &BTreeSet<Ulid> {
+        match self {
+            MarkKind::Deletion => &found.deletion_marked,
+            MarkKind::NoCompact => &found.no_compact_marked,
+            MarkKind::NoDownsample => &found.no_downsample_marked,
+        }
+    }
+
+    /// Block `id`'s mark of this kind as JSON; a mark that cannot be read is shown as
+    /// `{"id": …, "error": …}`.
+    async fn read(self, bucket: Bucket, id: Ulid) -> ((Ulid, MarkKind), Value) {
+        let got = match self {
+            MarkKind::Deletion => read_json::<DeletionMark>(&bucket, id).await,
+            MarkKind::NoCompact => read_json::<NoCompactMark>(&bucket, id).await,
+            MarkKind::NoDownsample => read_json::<NoDownsampleMark>(&bucket, id).await,
+        };
+        let v = match got {
+            Ok(Some(v)) => v,
+            Ok(None) => json!({"id": id.to_string(), "error": "gone since the listing"}),
+            Err(e) => json!({"id": id.to_string(), "error": e.to_string()}),
+        };
+        ((id, self), v)
+    }
+}
+
+/// Mark `M` of block `id` as JSON, `None` when it is absent.
+async fn read_json<M: Mark>(bucket: &Bucket, id: Ulid) -> mnemos_block::Result<Option<Value>> {
+    Ok(read_mark::<M>(bucket, id).await?.map(|m| json!(m)))
+}
+
 /// The block viewer's answer, kept up to date; cheap to clone.
 #[derive(Clone)]
 pub struct BlocksView {
@@ -71,32 +154,25 @@ struct Inner {
     fetcher: MetaFetcher,
     label: String,
     metrics: BlocksViewMetrics,
-    /// The `data` of the last answer, and what the last successful refresh built.
-    answer: RwLock<Arc<String>>,
-    last_good: Mutex<Option<(Value, Value, Value, i64)>>,
-    /// Mark contents by block (a mark never changes while it exists).
-    marks: Mutex<HashMap<(Ulid, &'static str), Value>>,
+    /// The answer as served: the last listing, with the last refresh's error.
+    answer: RwLock<Bytes>,
+    last: Mutex<Listing>,
+    /// Mark contents by block and kind (a mark never changes while it exists).
+    marks: Mutex<HashMap<(Ulid, MarkKind), Value>>,
 }
 
 impl BlocksView {
     /// A view over `fetcher`'s bucket; `label` names the external label that titles each
     /// stream (Thanos' `--label` / `--bucket-web-label`; `""` for all labels).
     pub fn new(fetcher: MetaFetcher, label: String, metrics: BlocksViewMetrics) -> Self {
-        let first = data(
-            &Value::Array(Vec::new()),
-            &json!([]),
-            &json!([]),
-            &label,
-            None,
-            Some("not loaded yet"),
-        );
+        let answer = Listing::default().answer(&label, Some("not loaded yet"));
         Self {
             inner: Arc::new(Inner {
                 fetcher,
                 label,
                 metrics,
-                answer: RwLock::new(Arc::new(first)),
-                last_good: Mutex::new(None),
+                answer: RwLock::new(answer),
+                last: Mutex::new(Listing::default()),
                 marks: Mutex::new(HashMap::new()),
             }),
         }
@@ -107,39 +183,23 @@ impl BlocksView {
         let inner = &self.inner;
         inner.metrics.refreshes.inc();
         let built = match tokio::time::timeout(timeout, self.build()).await {
-            Ok(Ok(b)) => Ok(b),
-            Ok(Err(e)) => Err(e),
+            Ok(built) => built,
             Err(_) => Err(format!("refresh timed out after {timeout:?}")),
         };
-        let mut last = inner.last_good.lock().unwrap_or_else(|p| p.into_inner());
-        let text = match built {
-            Ok((blocks, partial, corrupted)) => {
-                inner
-                    .metrics
-                    .blocks
-                    .set(blocks.as_array().map_or(0, Vec::len) as i64);
-                let at = now_ms();
-                let text = data(&blocks, &partial, &corrupted, &inner.label, Some(at), None);
-                *last = Some((blocks, partial, corrupted, at));
-                text
+        let mut last = inner.last.lock().unwrap_or_else(|p| p.into_inner());
+        let answer = match built {
+            Ok(listing) => {
+                inner.metrics.blocks.set(listing.blocks.len() as i64);
+                *last = listing;
+                last.answer(&inner.label, None)
             }
             Err(e) => {
                 inner.metrics.failures.inc();
                 tracing::warn!(error = %e, "refreshing the block viewer failed");
-                match &*last {
-                    Some((b, p, c, at)) => data(b, p, c, &inner.label, Some(*at), Some(&e)),
-                    None => data(
-                        &json!([]),
-                        &json!([]),
-                        &json!([]),
-                        &inner.label,
-                        None,
-                        Some(&e),
-                    ),
-                }
+                last.answer(&inner.label, Some(&e))
             }
         };
-        *inner.answer.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(text);
+        *inner.answer.write().unwrap_or_else(|p| p.into_inner()) = answer;
     }
 
     /// Refreshes now and then every `interval` until `shutdown` completes.
@@ -167,152 +227,91 @@ impl BlocksView {
     }
 
     /// The blocks (metas with marks and sizes), partial uploads and corrupted metas.
-    async fn build(&self) -> Result<(Value, Value, Value), String> {
-        let inner = &self.inner;
-        let found = inner.fetcher.fetch().await.map_err(|e| e.to_string())?;
+    async fn build(&self) -> Result<Listing, String> {
+        let found = self
+            .inner
+            .fetcher
+            .fetch()
+            .await
+            .map_err(|e| e.to_string())?;
         let marks = self.marks(&found).await;
+        let size = |id: &Ulid| found.sizes.get(id).copied().unwrap_or(0);
         let mut blocks = Vec::with_capacity(found.metas.len());
         for (id, meta) in &found.metas {
             let mut v = serde_json::to_value(meta.as_ref()).map_err(|e| e.to_string())?;
             if let Value::Object(o) = &mut v {
                 let mut m = Map::new();
-                for (key, _) in MARK_KINDS {
-                    if let Some(mark) = marks.get(&(*id, key)) {
-                        m.insert(key.to_string(), mark.clone());
+                for kind in MarkKind::ALL {
+                    if let Some(mark) = marks.get(&(*id, kind)) {
+                        m.insert(kind.key().to_string(), mark.clone());
                     }
                 }
                 if found.parquet_converted.contains(id) {
                     m.insert("parquet".into(), json!({}));
                 }
                 o.insert("marks".into(), Value::Object(m));
-                o.insert(
-                    "sizeBytes".into(),
-                    json!(found.sizes.get(id).copied().unwrap_or(0)),
-                );
+                o.insert("sizeBytes".into(), json!(size(id)));
             }
             blocks.push(v);
         }
-        let mut partial = Vec::with_capacity(found.partial.len());
-        for id in &found.partial {
-            let files = inner
-                .fetcher
-                .bucket()
-                .list_objects(&format!("{id}/"))
-                .await
-                .map_err(|e| e.to_string())?;
-            let prefix = format!("{id}/");
-            let names: Vec<&str> = files
-                .iter()
-                .map(|f| f.key.strip_prefix(&prefix).unwrap_or(&f.key))
-                .collect();
-            partial.push(json!({
-                "ulid": id.to_string(),
-                "sizeBytes": found.sizes.get(id).copied().unwrap_or(0),
-                "files": names,
-            }));
-        }
-        let corrupted: Vec<Value> = found
+        let partial = found
+            .partial
+            .iter()
+            .map(|id| {
+                json!({
+                    "ulid": id.to_string(),
+                    "sizeBytes": size(id),
+                    "files": found.partial_files.get(id).cloned().unwrap_or_default(),
+                })
+            })
+            .collect();
+        let corrupted = found
             .corrupted
             .iter()
             .map(|(id, why)| json!({"ulid": id.to_string(), "error": why}))
             .collect();
-        Ok((
-            Value::Array(blocks),
-            Value::Array(partial),
-            Value::Array(corrupted),
-        ))
+        Ok(Listing {
+            blocks,
+            partial,
+            corrupted,
+            refreshed_ms: Some(now_ms()),
+        })
     }
 
-    /// The content of every mark the listing found, read once per block and kind; a mark
-    /// that cannot be read is shown as `{"id": …, "error": …}`.
-    async fn marks(&self, found: &BucketBlocks) -> BTreeMap<(Ulid, &'static str), Value> {
-        let wanted: Vec<(Ulid, &'static str)> = MARK_KINDS
+    /// The content of every mark the listing found, each read once per block and kind.
+    async fn marks(&self, found: &BucketBlocks) -> HashMap<(Ulid, MarkKind), Value> {
+        let wanted: HashSet<(Ulid, MarkKind)> = MarkKind::ALL
             .iter()
-            .flat_map(|(key, set)| set(found).iter().map(move |id| (*id, *key)))
+            .flat_map(|&kind| kind.marked(found).iter().map(move |id| (*id, kind)))
             .collect();
-        let mut cache = self
-            .inner
-            .marks
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        cache.retain(|k, _| wanted.contains(k));
-        let missing: Vec<(Ulid, &'static str)> = wanted
-            .iter()
-            .filter(|k| !cache.contains_key(k))
-            .copied()
-            .collect();
-        let bucket = self.inner.fetcher.bucket().clone();
+        let missing: Vec<(Ulid, MarkKind)> = {
+            let mut cache = self.inner.marks.lock().unwrap_or_else(|p| p.into_inner());
+            cache.retain(|k, _| wanted.contains(k));
+            wanted
+                .iter()
+                .filter(|k| !cache.contains_key(k))
+                .copied()
+                .collect()
+        };
+        let bucket = self.inner.fetcher.bucket();
         // Collected first: a closure in the stream's type defeats the Send check of the
         // refresh task (rust-lang/rust#102211).
         let reads: Vec<_> = missing
             .into_iter()
-            .map(|(id, key)| read_one(bucket.clone(), id, key))
+            .map(|(id, kind)| kind.read(bucket.clone(), id))
             .collect();
-        let read: Vec<((Ulid, &'static str), Value)> = stream::iter(reads)
+        let read: Vec<((Ulid, MarkKind), Value)> = stream::iter(reads)
             .buffer_unordered(MARK_CONCURRENCY)
             .collect()
             .await;
+        let mut cache = self.inner.marks.lock().unwrap_or_else(|p| p.into_inner());
         cache.extend(read);
-        *self.inner.marks.lock().unwrap_or_else(|p| p.into_inner()) = cache.clone();
-        cache.into_iter().collect()
+        cache.clone()
     }
 }
 
-/// The content of block `id`'s mark `key`.
-async fn read_one(bucket: Bucket, id: Ulid, key: &'static str) -> ((Ulid, &'static str), Value) {
-    let got = match key {
-        "deletion" => read_mark::<DeletionMark>(&bucket, id)
-            .await
-            .map(|m| m.map(|m| json!(m))),
-        "noCompact" => read_mark::<NoCompactMark>(&bucket, id)
-            .await
-            .map(|m| m.map(|m| json!(m))),
-        _ => read_mark::<NoDownsampleMark>(&bucket, id)
-            .await
-            .map(|m| m.map(|m| json!(m))),
-    };
-    let v = match got {
-        Ok(Some(v)) => v,
-        Ok(None) => json!({"id": id.to_string(), "error": "gone since the listing"}),
-        Err(e) => json!({"id": id.to_string(), "error": e.to_string()}),
-    };
-    ((id, key), v)
-}
-
-/// The marks shown, by key in `marks`, with the blocks carrying each.
-type MarkSet = fn(&BucketBlocks) -> &std::collections::BTreeSet<Ulid>;
-const MARK_KINDS: [(&str, MarkSet); 3] = [
-    ("deletion", |b| &b.deletion_marked),
-    ("noCompact", |b| &b.no_compact_marked),
-    ("noDownsample", |b| &b.no_downsample_marked),
-];
-
-/// The whole answer's JSON.
-fn data(
-    blocks: &Value,
-    partial: &Value,
-    corrupted: &Value,
-    label: &str,
-    refreshed_ms: Option<i64>,
-    err: Option<&str>,
-) -> String {
-    json!({
-        "status": "success",
-        "data": {
-            "blocks": blocks,
-            "partial": partial,
-            "corrupted": corrupted,
-            "label": label,
-            "refreshedAt": refreshed_ms.map(rfc3339),
-            "err": err,
-        }
-    })
-    .to_string()
-}
-
 async fn answer(State(view): State<BlocksView>) -> Response {
-    let text = view
+    let body = view
         .inner
         .answer
         .read()
@@ -323,7 +322,7 @@ async fn answer(State(view): State<BlocksView>) -> Response {
             (header::CONTENT_TYPE, "application/json"),
             (header::CACHE_CONTROL, "no-cache"),
         ],
-        text.as_str().to_owned(),
+        body,
     )
         .into_response()
 }
@@ -377,8 +376,8 @@ mod tests {
             BlocksViewMetrics::new(&mut registry),
         );
         view.refresh(Duration::from_secs(10)).await;
-        let text = view.inner.answer.read().expect("answer").clone();
-        let v: Value = serde_json::from_str(&text).expect("json");
+        let body = view.inner.answer.read().expect("answer").clone();
+        let v: Value = serde_json::from_slice(&body).expect("json");
         let data = &v["data"];
         assert_eq!(data["err"], Value::Null);
         assert_eq!(data["label"], "cluster");
