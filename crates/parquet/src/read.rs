@@ -34,7 +34,7 @@ use parquet::file::page_index::column_index::ColumnIndexMetaData;
 
 use crate::cell::{decode_records, Record};
 use crate::error::{Error, Result};
-use crate::page_guard::PageGuard;
+use crate::page_guard::{column_chunk_range, PageGuard};
 use crate::schema::{Part, TimeSlices, LABEL_PREFIX};
 
 /// What reads a shard's files: any cloneable async Parquet reader.
@@ -262,15 +262,7 @@ impl ParquetShard {
         for group in meta.row_groups() {
             let mut span: Option<Range<u64>> = None;
             for &(_, leaf) in &self.label_leaves {
-                // Not `byte_range()`, which panics on the negative offsets a malformed
-                // footer can hold.
-                let column = group.columns().get(leaf)?;
-                let start = column
-                    .dictionary_page_offset()
-                    .unwrap_or_else(|| column.data_page_offset());
-                let start = u64::try_from(start).ok()?;
-                let len = u64::try_from(column.compressed_size()).ok()?;
-                let end = start.checked_add(len)?;
+                let Range { start, end } = column_chunk_range(group.columns().get(leaf)?)?;
                 span = Some(match span {
                     None => start..end,
                     Some(s) => s.start.min(start)..s.end.max(end),

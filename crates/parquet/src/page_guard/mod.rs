@@ -18,11 +18,12 @@
 //! checked again.
 
 use std::io::Read;
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use parquet::basic::Compression;
 use parquet::errors::ParquetError;
-use parquet::file::metadata::ParquetMetaData;
+use parquet::file::metadata::{ColumnChunkMetaData, ParquetMetaData};
 
 mod compact;
 mod delta;
@@ -51,6 +52,18 @@ const DELTA_LENGTH_BYTE_ARRAY: i32 = 6;
 const DELTA_BYTE_ARRAY: i32 = 7;
 const RLE_DICTIONARY: i32 = 8;
 const BYTE_STREAM_SPLIT: i32 = 9;
+
+/// The bytes of a column chunk, its dictionary page included; `None` when the footer puts
+/// it at a negative offset or gives it a negative size (the library's `byte_range()`
+/// panics on those).
+pub(crate) fn column_chunk_range(column: &ColumnChunkMetaData) -> Option<Range<u64>> {
+    let start = column
+        .dictionary_page_offset()
+        .unwrap_or_else(|| column.data_page_offset());
+    let start = u64::try_from(start).ok()?;
+    let len = u64::try_from(column.compressed_size()).ok()?;
+    Some(start..start.checked_add(len)?)
+}
 
 fn bad(what: impl std::fmt::Display) -> ParquetError {
     ParquetError::General(format!("malformed page: {what}"))
@@ -96,21 +109,18 @@ impl PageGuard {
                         pages.push((offset, chunks.len()));
                     }
                 }
-                let start = column
-                    .dictionary_page_offset()
-                    .unwrap_or(column.data_page_offset());
-                let (Ok(start), Ok(len)) = (
-                    u64::try_from(start),
-                    u64::try_from(column.compressed_size()),
-                ) else {
+                let Some(range) = column_chunk_range(column) else {
                     return Err(bad(format!(
-                        "column chunk at {start} of {} bytes",
+                        "column chunk at {} of {} bytes",
+                        column
+                            .dictionary_page_offset()
+                            .unwrap_or(column.data_page_offset()),
                         column.compressed_size()
                     )));
                 };
                 chunks.push(ChunkInfo {
-                    start,
-                    end: start.saturating_add(len),
+                    start: range.start,
+                    end: range.end,
                     codec: column.compression(),
                     max_def_level: column.column_descr().max_def_level(),
                     max_rep_level: column.column_descr().max_rep_level(),
